@@ -1,0 +1,206 @@
+"""The ``videostyle`` command: thin subcommands that parse, call the library and report.
+
+Every user error ends as one line on stderr (``error: ...``) and a non-zero exit status;
+set VIDEOSTYLE_DEBUG=1 to see tracebacks of unexpected errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import VideostyleError
+
+EXIT_USER_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def parse_layers(text: str | None) -> dict[str, float] | None:
+    """``"relu1_1,relu2_1:0.5"`` -> ``{"relu1_1": 1.0, "relu2_1": 0.5}``."""
+    if text is None:
+        return None
+    layers = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, weight = item.partition(":")
+        try:
+            layers[name] = float(weight) if weight else 1.0
+        except ValueError:
+            raise VideostyleError(f"bad layer weight in {item!r}: expected NAME or NAME:WEIGHT") from None
+    if not layers:
+        raise VideostyleError(f"no layers in {text!r}")
+    return layers
+
+
+def short_term_name(name: str) -> str:
+    """``style.relu1_1`` -> ``s1_1``, ``content.relu4_2`` -> ``c4_2`` for compact progress bars."""
+    kind, _, layer = name.partition(".")
+    return f"{kind[0]}{layer.removeprefix('relu')}" if layer else name
+
+
+def format_terms(terms: dict[str, float]) -> str:
+    groups: dict[str, float] = {}
+    for name, value in terms.items():
+        group = name.split(".")[0]
+        groups[group] = groups.get(group, 0.0) + value
+    return " + ".join(f"{group} {value:.4g}" for group, value in groups.items())
+
+
+def encoder_options(function):
+    """Options that choose the perceptual encoder, shared by every optimisation command."""
+
+    @click.option("--vgg-weights", type=click.Path(dir_okay=False), help="Use this VGG state dict (torchvision layout, .pth or .safetensors) instead of the bundled ImageNet VGG-16.")
+    @click.option("--vgg-arch", type=click.Choice(["vgg16", "vgg19"]), default="vgg16", show_default=True, help="Architecture of --vgg-weights.")
+    @click.option("--vgg-input", type=click.Choice(["torch", "caffe"]), default=None, help="Input convention of --vgg-weights: torchvision's (default for files) or Caffe BGR 0-255.")
+    @click.option("--pooling", type=click.Choice(["max", "avg"]), default="max", show_default=True, help="Pooling in the encoder (Gatys et al. suggest avg).")
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def build_encoder(vgg_weights, vgg_arch, vgg_input, pooling, device):
+    from .features import load_encoder
+
+    return load_encoder(weights=vgg_weights, arch=vgg_arch, input_convention=vgg_input, pooling=pooling, device=device)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="videostyle")
+def cli() -> None:
+    """Artistic style transfer for images and flicker-free video."""
+
+
+@cli.command("image")
+@click.argument("content", type=click.Path())
+@click.option("-s", "--style", "styles", multiple=True, required=True, type=click.Path(), help="Style image; repeat to blend several styles.")
+@click.option("-o", "--output", required=True, type=click.Path(), help="Output image (.png, .jpg, ...).")
+@click.option("--style-blend", multiple=True, type=float, help="Blend weight of each --style, in the same order (default: equal).")
+@click.option("--size", type=int, default=512, show_default=True, help="Long side of the output in pixels (0: the content's own size).")
+@click.option("--iterations", type=int, default=500, show_default=True, help="Iterations per scale.")
+@click.option("--content-weight", type=float, default=1.0, show_default=True)
+@click.option("--style-weight", type=float, default=50.0, show_default=True, help="Weight of the style loss (relative to the content loss).")
+@click.option("--tv-weight", type=float, default=1e4, show_default=True, help="Weight of the total-variation smoothness loss.")
+@click.option("--content-layers", default="relu4_2", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT.")
+@click.option("--style-layers", default="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT.")
+@click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), default="lbfgs", show_default=True)
+@click.option("--lr", "learning_rate", type=float, default=None, help="Step size (default 1 for L-BFGS, 0.02 for Adam).")
+@click.option("--init", type=click.Choice(["content", "noise", "style"]), default="content", show_default=True, help="Starting image.")
+@click.option("--preserve-color", type=click.Choice(["none", "luminance", "histogram"]), default="none", show_default=True, help="Keep the content's colours (Gatys et al. 2016).")
+@click.option("--color-method", type=click.Choice(["cholesky", "symmetric"]), default="cholesky", show_default=True, help="Linear map for --preserve-color histogram.")
+@click.option("--scales", type=int, default=1, show_default=True, help="Coarse-to-fine levels, each half the size of the next.")
+@click.option("--style-scale", type=float, default=1.0, show_default=True, help="Style image size relative to the output's long side.")
+@click.option("--tolerance", type=float, default=1e-5, show_default=True, help="Stop early when the relative loss decrease stays below this for 5 iterations (0: never).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--save-every", type=int, default=0, help="Also write every N-th iterate beside the output (OUT_iter0100.png).")
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+@encoder_options
+def image_command(content, styles, output, style_blend, size, device, quiet, save_every, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
+    """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015)."""
+    import time
+
+    from tqdm import tqdm
+
+    from .api import resolve_device, stylize_image
+    from .io.atomic import check_writable_destination
+    from .io.image import load_image
+
+    check_writable_destination(output)
+    if Path(output).suffix.lower() not in _image_extensions():
+        raise VideostyleError(f"unknown image format for output {output} (use .png, .jpg, ...)")
+    content_image = load_image(content)
+    style_images = [load_image(path) for path in styles]
+    if style_blend and len(style_blend) != len(styles):
+        raise VideostyleError(f"{len(styles)} --style images but {len(style_blend)} --style-blend weights")
+    if size < 0:
+        raise VideostyleError(f"--size must be positive (or 0 for the content's size), got {size}")
+    device = resolve_device(device)
+    encoder = build_encoder(vgg_weights, vgg_arch, vgg_input, pooling, device)
+    scales = options["scales"]
+    bar = None if quiet else tqdm(total=options["iterations"] * max(scales, 1), unit="it", desc="stylizing", dynamic_ncols=True)
+
+    def report(scale, step):
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"scale {scale + 1}/{scales} loss {step.loss:.4g} ({format_terms(step.terms)})", refresh=False)
+
+    started = time.perf_counter()
+    try:
+        result = stylize_image(
+            content_image,
+            style_images,
+            output=output,
+            device=device,
+            encoder=encoder,
+            save_every=save_every,
+            callback=report,
+            size=size or None,
+            style_blend=list(style_blend) or None,
+            content_layers=parse_layers(content_layers),
+            style_layers=parse_layers(style_layers),
+            **options,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        height, width = result.image.shape[-2:]
+        why = " (converged)" if result.stopped_early else " (stopped: loss became NaN, kept the last good iterate)" if result.diverged else ""
+        click.echo(
+            f"wrote {output} ({width}x{height}) in {time.perf_counter() - started:.1f} s, "
+            f"{result.iterations} iterations{why}; final loss {result.loss:.4g} = {format_terms(result.losses)}",
+            err=True,
+        )
+
+
+def _image_extensions() -> set[str]:
+    from PIL import Image
+
+    return set(Image.registered_extensions())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning every user error into one line and an exit status."""
+    debug = os.environ.get("VIDEOSTYLE_DEBUG") == "1"
+    try:
+        cli.main(args=argv, prog_name="videostyle", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.UsageError as error:
+        hint = f" (see '{error.ctx.command_path} --help')" if error.ctx is not None else ""
+        click.echo(f"error: {error.format_message()}{hint}", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as error:
+        click.echo(f"error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except VideostyleError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except MemoryError:
+        click.echo("error: out of memory; try a smaller --size", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+        if debug:
+            raise
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        if "out of memory" in message.lower():
+            click.echo("error: out of memory on the device; try a smaller --size or --device cpu", err=True)
+        else:
+            click.echo(f"error: unexpected {type(error).__name__}: {message} (set VIDEOSTYLE_DEBUG=1 for a traceback)", err=True)
+        sys.exit(EXIT_USER_ERROR)
+
+
+if __name__ == "__main__":
+    main()

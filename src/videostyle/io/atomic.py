@@ -1,0 +1,55 @@
+"""Write outputs under a temporary name and rename them only when complete.
+
+An interrupted or failed run therefore never leaves a half-written file at the
+destination, and never clobbers an existing file until the new one is whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import VideostyleError
+
+
+def check_writable_destination(path: str | os.PathLike) -> Path:
+    """Return ``path`` as a Path after checking that its folder exists and is writable."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise VideostyleError(f"output path is a folder, not a file: {path}")
+    if not folder.is_dir():
+        raise VideostyleError(f"output folder does not exist: {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise VideostyleError(f"output folder is not writable: {folder}")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds.
+
+    The temporary name keeps the destination's suffix so that libraries choosing a
+    format from the extension (Pillow, ffmpeg) still do so. On any exception the
+    temporary file is removed and the destination is left untouched.
+    """
+    path = check_writable_destination(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; outputs get the usual permissions
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,184 @@
+"""Image reading, writing and conversion.
+
+The one tensor convention of videostyle: float32 RGB in [0, 1], shape ``B x 3 x H x W``.
+``to_tensor`` brings any user image into it, ``to_uint8`` / ``to_pil`` take it back out
+(clamped and rounded), and ``save_image`` writes atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..errors import VideostyleError
+from .atomic import atomic_path
+
+
+#: Transparent pixels are composited over this background (white, like a page).
+ALPHA_BACKGROUND = (255, 255, 255)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any Pillow mode (L, LA, P, PA, RGBA, CMYK, I;16, F, 1) to 8-bit RGB.
+
+    Alpha is composited over white; palette images with transparency too; 16-bit and
+    float grey images are rescaled to 0-255 from their own range.
+    """
+    if image.mode == "RGB":
+        return image
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") else max(float(array.max()), 1.0)
+        if image.mode == "F" and array.max() <= 1.0:
+            top = 1.0
+        image = Image.fromarray(np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, ALPHA_BACKGROUND + (255,))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def load_image(path: str | os.PathLike) -> Image.Image:
+    """Read an image file as an 8-bit RGB Pillow image, honouring EXIF orientation.
+
+    Raises VideostyleError with a one-line message for a missing file, a file that is
+    not an image, a corrupt or truncated image, or an image with no pixels.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise VideostyleError(f"no such file: {path}")
+    if path.is_dir():
+        raise VideostyleError(f"expected an image file, got a folder: {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as opened:
+                opened.load()
+                image = ImageOps.exif_transpose(opened)
+                image = to_rgb(image)
+    except UnidentifiedImageError:
+        raise VideostyleError(f"not an image (or an unsupported format): {path}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise VideostyleError(f"image is too large to read safely: {path}") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise VideostyleError(f"cannot read image {path}: {error}") from None
+    if image.width == 0 or image.height == 0:
+        raise VideostyleError(f"image has no pixels: {path}")
+    return image
+
+
+def to_tensor(image, device: torch.device | str | None = None) -> torch.Tensor:
+    """Convert a path, Pillow image, array or tensor to float32 RGB in [0, 1], ``1 x 3 x H x W``.
+
+    Arrays may be ``H x W`` (grey), ``H x W x 1``, ``H x W x 3`` or ``H x W x 4`` (alpha
+    over white), uint8 (0-255) or float (0-1). Tensors may be ``H x W``, ``C x H x W`` or
+    ``B x C x H x W`` with C in {1, 3}; they are assumed to be in [0, 1] already.
+    """
+    if isinstance(image, (str, os.PathLike)):
+        image = load_image(image)
+    if isinstance(image, Image.Image):
+        image = np.asarray(to_rgb(image))
+    if isinstance(image, np.ndarray):
+        tensor = _array_to_tensor(image)
+    elif isinstance(image, torch.Tensor):
+        tensor = _tensor_to_bchw(image)
+    else:
+        raise VideostyleError(f"cannot use {type(image).__name__} as an image")
+    if tensor.shape[-1] == 0 or tensor.shape[-2] == 0:
+        raise VideostyleError("image has no pixels")
+    return tensor.to(device) if device is not None else tensor
+
+
+def _array_to_tensor(array: np.ndarray) -> torch.Tensor:
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3 or array.shape[2] not in (1, 3, 4):
+        raise VideostyleError(f"expected an H x W, H x W x 1, 3 or 4 array, got shape {array.shape}")
+    if array.dtype == np.uint8:
+        data = array.astype(np.float32) / 255.0
+    elif array.dtype == np.uint16:
+        data = array.astype(np.float32) / 65535.0
+    elif np.issubdtype(array.dtype, np.floating):
+        data = array.astype(np.float32)
+    else:
+        raise VideostyleError(f"unsupported array dtype {array.dtype}")
+    if data.shape[2] == 4:
+        alpha = data[:, :, 3:4]
+        data = data[:, :, :3] * alpha + (1.0 - alpha) * (np.array(ALPHA_BACKGROUND, np.float32) / 255.0)
+    elif data.shape[2] == 1:
+        data = np.repeat(data, 3, axis=2)
+    return torch.from_numpy(np.ascontiguousarray(data)).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def _tensor_to_bchw(tensor: torch.Tensor) -> torch.Tensor:
+    if tensor.ndim == 2:
+        tensor = tensor[None, None]
+    elif tensor.ndim == 3:
+        tensor = tensor[None]
+    if tensor.ndim != 4 or tensor.shape[1] not in (1, 3):
+        raise VideostyleError(f"expected a B x 3 x H x W (or 1-channel) tensor, got shape {tuple(tensor.shape)}")
+    if tensor.shape[1] == 1:
+        tensor = tensor.expand(-1, 3, -1, -1)
+    return tensor.detach().float().contiguous()
+
+
+def to_uint8(tensor: torch.Tensor) -> np.ndarray:
+    """``1 x 3 x H x W`` (or ``3 x H x W``) float in [0, 1] -> ``H x W x 3`` uint8, clamped and rounded."""
+    if tensor.ndim == 4:
+        if tensor.shape[0] != 1:
+            raise ValueError(f"to_uint8 takes one image, got a batch of {tensor.shape[0]}")
+        tensor = tensor[0]
+    array = tensor.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
+    return array.permute(1, 2, 0).cpu().numpy()
+
+
+def to_pil(tensor: torch.Tensor) -> Image.Image:
+    """``1 x 3 x H x W`` float in [0, 1] -> Pillow RGB image."""
+    return Image.fromarray(to_uint8(tensor), "RGB")
+
+
+def save_image(tensor: torch.Tensor, path: str | os.PathLike) -> Path:
+    """Write a ``1 x 3 x H x W`` image atomically; the format follows the file extension."""
+    path = Path(path)
+    if path.suffix.lower() not in Image.registered_extensions():
+        raise VideostyleError(f"unknown image format for output {path} (use .png, .jpg, ...)")
+    image = to_pil(tensor)
+    with atomic_path(path) as tmp:
+        try:
+            image.save(tmp, format=Image.registered_extensions()[path.suffix.lower()], **_save_options(path))
+        except OSError as error:
+            raise VideostyleError(f"cannot write {path}: {error}") from None
+    return path
+
+
+def _save_options(path: Path) -> dict:
+    return {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
+
+
+def size_for_long_side(height: int, width: int, long_side: int) -> tuple[int, int]:
+    """(H, W) scaled so that max(H, W) == long_side, keeping the aspect ratio (each side >= 1)."""
+    if long_side <= 0:
+        raise VideostyleError(f"size must be positive, got {long_side}")
+    scale = long_side / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Resize ``B x C x H x W`` to ``size = (H', W')``: antialiased bilinear (area-like when shrinking)."""
+    if tuple(image.shape[-2:]) == tuple(size):
+        return image
+    return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
+
+
+def resize_long_side(image: torch.Tensor, long_side: int) -> torch.Tensor:
+    """Resize ``B x C x H x W`` so that its longer side is ``long_side`` pixels."""
+    return resize(image, size_for_long_side(image.shape[-2], image.shape[-1], long_side))

@@ -1,0 +1,103 @@
+"""The perceptual criterion shared by optimisation (Gatys, Ruder) and training (Johnson).
+
+One encoder pass per call serves every content and style layer. The criterion returns a
+dict of *weighted* named terms (``content.relu4_2``, ``style.relu1_1``, ..., ``tv``) so that
+every term is logged for free; the objective is ``total(terms)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import nn
+
+from ..errors import VideostyleError
+from . import functional as LF
+
+DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu4_2": 1.0}
+DEFAULT_STYLE_LAYERS: dict[str, float] = {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0, "relu5_1": 1.0}
+
+
+def total(terms: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """Sum of the (already weighted) named loss terms."""
+    return sum(terms.values())
+
+
+class PerceptualLoss(nn.Module):
+    """Weighted content + style + total-variation loss on a frozen encoder's named layers.
+
+    Args:
+        encoder: ``encoder(x, layers) -> {name: features}`` (see :class:`~videostyle.features.VGGEncoder`).
+        content_layers / style_layers: ``{layer: weight}``; layer weights multiply the
+            global ``content_weight`` / ``style_weight``.
+        tv_weight: weight of the squared total variation of the image.
+
+    Call :meth:`set_style` once, then ``criterion(image, content_targets)`` with targets
+    from :meth:`content_targets`.
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        content_layers: Mapping[str, float] | None = None,
+        style_layers: Mapping[str, float] | None = None,
+        content_weight: float = 1.0,
+        style_weight: float = 1.0,
+        tv_weight: float = 0.0,
+    ):
+        super().__init__()
+        self.encoder = encoder
+        self.content_layers = dict(DEFAULT_CONTENT_LAYERS if content_layers is None else content_layers)
+        self.style_layers = dict(DEFAULT_STYLE_LAYERS if style_layers is None else style_layers)
+        if not self.style_layers:
+            raise VideostyleError("at least one style layer is needed")
+        encoder.check_layers(list(self.content_layers) + list(self.style_layers))
+        self.content_weight, self.style_weight, self.tv_weight = content_weight, style_weight, tv_weight
+        self.target_grams: dict[str, torch.Tensor] = {}
+
+    @property
+    def layers(self) -> list[str]:
+        return list(dict.fromkeys([*self.content_layers, *self.style_layers]))
+
+    @torch.no_grad()
+    def style_grams(self, styles: Sequence[torch.Tensor], blend: Sequence[float] | None = None) -> dict[str, torch.Tensor]:
+        """Blended target Grams ``{layer: 1 x C x C}`` of several style images (weights normalised to sum 1)."""
+        blend = [1.0] * len(styles) if blend is None else list(blend)
+        if len(blend) != len(styles):
+            raise VideostyleError(f"{len(styles)} style images but {len(blend)} style blend weights")
+        if any(weight < 0 for weight in blend) or sum(blend) <= 0:
+            raise VideostyleError("style blend weights must be non-negative and not all zero")
+        grams: dict[str, torch.Tensor] = {}
+        for style, weight in zip(styles, blend):
+            features = self.encoder(style, list(self.style_layers))
+            for name in self.style_layers:
+                gram = LF.gram_matrix(features[name]).mean(0, keepdim=True) * (weight / sum(blend))
+                grams[name] = grams[name] + gram if name in grams else gram
+        return grams
+
+    def set_style(self, styles: Sequence[torch.Tensor], blend: Sequence[float] | None = None) -> None:
+        """Compute and keep the target Grams (once per style, reused for every image or frame)."""
+        self.target_grams = self.style_grams(styles, blend)
+
+    @torch.no_grad()
+    def content_targets(self, content: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Content-layer features of the content image(s), without gradient."""
+        if not self.content_layers:
+            return {}
+        return {name: value.detach() for name, value in self.encoder(content, list(self.content_layers)).items()}
+
+    def forward(self, image: torch.Tensor, content_targets: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """``B x 3 x H x W`` -> ``{"content.<layer>": ..., "style.<layer>": ..., "tv": ...}`` weighted terms."""
+        if not self.target_grams:
+            raise RuntimeError("call set_style() before using the criterion")
+        features = self.encoder(image, self.layers)
+        terms: dict[str, torch.Tensor] = {}
+        if self.content_weight:
+            for name, weight in self.content_layers.items():
+                terms[f"content.{name}"] = self.content_weight * weight * LF.content_loss(features[name], content_targets[name])
+        for name, weight in self.style_layers.items():
+            terms[f"style.{name}"] = self.style_weight * weight * LF.style_loss(features[name], self.target_grams[name])
+        if self.tv_weight:
+            terms["tv"] = self.tv_weight * LF.total_variation_loss(image)
+        return terms

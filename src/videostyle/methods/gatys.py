@@ -1,0 +1,229 @@
+"""Image style transfer by optimisation (Gatys, Ecker, Bethge 2015, "A Neural Algorithm of
+Artistic Style"), with colour control (Gatys et al. 2016), several blended styles, style
+scale and coarse-to-fine optimisation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import torch
+
+from .. import color
+from ..errors import VideostyleError
+from ..features import VGGEncoder, load_encoder
+from ..io.image import resize, size_for_long_side
+from ..losses import PerceptualLoss
+from .optimize import OPTIMIZERS, OptimizationResult, Step, optimize_image
+
+INITS = ("content", "noise", "style")
+PRESERVE_COLOR = ("none", "luminance", "histogram")
+
+
+@dataclass
+class GatysOptions:
+    """Every knob of the optimisation method, with defaults that give a good 512 px result.
+
+    ``size`` is the output's long side in pixels (None: the content's own size);
+    ``style_scale`` sizes each style image relative to the output's long side;
+    ``scales`` > 1 optimises coarse-to-fine, halving the size per scale, with
+    ``iterations`` at each scale.
+    """
+
+    size: int | None = 512
+    iterations: int = 500
+    content_weight: float = 1.0
+    style_weight: float = 50.0
+    tv_weight: float = 1e4
+    content_layers: dict[str, float] = field(default_factory=lambda: {"relu4_2": 1.0})
+    style_layers: dict[str, float] = field(
+        default_factory=lambda: {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0, "relu5_1": 1.0}
+    )
+    style_blend: list[float] | None = None
+    style_scale: float = 1.0
+    optimizer: str = "lbfgs"
+    learning_rate: float | None = None
+    init: str = "content"
+    seed: int = 0
+    tolerance: float = 1e-5
+    scales: int = 1
+    preserve_color: str = "none"
+    color_method: str = "cholesky"
+
+    def check(self) -> "GatysOptions":
+        if self.size is not None and self.size <= 0:
+            raise VideostyleError(f"size must be positive, got {self.size}")
+        if self.iterations < 0:
+            raise VideostyleError(f"iterations must be >= 0, got {self.iterations}")
+        if self.optimizer not in OPTIMIZERS:
+            raise VideostyleError(f"unknown optimizer {self.optimizer!r}; choose {' or '.join(OPTIMIZERS)}")
+        if self.init not in INITS:
+            raise VideostyleError(f"unknown init {self.init!r}; choose {', '.join(INITS)}")
+        if self.preserve_color not in PRESERVE_COLOR:
+            raise VideostyleError(f"unknown colour mode {self.preserve_color!r}; choose {', '.join(PRESERVE_COLOR)}")
+        if self.color_method not in color.COLOR_METHODS:
+            raise VideostyleError(f"unknown colour matching method {self.color_method!r}; choose {' or '.join(color.COLOR_METHODS)}")
+        if self.scales < 1:
+            raise VideostyleError(f"scales must be >= 1, got {self.scales}")
+        if self.style_scale <= 0:
+            raise VideostyleError(f"style scale must be positive, got {self.style_scale}")
+        if min(self.content_weight, self.style_weight, self.tv_weight) < 0:
+            raise VideostyleError("loss weights must be non-negative")
+        return self
+
+
+@dataclass
+class StylizeResult:
+    """The output image (``1 x 3 x H x W`` in [0, 1]) and how it was reached."""
+
+    image: torch.Tensor
+    iterations: int
+    seconds: float
+    losses: dict[str, float]
+    history: list[float]
+    stopped_early: bool = False
+    diverged: bool = False
+
+    @property
+    def loss(self) -> float:
+        return sum(self.losses.values())
+
+
+def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss:
+    return PerceptualLoss(
+        encoder,
+        content_layers=options.content_layers,
+        style_layers=options.style_layers,
+        content_weight=options.content_weight,
+        style_weight=options.style_weight,
+        tv_weight=options.tv_weight,
+    )
+
+
+def scale_sizes(height: int, width: int, scales: int) -> list[tuple[int, int]]:
+    """Sizes from coarsest to finest, halving the long side per scale (never below 16 px)."""
+    long_side = max(height, width)
+    sizes = []
+    for level in reversed(range(scales)):
+        side = max(16, round(long_side / 2**level))
+        sizes.append((height, width) if level == 0 else size_for_long_side(height, width, side))
+    return sizes
+
+
+class StyleTarget:
+    """The prepared style side of the problem for one output size: recoloured, rescaled style images.
+
+    In luminance mode the encoder sees grey images: the styles' luminance matched to the
+    content's mean and variance (Gatys et al. 2016, eq. 1).
+    """
+
+    def __init__(self, styles: Sequence[torch.Tensor], content: torch.Tensor, options: GatysOptions):
+        self.options = options
+        if options.preserve_color == "histogram":
+            styles = [color.match_color_statistics(style, content, options.color_method) for style in styles]
+        elif options.preserve_color == "luminance":
+            content_y = color.luminance(content)
+            styles = [color.grey_rgb(color.match_luminance(color.luminance(style), content_y)).clamp(0, 1) for style in styles]
+        self.styles = list(styles)
+
+    def at_size(self, size: tuple[int, int]) -> list[torch.Tensor]:
+        long_side = max(1, round(max(size) * self.options.style_scale))
+        return [resize(style, size_for_long_side(style.shape[-2], style.shape[-1], long_side)) for style in self.styles]
+
+
+def initial_variable(content: torch.Tensor, styles: Sequence[torch.Tensor], options: GatysOptions) -> torch.Tensor:
+    """The starting point, in the optimisation variable's space (RGB, or Y in luminance mode)."""
+    if options.init == "content":
+        start = content
+    elif options.init == "style":
+        start = resize(styles[0], tuple(content.shape[-2:]))
+    else:
+        generator = torch.Generator().manual_seed(options.seed)
+        start = torch.rand(content.shape, generator=generator).to(content.device)
+    return color.luminance(start) if options.preserve_color == "luminance" else start.clone()
+
+
+def to_encoder_space(variable: torch.Tensor, options: GatysOptions) -> torch.Tensor:
+    """The optimisation variable as the RGB image the criterion scores."""
+    return color.grey_rgb(variable) if options.preserve_color == "luminance" else variable
+
+
+def to_output(variable: torch.Tensor, content: torch.Tensor, options: GatysOptions) -> torch.Tensor:
+    """The optimisation variable as the final RGB image in [0, 1] (content's colours back in luminance mode)."""
+    if options.preserve_color == "luminance":
+        return color.combine_luminance(color.grey_rgb(variable), resize(content, tuple(variable.shape[-2:])))
+    return variable.clamp(0, 1)
+
+
+def content_for_criterion(content: torch.Tensor, options: GatysOptions) -> torch.Tensor:
+    return color.grey_rgb(color.luminance(content)) if options.preserve_color == "luminance" else content
+
+
+def stylize(
+    content: torch.Tensor,
+    styles: Sequence[torch.Tensor],
+    options: GatysOptions | None = None,
+    encoder: VGGEncoder | None = None,
+    callback: Callable[[int, Step], None] | None = None,
+) -> StylizeResult:
+    """Stylize one ``1 x 3 x H x W`` content image with one or more style images (same convention).
+
+    ``callback(scale_index, step)`` is called after every iteration.
+    """
+    options = (options or GatysOptions()).check()
+    if not styles:
+        raise VideostyleError("at least one style image is needed")
+    encoder = encoder if encoder is not None else load_encoder(device=content.device)
+    torch.manual_seed(options.seed)
+    height, width = content.shape[-2:]
+    if options.size is not None:
+        height, width = size_for_long_side(height, width, options.size)
+    full_content = resize(content, (height, width))
+    criterion = make_criterion(encoder, options)
+    style_target = StyleTarget(styles, full_content, options)
+    start = time.perf_counter()
+    variable: torch.Tensor | None = None
+    history: list[float] = []
+    iterations = 0
+    result: OptimizationResult | None = None
+    for index, size in enumerate(scale_sizes(height, width, options.scales)):
+        scaled_content = resize(full_content, size)
+        criterion.set_style(style_target.at_size(size), options.style_blend)
+        targets = criterion.content_targets(content_for_criterion(scaled_content, options))
+        if variable is None:
+            variable = initial_variable(scaled_content, style_target.styles, options)
+        else:
+            variable = resize(variable, size)
+
+        def objective(x: torch.Tensor) -> dict[str, torch.Tensor]:
+            return criterion(to_encoder_space(x, options), targets)
+
+        result = optimize_image(
+            variable,
+            objective,
+            options.iterations,
+            optimizer=options.optimizer,
+            learning_rate=options.learning_rate,
+            tolerance=options.tolerance,
+            callback=None if callback is None else (lambda step, index=index: callback(index, step)),
+        )
+        variable = result.variable
+        history += result.history
+        iterations += result.iterations
+    assert result is not None and variable is not None
+    return StylizeResult(
+        image=to_output(variable, full_content, options).detach(),
+        iterations=iterations,
+        seconds=time.perf_counter() - start,
+        losses=result.terms,
+        history=history,
+        stopped_early=result.stopped_early,
+        diverged=result.diverged,
+    )
+
+
+def with_overrides(options: GatysOptions, **overrides) -> GatysOptions:
+    """A copy of ``options`` with the given fields replaced (None values are ignored)."""
+    return replace(options, **{key: value for key, value in overrides.items() if value is not None})
