@@ -64,7 +64,9 @@ class VGGEncoder(nn.Module):
         in_channels = 3
         for item in VGG_CONFIGS[arch]:
             if item == "M":
-                modules.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))
+                # ceil_mode: identical to torchvision on even sizes, and any image of >= 1 px
+                # reaches relu5_x instead of failing on a map of size 0.
+                modules.append(nn.MaxPool2d(2, 2, ceil_mode=True) if pooling == "max" else nn.AvgPool2d(2, 2, ceil_mode=True))
             else:
                 modules += [nn.Conv2d(in_channels, item, 3, padding=1), nn.ReLU(inplace=False)]
                 in_channels = item

@@ -37,7 +37,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     temporary file is removed and the destination is left untouched.
     """
     path = check_writable_destination(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
+    except OSError as error:
+        raise VideostyleError(f"cannot write to folder {path.parent}: {error.strerror}") from None
     os.close(fd)
     tmp = Path(tmp_name)
     os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; outputs get the usual permissions

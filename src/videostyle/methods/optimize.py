@@ -1,9 +1,11 @@
 """The optimisation loop shared by image (Gatys) and video (Ruder) style transfer.
 
 ``optimize_image`` minimises ``total(objective(x))`` over the pixels of ``x`` with L-BFGS
-(one function evaluation per iteration, no line search, as in jcjohnson/neural-style)
-or Adam, reports every iteration's named terms to a callback, and stops early when the
-relative decrease of the loss stays below a tolerance.
+(strong-Wolfe line search: without one, the second L-BFGS step on a freshly started
+problem can overshoot by orders of magnitude) or Adam. An *iteration* is one evaluation
+of the objective (one encoder forward and backward), the unit of cost, so that
+``iterations=500`` costs the same whichever optimiser runs. Every evaluation's named
+terms go to a callback; the result is the best iterate evaluated.
 """
 
 from __future__ import annotations
@@ -25,23 +27,27 @@ ADAM_LEARNING_RATE = 0.02
 
 @dataclass
 class Step:
-    """What a callback sees after each iteration."""
+    """What a callback sees after each evaluation of the objective."""
 
     iteration: int  # 1-based within this optimisation
-    terms: dict[str, float]  # weighted named terms at the iterate just evaluated
+    terms: dict[str, float]  # weighted named terms at the evaluated point
     loss: float
-    variable: torch.Tensor  # the current optimisation variable (do not modify)
+    variable: torch.Tensor  # the evaluated point (do not modify)
 
 
 @dataclass
 class OptimizationResult:
-    variable: torch.Tensor  # detached
-    iterations: int
-    terms: dict[str, float]
-    history: list[float] = field(default_factory=list)
+    variable: torch.Tensor  # the best evaluated point, detached
+    iterations: int  # evaluations made
+    terms: dict[str, float]  # the terms at that point
+    history: list[float] = field(default_factory=list)  # loss of every evaluation
     seconds: float = 0.0
     stopped_early: bool = False
-    diverged: bool = False
+    diverged: bool = False  # a non-finite loss was met; the best finite point is returned
+
+
+class _Stop(Exception):
+    """Raised inside the closure to end L-BFGS between evaluations."""
 
 
 def optimize_image(
@@ -57,11 +63,10 @@ def optimize_image(
     """Minimise the sum of ``objective(x)``'s terms, starting from ``init`` (not modified).
 
     Args:
-        iterations: maximum number of iterations (each one objective evaluation).
+        iterations: the number of objective evaluations allowed.
         optimizer: ``"lbfgs"`` (default ``learning_rate`` 1) or ``"adam"`` (default 0.02).
-        tolerance: stop when ``(L_prev - L) / L_prev < tolerance`` for ``patience``
-            consecutive iterations; 0 disables early stopping.
-    Returns the final variable (the last finite iterate if the loss ever became NaN/inf).
+        tolerance: stop when, for ``patience`` evaluations in a row, none lowered the best
+            loss by more than ``tolerance`` relative; 0 disables early stopping.
     """
     if optimizer not in OPTIMIZERS:
         raise VideostyleError(f"unknown optimizer {optimizer!r}; choose {' or '.join(OPTIMIZERS)}")
@@ -70,43 +75,47 @@ def optimize_image(
     variable = init.detach().clone().requires_grad_(True)
     if optimizer == "lbfgs":
         opt = torch.optim.LBFGS(
-            [variable], lr=learning_rate or 1.0, max_iter=1, history_size=100, tolerance_grad=0.0, tolerance_change=0.0
+            [variable], lr=learning_rate or 1.0, max_iter=iterations or 1, max_eval=iterations or 1,
+            history_size=100, tolerance_grad=0.0, tolerance_change=0.0, line_search_fn="strong_wolfe",
         )
     else:
         opt = torch.optim.Adam([variable], lr=learning_rate or ADAM_LEARNING_RATE)
-    evaluated: dict[str, torch.Tensor] = {}
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad(set_to_none=True)
-        terms = objective(variable)
-        loss = total(terms)
-        loss.backward()
-        evaluated.clear()
-        evaluated.update({name: value.detach() for name, value in terms.items()})
-        return loss.detach()
 
     start = time.perf_counter()
     history: list[float] = []
-    last_good = variable.detach().clone()  # the latest iterate whose loss was finite
-    terms_out: dict[str, float] = {}
-    calm, stopped_early, diverged, done = 0, False, False, 0
-    for iteration in range(1, iterations + 1):
-        before = variable.detach().clone()
-        loss = float(opt.step(closure))
-        if not math.isfinite(loss):  # the iterate `before` is bad; keep the one evaluated last time
-            diverged = True
-            break
-        done = iteration
-        terms_out = {name: float(value) for name, value in evaluated.items()}
-        if history and tolerance > 0:
-            relative = (history[-1] - loss) / max(abs(history[-1]), 1e-12)
-            calm = calm + 1 if 0 <= relative < tolerance else 0
+    best = {"loss": math.inf, "variable": variable.detach().clone(), "terms": {}}
+    state = {"calm": 0, "stopped_early": False, "diverged": False}
+
+    def closure() -> torch.Tensor:
+        if len(history) >= iterations or state["stopped_early"] or state["diverged"]:
+            raise _Stop
+        opt.zero_grad(set_to_none=True)
+        terms = objective(variable)
+        loss_tensor = total(terms)
+        loss = float(loss_tensor.detach())
         history.append(loss)
-        last_good = before  # the loss just logged belongs to the iterate before the step
+        if not math.isfinite(loss):
+            state["diverged"] = True
+            raise _Stop
+        loss_tensor.backward()
+        terms_now = {name: float(value.detach()) for name, value in terms.items()}
+        improvement = (best["loss"] - loss) / max(abs(best["loss"]), 1e-12) if math.isfinite(best["loss"]) else math.inf
+        state["calm"] = state["calm"] + 1 if improvement <= tolerance else 0
+        if loss < best["loss"]:
+            best.update(loss=loss, variable=variable.detach().clone(), terms=terms_now)
         if callback is not None:
-            callback(Step(iteration, terms_out, loss, variable.detach()))
-        if tolerance > 0 and calm >= patience:
-            stopped_early = True
-            break
-    final = last_good if diverged else variable.detach()
-    return OptimizationResult(final.clone(), done, terms_out, history, time.perf_counter() - start, stopped_early, diverged)
+            callback(Step(len(history), terms_now, loss, variable.detach()))
+        if tolerance > 0 and state["calm"] >= patience:
+            state["stopped_early"] = True
+        return loss_tensor.detach()
+
+    try:
+        while len(history) < iterations and not (state["stopped_early"] or state["diverged"]):
+            opt.step(closure)
+    except _Stop:
+        pass
+    if not math.isfinite(best["loss"]):  # nothing finite was ever evaluated
+        best["variable"] = init.detach().clone()
+    return OptimizationResult(
+        best["variable"], len(history), best["terms"], history, time.perf_counter() - start, state["stopped_early"], state["diverged"]
+    )

@@ -1,0 +1,63 @@
+import pytest
+import torch
+
+from videostyle.losses import ContentLoss, StyleLoss, TemporalLoss, TotalVariationLoss
+from videostyle.losses import functional as LF
+
+
+def test_gram_matrix_of_a_2x2_two_channel_map_by_hand():
+    features = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [0.0, 1.0]]]])  # 1 x 2 x 2 x 2
+    # channel a = (1, 2, 3, 4), channel b = (0, 1, 0, 1); G = F F^T / (C H W) with C H W = 8
+    expected = torch.tensor([[[30.0, 6.0], [6.0, 2.0]]]) / 8
+    torch.testing.assert_close(LF.gram_matrix(features), expected)
+
+
+def test_total_variation_of_a_2x2_image_by_hand():
+    image = torch.tensor([[[[0.0, 1.0], [2.0, 4.0]]]])
+    # vertical differences: 2, 3 -> mean of squares 6.5; horizontal: 1, 2 -> 2.5
+    assert LF.total_variation_loss(image).item() == pytest.approx(9.0)
+
+
+def test_total_variation_is_zero_for_a_constant_image():
+    assert LF.total_variation_loss(torch.full((1, 3, 5, 7), 0.3)).item() == 0.0
+
+
+def test_style_loss_is_zero_against_own_gram_and_positive_otherwise():
+    features = torch.rand(1, 4, 5, 6)
+    assert LF.style_loss(features, LF.gram_matrix(features)).item() == pytest.approx(0.0, abs=1e-12)
+    assert LF.style_loss(features, LF.gram_matrix(features * 2)).item() > 0
+
+
+def test_temporal_loss_is_the_masked_mean_over_all_values():
+    image = torch.zeros(1, 3, 2, 2)
+    warped = torch.ones(1, 3, 2, 2)
+    weights = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]]])
+    # one pixel of four counts, with squared error 1 in all 3 channels: 3 / 12
+    assert LF.temporal_loss(image, warped, weights).item() == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(
+    "function, inputs",
+    [
+        (LF.content_loss, lambda: (torch.rand(1, 2, 3, 3), torch.rand(1, 2, 3, 3))),
+        (LF.style_loss, lambda: (torch.rand(1, 2, 3, 3), torch.rand(1, 2, 2))),
+        (LF.total_variation_loss, lambda: (torch.rand(1, 3, 3, 4),)),
+        (LF.temporal_loss, lambda: (torch.rand(1, 3, 3, 3), torch.rand(1, 3, 3, 3), torch.rand(1, 1, 3, 3))),
+        (LF.gram_matrix, lambda: (torch.rand(1, 2, 3, 3),)),
+    ],
+)
+def test_gradcheck_in_float64(function, inputs):
+    args = [tensor.double().requires_grad_(index == 0) for index, tensor in enumerate(inputs())]
+    assert torch.autograd.gradcheck(function, args)
+
+
+def test_modules_equal_their_functional_forms():
+    features, target = torch.rand(2, 3, 4, 5), torch.rand(1, 3, 4, 5)
+    torch.testing.assert_close(ContentLoss(target)(features), LF.content_loss(features, target))
+    torch.testing.assert_close(StyleLoss(target_features=target)(features), LF.style_loss(features, LF.gram_matrix(target)))
+    gram = LF.gram_matrix(target)
+    torch.testing.assert_close(StyleLoss(target_gram=gram)(features), LF.style_loss(features, gram))
+    image = torch.rand(1, 3, 6, 6)
+    torch.testing.assert_close(TotalVariationLoss()(image), LF.total_variation_loss(image))
+    warped, weights = torch.rand(1, 3, 6, 6), torch.rand(1, 1, 6, 6)
+    torch.testing.assert_close(TemporalLoss()(image, warped, weights), LF.temporal_loss(image, warped, weights))

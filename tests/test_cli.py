@@ -1,0 +1,117 @@
+"""The command line as a user meets it: results on success, one clean line on every error."""
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from videostyle.cli import cli, main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def images(tmp_path):
+    rng = np.random.default_rng(0)
+    content = tmp_path / "content.png"
+    Image.fromarray(rng.integers(0, 255, (40, 56, 3), dtype=np.uint8)).save(content)
+    style = tmp_path / "style.png"
+    Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(style)
+    return content, style
+
+
+def run_main(args, capsys):
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exited:
+        code = exited.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+FAST = ["--size", "32", "--iterations", "2", "-q"]
+
+
+def test_image_command_writes_the_output(images, tmp_path, capsys):
+    content, style = images
+    out = tmp_path / "out.jpg"
+    code, _, err = run_main(["image", str(content), "-s", str(style), "-o", str(out), "--size", "32", "--iterations", "3"], capsys)
+    assert code == 0, err
+    assert Image.open(out).size == (32, 23)
+    assert "wrote" in err and "iterations" in err
+
+
+def test_save_every_and_two_styles(images, tmp_path, capsys):
+    content, style = images
+    out = tmp_path / "out.png"
+    code, _, err = run_main(["image", str(content), "-s", str(style), "-s", str(content), "--style-blend", "1", "--style-blend", "3", "-o", str(out), "--save-every", "2", "--tolerance", "0", *FAST[:4]], capsys)
+    assert code == 0, err
+    assert out.exists() and (tmp_path / "out_iter0002.png").exists()
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "RGBA", "CMYK"])
+def test_grey_palette_alpha_and_cmyk_inputs_are_converted(images, tmp_path, capsys, mode):
+    content, style = images
+    odd = tmp_path / f"odd.{'jpg' if mode == 'CMYK' else 'png'}"
+    Image.open(content).convert(mode).save(odd)
+    code, _, err = run_main(["image", str(odd), "-s", str(style), "-o", str(tmp_path / "out.png"), *FAST], capsys)
+    assert code == 0, err
+
+
+def error_cases(tmp_path, content, style):
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "empty.png").write_bytes(b"")
+    return {
+        "missing content": (["image", str(tmp_path / "nope.png"), "-s", str(style)], "no such file"),
+        "missing style": (["image", str(content), "-s", str(tmp_path / "nope.jpg")], "no such file"),
+        "not an image": (["image", str(tmp_path / "notes.txt"), "-s", str(style)], "not an image"),
+        "empty file": (["image", str(tmp_path / "empty.png"), "-s", str(style)], "not an image"),
+        "missing output folder": (["image", str(content), "-s", str(style), "-o", str(tmp_path / "no" / "out.png")], "output folder does not exist"),
+        "output is a folder": (["image", str(content), "-s", str(style), "-o", str(tmp_path)], "is a folder"),
+        "unknown output format": (["image", str(content), "-s", str(style), "-o", str(tmp_path / "out.xyz")], "unknown image format"),
+        "unknown layer": (["image", str(content), "-s", str(style), "--style-layers", "relu1_1,relu9_1"], "unknown layer 'relu9_1'"),
+        "negative size": (["image", str(content), "-s", str(style), "--size", "-5"], "size must be positive"),
+        "bad blend count": (["image", str(content), "-s", str(style), "--style-blend", "1", "--style-blend", "2"], "--style-blend"),
+        "bad device": (["image", str(content), "-s", str(style), "--device", "tpu9"], "unknown device"),
+        "missing style option": (["image", str(content)], "--style"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing content", "missing style", "not an image", "empty file", "missing output folder", "output is a folder", "unknown output format", "unknown layer", "negative size", "bad blend count", "bad device", "missing style option"],
+)
+def test_bad_input_gives_one_line_and_no_output(images, tmp_path, capsys, case):
+    content, style = images
+    args, message = error_cases(tmp_path, content, style)[case]
+    if "-o" not in args:
+        args = [*args, "-o", str(tmp_path / "result.png")]
+    before = set(tmp_path.rglob("*"))
+    code, out, err = run_main([args[0], *FAST, *args[1:]], capsys)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and message in lines[0]
+    assert "Traceback" not in err
+    assert set(tmp_path.rglob("*")) == before  # nothing written, not even a temporary file
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys") or os.access("/sys", os.W_OK) and os.geteuid() != 0, reason="needs a folder this user cannot create files in")
+def test_unwritable_output_folder(images, capsys):
+    content, style = images
+    code, _, err = run_main(["image", str(content), "-s", str(style), "-o", "/sys/out.png", *FAST], capsys)
+    assert code == 1 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_readme_shows_the_current_help():
+    readme = (ROOT / "README.md").read_text()
+    for command in ["image"]:
+        block = re.search(rf"<!-- help {command} -->\n```\n(.*?)```\n<!-- end help -->", readme, re.S)
+        assert block, f"README has no help block for {command}"
+        result = CliRunner().invoke(cli, [command, "--help"], prog_name="videostyle", terminal_width=100)
+        assert block.group(1) == result.output
