@@ -1,0 +1,129 @@
+"""Speed of Gatys optimisation against a bare VGG-16 forward+backward, measured in the same run.
+
+Prints a markdown table: seconds per iteration at each size for (a) a bare encoder forward and
+backward to the input through the deepest layer the criterion needs (relu5_1) and (b) one
+iteration of the real optimisation loop (criterion with content, style and TV terms, L-BFGS
+with line search, callbacks); their ratio; the peak resident memory of a child process that
+ran only that case. Then coarse-to-fine against single-scale at the largest size: the time the
+coarse-to-fine run needs to reach the single-scale run's final loss.
+
+    python benchmarks/gatys_speed.py --sizes 256 512 --iterations 20 --c2f-iterations 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import platform
+import resource
+import statistics
+import time
+
+import torch
+
+CONTENT = "assets/grace_hopper.jpg"
+STYLE = "assets/starry_night.jpg"
+
+
+def _setup(size: int, device: str):
+    from videostyle.features import load_encoder
+    from videostyle.io import resize_long_side, to_tensor
+
+    encoder = load_encoder(device=device)
+    content = resize_long_side(to_tensor(CONTENT, device), size)
+    style = resize_long_side(to_tensor(STYLE, device), size)
+    return encoder, content, style
+
+
+def _peak_memory_mb(device: str) -> float:
+    if device.startswith("cuda"):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bare_forward_backward(size: int, iterations: int, device: str, threads: int) -> tuple[float, float]:
+    torch.set_num_threads(threads)
+    encoder, content, _ = _setup(size, device)
+    image = content.clone().requires_grad_(True)
+    times = []
+    for _ in range(iterations + 2):
+        start = time.perf_counter()
+        features = encoder(image, ["relu5_1"])
+        features["relu5_1"].mean().backward()
+        image.grad = None
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[2:]), _peak_memory_mb(device)
+
+
+def optimisation_loop(size: int, iterations: int, device: str, threads: int) -> tuple[float, float]:
+    from videostyle.methods.gatys import GatysOptions, stylize
+
+    torch.set_num_threads(threads)
+    encoder, content, style = _setup(size, device)
+    stylize(content, [style], GatysOptions(size=size, iterations=2, tolerance=0), encoder=encoder)  # warm-up
+    result = stylize(content, [style], GatysOptions(size=size, iterations=iterations, tolerance=0), encoder=encoder)
+    return result.seconds / result.iterations, _peak_memory_mb(device)
+
+
+def coarse_to_fine(size: int, iterations: int, scales: int, device: str, threads: int) -> dict:
+    from videostyle.methods.gatys import GatysOptions, stylize
+
+    torch.set_num_threads(threads)
+    encoder, content, style = _setup(size, device)
+    single = stylize(content, [style], GatysOptions(size=size, iterations=iterations, tolerance=0), encoder=encoder)
+    target = min(single.history)
+    stamps: list[tuple[int, float, float]] = []
+    start = time.perf_counter()
+    multi = stylize(
+        content, [style], GatysOptions(size=size, iterations=iterations, tolerance=0, scales=scales), encoder=encoder,
+        callback=lambda scale, step: stamps.append((scale, step.loss, time.perf_counter() - start)),
+    )
+    reached = next((seconds for scale, loss, seconds in stamps if scale == scales - 1 and loss <= target), None)
+    return {
+        "single_seconds": single.seconds,
+        "single_loss": target,
+        "multi_seconds_total": multi.seconds,
+        "multi_final_loss": min(loss for scale, loss, _ in stamps if scale == scales - 1),
+        "multi_seconds_to_single_loss": reached,
+    }
+
+
+def in_child(function, *args):
+    with mp.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
+    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--c2f-iterations", type=int, default=100)
+    parser.add_argument("--c2f-scales", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    args = parser.parse_args()
+
+    print(f"machine: {platform.processor() or platform.machine()}, {args.threads} threads, torch {torch.__version__}, device {args.device}\n")
+    print("| size | bare VGG-16 fwd+bwd (s) | optimisation iteration (s) | ratio | peak memory bare / loop (MiB) |")
+    print("| --- | --- | --- | --- | --- |")
+    for size in args.sizes:
+        bare, bare_memory = in_child(bare_forward_backward, size, args.iterations, args.device, args.threads)
+        loop, loop_memory = in_child(optimisation_loop, size, args.iterations, args.device, args.threads)
+        print(f"| {size} | {bare:.3f} | {loop:.3f} | {loop / bare:.3f} | {bare_memory:.0f} / {loop_memory:.0f} |", flush=True)
+
+    size = max(args.sizes)
+    c2f = in_child(coarse_to_fine, size, args.c2f_iterations, args.c2f_scales, args.device, args.threads)
+    reached = c2f["multi_seconds_to_single_loss"]
+    print(f"\ncoarse-to-fine at {size} px ({args.c2f_scales} scales, {args.c2f_iterations} iterations per scale):\n")
+    print("| run | final loss | seconds | seconds to reach the single-scale final loss | ratio to single-scale time |")
+    print("| --- | --- | --- | --- | --- |")
+    print(f"| single scale | {c2f['single_loss']:.4g} | {c2f['single_seconds']:.1f} | {c2f['single_seconds']:.1f} | 1.00 |")
+    reach_text = f"{reached:.1f}" if reached is not None else "not reached"
+    ratio_text = f"{reached / c2f['single_seconds']:.2f}" if reached is not None else "-"
+    print(f"| coarse-to-fine | {c2f['multi_final_loss']:.4g} | {c2f['multi_seconds_total']:.1f} | {reach_text} | {ratio_text} |")
+
+
+if __name__ == "__main__":
+    main()
