@@ -1,0 +1,44 @@
+"""Flow computed once per frame pair and kept on disk as ``.flo``.
+
+Files live under ``<run folder>/flow/<estimator>_<W>x<H>/<a>_<b>.flo`` (frame indices from the
+start of the run); the run folder itself is keyed by the video, so a second or resumed run with
+the same video, estimator and size reuses every flow.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .estimators import FlowEstimator
+from .flo import read_flo, write_flo
+
+
+class FlowCache:
+    def __init__(self, folder: str | os.PathLike | None, estimator: FlowEstimator):
+        self.folder = None if folder is None else Path(folder)
+        self.estimator = estimator
+        self.computed = 0
+        self.loaded = 0
+
+    def path(self, a: int, b: int, height: int, width: int) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / f"{self.estimator.name}_{width}x{height}" / f"{a:06d}_{b:06d}.flo"
+
+    def flow(self, a: int, b: int, frame_a: np.ndarray, frame_b: np.ndarray) -> np.ndarray:
+        """Flow from frame ``a`` to frame ``b`` (``H x W x 2``), from disk when already computed."""
+        path = self.path(a, b, *frame_a.shape[:2])
+        if path is not None and path.is_file():
+            flow = read_flo(path)
+            if flow.shape[:2] == frame_a.shape[:2]:
+                self.loaded += 1
+                return flow
+        flow = self.estimator(frame_a, frame_b)
+        self.computed += 1
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_flo(path, flow)
+        return flow

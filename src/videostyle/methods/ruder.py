@@ -1,0 +1,152 @@
+"""Temporally coherent video style transfer by optimisation (Ruder, Dosovitskiy, Brox 2016,
+"Artistic style transfer for videos"), single pass.
+
+Frame i is initialised with the previous stylized frame warped by the optical flow and
+optimised with the Gatys criterion plus temporal losses towards the warped outputs of the
+earlier frames i - j, j in J (``long_term``), each weighted per pixel by the long-term
+consistency weights, so that a pixel is held only to the nearest earlier frame in which it
+was visible. The stylizer keeps a ring buffer of the last max(J) frames and outputs: memory
+does not grow with the video.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+
+from ..color import luminance
+from ..errors import VideostyleError
+from ..features import VGGEncoder
+from ..flow import FlowCache, consistency_weights, flow_to_tensor, long_term_weights, warp
+from ..io.image import to_tensor, to_uint8
+from ..losses import functional as LF
+from .gatys import GatysOptions, StyleTarget, content_for_criterion, initial_variable, make_criterion, to_encoder_space, to_output
+from .optimize import Step, optimize_image
+
+INITS = ("warped", "previous", "random")
+
+
+@dataclass
+class VideoOptions:
+    """Options of the video method on top of the image options (size, weights, colour...).
+
+    ``iterations`` (in ``image``) apply to every frame after the first, which gets
+    ``first_iterations``. ``independent=True`` is the per-frame baseline: no temporal loss and
+    a fresh start (``image.init``) with ``first_iterations`` for every frame.
+    """
+
+    image: GatysOptions = field(default_factory=lambda: GatysOptions(iterations=150))
+    first_iterations: int = 500
+    temporal_weight: float = 2e5
+    long_term: list[int] = field(default_factory=lambda: [1])
+    init: str = "warped"
+    independent: bool = False
+
+    def check(self) -> "VideoOptions":
+        self.image.check()
+        if self.init not in INITS:
+            raise VideostyleError(f"unknown frame init {self.init!r}; choose {', '.join(INITS)}")
+        if not self.long_term or any(gap < 1 for gap in self.long_term):
+            raise VideostyleError(f"long-term frame gaps must be positive integers, got {self.long_term}")
+        if self.temporal_weight < 0:
+            raise VideostyleError("temporal weight must be non-negative")
+        if self.first_iterations < 0:
+            raise VideostyleError(f"first-frame iterations must be >= 0, got {self.first_iterations}")
+        self.long_term = sorted(set(self.long_term))
+        return self
+
+
+@dataclass
+class FrameResult:
+    output: np.ndarray  # H x W x 3 uint8
+    iterations: int
+    losses: dict[str, float]
+    history: list[float]
+
+
+class RuderStylizer:
+    """Stylize frames in order; ``observe`` replays finished frames so a resumed run continues exactly.
+
+    Frames are ``H x W x 3`` uint8 at the working size. The previous outputs it warps are the
+    uint8 frames written to disk, so that a resumed run sees exactly what a continuous one saw.
+    """
+
+    def __init__(self, encoder: VGGEncoder, styles: list[torch.Tensor], options: VideoOptions, flow_cache: FlowCache | None, device: torch.device):
+        self.options = options.check()
+        self.encoder, self.styles, self.device = encoder, styles, device
+        self.flow_cache = flow_cache
+        self.criterion = make_criterion(encoder, options.image)
+        self.history: deque[tuple[int, np.ndarray, np.ndarray]] = deque(maxlen=1 if options.independent else max(options.long_term))
+        self._style_ready_for: tuple[int, int] | None = None
+        self._style_target: StyleTarget | None = None
+
+    def _prepare_style(self, content: torch.Tensor) -> None:
+        size = tuple(content.shape[-2:])
+        if self._style_ready_for != size:
+            # Colour modes match the style to the first frame's colours, once for the whole clip.
+            self._style_target = StyleTarget(self.styles, content, self.options.image)
+            self.criterion.set_style(self._style_target.at_size(size), self.options.image.style_blend)
+            self._style_ready_for = size
+
+    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
+        """Record a finished frame (its input and uint8 output) as history for the next ones."""
+        self.history.append((index, frame, output))
+
+    def temporal_targets(self, index: int, frame: np.ndarray) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
+        """``(gap, warped earlier output, long-term weights)`` for each gap j in J available."""
+        earlier = {i: (f, o) for i, f, o in self.history}
+        gaps = [gap for gap in self.options.long_term if index - gap in earlier]
+        warped, weights = [], []
+        for gap in gaps:
+            frame_then, output_then = earlier[index - gap]
+            forward = flow_to_tensor(self.flow_cache.flow(index - gap, index, frame_then, frame), self.device)
+            backward = flow_to_tensor(self.flow_cache.flow(index, index - gap, frame, frame_then), self.device)
+            weights.append(consistency_weights(forward, backward))
+            warped.append(warp(to_tensor(output_then, self.device), backward))
+        return list(zip(gaps, warped, long_term_weights(weights)))
+
+    def stylize(self, index: int, frame: np.ndarray, callback: Callable[[Step], None] | None = None) -> FrameResult:
+        options = self.options
+        content = to_tensor(frame, self.device)
+        self._prepare_style(content)
+        targets = self.criterion.content_targets(content_for_criterion(content, options.image))
+        temporal = [] if options.independent or not self.history else self.temporal_targets(index, frame)
+        first = options.independent or not self.history
+        if first or options.init == "random":
+            start_mode = options.image.init if first else "noise"
+            init = initial_variable(content, self._style_target.styles, replace(options.image, init=start_mode, seed=options.image.seed + index))
+        elif options.init == "previous":
+            init = self._to_variable(to_tensor(self.history[-1][2], self.device))
+        else:
+            gap_one = next((warped for gap, warped, _ in temporal if gap == 1), None)
+            init = self._to_variable(gap_one if gap_one is not None else to_tensor(self.history[-1][2], self.device))
+        weight = options.temporal_weight
+
+        def objective(x: torch.Tensor) -> dict[str, torch.Tensor]:
+            image = to_encoder_space(x, options.image)
+            terms = self.criterion(image, targets)
+            rgb = to_output(x, content, options.image) if options.image.preserve_color == "luminance" else x
+            for gap, warped, weights in temporal:
+                terms[f"temporal.{gap}"] = weight * LF.temporal_loss(rgb, warped, weights)
+            return terms
+
+        torch.manual_seed(options.image.seed + index)
+        result = optimize_image(
+            init,
+            objective,
+            options.first_iterations if first else options.image.iterations,
+            optimizer=options.image.optimizer,
+            learning_rate=options.image.learning_rate,
+            tolerance=options.image.tolerance,
+            callback=callback,
+        )
+        output = to_uint8(to_output(result.variable, content, options.image))
+        self.observe(index, frame, output)
+        return FrameResult(output, result.iterations, result.terms, result.history)
+
+    def _to_variable(self, rgb: torch.Tensor) -> torch.Tensor:
+        return luminance(rgb) if self.options.image.preserve_color == "luminance" else rgb
