@@ -70,6 +70,38 @@ def build_encoder(vgg_weights, vgg_arch, vgg_input, pooling, device):
     return load_encoder(weights=vgg_weights, arch=vgg_arch, input_convention=vgg_input, pooling=pooling, device=device)
 
 
+def gatys_options(size: int, iterations: int):
+    """Options of the optimisation method shared by ``image`` and ``video`` (defaults differ)."""
+
+    options = [
+        click.option("--style-blend", multiple=True, type=float, help="Blend weight of each --style, in the same order (default: equal)."),
+        click.option("--size", type=int, default=size, show_default=True, help="Long side of the output in pixels (0: the input's own size)."),
+        click.option("--iterations", type=int, default=iterations, show_default=True, help="Iterations (per scale for images; per frame after the first for video)."),
+        click.option("--content-weight", type=float, default=1.0, show_default=True),
+        click.option("--style-weight", type=float, default=50.0, show_default=True, help="Weight of the style loss (relative to the content loss)."),
+        click.option("--tv-weight", type=float, default=1e4, show_default=True, help="Weight of the total-variation smoothness loss."),
+        click.option("--content-layers", default="relu4_2", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT."),
+        click.option("--style-layers", default="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT."),
+        click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), default="lbfgs", show_default=True),
+        click.option("--lr", "learning_rate", type=float, default=None, help="Step size (default 1 for L-BFGS, 0.02 for Adam)."),
+        click.option("--init", type=click.Choice(["content", "noise", "style"]), default="content", show_default=True, help="Starting image."),
+        click.option("--preserve-color", type=click.Choice(["none", "luminance", "histogram"]), default="none", show_default=True, help="Keep the content's colours (Gatys et al. 2016)."),
+        click.option("--color-method", type=click.Choice(["cholesky", "symmetric"]), default="cholesky", show_default=True, help="Linear map for --preserve-color histogram."),
+        click.option("--style-scale", type=float, default=1.0, show_default=True, help="Style image size relative to the output's long side."),
+        click.option("--tolerance", type=float, default=1e-5, show_default=True, help="Stop early when the relative loss decrease stays below this for 5 iterations (0: never)."),
+        click.option("--seed", type=int, default=0, show_default=True),
+        click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
+    ]
+
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="videostyle")
 def cli() -> None:
@@ -80,26 +112,9 @@ def cli() -> None:
 @click.argument("content", type=click.Path())
 @click.option("-s", "--style", "styles", multiple=True, required=True, type=click.Path(), help="Style image; repeat to blend several styles.")
 @click.option("-o", "--output", required=True, type=click.Path(), help="Output image (.png, .jpg, ...).")
-@click.option("--style-blend", multiple=True, type=float, help="Blend weight of each --style, in the same order (default: equal).")
-@click.option("--size", type=int, default=512, show_default=True, help="Long side of the output in pixels (0: the content's own size).")
-@click.option("--iterations", type=int, default=500, show_default=True, help="Iterations per scale.")
-@click.option("--content-weight", type=float, default=1.0, show_default=True)
-@click.option("--style-weight", type=float, default=50.0, show_default=True, help="Weight of the style loss (relative to the content loss).")
-@click.option("--tv-weight", type=float, default=1e4, show_default=True, help="Weight of the total-variation smoothness loss.")
-@click.option("--content-layers", default="relu4_2", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT.")
-@click.option("--style-layers", default="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT.")
-@click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), default="lbfgs", show_default=True)
-@click.option("--lr", "learning_rate", type=float, default=None, help="Step size (default 1 for L-BFGS, 0.02 for Adam).")
-@click.option("--init", type=click.Choice(["content", "noise", "style"]), default="content", show_default=True, help="Starting image.")
-@click.option("--preserve-color", type=click.Choice(["none", "luminance", "histogram"]), default="none", show_default=True, help="Keep the content's colours (Gatys et al. 2016).")
-@click.option("--color-method", type=click.Choice(["cholesky", "symmetric"]), default="cholesky", show_default=True, help="Linear map for --preserve-color histogram.")
+@gatys_options(size=512, iterations=500)
 @click.option("--scales", type=int, default=1, show_default=True, help="Coarse-to-fine levels, each half the size of the next.")
-@click.option("--style-scale", type=float, default=1.0, show_default=True, help="Style image size relative to the output's long side.")
-@click.option("--tolerance", type=float, default=1e-5, show_default=True, help="Stop early when the relative loss decrease stays below this for 5 iterations (0: never).")
-@click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--save-every", type=int, default=0, help="Also write every N-th iterate beside the output (OUT_iter0100.png).")
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @encoder_options
 def image_command(content, styles, output, style_blend, size, device, quiet, save_every, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
     """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015)."""
@@ -155,6 +170,99 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
         click.echo(
             f"wrote {output} ({width}x{height}) in {time.perf_counter() - started:.1f} s, "
             f"{result.iterations} iterations{why}; final loss {result.loss:.4g} = {format_terms(result.losses)}",
+            err=True,
+        )
+
+
+@cli.command("video")
+@click.argument("input_path", metavar="INPUT", type=click.Path())
+@click.option("-s", "--style", "styles", multiple=True, required=True, type=click.Path(), help="Style image; repeat to blend several styles.")
+@click.option("-o", "--output", required=True, type=click.Path(), help="Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames.")
+@click.option("--method", type=click.Choice(["optimize"]), default="optimize", show_default=True, help="Stylization method (Ruder et al. 2016 optimisation).")
+@click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="deepflow", show_default=True, help="Optical flow estimator.")
+@click.option("--temporal-weight", type=float, default=2e5, show_default=True, help="Weight of the temporal consistency loss.")
+@click.option("--long-term", default="1", show_default=True, help="Comma-separated earlier-frame gaps J for the temporal loss, e.g. 1,2,4.")
+@click.option("--frame-init", type=click.Choice(["warped", "previous", "random"]), default="warped", show_default=True, help="Start of each frame after the first.")
+@click.option("--independent", is_flag=True, help="Per-frame baseline: no temporal loss, every frame started afresh.")
+@click.option("--first-iterations", type=int, default=500, show_default=True, help="Iterations for the first frame.")
+@gatys_options(size=360, iterations=150)
+@click.option("--start", type=float, default=None, help="Start time in seconds.")
+@click.option("--end", type=float, default=None, help="End time in seconds.")
+@click.option("--fps", type=float, default=None, help="Frame rate of an input image folder (default 25).")
+@click.option("--keep-frames", is_flag=True, help="Keep the run folder (stylized PNG frames and flow) after success.")
+@click.option("--resume/--no-resume", default=True, show_default=True, help="Continue an interrupted run with the same arguments.")
+@click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
+@encoder_options
+def video_command(input_path, styles, output, method, flow, temporal_weight, long_term, frame_init, independent, first_iterations, style_blend, size, device, quiet, start, end, fps, keep_frames, resume, run_dir, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
+    """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016)."""
+    from tqdm import tqdm
+
+    from .api import resolve_device
+    from .io.image import load_image
+    from .methods.gatys import GatysOptions
+    from .methods.ruder import VideoOptions
+    from .pipeline import stylize_video
+
+    style_images = [load_image(path) for path in styles]
+    if style_blend and len(style_blend) != len(styles):
+        raise VideostyleError(f"{len(styles)} --style images but {len(style_blend)} --style-blend weights")
+    if size < 0:
+        raise VideostyleError(f"--size must be positive (or 0 for the input's size), got {size}")
+    try:
+        gaps = [int(part) for part in long_term.split(",") if part.strip()]
+    except ValueError:
+        raise VideostyleError(f"--long-term takes comma-separated integers, got {long_term!r}") from None
+    image_options = GatysOptions(
+        size=size or None,
+        style_blend=list(style_blend) or None,
+        content_layers=parse_layers(content_layers),
+        style_layers=parse_layers(style_layers),
+        **options,
+    )
+    video_options = VideoOptions(image=image_options, first_iterations=first_iterations, temporal_weight=temporal_weight, long_term=gaps, init=frame_init, independent=independent).check()
+    device = resolve_device(device)
+    encoder = build_encoder(vgg_weights, vgg_arch, vgg_input, pooling, device)
+    bars: dict[str, tqdm] = {}
+
+    def on_start(total, resumed):
+        if not quiet:
+            bars["frames"] = tqdm(total=total, initial=0, unit="frame", desc="frames", dynamic_ncols=True, position=0)
+            if resumed:
+                tqdm.write(f"resuming: {resumed} frames already done", file=sys.stderr)
+
+    def on_step(step):
+        if quiet:
+            return
+        if step.iteration == 1:
+            if "iterations" in bars:
+                bars["iterations"].close()
+            bars["iterations"] = tqdm(unit="it", desc="  frame", dynamic_ncols=True, position=1, leave=False)
+        bars["iterations"].update(1)
+        bars["iterations"].set_postfix_str(f"loss {step.loss:.4g} ({format_terms(step.terms)})", refresh=False)
+
+    def on_frame(index, result):
+        if "frames" in bars:
+            bars["frames"].update(1)
+
+    try:
+        summary = stylize_video(
+            input_path, output, style_images, video_options, flow=flow, start=start, end=end, fps=fps,
+            run_folder=run_dir, resume=resume, keep_frames=keep_frames, device=device, encoder=encoder,
+            on_start=on_start, on_frame=on_frame, on_step=on_step,
+        )
+    finally:
+        for bar in bars.values():
+            bar.close()
+    if not quiet:
+        for note in summary.notes:
+            click.echo(f"note: {note}", err=True)
+        fresh = summary.iterations
+        later = fresh[1:] if summary.resumed_frames == 0 else fresh
+        iterations = f"first frame {fresh[0]} iterations, later frames {sum(later) / len(later):.0f} on average" if summary.resumed_frames == 0 and len(fresh) > 1 else f"{sum(fresh)} iterations"
+        click.echo(
+            f"wrote {output}: {summary.frames} frames ({summary.resumed_frames} from an earlier run) at {summary.width}x{summary.height}, "
+            f"{float(summary.fps):.3f} fps, in {summary.seconds:.1f} s; {iterations}; flow {summary.flows_computed} computed, {summary.flows_loaded} from cache"
+            + (f"; frames kept in {summary.run_folder}" if summary.run_folder else ""),
             err=True,
         )
 
