@@ -110,8 +110,60 @@ def test_unwritable_output_folder(images, capsys):
 
 def test_readme_shows_the_current_help():
     readme = (ROOT / "README.md").read_text()
-    for command in ["image"]:
+    for command in ["image", "video"]:
         block = re.search(rf"<!-- help {command} -->\n```\n(.*?)```\n<!-- end help -->", readme, re.S)
         assert block, f"README has no help block for {command}"
         result = CliRunner().invoke(cli, [command, "--help"], prog_name="videostyle", terminal_width=100)
         assert block.group(1) == result.output
+
+
+@pytest.fixture
+def clip(tmp_path):
+    from synthetic import translating_clip, write_clip
+
+    return write_clip(tmp_path / "clip.mp4", translating_clip(4, 32, 32), tone_hz=440)
+
+
+VIDEO_FAST = ["--size", "32", "--iterations", "1", "--first-iterations", "2", "--flow", "dis", "-q"]
+
+
+def test_video_command_writes_a_video_with_audio(clip, images, tmp_path, capsys):
+    import av
+
+    _, style = images
+    out = tmp_path / "styled.mp4"
+    code, _, err = run_main(["video", str(clip), "-s", str(style), "-o", str(out), *VIDEO_FAST[:-1]], capsys)
+    assert code == 0, err
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].frames == 4 and len(container.streams.audio) == 1
+    assert "wrote" in err and "4 frames" in err
+    assert not (tmp_path / ".styled.mp4.run").exists()  # the run folder goes once the video is whole
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("missing", "no such file"),
+        ("not a video", "not a readable video"),
+        ("no video stream", "no video stream"),
+        ("bad format", "unknown video format"),
+        ("missing folder", "output folder does not exist"),
+        ("bad long-term", "--long-term"),
+        ("end before start", "must be after"),
+    ],
+)
+def test_video_bad_input_gives_one_line_and_no_output(clip, images, tmp_path, capsys, case, message):
+    from synthetic import write_audio_only
+
+    _, style = images
+    (tmp_path / "notes.mp4").write_text("text")
+    inputs = {"missing": tmp_path / "nope.mp4", "not a video": tmp_path / "notes.mp4", "no video stream": write_audio_only(tmp_path / "a.m4a")}
+    source = inputs.get(case, clip)
+    output = {"bad format": tmp_path / "out.xyz", "missing folder": tmp_path / "no" / "out.mp4"}.get(case, tmp_path / "out.mp4")
+    extra = {"bad long-term": ["--long-term", "1,x"], "end before start": ["--start", "2", "--end", "1"]}.get(case, [])
+    before = set(tmp_path.rglob("*"))
+    code, _, err = run_main(["video", str(source), "-s", str(style), "-o", str(output), *VIDEO_FAST, *extra], capsys)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err
+    assert set(tmp_path.rglob("*")) == before

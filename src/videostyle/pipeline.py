@@ -30,7 +30,7 @@ from .features import VGGEncoder, load_encoder
 from .flow import FlowCache, make_estimator
 from .io.atomic import atomic_path
 from .io.image import size_for_long_side, to_tensor
-from .io.video import VideoReader, VideoWriter, is_frame_folder_path
+from .io.video import VideoReader, VideoWriter, check_video_destination, is_frame_folder_path
 from .methods.optimize import Step
 from .methods.ruder import FrameResult, RuderStylizer, VideoOptions
 
@@ -113,7 +113,7 @@ def stylize_video(
     options = (options or VideoOptions()).check()
     started = time.perf_counter()
     device = torch.device(device)
-    input_path, output_path = Path(input_path), Path(output_path)
+    input_path, output_path = Path(input_path), check_video_destination(output_path)
     reader = VideoReader(input_path, start=start, end=end, folder_fps=fps)
     style_tensors = [to_tensor(style, device) for style in styles]
     estimator = make_estimator(flow)

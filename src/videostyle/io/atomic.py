@@ -28,6 +28,18 @@ def check_writable_destination(path: str | os.PathLike) -> Path:
     return path
 
 
+def temporary_sibling(path: Path) -> Path:
+    """Create an empty temporary file beside ``path`` (same suffix, usual permissions) and return its path."""
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
+    except OSError as error:
+        raise VideostyleError(f"cannot write to folder {path.parent}: {error.strerror}") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; outputs get the usual permissions
+    return tmp
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds.
@@ -37,13 +49,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     temporary file is removed and the destination is left untouched.
     """
     path = check_writable_destination(path)
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
-    except OSError as error:
-        raise VideostyleError(f"cannot write to folder {path.parent}: {error.strerror}") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; outputs get the usual permissions
+    tmp = temporary_sibling(path)
     try:
         yield tmp
         os.replace(tmp, path)

@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import VideostyleError
-from .atomic import check_writable_destination
+from .atomic import check_writable_destination, temporary_sibling
 from .image import load_image
 
 VIDEO_SUFFIXES = {".mp4": "libx264", ".m4v": "libx264", ".mov": "libx264", ".mkv": "libx264", ".webm": "libvpx-vp9"}
@@ -180,6 +180,20 @@ class VideoReader:
             raise VideostyleError(f"no decodable frames in {self.path}" + (" in the chosen time window" if self.start or self.end else ""))
 
 
+def check_video_destination(path: str | os.PathLike) -> Path:
+    """Check, before any work, that a video output can be written there: known format, existing writable folder."""
+    path = Path(path)
+    if is_frame_folder_path(path):
+        if path.exists() and any(path.iterdir()):
+            raise VideostyleError(f"output folder is not empty: {path}")
+        check_writable_destination(path.parent / "frame.png")
+    else:
+        if path.suffix.lower() not in VIDEO_SUFFIXES and path.suffix.lower() != ".gif":
+            raise VideostyleError(f"unknown video format for output {path} (use .mp4, .mov, .mkv, .webm, .gif or a folder)")
+        check_writable_destination(path)
+    return path
+
+
 class VideoWriter:
     """Write ``H x W x 3`` uint8 RGB frames to a video file, a GIF or a frame folder, atomically.
 
@@ -208,22 +222,11 @@ class VideoWriter:
         self._stream = None
         self._size: tuple[int, int] | None = None
         self._pad: tuple[int, int] = (0, 0)
+        check_video_destination(self.path)
         if self.is_folder:
-            if self.path.exists() and any(self.path.iterdir()):
-                raise VideostyleError(f"output folder is not empty: {self.path}")
-            check_writable_destination(self.path.parent / "frame.png")
             self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent))
         else:
-            suffix = self.path.suffix.lower()
-            if suffix not in VIDEO_SUFFIXES and suffix != ".gif":
-                raise VideostyleError(f"unknown video format for output {self.path} (use .mp4, .mov, .mkv, .webm, .gif or a folder)")
-            check_writable_destination(self.path)
-            try:
-                fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".partial{suffix}", dir=self.path.parent)
-            except OSError as error:
-                raise VideostyleError(f"cannot write to folder {self.path.parent}: {error.strerror}") from None
-            os.close(fd)
-            self._tmp = Path(name)
+            self._tmp = temporary_sibling(self.path)
             if self.is_gif:  # frames wait on disk (not in memory) until Pillow assembles the GIF
                 self._gif_frames = Path(tempfile.mkdtemp(prefix=f".{self.path.stem}.", suffix=".frames", dir=self.path.parent))
 
@@ -332,7 +335,6 @@ class VideoWriter:
             return
         if self.is_gif:
             self._assemble_gif()
-            os.chmod(self._tmp, 0o644)
             os.replace(self._tmp, self.path)
             return
         try:
@@ -344,7 +346,6 @@ class VideoWriter:
         except av.FFmpegError as error:
             self.abort()
             raise VideostyleError(f"cannot write video {self.path}: {error}") from None
-        os.chmod(self._tmp, 0o644)
         os.replace(self._tmp, self.path)
 
     def _assemble_gif(self) -> None:

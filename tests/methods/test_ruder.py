@@ -1,0 +1,103 @@
+import numpy as np
+import pytest
+import torch
+
+from synthetic import translating_clip, write_clip
+from videostyle.errors import VideostyleError
+from videostyle.flow import FlowCache, make_estimator, warp
+from videostyle.io.image import to_tensor
+from videostyle.methods.gatys import GatysOptions
+from videostyle.methods.ruder import RuderStylizer, VideoOptions
+from videostyle.pipeline import stylize_video
+
+SIZE = 48
+DX = 2
+
+
+def exact_warping_error(outputs: list[np.ndarray]) -> float:
+    """Masked MSE in [0, 1] RGB between each output and the previous one warped by the exact flow."""
+    flow = torch.zeros(1, 2, SIZE, SIZE)
+    flow[:, 0] = DX  # backward flow t -> t-1 of translating_clip(dx=DX)
+    errors = []
+    for before, after in zip(outputs, outputs[1:]):
+        warped = warp(to_tensor(before), flow)
+        errors.append((warped - to_tensor(after))[..., :, : SIZE - DX].pow(2).mean().item())
+    return float(np.mean(errors))
+
+
+def run(frames, encoder, style, **video):
+    options = VideoOptions(image=GatysOptions(size=None, iterations=12, tolerance=0.0), first_iterations=40, **video)
+    stylizer = RuderStylizer(encoder, [style], options, FlowCache(None, make_estimator("dis")), torch.device("cpu"))
+    return [stylizer.stylize(index, frame).output for index, frame in enumerate(frames)]
+
+
+def test_temporal_loss_lowers_the_warping_error_against_the_independent_baseline(encoder, style_image):
+    frames = translating_clip(8, SIZE, SIZE, dx=DX, seed=3)
+    coherent = run(frames, encoder, style_image)
+    independent = run(frames, encoder, style_image, independent=True)
+    error_coherent, error_independent = exact_warping_error(coherent), exact_warping_error(independent)
+    assert error_coherent < 0.5 * error_independent, (error_coherent, error_independent)
+
+
+def test_long_term_gaps_add_named_temporal_terms(encoder, style_image):
+    frames = translating_clip(4, 32, 32, dx=1)
+    options = VideoOptions(image=GatysOptions(size=None, iterations=2, tolerance=0.0), first_iterations=2, long_term=[1, 2])
+    stylizer = RuderStylizer(encoder, [style_image], options, FlowCache(None, make_estimator("dis")), torch.device("cpu"))
+    results = [stylizer.stylize(index, frame) for index, frame in enumerate(frames)]
+    assert "temporal.1" in results[1].losses and "temporal.2" not in results[1].losses
+    assert {"temporal.1", "temporal.2"} <= set(results[3].losses)
+    assert results[0].iterations == 2
+
+
+@pytest.mark.parametrize("init", ["previous", "random"])
+def test_other_frame_inits_run(encoder, style_image, init):
+    frames = translating_clip(2, 32, 32)
+    outputs = run(frames, encoder, style_image, init=init)
+    assert len(outputs) == 2 and outputs[1].shape == (32, 32, 3)
+
+
+def test_bad_video_options_are_user_errors():
+    with pytest.raises(VideostyleError, match="long-term"):
+        VideoOptions(long_term=[0]).check()
+    with pytest.raises(VideostyleError, match="frame init"):
+        VideoOptions(init="zero").check()
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_an_interrupted_run_resumes_to_the_same_frames(tmp_path, encoder, style_image):
+    source = write_clip(tmp_path / "in.mp4", translating_clip(5, 32, 32, dx=1), tone_hz=330)
+    options = VideoOptions(image=GatysOptions(size=None, iterations=3, tolerance=0.0), first_iterations=6)
+    common = dict(styles=[style_image], options=options, flow="dis", encoder=encoder, keep_frames=True)
+
+    stylize_video(source, tmp_path / "whole.mp4", **common)
+
+    def stop_after_three(index, result):
+        if index == 2:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        stylize_video(source, tmp_path / "resumed.mp4", on_frame=stop_after_three, **common)
+    assert not (tmp_path / "resumed.mp4").exists()
+    summary = stylize_video(source, tmp_path / "resumed.mp4", **common)
+    assert summary.resumed_frames == 3 and summary.frames == 5
+    assert summary.flows_loaded == 0 or summary.flows_computed >= 2
+    whole = sorted((tmp_path / ".whole.mp4.run" / "frames").iterdir())
+    resumed = sorted((tmp_path / ".resumed.mp4.run" / "frames").iterdir())
+    assert [p.name for p in whole] == [p.name for p in resumed] and len(whole) == 5
+    for a, b in zip(whole, resumed):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    import av
+
+    with av.open(str(tmp_path / "resumed.mp4")) as container:
+        assert container.streams.video[0].frames == 5 and len(container.streams.audio) == 1
+
+
+def test_changed_arguments_start_afresh(tmp_path, encoder, style_image):
+    source = write_clip(tmp_path / "in.mp4", translating_clip(2, 32, 32))
+    base = dict(styles=[style_image], flow="dis", encoder=encoder, keep_frames=True)
+    stylize_video(source, tmp_path / "out.mp4", options=VideoOptions(image=GatysOptions(size=None, iterations=1), first_iterations=1), **base)
+    summary = stylize_video(source, tmp_path / "out.mp4", options=VideoOptions(image=GatysOptions(size=None, iterations=2), first_iterations=1), **base)
+    assert summary.resumed_frames == 0
