@@ -29,7 +29,8 @@ def test_round_trip_keeps_frame_count_size_and_exact_rate(tmp_path):
     decoded = list(again)
     assert len(decoded) == 12
     difference = lambda a, b: np.abs(a.astype(int) - b.astype(int)).mean()  # noqa: E731
-    assert difference(decoded[5], frames[5]) < 0.5 * difference(decoded[5], frames[4])  # lossy, but the same frame
+    distances = [difference(decoded[5], frame) for frame in frames]
+    assert int(np.argmin(distances)) == 5 and distances[5] < 16  # lossy (yuv420p on a noisy texture), but frame 5
 
 
 def test_audio_is_copied_and_trimmed_with_the_video(tmp_path):
