@@ -97,3 +97,19 @@ def write_audio_only(path: Path, seconds: float = 0.5) -> Path:
         for packet in audio.encode(None):
             container.mux(packet)
     return path
+
+
+class ExactTranslation:
+    """Ground-truth flow of translating_clip(dx, dy): from frame i to frame k it is (k - i) * (-dx, -dy)."""
+
+    name = "exact"
+
+    def __init__(self, frames, dx, dy):
+        self.frames, self.d = frames, np.array([dx, dy], np.float32)
+
+    def _index(self, frame):
+        return next(i for i, f in enumerate(self.frames) if f is frame)
+
+    def __call__(self, a, b):
+        steps = self._index(b) - self._index(a)
+        return np.broadcast_to(-steps * self.d, a.shape[:2] + (2,)).copy()

@@ -1,28 +1,16 @@
-import numpy as np
 import pytest
 import torch
 
-from synthetic import translating_clip, write_clip
+from synthetic import ExactTranslation, translating_clip, write_clip
 from videostyle.errors import VideostyleError
-from videostyle.flow import FlowCache, make_estimator, warp
-from videostyle.io.image import to_tensor
+from videostyle.flow import FlowCache, make_estimator
 from videostyle.methods.gatys import GatysOptions
 from videostyle.methods.ruder import RuderStylizer, VideoOptions
+from videostyle.metrics import mean_warping_error
 from videostyle.pipeline import stylize_video
 
 SIZE = 48
 DX = 2
-
-
-def exact_warping_error(outputs: list[np.ndarray]) -> float:
-    """Masked MSE in [0, 1] RGB between each output and the previous one warped by the exact flow."""
-    flow = torch.zeros(1, 2, SIZE, SIZE)
-    flow[:, 0] = DX  # backward flow t -> t-1 of translating_clip(dx=DX)
-    errors = []
-    for before, after in zip(outputs, outputs[1:]):
-        warped = warp(to_tensor(before), flow)
-        errors.append((warped - to_tensor(after))[..., :, : SIZE - DX].pow(2).mean().item())
-    return float(np.mean(errors))
 
 
 def run(frames, encoder, style, **video):
@@ -35,7 +23,9 @@ def test_temporal_loss_lowers_the_warping_error_against_the_independent_baseline
     frames = translating_clip(8, SIZE, SIZE, dx=DX, seed=3)
     coherent = run(frames, encoder, style_image)
     independent = run(frames, encoder, style_image, independent=True)
-    error_coherent, error_independent = exact_warping_error(coherent), exact_warping_error(independent)
+    exact = ExactTranslation(frames, DX, 0)
+    error_coherent = mean_warping_error(frames, coherent, exact)
+    error_independent = mean_warping_error(frames, independent, exact)
     assert error_coherent < 0.5 * error_independent, (error_coherent, error_independent)
 
 

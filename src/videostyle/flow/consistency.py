@@ -4,7 +4,8 @@ For frames a and b, ``forward`` is the flow a -> b (``w``, on a's grid) and ``ba
 flow b -> a (``w^``, on b's grid). On b's grid, ``w~(x) = w(x + w^(x))`` is the forward flow
 brought over. A pixel is disoccluded where ``|w~ + w^|^2 > 0.01 (|w~|^2 + |w^|^2) + 0.5``
 and on a motion boundary where ``|grad u^|^2 + |grad v^|^2 > 0.01 |w^|^2 + 0.002``; the
-weight c is 0 there and 1 elsewhere.
+weight c is 0 there and 1 elsewhere. A pixel whose backward flow leaves the frame has no
+source in a and is treated as disoccluded too.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ from collections.abc import Sequence
 
 import torch
 
-from .warp import warp
+from .warp import pixel_grid, warp
 
 
 def disocclusion(forward: torch.Tensor, backward: torch.Tensor) -> torch.Tensor:
-    """``B x 1 x H x W`` bool: where the forward-backward round trip does not come back."""
+    """``B x 1 x H x W`` bool: where the forward-backward round trip does not come back, or leaves the frame."""
     forward_on_b = warp(forward, backward)
     round_trip = (forward_on_b + backward).pow(2).sum(1, keepdim=True)
     magnitude = forward_on_b.pow(2).sum(1, keepdim=True) + backward.pow(2).sum(1, keepdim=True)
-    return round_trip > 0.01 * magnitude + 0.5
+    height, width = backward.shape[-2:]
+    source = pixel_grid(height, width, backward.device, backward.dtype) + backward
+    outside = (source[:, :1] < 0) | (source[:, :1] > width - 1) | (source[:, 1:] < 0) | (source[:, 1:] > height - 1)
+    return (round_trip > 0.01 * magnitude + 0.5) | outside
 
 
 def motion_boundary(backward: torch.Tensor) -> torch.Tensor:
