@@ -185,6 +185,10 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
 @click.option("--frame-init", type=click.Choice(["warped", "previous", "random"]), default="warped", show_default=True, help="Start of each frame after the first.")
 @click.option("--independent", is_flag=True, help="Per-frame baseline: no temporal loss, every frame started afresh.")
 @click.option("--first-iterations", type=int, default=500, show_default=True, help="Iterations for the first frame.")
+@click.option("--passes", type=int, default=1, show_default=True, help="Multi-pass: after the first pass, alternate backward and forward passes.")
+@click.option("--pass-iterations", type=int, default=50, show_default=True, help="Iterations per frame in passes after the first.")
+@click.option("--pass-blend", type=float, default=0.5, show_default=True, help="Weight delta of the warped neighbour in a later pass's start.")
+@click.option("--temporal-from-pass", type=int, default=2, show_default=True, help="First later pass that uses the temporal loss.")
 @gatys_options(size=360, iterations=150)
 @click.option("--start", type=float, default=None, help="Start time in seconds.")
 @click.option("--end", type=float, default=None, help="End time in seconds.")
@@ -193,7 +197,7 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
 @click.option("--resume/--no-resume", default=True, show_default=True, help="Continue an interrupted run with the same arguments.")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
 @encoder_options
-def video_command(input_path, styles, output, method, flow, temporal_weight, long_term, frame_init, independent, first_iterations, style_blend, size, device, quiet, start, end, fps, keep_frames, resume, run_dir, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
+def video_command(input_path, styles, output, method, flow, temporal_weight, long_term, frame_init, independent, first_iterations, passes, pass_iterations, pass_blend, temporal_from_pass, style_blend, size, device, quiet, start, end, fps, keep_frames, resume, run_dir, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
     """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016)."""
     from tqdm import tqdm
 
@@ -219,7 +223,10 @@ def video_command(input_path, styles, output, method, flow, temporal_weight, lon
         style_layers=parse_layers(style_layers),
         **options,
     )
-    video_options = VideoOptions(image=image_options, first_iterations=first_iterations, temporal_weight=temporal_weight, long_term=gaps, init=frame_init, independent=independent).check()
+    video_options = VideoOptions(
+        image=image_options, first_iterations=first_iterations, temporal_weight=temporal_weight, long_term=gaps, init=frame_init,
+        independent=independent, passes=passes, pass_iterations=pass_iterations, pass_blend=pass_blend, temporal_from_pass=temporal_from_pass,
+    ).check()
     device = resolve_device(device)
     encoder = build_encoder(vgg_weights, vgg_arch, vgg_input, pooling, device)
     bars: dict[str, tqdm] = {}
@@ -257,8 +264,12 @@ def video_command(input_path, styles, output, method, flow, temporal_weight, lon
         for note in summary.notes:
             click.echo(f"note: {note}", err=True)
         fresh = summary.iterations
-        later = fresh[1:] if summary.resumed_frames == 0 else fresh
-        iterations = f"first frame {fresh[0]} iterations, later frames {sum(later) / len(later):.0f} on average" if summary.resumed_frames == 0 and len(fresh) > 1 else f"{sum(fresh)} iterations"
+        if summary.resumed_frames == 0 and len(fresh) > 1:
+            iterations = f"first frame {fresh[0]} iterations, later frames {sum(fresh[1:]) / len(fresh[1:]):.0f} on average"
+        else:
+            iterations = f"{sum(fresh)} iterations"
+        if video_options.passes > 1:
+            iterations += f" over {video_options.passes} passes"
         click.echo(
             f"wrote {output}: {summary.frames} frames ({summary.resumed_frames} from an earlier run) at {summary.width}x{summary.height}, "
             f"{float(summary.fps):.3f} fps, in {summary.seconds:.1f} s; {iterations}; flow {summary.flows_computed} computed, {summary.flows_loaded} from cache"

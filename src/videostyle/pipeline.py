@@ -107,8 +107,10 @@ def stylize_video(
     """Stylize a video (file or image folder) into ``output_path`` with the Ruder et al. method.
 
     ``styles``: style images (paths, Pillow images, arrays or tensors). ``on_start(total,
-    resumed)`` is called once, ``on_frame(index, result)`` after every frame (result None for a
-    frame taken from an earlier run), ``on_step`` after every optimisation iteration.
+    resumed)`` is called once (total counts every frame of every pass), ``on_frame(index,
+    result)`` after every frame (result None for a frame taken from an earlier run),
+    ``on_step`` after every optimisation iteration. With ``options.passes`` > 1 the resized
+    input frames are kept in the run folder too, and the video is written after the last pass.
     """
     options = (options or VideoOptions()).check()
     started = time.perf_counter()
@@ -141,27 +143,34 @@ def stylize_video(
     if end is not None or start:
         total = max(1, round(((end if end is not None else reader.info.duration) - (start or 0)) * reader.info.fps))
     if on_start is not None:
-        on_start(total, done)
+        on_start(total * options.passes, done)
     summary = VideoSummary(output_path, 0, 0, 0.0, reader.info.fps, size[1], size[0], run_folder=run)
     with VideoWriter(output_path, reader.info.fps, audio_from=audio_from, audio_start=start or 0.0, audio_end=end) as writer:
+        multi_pass = options.passes > 1
         for index, raw in enumerate(reader):
             frame = resize_frame(raw, size)
+            if multi_pass:
+                _save_png(frame, run / "frames" / f"in_{index + 1:06d}.png")
             stored = run / "frames" / f"out_{index + 1:06d}.png"
             if index < done:
-                output = np.asarray(Image.open(stored).convert("RGB"))
+                output = _load_png(stored)
                 stylizer.observe(index, frame, output)
                 summary.resumed_frames += 1
                 result = None
             else:
                 result = stylizer.stylize(index, frame, callback=on_step)
                 output = result.output
-                with atomic_path(stored) as tmp:
-                    Image.fromarray(output).save(tmp, format="PNG")
+                _save_png(output, stored)
                 summary.iterations.append(result.iterations)
-            writer.write(output)
+            if not multi_pass:
+                writer.write(output)
             summary.frames += 1
             if on_frame is not None:
                 on_frame(index, result)
+        if multi_pass:
+            final = _later_passes(run / "frames", summary.frames, stylizer, options, summary, on_frame, on_step)
+            for index in range(summary.frames):
+                writer.write(_load_png(final / f"out_{index + 1:06d}.png"))
     summary.notes = writer.notes + ([reader.stopped_early] if reader.stopped_early else [])
     summary.flows_computed, summary.flows_loaded = flow_cache.computed, flow_cache.loaded
     summary.seconds = time.perf_counter() - started
@@ -169,6 +178,45 @@ def stylize_video(
         shutil.rmtree(run, ignore_errors=True)
         summary.run_folder = None
     return summary
+
+
+def _save_png(array: np.ndarray, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        Image.fromarray(array).save(tmp, format="PNG")
+
+
+def _load_png(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def _later_passes(frames: Path, count: int, stylizer: RuderStylizer, options: VideoOptions, summary: VideoSummary, on_frame, on_step) -> Path:
+    """Passes 2..N of the multi-pass algorithm over the frames kept on disk; returns the last pass's folder.
+
+    Pass p reads pass p-1's outputs and writes ``frames/pass<p>/out_*.png``; a resumed run
+    skips the frames a pass already finished (in its direction's order).
+    """
+    previous = frames
+    for number in range(2, options.passes + 1):
+        folder = frames / f"pass{number}"
+        folder.mkdir(exist_ok=True)
+        order = list(range(count - 1, -1, -1)) if number % 2 == 0 else list(range(count))
+        before = None
+        for index in order:
+            name = f"out_{index + 1:06d}.png"
+            if (folder / name).is_file():
+                before = index
+                continue
+            frame = _load_png(frames / f"in_{index + 1:06d}.png")
+            output = _load_png(previous / name)
+            neighbour = None if before is None else (before, _load_png(frames / f"in_{before + 1:06d}.png"), _load_png(folder / f"out_{before + 1:06d}.png"))
+            result = stylizer.refine(index, frame, output, neighbour, use_temporal_loss=number >= options.temporal_from_pass, callback=on_step)
+            _save_png(result.output, folder / name)
+            summary.iterations.append(result.iterations)
+            if on_frame is not None:
+                on_frame(index, result)
+            before = index
+        previous = folder
+    return previous
 
 
 def _open_run_folder(run: Path, config: dict, resume: bool) -> int:

@@ -91,3 +91,36 @@ def test_changed_arguments_start_afresh(tmp_path, encoder, style_image):
     stylize_video(source, tmp_path / "out.mp4", options=VideoOptions(image=GatysOptions(size=None, iterations=1), first_iterations=1), **base)
     summary = stylize_video(source, tmp_path / "out.mp4", options=VideoOptions(image=GatysOptions(size=None, iterations=2), first_iterations=1), **base)
     assert summary.resumed_frames == 0
+
+
+def test_multi_pass_runs_alternating_passes_and_resumes_mid_pass(tmp_path, encoder, style_image):
+    source = write_clip(tmp_path / "in.mp4", translating_clip(3, 32, 32, dx=1))
+    options = VideoOptions(image=GatysOptions(size=None, iterations=2, tolerance=0.0), first_iterations=3, passes=3, pass_iterations=2)
+    common = dict(styles=[style_image], options=options, flow="dis", encoder=encoder, keep_frames=True)
+    seen = []
+    whole = stylize_video(source, tmp_path / "whole.mp4", on_frame=lambda index, result: seen.append(index), **common)
+    assert whole.frames == 3 and len(whole.iterations) == 9
+    assert seen == [0, 1, 2, 2, 1, 0, 0, 1, 2]  # forward, backward, forward
+    run = tmp_path / ".whole.mp4.run" / "frames"
+    assert sorted(p.name for p in (run / "pass3").iterdir()) == ["out_000001.png", "out_000002.png", "out_000003.png"]
+    assert (run / "pass3" / "out_000002.png").read_bytes() != (run / "out_000002.png").read_bytes()
+
+    calls = []
+
+    def stop_in_pass_two(index, result):
+        calls.append(index)
+        if len(calls) == 5:  # frame 1 of the backward pass
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        stylize_video(source, tmp_path / "resumed.mp4", on_frame=stop_in_pass_two, **common)
+    resumed = stylize_video(source, tmp_path / "resumed.mp4", **common)
+    assert resumed.resumed_frames == 3
+    again = tmp_path / ".resumed.mp4.run" / "frames" / "pass3"
+    for name in ["out_000001.png", "out_000002.png", "out_000003.png"]:
+        assert (again / name).read_bytes() == (run / "pass3" / name).read_bytes(), name
+
+
+def test_independent_multi_pass_is_refused():
+    with pytest.raises(VideostyleError, match="single-pass"):
+        VideoOptions(passes=2, independent=True).check()

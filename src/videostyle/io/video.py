@@ -149,6 +149,9 @@ class VideoReader:
             raise VideostyleError(f"no frames in the chosen time window of {self.path}")
 
     def _iter_file(self) -> Iterator[np.ndarray]:
+        # The window is chosen by frame index / frame rate, the timing the writer gives the
+        # output (constant rate), not by decoded timestamps: some files (AVI among them) carry
+        # timestamps that jump. Frames before --start are decoded and skipped, not sought.
         count = 0
         try:
             container = av.open(str(self.path))
@@ -157,9 +160,8 @@ class VideoReader:
         with container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
-            if self.start > 0:
-                container.seek(int(self.start / stream.time_base), stream=stream, backward=True, any_frame=False)
             frames = container.decode(stream)
+            index = -1
             while True:
                 try:
                     frame = next(frames)
@@ -169,10 +171,11 @@ class VideoReader:
                     self.stopped_early = f"stopped after frame {count}: the rest of {self.path.name} is corrupt ({error.strerror or error})"
                     warnings.warn(self.stopped_early, VideoWarning, stacklevel=2)
                     break
-                t = float(frame.time) if frame.time is not None else count / self.info.fps
-                if t < self.start - 1e-6:
+                index += 1
+                t = index / self.info.fps
+                if t < self.start - 1e-9:
                     continue
-                if self.end is not None and t >= self.end - 1e-6:
+                if self.end is not None and t >= self.end - 1e-9:
                     break
                 count += 1
                 yield _rotate(frame.to_ndarray(format="rgb24"), self.info.rotation)

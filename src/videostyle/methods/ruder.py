@@ -37,6 +37,11 @@ class VideoOptions:
     ``iterations`` (in ``image``) apply to every frame after the first, which gets
     ``first_iterations``. ``independent=True`` is the per-frame baseline: no temporal loss and
     a fresh start (``image.init``) with ``first_iterations`` for every frame.
+
+    Multi-pass (Ruder et al., section 3.3): with ``passes`` > 1, the single pass above is pass
+    1; passes 2, 3, ... run backward, forward, ... over the clip with ``pass_iterations`` per
+    frame, each frame starting from its previous result blended (``pass_blend`` = delta) with
+    the warped neighbour, with the temporal loss from pass ``temporal_from_pass`` on.
     """
 
     image: GatysOptions = field(default_factory=lambda: GatysOptions(iterations=150))
@@ -45,6 +50,11 @@ class VideoOptions:
     long_term: list[int] = field(default_factory=lambda: [1])
     init: str = "warped"
     independent: bool = False
+    passes: int = 1
+    pass_iterations: int = 50
+    pass_blend: float = 0.5
+    temporal_from_pass: int = 2
+
 
     def check(self) -> "VideoOptions":
         self.image.check()
@@ -54,6 +64,10 @@ class VideoOptions:
             raise VideostyleError(f"long-term frame gaps must be positive integers, got {self.long_term}")
         if self.temporal_weight < 0:
             raise VideostyleError("temporal weight must be non-negative")
+        if self.passes < 1 or self.pass_iterations < 0 or not 0 <= self.pass_blend <= 1:
+            raise VideostyleError("passes must be >= 1, pass iterations >= 0 and the pass blend in [0, 1]")
+        if self.passes > 1 and self.independent:
+            raise VideostyleError("the independent baseline is single-pass; drop --passes or --independent")
         if self.first_iterations < 0:
             raise VideostyleError(f"first-frame iterations must be >= 0, got {self.first_iterations}")
         self.long_term = sorted(set(self.long_term))
@@ -96,24 +110,24 @@ class RuderStylizer:
         """Record a finished frame (its input and uint8 output) as history for the next ones."""
         self.history.append((index, frame, output))
 
+    def warped_neighbour(self, index: int, frame: np.ndarray, other: int, other_frame: np.ndarray, other_output: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Frame ``other``'s output warped onto frame ``index`` and the consistency weights there."""
+        forward = flow_to_tensor(self.flow_cache.flow(other, index, other_frame, frame), self.device)
+        backward = flow_to_tensor(self.flow_cache.flow(index, other, frame, other_frame), self.device)
+        return warp(to_tensor(other_output, self.device), backward), consistency_weights(forward, backward)
+
     def temporal_targets(self, index: int, frame: np.ndarray) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
         """``(gap, warped earlier output, long-term weights)`` for each gap j in J available."""
         earlier = {i: (f, o) for i, f, o in self.history}
         gaps = [gap for gap in self.options.long_term if index - gap in earlier]
-        warped, weights = [], []
-        for gap in gaps:
-            frame_then, output_then = earlier[index - gap]
-            forward = flow_to_tensor(self.flow_cache.flow(index - gap, index, frame_then, frame), self.device)
-            backward = flow_to_tensor(self.flow_cache.flow(index, index - gap, frame, frame_then), self.device)
-            weights.append(consistency_weights(forward, backward))
-            warped.append(warp(to_tensor(output_then, self.device), backward))
-        return list(zip(gaps, warped, long_term_weights(weights)))
+        pairs = [self.warped_neighbour(index, frame, index - gap, *earlier[index - gap]) for gap in gaps]
+        return list(zip(gaps, [warped for warped, _ in pairs], long_term_weights([weights for _, weights in pairs]), strict=True))
 
     def stylize(self, index: int, frame: np.ndarray, callback: Callable[[Step], None] | None = None) -> FrameResult:
+        """The single-pass algorithm: stylize the next frame, held to the earlier outputs in the history."""
         options = self.options
         content = to_tensor(frame, self.device)
         self._prepare_style(content)
-        targets = self.criterion.content_targets(content_for_criterion(content, options.image))
         temporal = [] if options.independent or not self.history else self.temporal_targets(index, frame)
         first = options.independent or not self.history
         if first or options.init == "random":
@@ -124,11 +138,44 @@ class RuderStylizer:
         else:
             gap_one = next((warped for gap, warped, _ in temporal if gap == 1), None)
             init = self._to_variable(gap_one if gap_one is not None else to_tensor(self.history[-1][2], self.device))
+        iterations = options.first_iterations if first else options.image.iterations
+        result = self._optimise(index, content, init, temporal, iterations, callback)
+        self.observe(index, frame, result.output)
+        return result
+
+    def refine(
+        self,
+        index: int,
+        frame: np.ndarray,
+        output: np.ndarray,
+        neighbour: tuple[int, np.ndarray, np.ndarray] | None,
+        use_temporal_loss: bool,
+        callback: Callable[[Step], None] | None = None,
+    ) -> FrameResult:
+        """One frame of a later pass of the multi-pass algorithm (Ruder et al., section 3.3).
+
+        Starts from ``delta c w + (1 - delta c) x`` with x the frame's output from the previous
+        pass, w the neighbour's (previous frame in this pass's direction) output warped onto
+        this frame and c the consistency weights; optionally held to w by the temporal loss.
+        The first frame of a pass has no neighbour and starts from its previous result.
+        """
+        content = to_tensor(frame, self.device)
+        self._prepare_style(content)
+        if neighbour is None:
+            return self._optimise(index, content, self._to_variable(to_tensor(output, self.device)), [], self.options.pass_iterations, callback)
+        warped, weights = self.warped_neighbour(index, frame, *neighbour)
+        delta = self.options.pass_blend
+        blended = delta * weights * warped + (1 - delta * weights) * to_tensor(output, self.device)
+        temporal = [(1, warped, weights)] if use_temporal_loss else []
+        return self._optimise(index, content, self._to_variable(blended), temporal, self.options.pass_iterations, callback)
+
+    def _optimise(self, index: int, content: torch.Tensor, init: torch.Tensor, temporal: list, iterations: int, callback) -> FrameResult:
+        options = self.options
+        targets = self.criterion.content_targets(content_for_criterion(content, options.image))
         weight = options.temporal_weight
 
         def objective(x: torch.Tensor) -> dict[str, torch.Tensor]:
-            image = to_encoder_space(x, options.image)
-            terms = self.criterion(image, targets)
+            terms = self.criterion(to_encoder_space(x, options.image), targets)
             rgb = to_output(x, content, options.image) if options.image.preserve_color == "luminance" else x
             for gap, warped, weights in temporal:
                 terms[f"temporal.{gap}"] = weight * LF.temporal_loss(rgb, warped, weights)
@@ -136,16 +183,10 @@ class RuderStylizer:
 
         torch.manual_seed(options.image.seed + index)
         result = optimize_image(
-            init,
-            objective,
-            options.first_iterations if first else options.image.iterations,
-            optimizer=options.image.optimizer,
-            learning_rate=options.image.learning_rate,
-            tolerance=options.image.tolerance,
-            callback=callback,
+            init, objective, iterations, optimizer=options.image.optimizer, learning_rate=options.image.learning_rate,
+            tolerance=options.image.tolerance, callback=callback,
         )
         output = to_uint8(to_output(result.variable, content, options.image))
-        self.observe(index, frame, output)
         return FrameResult(output, result.iterations, result.terms, result.history)
 
     def _to_variable(self, rgb: torch.Tensor) -> torch.Tensor:
