@@ -48,13 +48,26 @@ def moving_square_pair(size: int = 48, square: int = 16, shift: int = 4, seed: i
     return a, b, forward, backward, (top, left)
 
 
-def write_clip(path: Path, frames: list[np.ndarray], fps: Fraction = Fraction(30000, 1001), tone_hz: float | None = None, audio_codec: str = "aac") -> Path:
-    """Encode frames as H.264 (and, with ``tone_hz``, a sine tone as long as the clip)."""
+def write_clip(
+    path: Path,
+    frames: list[np.ndarray],
+    fps: Fraction = Fraction(30000, 1001),
+    tone_hz: float | None = None,
+    audio_codec: str = "aac",
+    lossless: bool = False,
+    rotation: int | None = None,
+) -> Path:
+    """Encode frames as H.264 (and, with ``tone_hz``, a sine tone as long as the clip).
+
+    ``lossless``: yuv444p at qp 0; ``rotation``: display rotation metadata, degrees counter-clockwise.
+    """
     with av.open(str(path), "w") as container:
         video = container.add_stream("libx264", rate=fps)
         video.height, video.width = frames[0].shape[:2]
-        video.pix_fmt = "yuv420p"
-        video.options = {"crf": "10"}
+        video.pix_fmt = "yuv444p" if lossless else "yuv420p"
+        video.options = {"qp": "0"} if lossless else {"crf": "10"}
+        if rotation is not None:
+            video.set_display_rotation(rotation)
         audio = None
         if tone_hz is not None:
             audio = container.add_stream(audio_codec, rate=44100)

@@ -131,19 +131,7 @@ def test_destination_checks(tmp_path):
 
 def test_rotation_metadata_is_applied_to_frames(tmp_path):
     frames = [texture(16, 32, seed=2)] * 3
-    path = tmp_path / "rotated.mp4"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.height, stream.width, stream.pix_fmt = 16, 32, "yuv444p"
-        stream.options = {"qp": "0"}
-        stream.set_display_rotation(90)  # counter-clockwise, PyAV's convention
-        for index, frame in enumerate(frames):
-            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
-            video_frame.pts = index
-            for packet in stream.encode(video_frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
+    path = write_clip(tmp_path / "rotated.mp4", frames, fps=Fraction(25), lossless=True, rotation=90)  # counter-clockwise
     reader = VideoReader(path)
     assert (reader.info.rotation, reader.info.width, reader.info.height) == (90, 16, 32)
     first = next(iter(reader))

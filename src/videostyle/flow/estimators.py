@@ -25,40 +25,43 @@ def _grey(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
 
 
-class DeepFlow:
+class _OpenCVDenseFlow:
+    """An OpenCV ``DenseOpticalFlow`` object run on grey frames."""
+
+    name = ""
+
+    def __init__(self, impl):
+        self._impl = impl
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return self._impl.calc(_grey(a), _grey(b), None).astype(np.float32)
+
+
+class DeepFlow(_OpenCVDenseFlow):
     """DeepFlow (Weinzaepfel et al. 2013), the estimator Ruder et al. used. Slow, accurate."""
 
     name = "deepflow"
 
     def __init__(self):
-        self._impl = cv2.optflow.createOptFlow_DeepFlow()
-
-    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return self._impl.calc(_grey(a), _grey(b), None).astype(np.float32)
+        super().__init__(cv2.optflow.createOptFlow_DeepFlow())
 
 
-class DIS:
-    """Dense Inverse Search (Kroeger et al. 2016): tens of milliseconds per frame pair."""
+class DIS(_OpenCVDenseFlow):
+    """Dense Inverse Search (Kroeger et al. 2016): a few milliseconds per small frame pair."""
 
     name = "dis"
 
     def __init__(self, preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM):
-        self._impl = cv2.DISOpticalFlow_create(preset)
-
-    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return self._impl.calc(_grey(a), _grey(b), None).astype(np.float32)
+        super().__init__(cv2.DISOpticalFlow_create(preset))
 
 
-class TVL1:
+class TVL1(_OpenCVDenseFlow):
     """Dual TV-L1 (Zach et al. 2007)."""
 
     name = "tvl1"
 
     def __init__(self):
-        self._impl = cv2.optflow.DualTVL1OpticalFlow_create()
-
-    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return self._impl.calc(_grey(a), _grey(b), None).astype(np.float32)
+        super().__init__(cv2.optflow.DualTVL1OpticalFlow_create())
 
 
 class Farneback:
