@@ -21,8 +21,9 @@ from ..errors import VideostyleError
 from ..losses import total
 
 OPTIMIZERS = ("lbfgs", "adam")
-#: L-BFGS memory. 20 pairs reach the same loss as 100 after 40 evaluations at 256 px (0.536 vs
-#: 0.573 s per evaluation on 2 CPU cores): the two-loop recursion over 100 pairs costs ~8%.
+#: L-BFGS memory. Each pair holds two copies of the image (100 pairs: 1.6 GiB at 1024 x 1024);
+#: 20 pairs reached the same loss as 100 after 40 evaluations at 256 px (1.399e5 vs 1.396e5,
+#: benchmarks/gatys_breakdown.py) at the same speed.
 LBFGS_HISTORY = 20
 #: Default Adam step on [0, 1] pixels (about 5 grey levels).
 ADAM_LEARNING_RATE = 0.02
