@@ -167,3 +167,20 @@ def test_video_bad_input_gives_one_line_and_no_output(clip, images, tmp_path, ca
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err
     assert set(tmp_path.rglob("*")) == before
+
+
+def test_cli_defaults_match_the_library_defaults():
+    from videostyle.methods.gatys import GatysOptions
+    from videostyle.methods.ruder import VideoOptions
+
+    image = {param.name: param.default for param in cli.commands["image"].params}
+    video = {param.name: param.default for param in cli.commands["video"].params}
+    library = GatysOptions()
+    for name in ["content_weight", "style_weight", "tv_weight", "optimizer", "init", "preserve_color", "color_method", "style_scale", "tolerance", "seed", "scales"]:
+        assert image[name] == getattr(library, name), name
+    assert (image["size"], image["iterations"]) == (library.size, library.iterations)
+    assert image["content_layers"] == ",".join(library.content_layers) and image["style_layers"] == ",".join(library.style_layers)
+    clip = VideoOptions()
+    for name in ["first_iterations", "temporal_weight", "passes", "pass_iterations", "pass_blend", "temporal_from_pass"]:
+        assert video[name] == getattr(clip, name), name
+    assert (video["iterations"], video["size"]) == (clip.image.iterations, clip.image.size) and video["frame_init"] == clip.init

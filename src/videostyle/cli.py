@@ -70,6 +70,17 @@ def build_encoder(vgg_weights, vgg_arch, vgg_input, pooling, device):
     return load_encoder(weights=vgg_weights, arch=vgg_arch, input_convention=vgg_input, pooling=pooling, device=device)
 
 
+def load_styles(styles, style_blend, size: int) -> list:
+    """Read the --style images after checking the options that go with them."""
+    from .io.image import load_image
+
+    if style_blend and len(style_blend) != len(styles):
+        raise VideostyleError(f"{len(styles)} --style images but {len(style_blend)} --style-blend weights")
+    if size < 0:
+        raise VideostyleError(f"--size must be positive (or 0 for the input's own size), got {size}")
+    return [load_image(path) for path in styles]
+
+
 def gatys_options(size: int, iterations: int):
     """Options of the optimisation method shared by ``image`` and ``video`` (defaults differ)."""
 
@@ -88,7 +99,7 @@ def gatys_options(size: int, iterations: int):
         click.option("--preserve-color", type=click.Choice(["none", "luminance", "histogram"]), default="none", show_default=True, help="Keep the content's colours (Gatys et al. 2016)."),
         click.option("--color-method", type=click.Choice(["cholesky", "symmetric"]), default="cholesky", show_default=True, help="Linear map for --preserve-color histogram."),
         click.option("--style-scale", type=float, default=1.0, show_default=True, help="Style image size relative to the output's long side."),
-        click.option("--tolerance", type=float, default=1e-5, show_default=True, help="Stop early when the relative loss decrease stays below this for 5 iterations (0: never)."),
+        click.option("--tolerance", type=float, default=1e-5, show_default=True, help="Stop early when 5 iterations in a row improve the best loss by less than this, relative (0: never)."),
         click.option("--seed", type=int, default=0, show_default=True),
         click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
@@ -130,11 +141,7 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
     if Path(output).suffix.lower() not in _image_extensions():
         raise VideostyleError(f"unknown image format for output {output} (use .png, .jpg, ...)")
     content_image = load_image(content)
-    style_images = [load_image(path) for path in styles]
-    if style_blend and len(style_blend) != len(styles):
-        raise VideostyleError(f"{len(styles)} --style images but {len(style_blend)} --style-blend weights")
-    if size < 0:
-        raise VideostyleError(f"--size must be positive (or 0 for the content's size), got {size}")
+    style_images = load_styles(styles, style_blend, size)
     device = resolve_device(device)
     encoder = build_encoder(vgg_weights, vgg_arch, vgg_input, pooling, device)
     scales = options["scales"]
@@ -202,16 +209,11 @@ def video_command(input_path, styles, output, method, flow, temporal_weight, lon
     from tqdm import tqdm
 
     from .api import resolve_device
-    from .io.image import load_image
     from .methods.gatys import GatysOptions
     from .methods.ruder import VideoOptions
     from .pipeline import stylize_video
 
-    style_images = [load_image(path) for path in styles]
-    if style_blend and len(style_blend) != len(styles):
-        raise VideostyleError(f"{len(styles)} --style images but {len(style_blend)} --style-blend weights")
-    if size < 0:
-        raise VideostyleError(f"--size must be positive (or 0 for the input's size), got {size}")
+    style_images = load_styles(styles, style_blend, size)
     try:
         gaps = [int(part) for part in long_term.split(",") if part.strip()]
     except ValueError:

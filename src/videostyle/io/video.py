@@ -64,6 +64,16 @@ def _rotate(frame: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(frame, turns)) if turns else frame
 
 
+def _first_frame_rotation(container, stream) -> int:
+    """Display rotation (degrees counter-clockwise) that the first decodable frame carries; 0 if none decodes."""
+    try:
+        for frame in container.decode(stream):
+            return int(round(getattr(frame, "rotation", 0) or 0))
+    except av.FFmpegError:
+        return 0
+    return 0
+
+
 def _folder_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
 
@@ -107,23 +117,14 @@ class VideoReader:
                 frames = stream.frames or round(duration * fps)
                 width, height = stream.codec_context.width, stream.codec_context.height
                 has_audio = bool(container.streams.audio)
+                rotation = _first_frame_rotation(container, stream)
         except av.FFmpegError as error:
             raise VideostyleError(f"not a readable video: {self.path} ({error.strerror or error})") from None
         if width == 0 or height == 0:
             raise VideostyleError(f"video has no picture size: {self.path}")
-        rotation = self._probe_rotation()
         if rotation % 180:
             width, height = height, width
         self.info = VideoInfo(width, height, Fraction(fps), int(frames), duration, has_audio, rotation)
-
-    def _probe_rotation(self) -> int:
-        try:
-            with av.open(str(self.path)) as container:
-                for frame in container.decode(video=0):
-                    return int(round(getattr(frame, "rotation", 0) or 0))
-        except av.FFmpegError:
-            return 0
-        return 0
 
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._folder:

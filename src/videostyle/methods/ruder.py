@@ -44,7 +44,7 @@ class VideoOptions:
     the warped neighbour, with the temporal loss from pass ``temporal_from_pass`` on.
     """
 
-    image: GatysOptions = field(default_factory=lambda: GatysOptions(iterations=150))
+    image: GatysOptions = field(default_factory=lambda: GatysOptions(size=360, iterations=150))
     first_iterations: int = 500
     temporal_weight: float = 2e5
     long_term: list[int] = field(default_factory=lambda: [1])
