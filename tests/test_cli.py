@@ -184,3 +184,19 @@ def test_cli_defaults_match_the_library_defaults():
     for name in ["first_iterations", "temporal_weight", "passes", "pass_iterations", "pass_blend", "temporal_from_pass"]:
         assert video[name] == getattr(clip, name), name
     assert (video["iterations"], video["size"]) == (clip.image.iterations, clip.image.size) and video["frame_init"] == clip.init
+
+
+def test_a_truncated_video_gives_a_one_line_warning_and_a_shorter_output(images, tmp_path, capsys):
+    from synthetic import translating_clip, write_clip
+
+    _, style = images
+    source = write_clip(tmp_path / "in.mkv", translating_clip(40, 64, 64))
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+    code, _, err = run_main(["video", str(cut), "-s", str(style), "-o", str(tmp_path / "out.mp4"), "--size", "32", "--iterations", "1", "--first-iterations", "1", "--flow", "dis"], capsys)
+    assert code == 0, err
+    import av
+
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        assert 0 < container.streams.video[0].frames < 40
+    assert "Traceback" not in err and "VideoWarning" not in err

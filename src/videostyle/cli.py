@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -289,6 +290,8 @@ def _image_extensions() -> set[str]:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every user error into one line and an exit status."""
     debug = os.environ.get("VIDEOSTYLE_DEBUG") == "1"
+    if not debug:  # warnings (a corrupt tail of a video...) as one line each, without source locations
+        warnings.showwarning = lambda message, category, *rest, **kw: click.echo(f"warning: {message}", err=True)
     try:
         cli.main(args=argv, prog_name="videostyle", standalone_mode=False)
     except click.exceptions.Exit as done:
