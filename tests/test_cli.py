@@ -150,6 +150,7 @@ def test_video_command_writes_a_video_with_audio(clip, images, tmp_path, capsys)
         ("missing folder", "output folder does not exist"),
         ("bad long-term", "--long-term"),
         ("end before start", "must be after"),
+        ("missing flow folder", "flow folder does not exist"),
     ],
 )
 def test_video_bad_input_gives_one_line_and_no_output(clip, images, tmp_path, capsys, case, message):
@@ -160,7 +161,11 @@ def test_video_bad_input_gives_one_line_and_no_output(clip, images, tmp_path, ca
     inputs = {"missing": tmp_path / "nope.mp4", "not a video": tmp_path / "notes.mp4", "no video stream": write_audio_only(tmp_path / "a.m4a")}
     source = inputs.get(case, clip)
     output = {"bad format": tmp_path / "out.xyz", "missing folder": tmp_path / "no" / "out.mp4"}.get(case, tmp_path / "out.mp4")
-    extra = {"bad long-term": ["--long-term", "1,x"], "end before start": ["--start", "2", "--end", "1"]}.get(case, [])
+    extra = {
+        "bad long-term": ["--long-term", "1,x"],
+        "end before start": ["--start", "2", "--end", "1"],
+        "missing flow folder": ["--flow-dir", str(tmp_path / "no-flows")],
+    }.get(case, [])
     before = set(tmp_path.rglob("*"))
     code, _, err = run_main(["video", str(source), "-s", str(style), "-o", str(output), *VIDEO_FAST, *extra], capsys)
     assert code != 0

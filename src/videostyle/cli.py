@@ -188,6 +188,7 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
 @click.option("-o", "--output", required=True, type=click.Path(), help="Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames.")
 @click.option("--method", type=click.Choice(["optimize"]), default="optimize", show_default=True, help="Stylization method (Ruder et al. 2016 optimisation).")
 @click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="deepflow", show_default=True, help="Optical flow estimator.")
+@click.option("--flow-dir", type=click.Path(file_okay=False), default=None, help="Folder of <a>_<b>.flo flows from another tool (0-based frame indices, at the working size); used before --flow.")
 @click.option("--temporal-weight", type=float, default=2e5, show_default=True, help="Weight of the temporal consistency loss.")
 @click.option("--long-term", default="1", show_default=True, help="Comma-separated earlier-frame gaps J for the temporal loss, e.g. 1,2,4.")
 @click.option("--frame-init", type=click.Choice(["warped", "previous", "random"]), default="warped", show_default=True, help="Start of each frame after the first.")
@@ -205,7 +206,7 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
 @click.option("--resume/--no-resume", default=True, show_default=True, help="Continue an interrupted run with the same arguments.")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
 @encoder_options
-def video_command(input_path, styles, output, method, flow, temporal_weight, long_term, frame_init, independent, first_iterations, passes, pass_iterations, pass_blend, temporal_from_pass, style_blend, size, device, quiet, start, end, fps, keep_frames, resume, run_dir, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
+def video_command(input_path, styles, output, method, flow, flow_dir, temporal_weight, long_term, frame_init, independent, first_iterations, passes, pass_iterations, pass_blend, temporal_from_pass, style_blend, size, device, quiet, start, end, fps, keep_frames, resume, run_dir, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
     """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016)."""
     from tqdm import tqdm
 
@@ -256,7 +257,7 @@ def video_command(input_path, styles, output, method, flow, temporal_weight, lon
 
     try:
         summary = stylize_video(
-            input_path, output, style_images, video_options, flow=flow, start=start, end=end, fps=fps,
+            input_path, output, style_images, video_options, flow=flow, flow_dir=flow_dir, start=start, end=end, fps=fps,
             run_folder=run_dir, resume=resume, keep_frames=keep_frames, device=device, encoder=encoder,
             on_start=on_start, on_frame=on_frame, on_step=on_step,
         )

@@ -92,6 +92,7 @@ def stylize_video(
     styles: Sequence,
     options: VideoOptions | None = None,
     flow: str = "deepflow",
+    flow_dir: str | os.PathLike | None = None,
     start: float | None = None,
     end: float | None = None,
     fps: float | None = None,
@@ -106,7 +107,9 @@ def stylize_video(
 ) -> VideoSummary:
     """Stylize a video (file or image folder) into ``output_path`` with the Ruder et al. method.
 
-    ``styles``: style images (paths, Pillow images, arrays or tensors). ``on_start(total,
+    ``styles``: style images (paths, Pillow images, arrays or tensors). ``flow_dir``: optional
+    folder of ``<a>_<b>.flo`` flows from another tool (see :class:`~videostyle.flow.FlowCache`).
+    ``on_start(total,
     resumed)`` is called once (total counts every frame of every pass), ``on_frame(index,
     result)`` after every frame (result None for a frame taken from an earlier run),
     ``on_step`` after every optimisation iteration. With ``options.passes`` > 1 the resized
@@ -129,12 +132,13 @@ def stylize_video(
         "styles": _style_digest(style_tensors),
         "options": asdict(options),
         "flow": flow,
+        "flow_dir": None if flow_dir is None else str(Path(flow_dir).resolve()),
         "start": start,
         "end": end,
         "size": size,
     }
+    flow_cache = FlowCache(run / "flow", estimator, user_folder=flow_dir)  # checks flow_dir before anything is written
     done = _open_run_folder(run, config, resume)
-    flow_cache = FlowCache(run / "flow", estimator)
     encoder = encoder if encoder is not None else load_encoder(device=device)
     stylizer = RuderStylizer(encoder, style_tensors, options, flow_cache, device)
 

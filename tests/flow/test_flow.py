@@ -112,3 +112,21 @@ def test_flow_cache_computes_once(tmp_path):
     np.testing.assert_array_equal(first, again)
     assert cache.computed == 1
     assert (tmp_path / "dis_40x32" / "000000_000001.flo").is_file()
+
+
+def test_flow_from_another_tool_is_used_before_estimating(tmp_path):
+    a, b = texture(32, 40, 1), texture(32, 40, 2)
+    user = tmp_path / "user"
+    user.mkdir()
+    given = np.full((32, 40, 2), 1.5, np.float32)
+    write_flo(user / "000000_000001.flo", given)
+    cache = FlowCache(tmp_path / "run", make_estimator("dis"), user_folder=user)
+    np.testing.assert_array_equal(cache.flow(0, 1, a, b), given)
+    assert (cache.loaded, cache.computed) == (1, 0)
+    cache.flow(1, 0, b, a)  # not given: estimated
+    assert cache.computed == 1
+    write_flo(user / "000002_000003.flo", np.zeros((10, 10, 2), np.float32))
+    with pytest.raises(VideostyleError, match="--size"):
+        cache.flow(2, 3, a, b)
+    with pytest.raises(VideostyleError, match="does not exist"):
+        FlowCache(None, make_estimator("dis"), user_folder=tmp_path / "missing")

@@ -3,6 +3,10 @@
 Files live under ``<run folder>/flow/<estimator>_<W>x<H>/<a>_<b>.flo`` (frame indices from the
 start of the run); the run folder itself is keyed by the video, so a second or resumed run with
 the same video, estimator and size reuses every flow.
+
+Flow from another tool: a folder of ``<a>_<b>.flo`` files (six-digit 0-based frame indices, flow
+from frame a to frame b at the working size, (x, y) pixels) given as ``user_folder`` is read
+first; pairs it lacks are estimated.
 """
 
 from __future__ import annotations
@@ -12,13 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import VideostyleError
 from .estimators import FlowEstimator
 from .flo import read_flo, write_flo
 
 
 class FlowCache:
-    def __init__(self, folder: str | os.PathLike | None, estimator: FlowEstimator):
+    def __init__(self, folder: str | os.PathLike | None, estimator: FlowEstimator, user_folder: str | os.PathLike | None = None):
         self.folder = None if folder is None else Path(folder)
+        self.user_folder = None if user_folder is None else Path(user_folder)
+        if self.user_folder is not None and not self.user_folder.is_dir():
+            raise VideostyleError(f"flow folder does not exist: {self.user_folder}")
         self.estimator = estimator
         self.computed = 0
         self.loaded = 0
@@ -30,6 +38,14 @@ class FlowCache:
 
     def flow(self, a: int, b: int, frame_a: np.ndarray, frame_b: np.ndarray) -> np.ndarray:
         """Flow from frame ``a`` to frame ``b`` (``H x W x 2``), from disk when already computed."""
+        if self.user_folder is not None and (self.user_folder / f"{a:06d}_{b:06d}.flo").is_file():
+            flow = read_flo(self.user_folder / f"{a:06d}_{b:06d}.flo")
+            if flow.shape[:2] != frame_a.shape[:2]:
+                raise VideostyleError(
+                    f"flow {a:06d}_{b:06d}.flo is {flow.shape[1]}x{flow.shape[0]}, the frames are {frame_a.shape[1]}x{frame_a.shape[0]} (give --size to match)"
+                )
+            self.loaded += 1
+            return flow
         path = self.path(a, b, *frame_a.shape[:2])
         if path is not None and path.is_file():
             flow = read_flo(path)
