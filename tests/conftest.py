@@ -9,6 +9,13 @@ import torch
 from videostyle.features import load_encoder
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test sees the same random numbers, run alone or in the suite."""
+    torch.manual_seed(0)
+    np.random.seed(0)
+
+
 @pytest.fixture(scope="session")
 def encoder():
     """The bundled ImageNet VGG-16 (converted once into the user cache)."""

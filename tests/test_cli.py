@@ -110,7 +110,7 @@ def test_unwritable_output_folder(images, capsys):
 
 def test_readme_shows_the_current_help():
     readme = (ROOT / "README.md").read_text()
-    for command in ["image", "video"]:
+    for command in ["image", "video", "evaluate"]:
         block = re.search(rf"<!-- help {command} -->\n```\n(.*?)```\n<!-- end help -->", readme, re.S)
         assert block, f"README has no help block for {command}"
         result = CliRunner().invoke(cli, [command, "--help"], prog_name="videostyle", terminal_width=100)
@@ -205,3 +205,27 @@ def test_a_truncated_video_gives_a_one_line_warning_and_a_shorter_output(images,
     with av.open(str(tmp_path / "out.mp4")) as container:
         assert 0 < container.streams.video[0].frames < 40
     assert "Traceback" not in err and "VideoWarning" not in err
+
+
+def test_evaluate_writes_a_table_json_and_plot(clip, images, tmp_path, capsys):
+    import json
+
+    from synthetic import translating_clip, write_clip
+
+    _, style = images
+    stylized = write_clip(tmp_path / "same.mp4", translating_clip(4, 32, 32))
+    code, out, err = run_main(["evaluate", str(clip), str(stylized), "-s", str(style), "--long-gap", "2", "--json", str(tmp_path / "m.json"), "--plot", str(tmp_path / "m.png")], capsys)
+    assert code == 0, err
+    assert "| short_term_error |" in out and "| style_distance |" in out
+    data = json.loads((tmp_path / "m.json").read_text())
+    assert data["summary"]["frames"] == 4 and len(data["per_frame"]["short_term"]) == 3
+    assert Image.open(tmp_path / "m.png").size[0] > 100
+
+
+def test_evaluate_refuses_clips_of_different_lengths(clip, tmp_path, capsys):
+    from synthetic import translating_clip, write_clip
+
+    shorter = write_clip(tmp_path / "short.mp4", translating_clip(3, 32, 32))
+    code, _, err = run_main(["evaluate", str(clip), str(shorter), "--no-perceptual", "--json", str(tmp_path / "m.json")], capsys)
+    assert code == 1 and err.startswith("error: ") and "different lengths" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m.json").exists()

@@ -282,6 +282,58 @@ def video_command(input_path, styles, output, method, flow, flow_dir, temporal_w
         )
 
 
+@cli.command("evaluate")
+@click.argument("original", type=click.Path())
+@click.argument("stylized", type=click.Path())
+@click.option("-s", "--style", type=click.Path(), default=None, help="The style image, for the style distance.")
+@click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="dis", show_default=True, help="Flow estimator run on the original frames.")
+@click.option("--long-gap", type=int, default=10, show_default=True, help="Frame gap of the long-term warping error.")
+@click.option("--json", "json_path", type=click.Path(), default=None, help="Write the summary and per-frame values as JSON.")
+@click.option("--plot", "plot_path", type=click.Path(), default=None, help="Write a PNG of the per-frame warping errors.")
+@click.option("--no-perceptual", is_flag=True, help="Skip the content and style distances (no encoder passes).")
+@click.option("--start", type=float, default=None, help="Start of the original's window in seconds (as given to 'videostyle video').")
+@click.option("--end", type=float, default=None, help="End of the original's window in seconds.")
+@click.option("--device", default="auto", show_default=True)
+def evaluate_command(original, stylized, style, flow, long_gap, json_path, plot_path, no_perceptual, start, end, device):
+    """Measure how much STYLIZED flickers and how well it keeps ORIGINAL's content and the style.
+
+    Both are videos or frame folders. The original is resized to the stylized clip's size.
+    """
+    import json
+
+    from .api import resolve_device
+    from .flow import make_estimator
+    from .io.atomic import atomic_path, check_writable_destination
+    from .io.image import to_tensor
+    from .io.video import VideoReader
+    from .metrics import evaluate_clip
+    from .metrics.plot import plot_report
+    from .pipeline import resize_frame
+
+    for path in (json_path, plot_path):
+        if path is not None:
+            check_writable_destination(path)
+    stylized_reader = VideoReader(stylized)
+    original_reader = VideoReader(original, start=start, end=end)
+    size = (stylized_reader.info.height, stylized_reader.info.width)
+    style_tensor = to_tensor(style) if style is not None else None
+    device = resolve_device(device)
+    encoder = None if no_perceptual else build_encoder(None, "vgg16", None, "max", device)
+    report = evaluate_clip(
+        (resize_frame(frame, size) for frame in original_reader), iter(stylized_reader), make_estimator(flow),
+        long_gap=long_gap, encoder=encoder, style=style_tensor,
+    )
+    summary = report.summary()
+    click.echo("| metric | value |\n| --- | --- |")
+    for name, value in summary.items():
+        click.echo(f"| {name} | {'-' if value is None else (f'{value:.6g}' if isinstance(value, float) else value)} |")
+    if json_path is not None:
+        with atomic_path(json_path) as tmp:
+            tmp.write_text(json.dumps(report.to_dict(), indent=2))
+    if plot_path is not None:
+        plot_report(report, plot_path, title=f"{Path(stylized).name} vs {Path(original).name}")
+
+
 def _image_extensions() -> set[str]:
     from PIL import Image
 

@@ -30,13 +30,23 @@ def warping_errors(originals: Iterable[np.ndarray], outputs: Iterable[np.ndarray
         if len(recent) <= gap:
             continue
         (original_then, output_then), (original_now, output_now) = recent[0], recent[-1]
-        forward = flow_to_tensor(estimator(original_then, original_now))
-        backward = flow_to_tensor(estimator(original_now, original_then))
-        weights = consistency_weights(forward, backward)
-        warped = warp(to_tensor(output_then), backward)
-        squared = (to_tensor(output_now) - warped).pow(2) * weights
-        errors.append(float(squared.sum() / (weights.sum() * 3).clamp_min(1)))
+        backward, weights = flow_and_weights(original_then, original_now, estimator)
+        errors.append(pair_error(output_then, output_now, backward, weights))
     return errors
+
+
+def flow_and_weights(then: np.ndarray, now: np.ndarray, estimator: FlowEstimator):
+    """Backward flow now -> then (``1 x 2 x H x W``) and Ruder's consistency weights on now's grid."""
+    forward = flow_to_tensor(estimator(then, now))
+    backward = flow_to_tensor(estimator(now, then))
+    return backward, consistency_weights(forward, backward)
+
+
+def pair_error(output_then: np.ndarray, output_now: np.ndarray, backward, weights) -> float:
+    """Mean over consistent pixels of the squared [0, 1] RGB difference between now and then warped to now."""
+    warped = warp(to_tensor(output_then), backward)
+    squared = (to_tensor(output_now) - warped).pow(2) * weights
+    return float(squared.sum() / (weights.sum() * 3).clamp_min(1))
 
 
 def mean_warping_error(originals, outputs, estimator: FlowEstimator, gap: int = 1) -> float:
@@ -44,4 +54,4 @@ def mean_warping_error(originals, outputs, estimator: FlowEstimator, gap: int = 
     return float(np.mean(errors)) if errors else float("nan")
 
 
-__all__ = ["mean_warping_error", "warping_errors"]
+__all__ = ["flow_and_weights", "mean_warping_error", "pair_error", "warping_errors"]

@@ -1,0 +1,117 @@
+"""One pass over an original clip and its stylized version: every metric, per frame.
+
+Short-term (gap 1) and long-term (gap ``long_gap``) warping errors of the output, and the same
+errors of the input clip itself (the floor that flow error sets; the ratio output / input is
+the figure to compare across clips), with flow estimated once per pair on the ORIGINAL frames;
+content distance (relu4_2 features of output vs input) and, given the style image, style
+distance (Gram matrices on the style layers), so a method cannot win on flicker by dropping the
+style. Frames stream: only ``long_gap + 1`` of each clip are held.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from ..errors import VideostyleError
+from ..features import VGGEncoder
+from ..flow import FlowEstimator
+from ..io.image import resize, to_tensor
+from ..losses import DEFAULT_STYLE_LAYERS
+from ..losses import functional as LF
+from .temporal import flow_and_weights, pair_error
+
+CONTENT_LAYER = "relu4_2"
+
+
+@dataclass
+class ClipReport:
+    frames: int = 0
+    long_gap: int = 10
+    short_term: list[float] = field(default_factory=list)
+    short_term_input: list[float] = field(default_factory=list)
+    long_term: list[float] = field(default_factory=list)
+    long_term_input: list[float] = field(default_factory=list)
+    content_distance: list[float] = field(default_factory=list)
+    style_distance: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float | int | None]:
+        mean = lambda values: float(np.mean(values)) if values else None  # noqa: E731
+        ratio = lambda a, b: (a / b) if a is not None and b else None  # noqa: E731
+        short, short_in, long, long_in = (mean(self.short_term), mean(self.short_term_input), mean(self.long_term), mean(self.long_term_input))
+        return {
+            "frames": self.frames,
+            "short_term_error": short,
+            "short_term_error_input": short_in,
+            "short_term_ratio": ratio(short, short_in),
+            f"long_term_error_gap{self.long_gap}": long,
+            f"long_term_error_input_gap{self.long_gap}": long_in,
+            "long_term_ratio": ratio(long, long_in),
+            "content_distance": mean(self.content_distance),
+            "style_distance": mean(self.style_distance),
+        }
+
+    def to_dict(self) -> dict:
+        return {"summary": self.summary(), "per_frame": asdict(self)}
+
+
+def _frame_pairs(originals: Iterable[np.ndarray], outputs: Iterable[np.ndarray]):
+    for index, (original, output) in enumerate(itertools.zip_longest(originals, outputs)):
+        if original is None or output is None:
+            raise VideostyleError(f"the clips have different lengths: one ends after {index} frames")
+        if original.shape != output.shape:
+            raise VideostyleError(f"frame {index}: original is {original.shape[1]}x{original.shape[0]}, stylized is {output.shape[1]}x{output.shape[0]}")
+        yield original, output
+
+
+def evaluate_clip(
+    originals: Iterable[np.ndarray],
+    outputs: Iterable[np.ndarray],
+    estimator: FlowEstimator,
+    long_gap: int = 10,
+    encoder: VGGEncoder | None = None,
+    style: torch.Tensor | None = None,
+) -> ClipReport:
+    """All metrics of ``outputs`` (``H x W x 3`` uint8 frames) against ``originals`` of the same size.
+
+    Content and style distances need ``encoder``; the style distance also ``style``
+    (``1 x 3 x H x W``, used at the frames' long side, as the methods use it).
+    """
+    if long_gap < 2:
+        raise VideostyleError(f"the long-term gap must be at least 2 frames, got {long_gap}")
+    report = ClipReport(long_gap=long_gap)
+    recent: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=long_gap + 1)
+    style_grams = None
+    for original, output in _frame_pairs(originals, outputs):
+        recent.append((original, output))
+        report.frames += 1
+        for gap, errors, floor in ((1, report.short_term, report.short_term_input), (long_gap, report.long_term, report.long_term_input)):
+            if len(recent) > gap:
+                then_original, then_output = recent[-1 - gap]
+                backward, weights = flow_and_weights(then_original, original, estimator)
+                errors.append(pair_error(then_output, output, backward, weights))
+                floor.append(pair_error(then_original, original, backward, weights))
+        if encoder is None:
+            continue
+        with torch.no_grad():
+            device = next(encoder.parameters()).device
+            layers = [CONTENT_LAYER, *DEFAULT_STYLE_LAYERS]
+            out_features = encoder(to_tensor(output, device), layers)
+            in_features = encoder(to_tensor(original, device), [CONTENT_LAYER])
+            report.content_distance.append(float(LF.content_loss(out_features[CONTENT_LAYER], in_features[CONTENT_LAYER])))
+            if style is not None:
+                if style_grams is None:
+                    height, width = original.shape[:2]
+                    scale = max(height, width) / max(style.shape[-2:])
+                    sized = resize(style.to(device), (max(1, round(style.shape[-2] * scale)), max(1, round(style.shape[-1] * scale))))
+                    style_features = encoder(sized, list(DEFAULT_STYLE_LAYERS))
+                    style_grams = {name: LF.gram_matrix(value) for name, value in style_features.items()}
+                report.style_distance.append(sum(float(LF.style_loss(out_features[name], style_grams[name])) for name in DEFAULT_STYLE_LAYERS))
+    if report.frames == 0:
+        raise VideostyleError("no frames to evaluate")
+    return report
