@@ -110,7 +110,7 @@ def test_unwritable_output_folder(images, capsys):
 
 def test_readme_shows_the_current_help():
     readme = (ROOT / "README.md").read_text()
-    for command in ["image", "video", "evaluate"]:
+    for command in ["image", "video", "evaluate", "compare"]:
         block = re.search(rf"<!-- help {command} -->\n```\n(.*?)```\n<!-- end help -->", readme, re.S)
         assert block, f"README has no help block for {command}"
         result = CliRunner().invoke(cli, [command, "--help"], prog_name="videostyle", terminal_width=100)
@@ -229,3 +229,40 @@ def test_evaluate_refuses_clips_of_different_lengths(clip, tmp_path, capsys):
     code, _, err = run_main(["evaluate", str(clip), str(shorter), "--no-perceptual", "--json", str(tmp_path / "m.json")], capsys)
     assert code == 1 and err.startswith("error: ") and "different lengths" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "m.json").exists()
+
+
+def test_compare_writes_a_side_by_side_video_and_a_contact_sheet(clip, tmp_path, capsys):
+    import av
+
+    from synthetic import translating_clip, write_clip
+
+    other = write_clip(tmp_path / "other.mp4", translating_clip(4, 16, 16, seed=5))
+    code, _, err = run_main(["compare", str(clip), str(other), "--label", "in", "--label", "out", "-o", str(tmp_path / "cmp.mp4"), "--sheet", str(tmp_path / "sheet.png"), "--frames", "0,3"], capsys)
+    assert code == 0, err
+    with av.open(str(tmp_path / "cmp.mp4")) as container:
+        stream = container.streams.video[0]
+        assert stream.frames == 4 and stream.width == 64 and len(container.streams.audio) == 1  # two 32 px panels
+    assert Image.open(tmp_path / "sheet.png").size == (64, 2 * (32 + 18))
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [(["--frames", "9"], "past the end"), (["--label", "a"], "labels"), (["--frames", "x"], "--frames")],
+)
+def test_compare_bad_input_gives_one_line_and_no_output(clip, tmp_path, capsys, extra, message):
+    from synthetic import translating_clip, write_clip
+
+    other = write_clip(tmp_path / "other.mp4", translating_clip(4, 32, 32))
+    before = set(tmp_path.rglob("*"))
+    code, _, err = run_main(["compare", str(clip), str(other), "-o", str(tmp_path / "cmp.mp4"), "--sheet", str(tmp_path / "s.png"), *extra], capsys)
+    assert code != 0 and len(err.strip().splitlines()) == 1 and message in err, err
+    assert set(tmp_path.rglob("*")) == before
+
+
+def test_compare_refuses_clips_of_different_lengths(clip, tmp_path, capsys):
+    from synthetic import translating_clip, write_clip
+
+    shorter = write_clip(tmp_path / "short.mp4", translating_clip(2, 32, 32))
+    code, _, err = run_main(["compare", str(clip), str(shorter), "-o", str(tmp_path / "cmp.mp4")], capsys)
+    assert code == 1 and "different lengths" in err
+    assert not (tmp_path / "cmp.mp4").exists() and not list(tmp_path.glob(".cmp*"))

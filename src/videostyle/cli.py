@@ -334,6 +334,32 @@ def evaluate_command(original, stylized, style, flow, long_gap, json_path, plot_
         plot_report(report, plot_path, title=f"{Path(stylized).name} vs {Path(original).name}")
 
 
+@cli.command("compare")
+@click.argument("clips", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", type=click.Path(), default=None, help="Side-by-side video (.mp4, ...), with the first clip's audio.")
+@click.option("--sheet", type=click.Path(), default=None, help="Contact sheet PNG: one row per chosen frame, one column per clip.")
+@click.option("--frames", "frame_list", default=None, help="Comma-separated frame indices for the sheet (default: 4 evenly spaced).")
+@click.option("--label", "labels", multiple=True, help="Label of each clip, in order (default: file names).")
+@click.option("--height", type=int, default=None, help="Height of each panel in pixels (default: the first clip's).")
+@click.option("--start", type=float, default=None, help="Start of the first clip's window in seconds (as given to 'videostyle video').")
+@click.option("--end", type=float, default=None, help="End of the first clip's window in seconds.")
+def compare_command(clips, output, sheet, frame_list, labels, height, start, end):
+    """Put CLIPS (the original first, then results) side by side, labelled, as a video and/or a contact sheet."""
+    from .compare import compare_clips
+
+    try:
+        frames = None if frame_list is None else [int(part) for part in frame_list.split(",") if part.strip()]
+    except ValueError:
+        raise VideostyleError(f"--frames takes comma-separated integers, got {frame_list!r}") from None
+    if height is not None and height <= 0:
+        raise VideostyleError(f"--height must be positive, got {height}")
+    count, notes = compare_clips(clips, output, sheet, frames, labels, height, start, end)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    written = " and ".join(str(path) for path in (output, sheet) if path)
+    click.echo(f"wrote {written}: {len(clips)} clips, {count} frames", err=True)
+
+
 def _image_extensions() -> set[str]:
     from PIL import Image
 
