@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Sequence
 from fractions import Fraction
@@ -13,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .errors import VideostyleError
 from .io.atomic import atomic_path, check_writable_destination
-from .io.video import VideoReader, VideoWriter, check_video_destination
+from .io.video import VideoReader, VideoWriter, check_video_destination, zip_clips
 from .pipeline import resize_frame
 
 LABEL_HEIGHT = 18
@@ -67,9 +66,7 @@ def compare_clips(
     writer = VideoWriter(output, readers[0].info.fps or Fraction(25), audio_from=clips[0] if readers[0].info.has_audio else None, audio_start=start or 0.0, audio_end=end) if output else None
     count = 0
     try:
-        for index, frames in enumerate(itertools.zip_longest(*readers)):
-            if any(frame is None for frame in frames):
-                raise VideostyleError(f"the clips have different lengths: one ends after {index} frames")
+        for index, frames in enumerate(zip_clips(*readers)):
             row = _row(frames, labels, height)
             if writer is not None:
                 writer.write(row)

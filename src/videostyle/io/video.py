@@ -12,11 +12,12 @@ frames; inputs: any file ffmpeg reads, or a folder of images.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -57,6 +58,14 @@ def is_frame_folder_path(path: str | os.PathLike) -> bool:
     """A path names a frame folder when it is a folder or has no suffix (``out/frames``, ``frames/``)."""
     path = Path(path)
     return path.is_dir() or str(path).endswith(os.sep) or path.suffix == ""
+
+
+def zip_clips(*clips: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, ...]]:
+    """Frames of several clips in step; a clear error when one clip ends before the others."""
+    for index, frames in enumerate(itertools.zip_longest(*clips)):
+        if any(frame is None for frame in frames):
+            raise VideostyleError(f"the clips have different lengths: one ends after {index} frames")
+        yield frames
 
 
 def _rotate(frame: np.ndarray, rotation: int) -> np.ndarray:

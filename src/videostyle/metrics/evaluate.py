@@ -10,7 +10,6 @@ style. Frames stream: only ``long_gap + 1`` of each clip are held.
 
 from __future__ import annotations
 
-import itertools
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ from ..errors import VideostyleError
 from ..features import VGGEncoder
 from ..flow import FlowEstimator
 from ..io.image import resize, to_tensor
+from ..io.video import zip_clips
 from ..losses import DEFAULT_STYLE_LAYERS
 from ..losses import functional as LF
 from .temporal import flow_and_weights, pair_error
@@ -61,9 +61,7 @@ class ClipReport:
 
 
 def _frame_pairs(originals: Iterable[np.ndarray], outputs: Iterable[np.ndarray]):
-    for index, (original, output) in enumerate(itertools.zip_longest(originals, outputs)):
-        if original is None or output is None:
-            raise VideostyleError(f"the clips have different lengths: one ends after {index} frames")
+    for index, (original, output) in enumerate(zip_clips(originals, outputs)):
         if original.shape != output.shape:
             raise VideostyleError(f"frame {index}: original is {original.shape[1]}x{original.shape[0]}, stylized is {output.shape[1]}x{output.shape[0]}")
         yield original, output
