@@ -110,7 +110,7 @@ def test_unwritable_output_folder(images, capsys):
 
 def test_readme_shows_the_current_help():
     readme = (ROOT / "README.md").read_text()
-    for command in ["image", "video", "evaluate", "compare"]:
+    for command in ["image", "video", "evaluate", "compare", "dataset"]:
         block = re.search(rf"<!-- help {command} -->\n```\n(.*?)```\n<!-- end help -->", readme, re.S)
         assert block, f"README has no help block for {command}"
         result = CliRunner().invoke(cli, [command, "--help"], prog_name="videostyle", terminal_width=100)
@@ -266,3 +266,22 @@ def test_compare_refuses_clips_of_different_lengths(clip, tmp_path, capsys):
     code, _, err = run_main(["compare", str(clip), str(shorter), "-o", str(tmp_path / "cmp.mp4")], capsys)
     assert code == 1 and "different lengths" in err
     assert not (tmp_path / "cmp.mp4").exists() and not list(tmp_path.glob(".cmp*"))
+
+
+def test_dataset_then_evaluate_with_ground_truth(tmp_path, capsys):
+    import json
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (80, 100, 3), dtype=np.uint8)).save(photos / "a.png")
+    code, _, err = run_main(["dataset", str(photos), "-o", str(tmp_path / "gt"), "--frames", "6", "--width", "48", "--height", "40", "--long-gap", "3"], capsys)
+    assert code == 0, err
+    gt = tmp_path / "gt"
+    code, out, err = run_main(["evaluate", str(gt / "frames"), str(gt / "frames"), "--gt", str(gt), "--long-gap", "3", "--no-perceptual", "--json", str(tmp_path / "m.json")], capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "m.json").read_text())["summary"]
+    assert summary["frames"] == 6 and summary["short_term_ratio"] == pytest.approx(1.0)
+    code, _, err = run_main(["evaluate", str(gt / "frames"), str(gt / "frames"), "--gt", str(gt), "--long-gap", "4", "--no-perceptual"], capsys)
+    assert code == 1 and "ground-truth folder has no flow" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_main(["evaluate", str(gt / "frames"), str(gt / "frames"), "--gt", str(tmp_path / "photos")], capsys)
+    assert code == 1 and "not a ground-truth folder" in err

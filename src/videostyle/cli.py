@@ -288,13 +288,14 @@ def video_command(input_path, styles, output, method, flow, flow_dir, temporal_w
 @click.option("-s", "--style", type=click.Path(), default=None, help="The style image, for the style distance.")
 @click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="dis", show_default=True, help="Flow estimator run on the original frames.")
 @click.option("--long-gap", type=int, default=10, show_default=True, help="Frame gap of the long-term warping error.")
+@click.option("--gt", "gt_dir", type=click.Path(file_okay=False), default=None, help="Ground-truth folder from 'videostyle dataset': its exact flows replace --flow.")
 @click.option("--json", "json_path", type=click.Path(), default=None, help="Write the summary and per-frame values as JSON.")
 @click.option("--plot", "plot_path", type=click.Path(), default=None, help="Write a PNG of the per-frame warping errors.")
 @click.option("--no-perceptual", is_flag=True, help="Skip the content and style distances (no encoder passes).")
 @click.option("--start", type=float, default=None, help="Start of the original's window in seconds (as given to 'videostyle video').")
 @click.option("--end", type=float, default=None, help="End of the original's window in seconds.")
 @click.option("--device", default="auto", show_default=True)
-def evaluate_command(original, stylized, style, flow, long_gap, json_path, plot_path, no_perceptual, start, end, device):
+def evaluate_command(original, stylized, style, flow, long_gap, gt_dir, json_path, plot_path, no_perceptual, start, end, device):
     """Measure how much STYLIZED flickers and how well it keeps ORIGINAL's content and the style.
 
     Both are videos or frame folders. The original is resized to the stylized clip's size.
@@ -319,8 +320,9 @@ def evaluate_command(original, stylized, style, flow, long_gap, json_path, plot_
     style_tensor = to_tensor(style) if style is not None else None
     device = resolve_device(device)
     encoder = None if no_perceptual else build_encoder(None, "vgg16", None, "max", device)
+    flows = make_estimator(flow) if gt_dir is None else ground_truth_flows(gt_dir)
     report = evaluate_clip(
-        (resize_frame(frame, size) for frame in original_reader), iter(stylized_reader), make_estimator(flow),
+        (resize_frame(frame, size) for frame in original_reader), iter(stylized_reader), flows,
         long_gap=long_gap, encoder=encoder, style=style_tensor,
     )
     summary = report.summary()
@@ -358,6 +360,66 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
         click.echo(f"note: {note}", err=True)
     written = " and ".join(str(path) for path in (output, sheet) if path)
     click.echo(f"wrote {written}: {len(clips)} clips, {count} frames", err=True)
+
+
+class _NoGroundTruth:
+    name = "ground-truth"
+
+    def __call__(self, a, b):
+        raise VideostyleError("the ground-truth folder has no flow for a frame pair the metrics need (generate it with the same --long-gap)")
+
+
+def ground_truth_flows(folder):
+    """Exact flows from a 'videostyle dataset' folder; a pair it lacks is an error, not an estimate."""
+    from .flow import FlowCache
+
+    if not (Path(folder) / "flow").is_dir():
+        raise VideostyleError(f"not a ground-truth folder (no flow/ inside): {folder}")
+    return FlowCache(None, _NoGroundTruth(), user_folder=Path(folder) / "flow")
+
+
+@cli.command("dataset")
+@click.argument("images", type=click.Path(file_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="New folder for frames/, flow/ and occlusion/.")
+@click.option("--frames", type=int, default=20, show_default=True)
+@click.option("--width", type=int, default=160, show_default=True)
+@click.option("--height", type=int, default=128, show_default=True)
+@click.option("--layers", type=int, default=3, show_default=True, help="Moving cut-outs over the moving background.")
+@click.option("--long-gap", type=int, default=10, show_default=True, help="Also write flows between frames this far apart (0: none).")
+@click.option("--seed", type=int, default=0, show_default=True)
+def dataset_command(images, output, frames, width, height, layers, long_gap, seed):
+    """Make a test sequence with exact optical flow and occlusions from the photos in IMAGES."""
+    import numpy as np
+
+    from .datasets import generate_sequence, write_sequence
+    from .io.image import load_image
+    from .io.video import IMAGE_SUFFIXES
+
+    folder = Path(images)
+    if not folder.is_dir():
+        raise VideostyleError(f"no such folder: {folder}")
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise VideostyleError(f"no images in {folder}")
+    out = Path(output)
+    if out.exists() and any(out.iterdir()):
+        raise VideostyleError(f"output folder is not empty: {out}")
+    if not out.parent.is_dir():
+        raise VideostyleError(f"output folder's parent does not exist: {out.parent}")
+    sequence = generate_sequence([np.asarray(load_image(path)) for path in paths], frames=frames, height=height, width=width, layers=layers, seed=seed)
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        write_sequence(sequence, tmp, long_gap=long_gap)
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    click.echo(f"wrote {out}: {frames} frames at {width}x{height}, {layers} layers, flows and occlusions for gaps 1" + (f" and {long_gap}" if long_gap > 1 else ""), err=True)
 
 
 def _image_extensions() -> set[str]:

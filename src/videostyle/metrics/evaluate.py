@@ -19,12 +19,12 @@ import torch
 
 from ..errors import VideostyleError
 from ..features import VGGEncoder
-from ..flow import FlowEstimator
+from ..flow import FlowCache, FlowEstimator, consistency_weights, flow_to_tensor
 from ..io.image import resize, to_tensor
 from ..io.video import zip_clips
 from ..losses import DEFAULT_STYLE_LAYERS
 from ..losses import functional as LF
-from .temporal import flow_and_weights, pair_error
+from .temporal import pair_error
 
 CONTENT_LAYER = "relu4_2"
 
@@ -70,12 +70,15 @@ def _frame_pairs(originals: Iterable[np.ndarray], outputs: Iterable[np.ndarray])
 def evaluate_clip(
     originals: Iterable[np.ndarray],
     outputs: Iterable[np.ndarray],
-    estimator: FlowEstimator,
+    flows: FlowEstimator | FlowCache,
     long_gap: int = 10,
     encoder: VGGEncoder | None = None,
     style: torch.Tensor | None = None,
 ) -> ClipReport:
     """All metrics of ``outputs`` (``H x W x 3`` uint8 frames) against ``originals`` of the same size.
+
+    ``flows``: an estimator run on the original frames, or a :class:`~videostyle.flow.FlowCache`
+    (for example one reading the exact flows of a ground-truth sequence from its folder).
 
     Content and style distances need ``encoder``; the style distance also ``style``
     (``1 x 3 x H x W``, used at the frames' long side, as the methods use it).
@@ -83,15 +86,18 @@ def evaluate_clip(
     if long_gap < 2:
         raise VideostyleError(f"the long-term gap must be at least 2 frames, got {long_gap}")
     report = ClipReport(long_gap=long_gap)
+    cache = flows if isinstance(flows, FlowCache) else FlowCache(None, flows)
     recent: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=long_gap + 1)
     style_grams = None
-    for original, output in _frame_pairs(originals, outputs):
+    for index, (original, output) in enumerate(_frame_pairs(originals, outputs)):
         recent.append((original, output))
         report.frames += 1
         for gap, errors, floor in ((1, report.short_term, report.short_term_input), (long_gap, report.long_term, report.long_term_input)):
             if len(recent) > gap:
                 then_original, then_output = recent[-1 - gap]
-                backward, weights = flow_and_weights(then_original, original, estimator)
+                forward = flow_to_tensor(cache.flow(index - gap, index, then_original, original))
+                backward = flow_to_tensor(cache.flow(index, index - gap, original, then_original))
+                weights = consistency_weights(forward, backward)
                 errors.append(pair_error(then_output, output, backward, weights))
                 floor.append(pair_error(then_original, original, backward, weights))
         if encoder is None:
