@@ -1,0 +1,96 @@
+"""Every available video method on the bundled clip and on a generated ground-truth sequence: one table.
+
+Columns: frames per second (whole pipeline: decode, flow, stylize, encode), peak resident memory
+of the child process that ran it, short- and long-term warping error and their ratio to the
+input clip's own, content and style distance (see ``videostyle evaluate``). On the ground-truth
+sequence the warping errors use its exact flow; on real clips, flow estimated on the original
+frames (``--metric-flow``). Later methods add themselves to METHODS.
+
+    python benchmarks/suite.py --size 128 --frames 12
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import platform
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+STYLE = "assets/starry_night.jpg"
+METHODS = {
+    "independent (per-frame Gatys)": {"independent": True},
+    "optimize (Ruder et al.)": {"independent": False},
+}
+
+
+def run_method(clip: str, output: str, frames: int, size: int, settings: dict, args) -> dict:
+    from videostyle.io.video import VideoReader
+    from videostyle.methods.gatys import GatysOptions
+    from videostyle.methods.ruder import VideoOptions
+    from videostyle.pipeline import stylize_video
+
+    torch.manual_seed(0)
+    end = frames / VideoReader(clip).info.fps
+    options = VideoOptions(image=GatysOptions(size=size, iterations=args.iterations, tolerance=0.0), first_iterations=args.first_iterations, **settings)
+    start = time.perf_counter()
+    summary = stylize_video(clip, output, [STYLE], options, flow=args.flow, end=float(end) if Path(clip).is_file() else None, keep_frames=True, run_folder=output + ".run")
+    seconds = time.perf_counter() - start
+    outputs = sorted(str(p) for p in (summary.run_folder / "frames").glob("out_*.png"))
+    return {"fps": summary.frames / seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "outputs": outputs, "size": (summary.height, summary.width)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", nargs="+", default=["assets/carphone.mp4"])
+    parser.add_argument("--size", type=int, default=128, help="Long side of the working size.")
+    parser.add_argument("--frames", type=int, default=12)
+    parser.add_argument("--first-iterations", type=int, default=100)
+    parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--flow", default="deepflow", help="Flow the method uses.")
+    parser.add_argument("--metric-flow", default="deepflow", help="Flow the metric estimates on real clips.")
+    parser.add_argument("--long-gap", type=int, default=5)
+    args = parser.parse_args()
+
+    from videostyle.cli import ground_truth_flows
+    from videostyle.datasets import generate_sequence, write_sequence
+    from videostyle.features import load_encoder
+    from videostyle.flow import make_estimator
+    from videostyle.io.image import load_image, to_tensor
+    from videostyle.io.video import VideoReader
+    from videostyle.metrics import evaluate_clip
+    from videostyle.pipeline import resize_frame
+
+    print(f"machine: {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, CPU")
+    print(f"settings: long side {args.size} px, {args.frames} frames, first frame {args.first_iterations} iterations, later {args.iterations}, "
+          f"method flow {args.flow}, metric flow {args.metric_flow} (exact flow on the ground-truth sequence), long gap {args.long_gap}\n")
+    encoder, style = load_encoder(), to_tensor(STYLE)
+    with tempfile.TemporaryDirectory() as tmp:
+        gt = Path(tmp) / "gt"
+        photos = [np.asarray(load_image(p)) for p in ("assets/grace_hopper.jpg", STYLE)]
+        width, height = args.size, round(args.size * 0.75)
+        write_sequence(generate_sequence(photos, frames=args.frames, height=height, width=width, layers=3, seed=0), gt, long_gap=args.long_gap)
+        inputs = [(Path(clip).name, clip, None) for clip in args.clips] + [("ground-truth sequence", str(gt / "frames"), gt)]
+        print("| input | method | frames/s | peak memory (MiB) | short-term error (ratio to input) | long-term error (ratio) | content distance | style distance |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for name, clip, gt_dir in inputs:
+            for method, settings in METHODS.items():
+                output = str(Path(tmp) / f"{name}-{len(method)}.mp4")
+                with mp.get_context("spawn").Pool(1) as pool:
+                    run = pool.apply(run_method, (clip, output, args.frames, args.size, settings, args))
+                outputs = [np.asarray(Image.open(p).convert("RGB")) for p in run["outputs"]]
+                originals = [resize_frame(frame, run["size"]) for _, frame in zip(range(len(outputs)), VideoReader(clip), strict=False)]
+                flows = make_estimator(args.metric_flow) if gt_dir is None else ground_truth_flows(gt_dir)
+                summary = evaluate_clip(originals, outputs, flows, long_gap=args.long_gap, encoder=encoder, style=style).summary()
+                print(f"| {name} | {method} | {run['fps']:.2f} | {run['peak_mb']:.0f} | {summary['short_term_error']:.5f} ({summary['short_term_ratio']:.2f}) | "
+                      f"{summary[f'long_term_error_gap{args.long_gap}']:.5f} ({summary['long_term_ratio']:.2f}) | {summary['content_distance']:.4g} | {summary['style_distance']:.4g} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
