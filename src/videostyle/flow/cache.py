@@ -15,10 +15,13 @@ import os
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ..errors import VideostyleError
 from .estimators import FlowEstimator
+from .consistency import consistency_weights
 from .flo import read_flo, write_flo
+from .warp import flow_to_tensor
 
 
 class FlowCache:
@@ -58,3 +61,10 @@ class FlowCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_flo(path, flow)
         return flow
+
+    def backward_and_weights(self, a: int, b: int, frame_a: np.ndarray, frame_b: np.ndarray, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """What warping frame a onto frame b needs: the flow b -> a (``1 x 2 x H x W``) and Ruder et
+        al.'s consistency weights on b's grid (``1 x 1 x H x W``), from both flows between them."""
+        forward = flow_to_tensor(self.flow(a, b, frame_a, frame_b), device)
+        backward = flow_to_tensor(self.flow(b, a, frame_b, frame_a), device)
+        return backward, consistency_weights(forward, backward)

@@ -21,7 +21,7 @@ import torch
 from ..color import luminance
 from ..errors import VideostyleError
 from ..features import VGGEncoder
-from ..flow import FlowCache, consistency_weights, flow_to_tensor, long_term_weights, warp
+from ..flow import FlowCache, long_term_weights, warp
 from ..io.image import to_tensor, to_uint8
 from ..losses import functional as LF
 from .gatys import GatysOptions, StyleTarget, content_for_criterion, initial_variable, make_criterion, to_encoder_space, to_output
@@ -112,9 +112,8 @@ class RuderStylizer:
 
     def warped_neighbour(self, index: int, frame: np.ndarray, other: int, other_frame: np.ndarray, other_output: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Frame ``other``'s output warped onto frame ``index`` and the consistency weights there."""
-        forward = flow_to_tensor(self.flow_cache.flow(other, index, other_frame, frame), self.device)
-        backward = flow_to_tensor(self.flow_cache.flow(index, other, frame, other_frame), self.device)
-        return warp(to_tensor(other_output, self.device), backward), consistency_weights(forward, backward)
+        backward, weights = self.flow_cache.backward_and_weights(other, index, other_frame, frame, self.device)
+        return warp(to_tensor(other_output, self.device), backward), weights
 
     def temporal_targets(self, index: int, frame: np.ndarray) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
         """``(gap, warped earlier output, long-term weights)`` for each gap j in J available."""

@@ -19,7 +19,7 @@ import torch
 
 from ..errors import VideostyleError
 from ..features import VGGEncoder
-from ..flow import FlowCache, FlowEstimator, consistency_weights, flow_to_tensor
+from ..flow import FlowCache, FlowEstimator
 from ..io.image import resize, to_tensor
 from ..io.video import zip_clips
 from ..losses import DEFAULT_STYLE_LAYERS
@@ -95,9 +95,7 @@ def evaluate_clip(
         for gap, errors, floor in ((1, report.short_term, report.short_term_input), (long_gap, report.long_term, report.long_term_input)):
             if len(recent) > gap:
                 then_original, then_output = recent[-1 - gap]
-                forward = flow_to_tensor(cache.flow(index - gap, index, then_original, original))
-                backward = flow_to_tensor(cache.flow(index, index - gap, original, then_original))
-                weights = consistency_weights(forward, backward)
+                backward, weights = cache.backward_and_weights(index - gap, index, then_original, original)
                 errors.append(pair_error(then_output, output, backward, weights))
                 floor.append(pair_error(then_original, original, backward, weights))
         if encoder is None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..flow import FlowEstimator, consistency_weights, flow_to_tensor, warp
+from ..flow import FlowCache, FlowEstimator, warp
 from ..io.image import to_tensor
 
 
@@ -23,23 +23,17 @@ def warping_errors(originals: Iterable[np.ndarray], outputs: Iterable[np.ndarray
     Both are sequences of ``H x W x 3`` uint8 frames of the same size; only ``gap + 1`` frames
     of each are held at a time.
     """
+    flows = FlowCache(None, estimator)
     recent: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=gap + 1)
     errors = []
-    for original, output in zip(originals, outputs, strict=True):
+    for index, (original, output) in enumerate(zip(originals, outputs, strict=True)):
         recent.append((original, output))
         if len(recent) <= gap:
             continue
         (original_then, output_then), (original_now, output_now) = recent[0], recent[-1]
-        backward, weights = flow_and_weights(original_then, original_now, estimator)
+        backward, weights = flows.backward_and_weights(index - gap, index, original_then, original_now)
         errors.append(pair_error(output_then, output_now, backward, weights))
     return errors
-
-
-def flow_and_weights(then: np.ndarray, now: np.ndarray, estimator: FlowEstimator):
-    """Backward flow now -> then (``1 x 2 x H x W``) and Ruder's consistency weights on now's grid."""
-    forward = flow_to_tensor(estimator(then, now))
-    backward = flow_to_tensor(estimator(now, then))
-    return backward, consistency_weights(forward, backward)
 
 
 def pair_error(output_then: np.ndarray, output_now: np.ndarray, backward, weights) -> float:
@@ -54,4 +48,4 @@ def mean_warping_error(originals, outputs, estimator: FlowEstimator, gap: int = 
     return float(np.mean(errors)) if errors else float("nan")
 
 
-__all__ = ["flow_and_weights", "mean_warping_error", "pair_error", "warping_errors"]
+__all__ = ["mean_warping_error", "pair_error", "warping_errors"]
