@@ -392,6 +392,7 @@ def dataset_command(images, output, frames, width, height, layers, long_gap, see
     import numpy as np
 
     from .datasets import generate_sequence, write_sequence
+    from .io.atomic import atomic_folder, check_folder_destination
     from .io.image import load_image
     from .io.video import IMAGE_SUFFIXES
 
@@ -401,24 +402,10 @@ def dataset_command(images, output, frames, width, height, layers, long_gap, see
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
         raise VideostyleError(f"no images in {folder}")
-    out = Path(output)
-    if out.exists() and any(out.iterdir()):
-        raise VideostyleError(f"output folder is not empty: {out}")
-    if not out.parent.is_dir():
-        raise VideostyleError(f"output folder's parent does not exist: {out.parent}")
+    out = check_folder_destination(output)
     sequence = generate_sequence([np.asarray(load_image(path)) for path in paths], frames=frames, height=height, width=width, layers=layers, seed=seed)
-    import shutil
-    import tempfile
-
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         write_sequence(sequence, tmp, long_gap=long_gap)
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     click.echo(f"wrote {out}: {frames} frames at {width}x{height}, {layers} layers, flows and occlusions for gaps 1" + (f" and {long_gap}" if long_gap > 1 else ""), err=True)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,43 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+def check_folder_destination(path: str | os.PathLike) -> Path:
+    """Return ``path`` as a Path after checking that it is missing or an empty folder, in a writable folder."""
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise VideostyleError(f"output folder is not empty: {path}")
+    check_writable_destination(path.parent / "probe")
+    return path
+
+
+def temporary_sibling_folder(path: Path, suffix: str = ".partial") -> Path:
+    """Create an empty temporary folder beside ``path`` and return its path."""
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent))
+    except OSError as error:
+        raise VideostyleError(f"cannot write to folder {path.parent}: {error.strerror}") from None
+
+
+def move_folder_into_place(tmp: Path, path: Path) -> None:
+    """Rename a finished temporary folder onto ``path`` (missing or empty, as checked at the start)."""
+    if path.exists():
+        path.rmdir()
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Like :func:`atomic_path` for a folder: fill the yielded temporary folder; it becomes ``path`` on success."""
+    path = check_folder_destination(path)
+    tmp = temporary_sibling_folder(path)
+    try:
+        yield tmp
+        move_folder_into_place(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import VideostyleError
-from .atomic import check_writable_destination, temporary_sibling
+from .atomic import check_folder_destination, check_writable_destination, move_folder_into_place, temporary_sibling, temporary_sibling_folder
 from .image import load_image
 
 VIDEO_SUFFIXES = {".mp4": "libx264", ".m4v": "libx264", ".mov": "libx264", ".mkv": "libx264", ".webm": "libvpx-vp9"}
@@ -197,9 +196,7 @@ def check_video_destination(path: str | os.PathLike) -> Path:
     """Check, before any work, that a video output can be written there: known format, existing writable folder."""
     path = Path(path)
     if is_frame_folder_path(path):
-        if path.exists() and any(path.iterdir()):
-            raise VideostyleError(f"output folder is not empty: {path}")
-        check_writable_destination(path.parent / "frame.png")
+        check_folder_destination(path)
     else:
         if path.suffix.lower() not in VIDEO_SUFFIXES and path.suffix.lower() != ".gif":
             raise VideostyleError(f"unknown video format for output {path} (use .mp4, .mov, .mkv, .webm, .gif or a folder)")
@@ -237,11 +234,11 @@ class VideoWriter:
         self._pad: tuple[int, int] = (0, 0)
         check_video_destination(self.path)
         if self.is_folder:
-            self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent))
+            self._tmp = temporary_sibling_folder(self.path)
         else:
             self._tmp = temporary_sibling(self.path)
             if self.is_gif:  # frames wait on disk (not in memory) until Pillow assembles the GIF
-                self._gif_frames = Path(tempfile.mkdtemp(prefix=f".{self.path.stem}.", suffix=".frames", dir=self.path.parent))
+                self._gif_frames = temporary_sibling_folder(self.path, suffix=".frames")
 
     def __enter__(self) -> "VideoWriter":
         return self
@@ -310,15 +307,18 @@ class VideoWriter:
 
     def _copy_audio(self) -> None:
         source, in_stream, out_stream, copy = self._audio
+        start, end = self.audio_start, self.audio_end
+
+        def outside(t: float) -> bool:
+            return t < start - 1e-6 or (end is not None and t >= end)
+
         with source:
-            start, end = self.audio_start, self.audio_end
             if copy:
                 offset = int(round(start / in_stream.time_base)) if start else 0
                 for packet in source.demux(in_stream):
                     if packet.pts is None or packet.size == 0:
                         continue
-                    t = float(packet.pts * in_stream.time_base)
-                    if t < start - 1e-6 or (end is not None and t >= end):
+                    if outside(float(packet.pts * in_stream.time_base)):
                         continue
                     packet.pts -= offset
                     if packet.dts is not None:
@@ -327,8 +327,7 @@ class VideoWriter:
                     self._container.mux(packet)
             else:
                 for frame in source.decode(in_stream):
-                    t = float(frame.time or 0.0)
-                    if t < start - 1e-6 or (end is not None and t >= end):
+                    if outside(float(frame.time or 0.0)):
                         continue
                     frame.pts = None
                     for packet in out_stream.encode(frame):
@@ -342,9 +341,7 @@ class VideoWriter:
             self.abort()
             raise VideostyleError(f"no frames to write to {self.path}")
         if self.is_folder:
-            if self.path.exists():
-                self.path.rmdir()  # checked empty at the start
-            os.replace(self._tmp, self.path)
+            move_folder_into_place(self._tmp, self.path)
             return
         if self.is_gif:
             self._assemble_gif()
