@@ -285,3 +285,25 @@ def test_dataset_then_evaluate_with_ground_truth(tmp_path, capsys):
     assert code == 1 and "ground-truth folder has no flow" in err and len(err.strip().splitlines()) == 1
     code, _, err = run_main(["evaluate", str(gt / "frames"), str(gt / "frames"), "--gt", str(tmp_path / "photos")], capsys)
     assert code == 1 and "not a ground-truth folder" in err
+
+
+def test_a_killed_video_run_leaves_no_partial_output_and_resumes(clip, images, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _, style = images
+    out = tmp_path / "styled.mp4"
+    command = [sys.executable, "-m", "videostyle.cli", "video", str(clip), "-s", str(style), "-o", str(out), "--size", "32", "--first-iterations", "100000", "--flow", "dis", "-q"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    run = tmp_path / ".styled.mp4.run"
+    deadline = time.time() + 60
+    while not (run / "config.json").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and err.strip() == "interrupted"
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if "partial" in p.name]
+    assert (run / "config.json").exists()  # kept, so the same command resumes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -415,9 +416,14 @@ def _image_extensions() -> set[str]:
     return set(Image.registered_extensions())
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every user error into one line and an exit status."""
     debug = os.environ.get("VIDEOSTYLE_DEBUG") == "1"
+    signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up like Ctrl-C: partial outputs go, run folders stay
     if not debug:  # warnings (a corrupt tail of a video...) as one line each, without source locations
         warnings.showwarning = lambda message, category, *rest, **kw: click.echo(f"warning: {message}", err=True)
     try:
