@@ -89,6 +89,8 @@ def evaluate_clip(
     cache = flows if isinstance(flows, FlowCache) else FlowCache(None, flows)
     recent: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=long_gap + 1)
     style_grams = None
+    device = next(encoder.parameters()).device if encoder is not None else None
+    layers = [CONTENT_LAYER, *DEFAULT_STYLE_LAYERS]
     for index, (original, output) in enumerate(_frame_pairs(originals, outputs)):
         recent.append((original, output))
         report.frames += 1
@@ -101,8 +103,6 @@ def evaluate_clip(
         if encoder is None:
             continue
         with torch.no_grad():
-            device = next(encoder.parameters()).device
-            layers = [CONTENT_LAYER, *DEFAULT_STYLE_LAYERS]
             out_features = encoder(to_tensor(output, device), layers)
             in_features = encoder(to_tensor(original, device), [CONTENT_LAYER])
             report.content_distance.append(float(LF.content_loss(out_features[CONTENT_LAYER], in_features[CONTENT_LAYER])))
