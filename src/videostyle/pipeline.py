@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from typing import Protocol
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -86,6 +87,67 @@ def default_run_folder(output: Path) -> Path:
     return output.parent / f".{output.name}.run"
 
 
+class FrameStylizer(Protocol):
+    """What the pipeline needs from a method. Frames are ``H x W x 3`` uint8 at the working size.
+
+    ``stylize_batch(indices, frames)`` returns one result per frame (an array, or a
+    :class:`~videostyle.methods.ruder.FrameResult` with the array in ``.output``);
+    ``observe(index, frame, output)`` replays a frame finished by an earlier run.
+    ``batch_size`` frames are handed over at a time (1 for methods that need the previous output).
+    """
+
+    batch_size: int
+
+    def stylize_batch(self, indices: list[int], frames: list[np.ndarray]) -> list: ...
+
+    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None: ...
+
+
+class _RuderFrames:
+    """Adapts :class:`RuderStylizer` (one frame at a time, with iteration callbacks) to :class:`FrameStylizer`."""
+
+    batch_size = 1
+
+    def __init__(self, stylizer: RuderStylizer, on_step):
+        self.stylizer, self.on_step = stylizer, on_step
+
+    def stylize_batch(self, indices, frames):
+        return [self.stylizer.stylize(index, frame, callback=self.on_step) for index, frame in zip(indices, frames)]
+
+    def observe(self, index, frame, output):
+        self.stylizer.observe(index, frame, output)
+
+
+class _OpenVideo:
+    """The reader, working size, output kind and run folder of one pipeline run."""
+
+    def __init__(self, input_path, output_path, long_side, start, end, fps, run_folder):
+        self.input_path, self.output_path = Path(input_path), check_video_destination(output_path)
+        self.reader = VideoReader(self.input_path, start=start, end=end, folder_fps=fps)
+        self.to_video_file = not is_frame_folder_path(self.output_path) and self.output_path.suffix.lower() != ".gif"
+        self.size = working_size(self.reader.info.height, self.reader.info.width, long_side, even=self.to_video_file)
+        self.run = Path(run_folder) if run_folder else default_run_folder(self.output_path)
+        self.start, self.end = start, end
+
+    def config(self, method: dict) -> dict:
+        """The run folder's config: the input, window and size, plus what the method records."""
+        path = self.input_path
+        return {
+            "format": RUN_FORMAT,
+            "input": _fingerprint(path) if path.is_file() else {"folder": str(path.resolve())},
+            "start": self.start,
+            "end": self.end,
+            "size": self.size,
+            **method,
+        }
+
+    def expected_frames(self) -> int:
+        info = self.reader.info
+        if self.end is None and not self.start:
+            return info.frame_count
+        return max(1, round(((self.end if self.end is not None else info.duration) - (self.start or 0)) * info.fps))
+
+
 def stylize_video(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
@@ -109,74 +171,111 @@ def stylize_video(
 
     ``styles``: style images (paths, Pillow images, arrays or tensors). ``flow_dir``: optional
     folder of ``<a>_<b>.flo`` flows from another tool (see :class:`~videostyle.flow.FlowCache`).
-    ``on_start(total,
-    resumed)`` is called once (total counts every frame of every pass), ``on_frame(index,
-    result)`` after every frame (result None for a frame taken from an earlier run),
-    ``on_step`` after every optimisation iteration. With ``options.passes`` > 1 the resized
-    input frames are kept in the run folder too, and the video is written after the last pass.
+    ``on_start(total, resumed)`` is called once (total counts every frame of every pass),
+    ``on_frame(index, result)`` after every frame (result None for a frame taken from an
+    earlier run), ``on_step`` after every optimisation iteration. With ``options.passes`` > 1
+    the resized input frames are kept in the run folder too, and the video is written after
+    the last pass.
     """
     options = (options or VideoOptions()).check()
-    started = time.perf_counter()
     device = torch.device(device)
-    input_path, output_path = Path(input_path), check_video_destination(output_path)
-    reader = VideoReader(input_path, start=start, end=end, folder_fps=fps)
+    video = _OpenVideo(input_path, output_path, options.image.size, start, end, fps, run_folder)
     style_tensors = [to_tensor(style, device) for style in styles]
     estimator = make_estimator(flow)
-    to_video_file = not is_frame_folder_path(output_path) and output_path.suffix.lower() != ".gif"
-    size = working_size(reader.info.height, reader.info.width, options.image.size, even=to_video_file)
-
-    run = Path(run_folder) if run_folder else default_run_folder(output_path)
-    config = {
-        "format": RUN_FORMAT,
-        "input": _fingerprint(input_path) if input_path.is_file() else {"folder": str(input_path.resolve())},
+    config = video.config({
+        "method": "optimize",
         "styles": _style_digest(style_tensors),
         "options": asdict(options),
         "flow": flow,
         "flow_dir": None if flow_dir is None else str(Path(flow_dir).resolve()),
-        "start": start,
-        "end": end,
-        "size": size,
-    }
-    flow_cache = FlowCache(run / "flow", estimator, user_folder=flow_dir)  # checks flow_dir before anything is written
-    done = _open_run_folder(run, config, resume)
+    })
+    flow_cache = FlowCache(video.run / "flow", estimator, user_folder=flow_dir)  # checks flow_dir before anything is written
+    done = _open_run_folder(video.run, config, resume)
     encoder = encoder if encoder is not None else load_encoder(device=device)
     stylizer = RuderStylizer(encoder, style_tensors, options, flow_cache, device)
+    summary = _run(video, _RuderFrames(stylizer, on_step), done, options.passes, keep_frames, on_start, on_frame,
+                   later_passes=lambda frames, count, summary: _later_passes(frames, count, stylizer, options, summary, on_frame, on_step))
+    summary.flows_computed, summary.flows_loaded = flow_cache.computed, flow_cache.loaded
+    return summary
 
+
+def stylize_video_with(
+    stylizer: FrameStylizer,
+    method: dict,
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    size: int | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    fps: float | None = None,
+    run_folder: str | os.PathLike | None = None,
+    resume: bool = True,
+    keep_frames: bool = False,
+    on_start: Callable[[int, int], None] | None = None,
+    on_frame: Callable[[int, object], None] | None = None,
+) -> VideoSummary:
+    """Stylize a video with any :class:`FrameStylizer` (feed-forward and arbitrary-style methods).
+
+    ``method`` is a JSON-able description of the method and its settings; a run folder left
+    by an interrupted run with the same input, window, size and ``method`` is resumed.
+    ``size``: long side of the working size (None: the input's).
+    """
+    video = _OpenVideo(input_path, output_path, size, start, end, fps, run_folder)
+    done = _open_run_folder(video.run, video.config(method), resume)
+    return _run(video, stylizer, done, 1, keep_frames, on_start, on_frame)
+
+
+def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, passes: int, keep_frames: bool, on_start, on_frame, later_passes=None) -> VideoSummary:
+    """The loop every method shares: read, resize, replay or stylize in batches, store, write."""
+    started = time.perf_counter()
+    reader, run, size, input_path = video.reader, video.run, video.size, video.input_path
+    start, end = video.start, video.end
     audio_from = input_path if (reader.info.has_audio and input_path.is_file()) else None
-    total = reader.info.frame_count
-    if end is not None or start:
-        total = max(1, round(((end if end is not None else reader.info.duration) - (start or 0)) * reader.info.fps))
     if on_start is not None:
-        on_start(total * options.passes, done)
-    summary = VideoSummary(output_path, 0, 0, 0.0, reader.info.fps, size[1], size[0], run_folder=run)
-    with VideoWriter(output_path, reader.info.fps, audio_from=audio_from, audio_start=start or 0.0, audio_end=end) as writer:
-        multi_pass = options.passes > 1
+        on_start(video.expected_frames() * passes, done)
+    summary = VideoSummary(video.output_path, 0, 0, 0.0, reader.info.fps, size[1], size[0], run_folder=run)
+    multi_pass = passes > 1
+    with VideoWriter(video.output_path, reader.info.fps, audio_from=audio_from, audio_start=start or 0.0, audio_end=end) as writer:
+        pending: list[tuple[int, np.ndarray]] = []
+
+        def flush() -> None:
+            results = stylizer.stylize_batch([index for index, _ in pending], [frame for _, frame in pending])
+            for (index, _), result in zip(pending, results):
+                output = result.output if isinstance(result, FrameResult) else result
+                _save_png(output, run / "frames" / f"out_{index + 1:06d}.png")
+                if isinstance(result, FrameResult):
+                    summary.iterations.append(result.iterations)
+                if not multi_pass:
+                    writer.write(output)
+                summary.frames += 1
+                if on_frame is not None:
+                    on_frame(index, result)
+            pending.clear()
+
         for index, raw in enumerate(reader):
             frame = resize_frame(raw, size)
             if multi_pass:
                 _save_png(frame, run / "frames" / f"in_{index + 1:06d}.png")
-            stored = run / "frames" / f"out_{index + 1:06d}.png"
             if index < done:
-                output = _load_png(stored)
+                output = _load_png(run / "frames" / f"out_{index + 1:06d}.png")
                 stylizer.observe(index, frame, output)
                 summary.resumed_frames += 1
-                result = None
-            else:
-                result = stylizer.stylize(index, frame, callback=on_step)
-                output = result.output
-                _save_png(output, stored)
-                summary.iterations.append(result.iterations)
-            if not multi_pass:
-                writer.write(output)
-            summary.frames += 1
-            if on_frame is not None:
-                on_frame(index, result)
+                if not multi_pass:
+                    writer.write(output)
+                summary.frames += 1
+                if on_frame is not None:
+                    on_frame(index, None)
+                continue
+            pending.append((index, frame))
+            if len(pending) >= stylizer.batch_size:
+                flush()
+        if pending:
+            flush()
         if multi_pass:
-            final = _later_passes(run / "frames", summary.frames, stylizer, options, summary, on_frame, on_step)
+            final = later_passes(run / "frames", summary.frames, summary)
             for index in range(summary.frames):
                 writer.write(_load_png(final / f"out_{index + 1:06d}.png"))
     summary.notes = writer.notes + ([reader.stopped_early] if reader.stopped_early else [])
-    summary.flows_computed, summary.flows_loaded = flow_cache.computed, flow_cache.loaded
     summary.seconds = time.perf_counter() - started
     if not keep_frames:
         shutil.rmtree(run, ignore_errors=True)
@@ -185,8 +284,8 @@ def stylize_video(
 
 
 def _save_png(array: np.ndarray, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        Image.fromarray(array).save(tmp, format="PNG")
+    with atomic_path(path) as tmp:  # fast compression: the frames are temporary and every method waits on them
+        Image.fromarray(array).save(tmp, format="PNG", compress_level=1)
 
 
 def _load_png(path: Path) -> np.ndarray:

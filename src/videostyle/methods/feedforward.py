@@ -1,0 +1,205 @@
+"""Feed-forward stylization: one network pass per frame (Johnson et al. 2016, Dumoulin et al. 2017).
+
+:class:`FeedForwardStylizer` turns batches of ``H x W x 3`` uint8 frames into stylized frames
+with a trained :class:`~videostyle.models.TransformerNet`, in PyTorch (``torch.inference_mode``)
+or in onnxruntime on an exported graph. After the network: the strength (a blend with the
+input) and colour preservation (Gatys et al. 2016, applied to the output).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .. import color
+from ..errors import VideostyleError
+from ..features import cache_dir
+from ..io.atomic import atomic_path
+from ..io.image import to_uint8
+from ..models import TransformerNet
+
+RUNTIMES = ("torch", "onnx")
+PRESERVE_COLOR = ("none", "luminance", "histogram")
+
+
+def parse_style_mix(text: str | None, names: Sequence[str]) -> list[float] | None:
+    """``"starry_night=0.7,graffiti=0.3"`` -> weights in the network's style order, normalised to sum 1."""
+    if text is None:
+        return None
+    weights = dict.fromkeys(names, 0.0)
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        if name not in weights:
+            raise VideostyleError(f"--style-mix names {name!r}, but the model's styles are {', '.join(names)}")
+        try:
+            weights[name] = float(value) if sep else 1.0
+        except ValueError:
+            raise VideostyleError(f"bad --style-mix weight in {item!r}: expected NAME=WEIGHT") from None
+    values = list(weights.values())
+    if any(value < 0 for value in values) or sum(values) <= 0:
+        raise VideostyleError("--style-mix weights must be non-negative and not all zero")
+    return [value / sum(values) for value in values]
+
+
+def post_process(stylized: torch.Tensor, content: torch.Tensor, strength: float, preserve_color: str, color_method: str = "cholesky") -> torch.Tensor:
+    """Strength blend ``s * stylized + (1 - s) * content``, then colour preservation, per image of the batch."""
+    if strength != 1:
+        stylized = (strength * stylized + (1 - strength) * content).clamp(0, 1)
+    if preserve_color == "luminance":
+        stylized = color.combine_luminance(stylized, content)
+    elif preserve_color == "histogram":
+        stylized = torch.cat([color.match_color_statistics(s[None], c[None], color_method) for s, c in zip(stylized, content)])
+    return stylized
+
+
+class _Core(nn.Module):
+    """The network's padded-size core with explicit style weights, the graph ONNX export traces."""
+
+    def __init__(self, network: TransformerNet):
+        super().__init__()
+        self.network = network
+
+    def forward(self, images: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+        return self.network.core(images, style_weights)
+
+
+def export_onnx(network: TransformerNet, path: str | os.PathLike, opset: int = 17) -> Path:
+    """Write the network as ONNX (inputs ``images`` ``B x 3 x H x W`` with H, W multiples of 4,
+    and ``style_weights`` ``B x N`` for a multi-style network; output ``stylized``), atomically."""
+    import warnings
+
+    network = network.cpu().eval()
+    example = torch.rand(1, 3, 64, 64)
+    inputs: tuple = (example,)
+    names, axes = ["images"], {"images": {0: "batch", 2: "height", 3: "width"}, "stylized": {0: "batch", 2: "height", 3: "width"}}
+    if network.num_styles > 1:
+        inputs = (example, torch.full((1, network.num_styles), 1 / network.num_styles))
+        names.append("style_weights")
+        axes["style_weights"] = {0: "batch"}
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(_Core(network), inputs, str(tmp), input_names=names, output_names=["stylized"], dynamic_axes=axes, opset_version=opset, dynamo=False)
+    return Path(path)
+
+
+def _network_digest(network: nn.Module) -> str:
+    digest = hashlib.sha256()
+    for name, value in network.state_dict().items():
+        digest.update(name.encode())
+        digest.update(value.detach().cpu().numpy().tobytes())
+    return digest.hexdigest()[:20]
+
+
+class OnnxRunner:
+    """Runs an exported network in onnxruntime; the graph is exported once and cached by weight digest."""
+
+    def __init__(self, network: TransformerNet, threads: int | None = None):
+        try:
+            import onnxruntime
+        except ImportError:
+            raise VideostyleError("--runtime onnx needs onnxruntime (pip install onnxruntime)") from None
+        path = cache_dir() / "onnx" / f"transformer-{_network_digest(network)}.onnx"
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            export_onnx(network, path)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.multi_style = network.num_styles > 1
+
+    def __call__(self, padded: torch.Tensor, style_weights: torch.Tensor | None) -> torch.Tensor:
+        feeds = {"images": padded.cpu().numpy()}
+        if self.multi_style:
+            feeds["style_weights"] = style_weights.cpu().numpy().astype(np.float32)
+        return torch.from_numpy(self.session.run(None, feeds)[0])
+
+
+@dataclass
+class FeedForwardOptions:
+    """Inference settings of :class:`FeedForwardStylizer` (defaults are the CLI's)."""
+
+    style_mix: list[float] | None = None
+    strength: float = 1.0
+    preserve_color: str = "none"
+    color_method: str = "cholesky"
+    runtime: str = "torch"
+    batch_size: int = 4
+    channels_last: bool = False
+
+    def check(self) -> "FeedForwardOptions":
+        if not 0 <= self.strength <= 1:
+            raise VideostyleError(f"--strength must be between 0 and 1, got {self.strength}")
+        if self.preserve_color not in PRESERVE_COLOR:
+            raise VideostyleError(f"unknown colour mode {self.preserve_color!r}; choose {', '.join(PRESERVE_COLOR)}")
+        if self.runtime not in RUNTIMES:
+            raise VideostyleError(f"unknown runtime {self.runtime!r}; choose {' or '.join(RUNTIMES)}")
+        if self.batch_size <= 0:
+            raise VideostyleError(f"--batch-size must be positive, got {self.batch_size}")
+        return self
+
+
+class FeedForwardStylizer:
+    """Stylize frames with a trained transformer network; stateless between frames.
+
+    ``stylize_tensor(B x 3 x H x W) -> B x 3 x H x W`` in [0, 1]; ``stylize_batch`` does the
+    same for a list of uint8 frames (the video pipeline's entry point).
+    """
+
+    def __init__(self, network: TransformerNet, options: FeedForwardOptions | None = None, device: torch.device | str = "cpu"):
+        self.options = (options or FeedForwardOptions()).check()
+        self.device = torch.device(device)
+        self.network = network.to(self.device).eval().requires_grad_(False)
+        self.batch_size = self.options.batch_size
+        names = list(network.config.style_names) or [f"style{i}" for i in range(network.num_styles)]
+        if network.num_styles > 1:
+            mix = self.options.style_mix or [1.0 / network.num_styles] * network.num_styles
+            if len(mix) != network.num_styles:
+                raise VideostyleError(f"{len(mix)} style weights for a network of {network.num_styles} styles ({', '.join(names)})")
+            self.style_weights = torch.tensor([mix], dtype=torch.float32, device=self.device)
+        else:
+            if self.options.style_mix is not None and len(self.options.style_mix) != 1:
+                raise VideostyleError("--style-mix needs a multi-style model; this one has a single style")
+            self.style_weights = None
+        if self.options.channels_last:
+            self.network = self.network.to(memory_format=torch.channels_last)
+        if self.options.runtime == "onnx" and self.device.type != "cpu":
+            raise VideostyleError("--runtime onnx runs on the CPU; use --runtime torch with --device cuda")
+        self.runner = OnnxRunner(self.network) if self.options.runtime == "onnx" else None
+
+    @torch.inference_mode()
+    def stylize_tensor(self, content: torch.Tensor) -> torch.Tensor:
+        content = content.to(self.device)
+        height, width = content.shape[-2:]
+        stride = TransformerNet.STRIDE
+        pad_h, pad_w = -height % stride, -width % stride
+        mode = "reflect" if min(height, width) > max(pad_h, pad_w) else "replicate"
+        padded = F.pad(content, (0, pad_w, 0, pad_h), mode=mode) if pad_h or pad_w else content
+        weights = None if self.style_weights is None else self.style_weights.expand(content.shape[0], -1)
+        if self.runner is not None:
+            stylized = self.runner(padded, weights).to(self.device)
+        else:
+            if self.options.channels_last:
+                padded = padded.contiguous(memory_format=torch.channels_last)
+            stylized = self.network.core(padded, weights)
+        stylized = stylized[..., :height, :width].contiguous()
+        return post_process(stylized, content, self.options.strength, self.options.preserve_color, self.options.color_method)
+
+    def stylize_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """``H x W x 3`` uint8 frames (same size) -> stylized uint8 frames."""
+        batch = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float().div_(255)
+        output = self.stylize_tensor(batch)
+        return [to_uint8(image[None]) for image in output]
+
+    def describe(self) -> dict:
+        """What the run folder's config records about this stylizer."""
+        return {"network": _network_digest(self.network), "options": {k: v for k, v in vars(self.options).items() if k != "batch_size"}}
+

@@ -1,0 +1,28 @@
+"""Pure networks (no losses inside) and the model files they are saved in."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from ..errors import VideostyleError
+from .files import bundled_models, load_weights, read_model, resolve_model_path, save_model
+from .transformer import ConditionalInstanceNorm2d, TransformerConfig, TransformerNet
+
+
+def load_transformer(name_or_path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[TransformerNet, dict]:
+    """A trained :class:`TransformerNet` (bundled name or path), in eval mode, and its file's info."""
+    path = resolve_model_path(name_or_path)
+    tensors, info = read_model(path)
+    if info.get("kind") != "transformer":
+        raise VideostyleError(f"{path} is a {info.get('kind', 'unknown')} model, not a feed-forward transformer network")
+    network = TransformerNet(TransformerConfig.from_dict(info["config"]))
+    load_weights(network, tensors, path)
+    return network.to(device).eval().requires_grad_(False), info
+
+
+__all__ = [
+    "ConditionalInstanceNorm2d", "TransformerConfig", "TransformerNet", "bundled_models", "load_transformer",
+    "load_weights", "read_model", "resolve_model_path", "save_model",
+]

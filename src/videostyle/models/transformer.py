@@ -1,0 +1,199 @@
+"""Feed-forward image transformation networks (Johnson et al. 2016) and their normalisation.
+
+Convention: every network takes and returns RGB in [0, 1], ``B x 3 x H x W``, for any ``H``,
+``W`` (inputs are reflection-padded to a multiple of the network's stride and cropped back).
+
+- :class:`TransformerNet` with ``arch="johnson"`` is the paper's network (Johnson et al. 2016,
+  supplementary Table 1) with the changes everyone adopted since: instance normalisation
+  (Ulyanov et al. 2016) instead of batch normalisation, reflection padding, and nearest
+  upsampling followed by a convolution instead of transposed convolutions (no checkerboard,
+  Odena et al. 2016).
+- ``arch="fast"`` is our CPU variant: 12-24-48 channels, five depthwise-separable residual
+  blocks, 3x3 outer convolutions (measured in docs/benchmarks.md).
+- ``num_styles > 1`` swaps every instance normalisation for a conditional one (Dumoulin et al.
+  2017): one network, a scale and shift per style, any convex combination at inference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import VideostyleError
+
+ARCHITECTURES = ("johnson", "fast")
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    """Everything needed to rebuild a :class:`TransformerNet` (stored in every model file)."""
+
+    arch: str = "johnson"
+    num_styles: int = 1
+    channels: tuple[int, int, int] = (32, 64, 128)
+    residual_blocks: int = 5
+    outer_kernel: int = 9
+    separable: bool = False
+    style_names: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def for_arch(cls, arch: str, num_styles: int = 1, style_names=()) -> "TransformerConfig":
+        if arch == "johnson":
+            return cls("johnson", num_styles, (32, 64, 128), 5, 9, False, tuple(style_names))
+        if arch == "fast":
+            return cls("fast", num_styles, (12, 24, 48), 5, 3, True, tuple(style_names))
+        raise VideostyleError(f"unknown network architecture {arch!r}; choose {' or '.join(ARCHITECTURES)}")
+
+    def to_dict(self) -> dict:
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TransformerConfig":
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise VideostyleError(f"unknown network settings {sorted(unknown)} (a newer videostyle's model?)")
+        values = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+        return cls(**values)
+
+
+class ConditionalInstanceNorm2d(nn.Module):
+    """Instance normalisation with a learned scale and shift per style (Dumoulin et al. 2017).
+
+    ``forward(x, style_weights)``: ``x`` is ``B x C x H x W``; ``style_weights`` is ``B x N``
+    (rows are convex combinations; one-hot picks one style). The scale and shift used are
+    ``style_weights @ weight`` and ``style_weights @ bias`` (the paper's style interpolation).
+    """
+
+    def __init__(self, channels: int, num_styles: int, eps: float = 1e-5):
+        super().__init__()
+        self.num_styles, self.eps = num_styles, eps
+        self.weight = nn.Parameter(torch.ones(num_styles, channels))
+        self.bias = nn.Parameter(torch.zeros(num_styles, channels))
+
+    def forward(self, x: torch.Tensor, style_weights: torch.Tensor) -> torch.Tensor:
+        scale = (style_weights @ self.weight)[:, :, None, None]
+        shift = (style_weights @ self.bias)[:, :, None, None]
+        return F.instance_norm(x, eps=self.eps) * scale + shift
+
+
+class _Norm(nn.Module):
+    """Instance norm (one style) or conditional instance norm (several), behind one call."""
+
+    def __init__(self, channels: int, num_styles: int):
+        super().__init__()
+        self.conditional = num_styles > 1
+        self.norm = ConditionalInstanceNorm2d(channels, num_styles) if self.conditional else nn.InstanceNorm2d(channels, affine=True)
+
+    def forward(self, x: torch.Tensor, style_weights: torch.Tensor | None) -> torch.Tensor:
+        return self.norm(x, style_weights) if self.conditional else self.norm(x)
+
+
+class _Conv(nn.Module):
+    """Reflection padding + convolution (optionally depthwise-separable); upsample first if asked."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1, upsample: int = 1, separable: bool = False):
+        super().__init__()
+        self.upsample = upsample
+        self.pad = nn.ReflectionPad2d(kernel // 2)
+        if separable and in_channels == out_channels:
+            self.conv = nn.Sequential(
+                nn.Conv2d(in_channels, in_channels, kernel, stride, groups=in_channels, bias=False),
+                nn.Conv2d(in_channels, out_channels, 1),
+            )
+        else:
+            self.conv = nn.Conv2d(in_channels, out_channels, kernel, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.upsample > 1:
+            x = F.interpolate(x, scale_factor=self.upsample, mode="nearest")
+        return self.conv(self.pad(x))
+
+
+class _ConvNormReLU(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel, num_styles, stride=1, upsample=1, separable=False, relu=True):
+        super().__init__()
+        self.conv = _Conv(in_channels, out_channels, kernel, stride, upsample, separable)
+        self.norm = _Norm(out_channels, num_styles)
+        self.relu = relu
+
+    def forward(self, x, style_weights):
+        x = self.norm(self.conv(x), style_weights)
+        return F.relu(x) if self.relu else x
+
+
+class _Residual(nn.Module):
+    """Two 3x3 conv-norm layers with an identity shortcut (Johnson et al., after He et al. 2016)."""
+
+    def __init__(self, channels: int, num_styles: int, separable: bool):
+        super().__init__()
+        self.first = _ConvNormReLU(channels, channels, 3, num_styles, separable=separable)
+        self.second = _ConvNormReLU(channels, channels, 3, num_styles, separable=separable, relu=False)
+
+    def forward(self, x, style_weights):
+        return x + self.second(self.first(x, style_weights), style_weights)
+
+
+class TransformerNet(nn.Module):
+    """Image transformation network: ``B x 3 x H x W`` in [0, 1] -> same shape in [0, 1].
+
+    Call ``net(images)`` for a single-style network, ``net(images, style_weights)`` (``B x N``
+    or ``N``) for a conditional one. The output is ``(tanh + 1) / 2``, in [0, 1] without a
+    clamp's dead gradients.
+    """
+
+    STRIDE = 4
+
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.config = config
+        c1, c2, c3 = config.channels
+        n, k, separable = config.num_styles, config.outer_kernel, config.separable
+        self.down = nn.ModuleList([
+            _ConvNormReLU(3, c1, k, n),
+            _ConvNormReLU(c1, c2, 3, n, stride=2),
+            _ConvNormReLU(c2, c3, 3, n, stride=2),
+        ])
+        self.residuals = nn.ModuleList([_Residual(c3, n, separable) for _ in range(config.residual_blocks)])
+        self.up = nn.ModuleList([
+            _ConvNormReLU(c3, c2, 3, n, upsample=2),
+            _ConvNormReLU(c2, c1, 3, n, upsample=2),
+        ])
+        self.out = _Conv(c1, 3, k)
+
+    @property
+    def num_styles(self) -> int:
+        return self.config.num_styles
+
+    def style_weights(self, batch: int, style_weights: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
+        """Broadcast ``None`` (single style), ``N`` or ``B x N`` weights to ``B x N``; check they are convex."""
+        if self.num_styles == 1:
+            return None
+        if style_weights is None:
+            raise VideostyleError(f"this network has {self.num_styles} styles: give style weights")
+        weights = torch.as_tensor(style_weights, dtype=torch.float32, device=device)
+        if weights.ndim == 1:
+            weights = weights.expand(batch, -1)
+        if weights.shape != (batch, self.num_styles):
+            raise VideostyleError(f"style weights of shape {tuple(weights.shape)} for a batch of {batch} and {self.num_styles} styles")
+        return weights
+
+    def forward(self, images: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+        height, width = images.shape[-2:]
+        pad_h, pad_w = -height % self.STRIDE, -width % self.STRIDE
+        mode = "reflect" if min(height, width) > max(pad_h, pad_w) else "replicate"
+        x = F.pad(images, (0, pad_w, 0, pad_h), mode=mode) if pad_h or pad_w else images
+        return self.core(x, self.style_weights(images.shape[0], style_weights, images.device))[..., :height, :width]
+
+    def core(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+        """The network on ``x`` whose sides are multiples of :attr:`STRIDE`; ``style_weights`` ``B x N`` or None."""
+        for layer in self.down:
+            x = layer(x, style_weights)
+        for block in self.residuals:
+            x = block(x, style_weights)
+        for layer in self.up:
+            x = layer(x, style_weights)
+        return (torch.tanh(self.out(x)) + 1) / 2

@@ -1,0 +1,196 @@
+"""The training loop every feed-forward method shares: steps, logging, checkpoints, resume.
+
+A run folder (``.<model file>.train`` beside the output unless given) holds
+``settings.json`` (what the run was started with), ``checkpoint.safetensors`` (the network,
+the optimizer's state and the step, written atomically every ``checkpoint_every`` steps)
+and ``log.csv`` (one row of loss terms per step). Started again with the same settings, a
+run continues from its last checkpoint and, because every batch is drawn from a generator
+seeded by the step, ends with the same weights as an uninterrupted run. Started with other
+settings, it refuses unless told to restart.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+from ..errors import VideostyleError
+from ..io.atomic import atomic_path
+from ..losses.perceptual import total
+from ..models.files import read_model
+
+CHECKPOINT = "checkpoint.safetensors"
+LOG = "log.csv"
+SETTINGS = "settings.json"
+
+
+@dataclass
+class StepReport:
+    step: int
+    steps: int
+    loss: float
+    terms: dict[str, float]
+    seconds: float
+
+
+def default_run_folder(output: Path) -> Path:
+    return output.parent / f".{output.name}.train"
+
+
+def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    state = optimizer.state_dict()
+    tensors = {}
+    for index, values in state["state"].items():
+        for key, value in values.items():
+            tensors[f"optimizer.{index}.{key}"] = torch.as_tensor(value)
+    return tensors, {"param_groups": state["param_groups"]}
+
+
+def _restore_optimizer(optimizer: torch.optim.Optimizer, tensors: Mapping[str, torch.Tensor], param_groups: list) -> None:
+    state: dict[int, dict] = {}
+    for name, value in tensors.items():
+        _, index, key = name.split(".", 2)
+        state.setdefault(int(index), {})[key] = value
+    optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+
+
+def save_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, step: int) -> None:
+    tensors = {f"model.{name}": value for name, value in model.state_dict().items()}
+    optimizer_tensors, optimizer_info = _optimizer_tensors(optimizer)
+    tensors.update(optimizer_tensors)
+    metadata = {"videostyle": json.dumps({"format": 1, "kind": "checkpoint", "config": {}, "step": step, "optimizer": optimizer_info})}
+    with atomic_path(path) as tmp:
+        save_file({name: value.detach().cpu().contiguous() for name, value in tensors.items()}, str(tmp), metadata=metadata)
+
+
+def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> int:
+    """Restore ``model`` and ``optimizer`` from a checkpoint; return its step."""
+    tensors, info = read_model(path)
+    if info.get("kind") != "checkpoint":
+        raise VideostyleError(f"not a training checkpoint: {path}")
+    model_state = {name.removeprefix("model."): value for name, value in tensors.items() if name.startswith("model.")}
+    try:
+        model.load_state_dict(model_state)
+        _restore_optimizer(optimizer, {n: v for n, v in tensors.items() if n.startswith("optimizer.")}, info["optimizer"]["param_groups"])
+    except (RuntimeError, ValueError, KeyError) as error:
+        raise VideostyleError(f"checkpoint {path} does not match this network: {str(error).splitlines()[0]}") from None
+    return int(info["step"])
+
+
+def open_run_folder(run: Path, settings: dict, restart: bool) -> None:
+    """Create the run folder, or check that an existing one was started with the same settings."""
+    settings_path = run / SETTINGS
+    text = json.dumps(settings, sort_keys=True, indent=1, default=str)
+    if run.exists():
+        try:
+            same = json.loads(settings_path.read_text()) == json.loads(text)
+        except (OSError, ValueError):
+            same = False
+        if not same and not restart:
+            raise VideostyleError(f"the run folder {run} holds a training run with other settings; add --restart to discard it")
+        if not same:
+            shutil.rmtree(run)
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+        if not settings_path.exists():
+            with atomic_path(settings_path) as tmp:
+                tmp.write_text(text)
+    except OSError as error:
+        raise VideostyleError(f"cannot create the run folder {run}: {error.strerror}") from None
+
+
+def _read_log(path: Path, up_to_step: int) -> list[dict[str, float]]:
+    if not path.is_file():
+        return []
+    with path.open(newline="") as handle:
+        rows = [{key: float(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+    return [row for row in rows if row["step"] <= up_to_step]
+
+
+def write_log(path: Path, rows: list[dict[str, float]]) -> None:
+    if not rows:
+        return
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def train(
+    run: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    step_terms: Callable[[int], Mapping[str, torch.Tensor]],
+    steps: int,
+    checkpoint_every: int,
+    on_step: Callable[[StepReport], None] | None = None,
+    on_checkpoint: Callable[[list[dict[str, float]]], None] | None = None,
+) -> tuple[list[dict[str, float]], int]:
+    """Run steps ``[checkpoint step, steps)`` of ``step_terms(step) -> {name: weighted loss}``.
+
+    Returns the whole log (one dict per step: ``step``, ``loss``, each term, ``seconds``)
+    and the step this call resumed from. ``run`` must have been opened with
+    :func:`open_run_folder`.
+    """
+    checkpoint, log_path = run / CHECKPOINT, run / LOG
+    start = load_checkpoint(checkpoint, model, optimizer) if checkpoint.is_file() else 0
+    rows = _read_log(log_path, start)
+    elapsed = rows[-1]["seconds"] if rows else 0.0
+    model.train()
+    began = time.perf_counter() - elapsed
+    for step in range(start, steps):
+        optimizer.zero_grad(set_to_none=True)
+        terms = step_terms(step)
+        loss = total(terms)
+        if not torch.isfinite(loss):
+            raise VideostyleError(f"training diverged at step {step + 1} (loss {loss.item()}); lower --lr or the loss weights")
+        loss.backward()
+        optimizer.step()
+        values = {name: value.item() for name, value in terms.items()}
+        row = {"step": step + 1, "loss": loss.item(), **values, "seconds": time.perf_counter() - began}
+        rows.append(row)
+        if on_step is not None:
+            on_step(StepReport(step + 1, steps, row["loss"], values, row["seconds"]))
+        if (step + 1) % checkpoint_every == 0 or step + 1 == steps:
+            save_checkpoint(checkpoint, model, optimizer, step + 1)
+            write_log(log_path, rows)
+            if on_checkpoint is not None:
+                on_checkpoint(rows)
+    model.eval()
+    return rows, start
+
+
+def plot_log(rows: list[dict[str, float]], path: Path, title: str, smooth: int = 25) -> None:
+    """Loss curves (total and each term, moving average over ``smooth`` steps) on a log scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    steps = np.array([row["step"] for row in rows])
+    names = [name for name in rows[0] if name not in ("step", "seconds")]
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    for name in names:
+        values = np.array([row[name] for row in rows])
+        width = max(1, min(smooth, len(values)))
+        averaged = np.convolve(values, np.ones(width) / width, mode="valid")
+        axis.plot(steps[width - 1 :], averaged, label=name, linewidth=2 if name == "loss" else 1)
+    axis.set_yscale("log")
+    axis.set_xlabel("step")
+    axis.set_ylabel(f"weighted loss (moving average of {smooth})")
+    axis.set_title(title)
+    axis.legend(fontsize=7, ncol=2)
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=100)
+    plt.close(figure)
