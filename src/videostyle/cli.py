@@ -115,6 +115,45 @@ def gatys_options(size: int, iterations: int):
     return decorate
 
 
+def model_options(function):
+    """Options of the feed-forward method (``--model``), shared by ``image`` and ``video``."""
+
+    options = [
+        click.option("-m", "--model", default=None, help="A trained feed-forward model: a bundled name (see 'videostyle models') or a .safetensors file. Replaces optimisation."),
+        click.option("--style-mix", default=None, help="Multi-style model: NAME=WEIGHT,... (weights normalised; default: equal)."),
+        click.option("--strength", type=float, default=1.0, show_default=True, help="Model output blended with the input: 1 is the full style, 0 the input."),
+        click.option("--runtime", type=click.Choice(["torch", "onnx"]), default="onnx", show_default=True, help="Model inference engine on the CPU (onnxruntime is faster there; torch is used on GPUs)."),
+        click.option("--batch-size", type=int, default=4, show_default=True, help="Frames per model call."),
+    ]
+
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate(function)
+
+
+def feedforward_stylizer(model, style_mix, strength, runtime, batch_size, preserve_color, color_method, device):
+    """Load ``--model`` and build its stylizer (the ONNX runtime only on the CPU)."""
+    from .methods.feedforward import FeedForwardOptions, FeedForwardStylizer, parse_style_mix
+    from .models import load_transformer
+
+    network, info = load_transformer(model, device)
+    names = list(network.config.style_names)
+    if style_mix is not None and network.num_styles == 1:
+        raise VideostyleError(f"--style-mix needs a multi-style model; {model} has the single style {names[0] if names else '?'}")
+    options = FeedForwardOptions(
+        style_mix=parse_style_mix(style_mix, names), strength=strength, preserve_color=preserve_color, color_method=color_method,
+        runtime=runtime if torch_device_is_cpu(device) else "torch", batch_size=batch_size,
+    )
+    return FeedForwardStylizer(network, options, device), info
+
+
+def torch_device_is_cpu(device) -> bool:
+    return getattr(device, "type", str(device)) == "cpu"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="videostyle")
 def cli() -> None:
@@ -123,14 +162,15 @@ def cli() -> None:
 
 @cli.command("image")
 @click.argument("content", type=click.Path())
-@click.option("-s", "--style", "styles", multiple=True, required=True, type=click.Path(), help="Style image; repeat to blend several styles.")
+@click.option("-s", "--style", "styles", multiple=True, type=click.Path(), help="Style image; repeat to blend several styles (needed unless --model).")
 @click.option("-o", "--output", required=True, type=click.Path(), help="Output image (.png, .jpg, ...).")
 @gatys_options(size=512, iterations=500)
 @click.option("--scales", type=int, default=1, show_default=True, help="Coarse-to-fine levels, each half the size of the next.")
 @click.option("--save-every", type=int, default=0, help="Also write every N-th iterate beside the output (OUT_iter0100.png).")
+@model_options
 @encoder_options
-def image_command(content, styles, output, style_blend, size, device, quiet, save_every, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
-    """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015)."""
+def image_command(content, styles, output, style_blend, size, device, quiet, save_every, model, style_mix, strength, runtime, batch_size, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
+    """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015), or with a trained --model."""
     import time
 
     from tqdm import tqdm
@@ -142,7 +182,14 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
     check_writable_destination(output)
     if Path(output).suffix.lower() not in _image_extensions():
         raise VideostyleError(f"unknown image format for output {output} (use .png, .jpg, ...)")
+    if model is None and not styles:
+        raise VideostyleError("give a --style image (or a trained --model)")
+    if model is not None and styles:
+        raise VideostyleError("--style and --model exclude each other: a model carries its own styles")
     content_image = load_image(content)
+    if model is not None:
+        _image_with_model(content_image, output, model, style_mix, strength, runtime, size, options["preserve_color"], options["color_method"], resolve_device(device), quiet)
+        return
     style_images = load_styles(styles, style_blend, size)
     device = resolve_device(device)
     encoder = build_encoder(vgg_weights, vgg_arch, vgg_input, pooling, device)
@@ -183,11 +230,30 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
         )
 
 
+def _image_with_model(content_image, output, model, style_mix, strength, runtime, size, preserve_color, color_method, device, quiet):
+    import time
+
+    from .io.image import resize_long_side, save_image, to_tensor
+
+    if size < 0:
+        raise VideostyleError(f"--size must be positive (or 0 for the input's own size), got {size}")
+    stylizer, _ = feedforward_stylizer(model, style_mix, strength, runtime, 1, preserve_color, color_method, device)
+    started = time.perf_counter()
+    content = to_tensor(content_image, device)
+    if size:
+        content = resize_long_side(content, size)
+    image = stylizer.stylize_tensor(content)
+    save_image(image, output)
+    if not quiet:
+        height, width = image.shape[-2:]
+        click.echo(f"wrote {output} ({width}x{height}) with model {model} in {time.perf_counter() - started:.2f} s", err=True)
+
+
 @cli.command("video")
 @click.argument("input_path", metavar="INPUT", type=click.Path())
-@click.option("-s", "--style", "styles", multiple=True, required=True, type=click.Path(), help="Style image; repeat to blend several styles.")
+@click.option("-s", "--style", "styles", multiple=True, type=click.Path(), help="Style image; repeat to blend several styles (needed unless --model).")
 @click.option("-o", "--output", required=True, type=click.Path(), help="Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames.")
-@click.option("--method", type=click.Choice(["optimize"]), default="optimize", show_default=True, help="Stylization method (Ruder et al. 2016 optimisation).")
+@click.option("--method", type=click.Choice(["optimize", "feedforward"]), default=None, help="optimize: Ruder et al. 2016 (default with --style); feedforward: a trained --model, one pass per frame (default with --model).")
 @click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="deepflow", show_default=True, help="Optical flow estimator.")
 @click.option("--flow-dir", type=click.Path(file_okay=False), default=None, help="Folder of <a>_<b>.flo flows from another tool (0-based frame indices, at the working size); used before --flow.")
 @click.option("--temporal-weight", type=float, default=2e5, show_default=True, help="Weight of the temporal consistency loss.")
@@ -206,9 +272,10 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
 @click.option("--keep-frames", is_flag=True, help="Keep the run folder (stylized PNG frames and flow) after success.")
 @click.option("--resume/--no-resume", default=True, show_default=True, help="Continue an interrupted run with the same arguments.")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
+@model_options
 @encoder_options
-def video_command(input_path, styles, output, method, flow, flow_dir, temporal_weight, long_term, frame_init, independent, first_iterations, passes, pass_iterations, pass_blend, temporal_from_pass, style_blend, size, device, quiet, start, end, fps, keep_frames, resume, run_dir, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
-    """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016)."""
+def video_command(input_path, styles, output, method, flow, flow_dir, temporal_weight, long_term, frame_init, independent, first_iterations, passes, pass_iterations, pass_blend, temporal_from_pass, style_blend, size, device, quiet, start, end, fps, keep_frames, resume, run_dir, model, style_mix, strength, runtime, batch_size, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
+    """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016), or with a trained --model."""
     from tqdm import tqdm
 
     from .api import resolve_device
@@ -216,6 +283,21 @@ def video_command(input_path, styles, output, method, flow, flow_dir, temporal_w
     from .methods.ruder import VideoOptions
     from .pipeline import stylize_video
 
+    method = method or ("feedforward" if model else "optimize")
+    if method == "feedforward":
+        if model is None:
+            raise VideostyleError("--method feedforward needs a trained --model")
+        if styles:
+            raise VideostyleError("--style and --model exclude each other: a model carries its own styles")
+        video_with_stylizer(
+            input_path, output, feedforward_stylizer(model, style_mix, strength, runtime, batch_size, options["preserve_color"], options["color_method"], resolve_device(device)),
+            size, start, end, fps, run_dir, resume, keep_frames, quiet,
+        )
+        return
+    if model is not None:
+        raise VideostyleError(f"--model needs --method feedforward, not {method}")
+    if not styles:
+        raise VideostyleError("give a --style image (or a trained --model)")
     style_images = load_styles(styles, style_blend, size)
     try:
         gaps = [int(part) for part in long_term.split(",") if part.strip()]
@@ -278,6 +360,47 @@ def video_command(input_path, styles, output, method, flow, flow_dir, temporal_w
         click.echo(
             f"wrote {output}: {summary.frames} frames ({summary.resumed_frames} from an earlier run) at {summary.width}x{summary.height}, "
             f"{float(summary.fps):.3f} fps, in {summary.seconds:.1f} s; {iterations}; flow {summary.flows_computed} computed, {summary.flows_loaded} from cache"
+            + (f"; frames kept in {summary.run_folder}" if summary.run_folder else ""),
+            err=True,
+        )
+
+
+def video_with_stylizer(input_path, output, stylizer_and_info, size, start, end, fps, run_dir, resume, keep_frames, quiet):
+    """Run a one-pass-per-frame stylizer through the shared pipeline with a frame progress bar."""
+    from tqdm import tqdm
+
+    from .pipeline import stylize_video_with
+
+    stylizer, info = stylizer_and_info
+    if size < 0:
+        raise VideostyleError(f"--size must be positive (or 0 for the input's own size), got {size}")
+    bars: dict[str, tqdm] = {}
+
+    def on_start(total, resumed):
+        if not quiet:
+            bars["frames"] = tqdm(total=total, unit="frame", desc="frames", dynamic_ncols=True)
+            if resumed:
+                tqdm.write(f"resuming: {resumed} frames already done", file=sys.stderr)
+
+    def on_frame(index, result):
+        if "frames" in bars:
+            bars["frames"].update(1)
+
+    try:
+        summary = stylize_video_with(
+            stylizer, {"method": info.get("kind"), **stylizer.describe()}, input_path, output, size=size or None, start=start, end=end, fps=fps,
+            run_folder=run_dir, resume=resume, keep_frames=keep_frames, on_start=on_start, on_frame=on_frame,
+        )
+    finally:
+        for bar in bars.values():
+            bar.close()
+    if not quiet:
+        for note in summary.notes:
+            click.echo(f"note: {note}", err=True)
+        fresh = summary.frames - summary.resumed_frames
+        click.echo(
+            f"wrote {output}: {summary.frames} frames ({summary.resumed_frames} from an earlier run) at {summary.width}x{summary.height}, "
+            f"{float(summary.fps):.3f} fps, in {summary.seconds:.1f} s ({fresh / max(summary.seconds, 1e-9):.1f} frames/s end to end)"
             + (f"; frames kept in {summary.run_folder}" if summary.run_folder else ""),
             err=True,
         )
@@ -361,6 +484,96 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
         click.echo(f"note: {note}", err=True)
     written = " and ".join(str(path) for path in (output, sheet) if path)
     click.echo(f"wrote {written}: {len(clips)} clips, {count} frames", err=True)
+
+
+@cli.command("train")
+@click.option("-s", "--style", "styles", multiple=True, required=True, type=click.Path(), help="Style image; repeat for a multi-style network (conditional instance norm; the file stems name the styles).")
+@click.option("-d", "--data", multiple=True, required=True, type=click.Path(), help="Training images: a folder of images and/or videos, an image or a video; repeatable.")
+@click.option("-o", "--output", required=True, type=click.Path(), help="Model file to write (.safetensors); its .log.csv and .loss.png go beside it.")
+@click.option("--arch", type=click.Choice(["fast", "johnson"]), default="fast", show_default=True, help="fast: our CPU real-time network; johnson: the paper's.")
+@click.option("--size", type=int, default=192, show_default=True, help="Side of the square training crops.")
+@click.option("--batch-size", type=int, default=4, show_default=True)
+@click.option("--steps", type=int, default=2000, show_default=True)
+@click.option("--lr", "learning_rate", type=float, default=1e-3, show_default=True, help="Adam learning rate.")
+@click.option("--content-weight", type=float, default=1.0, show_default=True)
+@click.option("--style-weight", type=float, default=10.0, show_default=True)
+@click.option("--tv-weight", type=float, default=10.0, show_default=True)
+@click.option("--style-size", type=int, default=384, show_default=True, help="Long side of the style images when their Grams are taken.")
+@click.option("--content-layers", default="relu2_2", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT.")
+@click.option("--style-layers", default="relu1_2,relu2_2,relu3_3,relu4_3", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT.")
+@click.option("--video-stride", type=int, default=10, show_default=True, help="Use every N-th frame of training videos.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Steps between checkpoints (an interrupted run resumes from the last).")
+@click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Checkpoint folder (default: .OUTPUT.train beside the output).")
+@click.option("--restart", is_flag=True, help="Discard a checkpoint folder left by a run with other settings.")
+@click.option("--keep-run", is_flag=True, help="Keep the checkpoint folder after success.")
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def train_command(styles, data, output, content_layers, style_layers, run_dir, restart, keep_run, device, quiet, **options):
+    """Train a feed-forward network for one or more --style images (Johnson et al. 2016; Dumoulin et al. 2017)."""
+    from tqdm import tqdm
+
+    from .api import resolve_device
+    from .training.feedforward import TrainOptions, train_transformer
+
+    train_options = TrainOptions(content_layers=parse_layers(content_layers), style_layers=parse_layers(style_layers), **options).check()
+    device = resolve_device(device)
+    bar = None if quiet else tqdm(total=train_options.steps, unit="step", desc="training", dynamic_ncols=True)
+
+    def on_step(report):
+        if bar is not None:
+            if bar.n == 0 and report.step > 1:
+                bar.update(report.step - 1)
+                tqdm.write(f"resuming from step {report.step - 1}", file=sys.stderr)
+            bar.update(1)
+            bar.set_postfix_str(f"loss {report.loss:.4g} ({format_terms(report.terms)})", refresh=False)
+
+    try:
+        summary = train_transformer(styles, data, output, train_options, device=device, run_folder=run_dir, restart=restart, keep_run=keep_run, on_step=on_step)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        resumed = f" (resumed at step {summary.resumed_from})" if summary.resumed_from else ""
+        click.echo(
+            f"wrote {summary.output} after {summary.steps} steps{resumed}, {summary.seconds / 60:.1f} min of training; "
+            f"final loss {sum(summary.final_terms[n] for n in summary.final_terms if n != 'loss'):.4g}; log {summary.log_path}, plot {summary.plot_path}",
+            err=True,
+        )
+
+
+@cli.command("export")
+@click.argument("model")
+@click.option("-o", "--output", required=True, type=click.Path(), help="ONNX file to write.")
+@click.option("--opset", type=int, default=17, show_default=True)
+def export_command(model, output, opset):
+    """Export a trained feed-forward MODEL (bundled name or file) to ONNX for other runtimes."""
+    from .methods.feedforward import export_onnx
+    from .models import load_transformer
+
+    if Path(output).suffix.lower() != ".onnx":
+        raise VideostyleError(f"the export must end in .onnx: {output}")
+    from .io.atomic import check_writable_destination
+
+    check_writable_destination(output)
+    network, _ = load_transformer(model)
+    export_onnx(network, output, opset)
+    inputs = "images (B x 3 x H x W, RGB in [0, 1], H and W multiples of 4)" + (f" and style_weights (B x {network.num_styles})" if network.num_styles > 1 else "")
+    click.echo(f"wrote {output}: inputs {inputs}; output stylized (same shape as images)", err=True)
+
+
+@cli.command("models")
+def models_command():
+    """List the bundled models with their styles and how they were trained."""
+    from .models import bundled_models, read_model
+
+    click.echo("| name | network | styles | trained |\n| --- | --- | --- | --- |")
+    for name, path in bundled_models().items():
+        _, info = read_model(path)
+        config, training = info.get("config", {}), info.get("training", {})
+        settings = training.get("options", {})
+        trained = f"{settings.get('steps', '?')} steps at {settings.get('size', '?')} px, batch {settings.get('batch_size', '?')}"
+        click.echo(f"| {name} | {info.get('kind')} {config.get('arch', '')} | {', '.join(config.get('style_names', [])) or '-'} | {trained} |")
 
 
 class _NoGroundTruth:

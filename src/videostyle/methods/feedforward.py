@@ -151,7 +151,7 @@ class FeedForwardStylizer:
     """Stylize frames with a trained transformer network; stateless between frames.
 
     ``stylize_tensor(B x 3 x H x W) -> B x 3 x H x W`` in [0, 1]; ``stylize_batch`` does the
-    same for a list of uint8 frames (the video pipeline's entry point).
+    same for uint8 frames (the :class:`~videostyle.pipeline.FrameStylizer` interface).
     """
 
     def __init__(self, network: TransformerNet, options: FeedForwardOptions | None = None, device: torch.device | str = "cpu"):
@@ -193,11 +193,14 @@ class FeedForwardStylizer:
         stylized = stylized[..., :height, :width].contiguous()
         return post_process(stylized, content, self.options.strength, self.options.preserve_color, self.options.color_method)
 
-    def stylize_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """``H x W x 3`` uint8 frames (same size) -> stylized uint8 frames."""
+    def stylize_batch(self, indices: Sequence[int], frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """``H x W x 3`` uint8 frames (same size) -> stylized uint8 frames; frames are independent."""
         batch = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float().div_(255)
         output = self.stylize_tensor(batch)
         return [to_uint8(image[None]) for image in output]
+
+    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
+        """Nothing to remember: each frame is stylized on its own."""
 
     def describe(self) -> dict:
         """What the run folder's config records about this stylizer."""

@@ -42,7 +42,7 @@ class TrainOptions:
     steps: int = 2000
     learning_rate: float = 1e-3
     content_weight: float = 1.0
-    style_weight: float = 2e5
+    style_weight: float = 10.0
     tv_weight: float = 10.0
     style_size: int = 384
     content_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_CONTENT_LAYERS))

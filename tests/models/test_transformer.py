@@ -1,0 +1,66 @@
+import pytest
+import torch
+
+from videostyle.errors import VideostyleError
+from videostyle.models import ConditionalInstanceNorm2d, TransformerConfig, TransformerNet
+
+
+@pytest.mark.parametrize("arch", ["johnson", "fast"])
+@pytest.mark.parametrize("size", [(32, 32), (30, 45), (7, 9)])
+def test_shapes_and_range(arch, size):
+    net = TransformerNet(TransformerConfig.for_arch(arch)).eval()
+    images = torch.rand(2, 3, *size)
+    with torch.no_grad():
+        out = net(images)
+    assert out.shape == images.shape
+    assert out.min() >= 0 and out.max() <= 1
+
+
+def test_conditional_norm_one_hot_equals_that_styles_instance_norm():
+    norm = ConditionalInstanceNorm2d(5, num_styles=3)
+    with torch.no_grad():
+        norm.weight.normal_()
+        norm.bias.normal_()
+    x = torch.randn(2, 5, 8, 8)
+    single = torch.nn.InstanceNorm2d(5, affine=True)
+    with torch.no_grad():
+        single.weight.copy_(norm.weight[1])
+        single.bias.copy_(norm.bias[1])
+    one_hot = torch.tensor([[0.0, 1.0, 0.0]] * 2)
+    torch.testing.assert_close(norm(x, one_hot), single(x))
+
+
+def test_interpolation_endpoints_equal_single_styles_and_middle_differs():
+    torch.manual_seed(0)
+    net = TransformerNet(TransformerConfig.for_arch("fast", num_styles=3)).eval()
+    for module in net.modules():
+        if isinstance(module, ConditionalInstanceNorm2d):
+            with torch.no_grad():
+                module.weight.normal_(1, 0.5)
+                module.bias.normal_(0, 0.5)
+    images = torch.rand(1, 3, 24, 24)
+    with torch.no_grad():
+        first = net(images, torch.tensor([1.0, 0.0, 0.0]))
+        second = net(images, torch.tensor([0.0, 1.0, 0.0]))
+        endpoint = net(images, torch.tensor([[1.0, 0.0, 0.0]]))
+        middle = net(images, torch.tensor([0.5, 0.5, 0.0]))
+    torch.testing.assert_close(endpoint, first)
+    assert (first - second).abs().mean() > 1e-3
+    assert (middle - first).abs().mean() > 1e-4 and (middle - second).abs().mean() > 1e-4
+
+
+def test_multi_style_network_needs_weights_of_the_right_shape():
+    net = TransformerNet(TransformerConfig.for_arch("fast", num_styles=2))
+    with pytest.raises(VideostyleError, match="give style weights"):
+        net(torch.rand(1, 3, 16, 16))
+    with pytest.raises(VideostyleError, match="style weights of shape"):
+        net(torch.rand(1, 3, 16, 16), torch.tensor([1.0, 0.0, 0.0]))
+
+
+def test_config_round_trip_and_unknown_arch():
+    config = TransformerConfig.for_arch("johnson", num_styles=3, style_names=["a", "b", "c"])
+    assert TransformerConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(VideostyleError, match="unknown network architecture"):
+        TransformerConfig.for_arch("resnet")
+    with pytest.raises(VideostyleError, match="unknown network settings"):
+        TransformerConfig.from_dict({**config.to_dict(), "wings": 2})

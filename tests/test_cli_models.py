@@ -1,0 +1,116 @@
+"""The feed-forward commands: --model for image and video, export, models, train errors."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from test_cli import run_main
+from videostyle.models import TransformerConfig, TransformerNet, save_model
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    torch.manual_seed(0)
+    config = TransformerConfig.for_arch("fast", num_styles=2, style_names=["ink", "fire"])
+    return save_model(tmp_path / "two.safetensors", TransformerNet(config).state_dict(), "transformer", config.to_dict())
+
+
+@pytest.fixture
+def content(tmp_path):
+    path = tmp_path / "content.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (30, 42, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_image_with_model_and_style_mix(model_file, content, tmp_path, capsys, runtime):
+    out = tmp_path / "out.png"
+    code, _, err = run_main(["image", str(content), "--model", str(model_file), "--style-mix", "ink=3,fire=1", "--size", "0", "--runtime", runtime, "-o", str(out)], capsys)
+    assert code == 0, err
+    assert Image.open(out).size == (42, 30)
+
+
+def test_torch_and_onnx_runtimes_agree(model_file, content):
+    from videostyle.io.image import load_image, to_tensor
+    from videostyle.methods.feedforward import FeedForwardOptions, FeedForwardStylizer
+    from videostyle.models import load_transformer
+
+    network, _ = load_transformer(model_file)
+    image = to_tensor(load_image(content))
+    results = [FeedForwardStylizer(network, FeedForwardOptions(style_mix=[0.25, 0.75], runtime=r)).stylize_tensor(image) for r in ("torch", "onnx")]
+    torch.testing.assert_close(results[0], results[1], atol=2e-4, rtol=0)
+
+
+def test_strength_zero_returns_the_input(model_file, content):
+    from videostyle.io.image import load_image, to_tensor
+    from videostyle.methods.feedforward import FeedForwardOptions, FeedForwardStylizer
+    from videostyle.models import load_transformer
+
+    network, _ = load_transformer(model_file)
+    image = to_tensor(load_image(content))
+    torch.testing.assert_close(FeedForwardStylizer(network, FeedForwardOptions(strength=0.0, runtime="torch")).stylize_tensor(image), image)
+
+
+def test_video_with_model_keeps_audio_and_resumes(model_file, tmp_path, capsys):
+    import av
+
+    from synthetic import translating_clip, write_clip
+
+    clip = write_clip(tmp_path / "clip.mp4", translating_clip(6, 32, 32), tone_hz=440)
+    out = tmp_path / "styled.mp4"
+    code, _, err = run_main(["video", str(clip), "--model", str(model_file), "--batch-size", "4", "--size", "0", "--keep-frames", "-o", str(out)], capsys)
+    assert code == 0, err
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].frames == 6 and len(container.streams.audio) == 1
+    run = tmp_path / ".styled.mp4.run"
+    first = (run / "frames" / "out_000003.png").read_bytes()
+    (run / "frames" / "out_000005.png").unlink()
+    (run / "frames" / "out_000006.png").unlink()
+    code, _, err = run_main(["video", str(clip), "--model", str(model_file), "--batch-size", "4", "--size", "0", "-o", str(out)], capsys)
+    assert code == 0 and "4 from an earlier run" in err, err
+    assert not run.exists() and first
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--style-mix", "ink=1,smoke=1"], "the model's styles are ink, fire"),
+        (["--style-mix", "ink=-1"], "non-negative"),
+        (["--strength", "2"], "--strength must be between 0 and 1"),
+        (["-s", "STYLE"], "exclude each other"),
+    ],
+)
+def test_model_option_errors(model_file, content, tmp_path, capsys, args, message):
+    args = [str(content) if a == "STYLE" else a for a in args]
+    code, _, err = run_main(["image", str(content), "--model", str(model_file), "-o", str(tmp_path / "o.png"), *args], capsys)
+    assert code == 1 and err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_missing_and_corrupt_models(content, tmp_path, capsys):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model")
+    for model, message in ((str(tmp_path / "nope.safetensors"), "no such model"), (str(bad), "not a videostyle model file"), ("no_such_name", "bundled models:")):
+        code, _, err = run_main(["image", str(content), "--model", model, "-o", str(tmp_path / "o.png")], capsys)
+        assert code == 1 and message in err and err.count("\n") == 1, err
+
+
+def test_export_writes_an_onnx_graph_that_runs(model_file, tmp_path, capsys):
+    import onnxruntime
+
+    out = tmp_path / "net.onnx"
+    code, _, err = run_main(["export", str(model_file), "-o", str(out)], capsys)
+    assert code == 0, err
+    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    result = session.run(None, {"images": np.random.rand(2, 3, 16, 24).astype(np.float32), "style_weights": np.array([[1, 0], [0, 1]], np.float32)})[0]
+    assert result.shape == (2, 3, 16, 24)
+
+
+def test_train_command_errors(tmp_path, content, capsys):
+    code, _, err = run_main(["train", "-s", str(content), "-d", str(tmp_path / "nothing"), "-o", str(tmp_path / "m.safetensors"), "-q"], capsys)
+    assert code == 1 and "no such training data" in err
+    code, _, err = run_main(["train", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.pt"), "-q"], capsys)
+    assert code == 1 and "must end in .safetensors" in err
+    code, _, err = run_main(["train", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "--steps", "0", "-q"], capsys)
+    assert code == 1 and "--steps must be positive" in err
