@@ -24,9 +24,13 @@ import torch
 from PIL import Image
 
 STYLE = "assets/starry_night.jpg"
+#: ``{label: settings}``; ``"model"`` in the settings selects the feed-forward method, else Ruder's
+#: optimisation with these VideoOptions fields. Every style here is Starry Night.
 METHODS = {
     "independent (per-frame Gatys)": {"independent": True},
     "optimize (Ruder et al.)": {"independent": False},
+    "feed-forward johnson (per frame)": {"model": "starry_night_johnson"},
+    "feed-forward fast (per frame)": {"model": "starry_night"},
 }
 
 
@@ -34,13 +38,20 @@ def run_method(clip: str, output: str, frames: int, size: int, settings: dict, a
     from videostyle.io.video import VideoReader
     from videostyle.methods.gatys import GatysOptions
     from videostyle.methods.ruder import VideoOptions
-    from videostyle.pipeline import stylize_video
+    from videostyle.pipeline import stylize_video, stylize_video_with
 
     torch.manual_seed(0)
-    end = frames / VideoReader(clip).info.fps
-    options = VideoOptions(image=GatysOptions(size=size, iterations=args.iterations, tolerance=0.0), first_iterations=args.first_iterations, **settings)
+    end = float(frames / VideoReader(clip).info.fps) if Path(clip).is_file() else None
     start = time.perf_counter()
-    summary = stylize_video(clip, output, [STYLE], options, flow=args.flow, end=float(end) if Path(clip).is_file() else None, keep_frames=True, run_folder=output + ".run")
+    if "model" in settings:
+        from videostyle.methods.feedforward import FeedForwardOptions, FeedForwardStylizer
+        from videostyle.models import load_transformer
+
+        stylizer = FeedForwardStylizer(load_transformer(settings["model"])[0], FeedForwardOptions(runtime=settings.get("runtime", "onnx")))
+        summary = stylize_video_with(stylizer, settings, clip, output, size=size, end=end, keep_frames=True, run_folder=output + ".run")
+    else:
+        options = VideoOptions(image=GatysOptions(size=size, iterations=args.iterations, tolerance=0.0), first_iterations=args.first_iterations, **settings)
+        summary = stylize_video(clip, output, [STYLE], options, flow=args.flow, end=end, keep_frames=True, run_folder=output + ".run")
     seconds = time.perf_counter() - start
     outputs = sorted(str(p) for p in (summary.run_folder / "frames").glob("out_*.png"))
     return {"fps": summary.frames / seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "outputs": outputs, "size": (summary.height, summary.width)}
@@ -56,7 +67,9 @@ def main() -> None:
     parser.add_argument("--flow", default="deepflow", help="Flow the method uses.")
     parser.add_argument("--metric-flow", default="deepflow", help="Flow the metric estimates on real clips.")
     parser.add_argument("--long-gap", type=int, default=5)
+    parser.add_argument("--methods", nargs="*", default=None, help=f"Subset of: {'; '.join(METHODS)}.")
     args = parser.parse_args()
+    methods = {name: METHODS[name] for name in (args.methods or METHODS)}
 
     from videostyle.cli import ground_truth_flows
     from videostyle.datasets import generate_sequence, write_sequence
@@ -80,8 +93,8 @@ def main() -> None:
         print("| input | method | frames/s | peak memory (MiB) | short-term error (ratio to input) | long-term error (ratio) | content distance | style distance |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for name, clip, gt_dir in inputs:
-            for method, settings in METHODS.items():
-                output = str(Path(tmp) / f"{name}-{len(method)}.mp4")
+            for method, settings in methods.items():
+                output = str(Path(tmp) / f"{name}-{list(METHODS).index(method)}.mp4")
                 with mp.get_context("spawn").Pool(1) as pool:
                     run = pool.apply(run_method, (clip, output, args.frames, args.size, settings, args))
                 outputs = [np.asarray(Image.open(p).convert("RGB")) for p in run["outputs"]]

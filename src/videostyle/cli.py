@@ -136,22 +136,9 @@ def model_options(function):
 
 def feedforward_stylizer(model, style_mix, strength, runtime, batch_size, preserve_color, color_method, device):
     """Load ``--model`` and build its stylizer (the ONNX runtime only on the CPU)."""
-    from .methods.feedforward import FeedForwardOptions, FeedForwardStylizer, parse_style_mix
-    from .models import load_transformer
+    from .methods.feedforward import load_stylizer
 
-    network, info = load_transformer(model, device)
-    names = list(network.config.style_names)
-    if style_mix is not None and network.num_styles == 1:
-        raise VideostyleError(f"--style-mix needs a multi-style model; {model} has the single style {names[0] if names else '?'}")
-    options = FeedForwardOptions(
-        style_mix=parse_style_mix(style_mix, names), strength=strength, preserve_color=preserve_color, color_method=color_method,
-        runtime=runtime if torch_device_is_cpu(device) else "torch", batch_size=batch_size,
-    )
-    return FeedForwardStylizer(network, options, device), info
-
-
-def torch_device_is_cpu(device) -> bool:
-    return getattr(device, "type", str(device)) == "cpu"
+    return load_stylizer(model, style_mix, device, strength=strength, runtime=runtime, batch_size=batch_size, preserve_color=preserve_color, color_method=color_method)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -233,17 +220,15 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
 def _image_with_model(content_image, output, model, style_mix, strength, runtime, size, preserve_color, color_method, device, quiet):
     import time
 
-    from .io.image import resize_long_side, save_image, to_tensor
+    from .api import stylize_image_with_model
 
     if size < 0:
         raise VideostyleError(f"--size must be positive (or 0 for the input's own size), got {size}")
-    stylizer, _ = feedforward_stylizer(model, style_mix, strength, runtime, 1, preserve_color, color_method, device)
     started = time.perf_counter()
-    content = to_tensor(content_image, device)
-    if size:
-        content = resize_long_side(content, size)
-    image = stylizer.stylize_tensor(content)
-    save_image(image, output)
+    image = stylize_image_with_model(
+        content_image, model, size=size or None, style_mix=style_mix, output=output, device=device,
+        strength=strength, runtime=runtime, preserve_color=preserve_color, color_method=color_method,
+    )
     if not quiet:
         height, width = image.shape[-2:]
         click.echo(f"wrote {output} ({width}x{height}) with model {model} in {time.perf_counter() - started:.2f} s", err=True)
@@ -491,14 +476,14 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("-d", "--data", multiple=True, required=True, type=click.Path(), help="Training images: a folder of images and/or videos, an image or a video; repeatable.")
 @click.option("-o", "--output", required=True, type=click.Path(), help="Model file to write (.safetensors); its .log.csv and .loss.png go beside it.")
 @click.option("--arch", type=click.Choice(["fast", "johnson"]), default="fast", show_default=True, help="fast: our CPU real-time network; johnson: the paper's.")
-@click.option("--size", type=int, default=192, show_default=True, help="Side of the square training crops.")
+@click.option("--size", type=int, default=128, show_default=True, help="Side of the square training crops.")
 @click.option("--batch-size", type=int, default=4, show_default=True)
 @click.option("--steps", type=int, default=2000, show_default=True)
 @click.option("--lr", "learning_rate", type=float, default=1e-3, show_default=True, help="Adam learning rate.")
 @click.option("--content-weight", type=float, default=1.0, show_default=True)
-@click.option("--style-weight", type=float, default=10.0, show_default=True)
+@click.option("--style-weight", type=float, default=3.0, show_default=True)
 @click.option("--tv-weight", type=float, default=10.0, show_default=True)
-@click.option("--style-size", type=int, default=384, show_default=True, help="Long side of the style images when their Grams are taken.")
+@click.option("--style-size", type=int, default=256, show_default=True, help="Long side of the style images when their Grams are taken.")
 @click.option("--content-layers", default="relu2_2", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT.")
 @click.option("--style-layers", default="relu1_2,relu2_2,relu3_3,relu4_3", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT.")
 @click.option("--video-stride", type=int, default=10, show_default=True, help="Use every N-th frame of training videos.")

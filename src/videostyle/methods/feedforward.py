@@ -206,3 +206,24 @@ class FeedForwardStylizer:
         """What the run folder's config records about this stylizer."""
         return {"network": _network_digest(self.network), "options": {k: v for k, v in vars(self.options).items() if k != "batch_size"}}
 
+
+
+def load_stylizer(model: str | os.PathLike, style_mix: str | None = None, device: torch.device | str = "cpu", **options) -> tuple[FeedForwardStylizer, dict]:
+    """Load a trained model (bundled name or file) and build its stylizer; returns it with the file's info.
+
+    ``style_mix`` is the CLI's ``"name=weight,..."``; ``options`` are :class:`FeedForwardOptions`
+    fields. Off the CPU the runtime is always PyTorch.
+    """
+    from ..models import load_transformer
+
+    unknown = set(options) - set(FeedForwardOptions.__dataclass_fields__)
+    if unknown:
+        raise VideostyleError(f"unknown option {sorted(unknown)[0]!r}")
+    device = torch.device(device)
+    network, info = load_transformer(model, device)
+    if style_mix is not None and network.num_styles == 1:
+        raise VideostyleError(f"--style-mix needs a multi-style model; {model} has a single style")
+    if device.type != "cpu":
+        options["runtime"] = "torch"
+    weights = parse_style_mix(style_mix, list(network.config.style_names))
+    return FeedForwardStylizer(network, FeedForwardOptions(style_mix=weights, **options), device), info

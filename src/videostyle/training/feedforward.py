@@ -37,14 +37,14 @@ class TrainOptions:
     """Settings of one training run (all stored in the model file)."""
 
     arch: str = "fast"
-    size: int = 192
+    size: int = 128
     batch_size: int = 4
     steps: int = 2000
     learning_rate: float = 1e-3
     content_weight: float = 1.0
-    style_weight: float = 10.0
+    style_weight: float = 3.0
     tv_weight: float = 10.0
-    style_size: int = 384
+    style_size: int = 256
     content_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_CONTENT_LAYERS))
     style_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_STYLE_LAYERS))
     seed: int = 0
