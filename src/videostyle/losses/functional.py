@@ -52,3 +52,46 @@ def temporal_loss(image: torch.Tensor, warped: torch.Tensor, weights: torch.Tens
     """
     return (weights * (image - warped).pow(2)).expand_as(image).mean()
 
+
+
+def output_temporal_loss(output: torch.Tensor, previous_warped: torch.Tensor, content: torch.Tensor, previous_content_warped: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """ReCoNet's output-level temporal loss (Gao et al. 2018, eq. 4).
+
+    The change of the output between frames must follow the change of the input's relative
+    luminance ``Y`` where the flow is reliable: ``(1/D) sum M ||(O_t - W(O_t-1)) - (Y_t - W(Y_t-1))||^2``.
+    All images ``B x 3 x H x W``; ``mask`` ``B x 1 x H x W`` in [0, 1] (1: unoccluded).
+    Lighting changes in the input are allowed; flicker that the input does not have is not.
+    """
+    luminance_change = _luminance(content) - _luminance(previous_content_warped)
+    difference = (output - previous_warped) - luminance_change
+    return (mask * difference.pow(2)).expand_as(output).mean()
+
+
+def feature_temporal_loss(features: torch.Tensor, previous_warped: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """ReCoNet's feature-level temporal loss (Gao et al. 2018, eq. 5): ``(1/D) sum M ||F_t - W(F_t-1)||^2``.
+
+    ``features``, ``previous_warped``: ``B x C x h x w`` encoder features; ``mask``
+    ``B x 1 x H x W`` at image size, area-resized to ``h x w`` here.
+    """
+    if mask.shape[-2:] != features.shape[-2:]:
+        mask = F.interpolate(mask, size=features.shape[-2:], mode="area")
+    return (mask * (features - previous_warped).pow(2)).expand_as(features).mean()
+
+
+def _luminance(image: torch.Tensor) -> torch.Tensor:
+    """Relative luminance ``B x 1 x H x W`` (ITU-R BT.601 weights, as ReCoNet)."""
+    weights = image.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    return (image * weights).sum(dim=1, keepdim=True)
+
+
+def feature_statistics(features: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and standard deviation over space: ``B x C x H x W`` -> two ``B x C x 1 x 1``."""
+    mean = features.mean(dim=(2, 3), keepdim=True)
+    std = (features.var(dim=(2, 3), keepdim=True, unbiased=False) + eps).sqrt()
+    return mean, std
+
+
+def statistics_style_loss(features: torch.Tensor, target_mean: torch.Tensor, target_std: torch.Tensor) -> torch.Tensor:
+    """AdaIN's style loss (Huang and Belongie 2017, eq. 9) for one layer: MSE of channel means plus of stds."""
+    mean, std = feature_statistics(features)
+    return F.mse_loss(mean, target_mean.expand_as(mean)) + F.mse_loss(std, target_std.expand_as(std))

@@ -32,9 +32,12 @@ class PerceptualLoss(nn.Module):
         content_layers / style_layers: ``{layer: weight}``; layer weights multiply the
             global ``content_weight`` / ``style_weight``.
         tv_weight: weight of the squared total variation of the image.
+        style_statistic: ``"gram"`` (Gatys et al. 2015; Johnson et al. 2016) or ``"mean_std"``
+            (channel means and standard deviations, Huang and Belongie 2017).
 
-    Call :meth:`set_style` once, then ``criterion(image, content_targets)`` with targets
-    from :meth:`content_targets`.
+    Call :meth:`set_style` once (or set :attr:`style_targets` to per-sample targets from
+    :meth:`style_targets_of`), then ``criterion(image, content_targets)`` with targets from
+    :meth:`content_targets`.
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class PerceptualLoss(nn.Module):
         content_weight: float = 1.0,
         style_weight: float = 1.0,
         tv_weight: float = 0.0,
+        style_statistic: str = "gram",
     ):
         super().__init__()
         self.encoder = encoder
@@ -53,8 +57,19 @@ class PerceptualLoss(nn.Module):
         if not self.style_layers:
             raise VideostyleError("at least one style layer is needed")
         encoder.check_layers(list(self.content_layers) + list(self.style_layers))
+        if style_statistic not in ("gram", "mean_std"):
+            raise VideostyleError(f"unknown style statistic {style_statistic!r}; choose gram or mean_std")
         self.content_weight, self.style_weight, self.tv_weight = content_weight, style_weight, tv_weight
-        self.target_grams: dict[str, torch.Tensor] = {}
+        self.style_statistic = style_statistic
+        self.style_targets: dict[str, torch.Tensor | tuple[torch.Tensor, torch.Tensor]] = {}
+
+    @torch.no_grad()
+    def style_targets_of(self, styles: torch.Tensor) -> dict:
+        """Per-sample style targets of a batch of style images ``B x 3 x H x W`` (one style per sample)."""
+        features = self.encoder(styles, list(self.style_layers))
+        if self.style_statistic == "gram":
+            return {name: LF.gram_matrix(features[name]) for name in self.style_layers}
+        return {name: LF.feature_statistics(features[name]) for name in self.style_layers}
 
     @property
     def layers(self) -> list[str]:
@@ -68,17 +83,18 @@ class PerceptualLoss(nn.Module):
             raise VideostyleError(f"{len(styles)} style images but {len(blend)} style blend weights")
         if any(weight < 0 for weight in blend) or sum(blend) <= 0:
             raise VideostyleError("style blend weights must be non-negative and not all zero")
+        if self.style_statistic != "gram":
+            raise VideostyleError("blended style targets are Gram matrices; use style_targets_of with mean_std")
         grams: dict[str, torch.Tensor] = {}
         for style, weight in zip(styles, blend):
-            features = self.encoder(style, list(self.style_layers))
-            for name in self.style_layers:
-                gram = LF.gram_matrix(features[name]).mean(0, keepdim=True) * (weight / sum(blend))
+            for name, gram in self.style_targets_of(style).items():
+                gram = gram.mean(0, keepdim=True) * (weight / sum(blend))
                 grams[name] = grams[name] + gram if name in grams else gram
         return grams
 
     def set_style(self, styles: Sequence[torch.Tensor], blend: Sequence[float] | None = None) -> None:
         """Compute and keep the target Grams (once per style, reused for every image or frame)."""
-        self.target_grams = self.style_grams(styles, blend)
+        self.style_targets = self.style_grams(styles, blend)
 
     @torch.no_grad()
     def content_targets(self, content: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -89,7 +105,7 @@ class PerceptualLoss(nn.Module):
 
     def forward(self, image: torch.Tensor, content_targets: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """``B x 3 x H x W`` -> ``{"content.<layer>": ..., "style.<layer>": ..., "tv": ...}`` weighted terms."""
-        if not self.target_grams:
+        if not self.style_targets:
             raise RuntimeError("call set_style() before using the criterion")
         features = self.encoder(image, self.layers)
         terms: dict[str, torch.Tensor] = {}
@@ -97,7 +113,9 @@ class PerceptualLoss(nn.Module):
             for name, weight in self.content_layers.items():
                 terms[f"content.{name}"] = self.content_weight * weight * LF.content_loss(features[name], content_targets[name])
         for name, weight in self.style_layers.items():
-            terms[f"style.{name}"] = self.style_weight * weight * LF.style_loss(features[name], self.target_grams[name])
+            target = self.style_targets[name]
+            loss = LF.style_loss(features[name], target) if self.style_statistic == "gram" else LF.statistics_style_loss(features[name], *target)
+            terms[f"style.{name}"] = self.style_weight * weight * loss
         if self.tv_weight:
             terms["tv"] = self.tv_weight * LF.total_variation_loss(image)
         return terms

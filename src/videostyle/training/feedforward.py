@@ -146,7 +146,7 @@ def train_transformer(
     def step_terms(step: int):
         content = batches.batch(step, options.batch_size).to(device)
         index = step % len(styles)
-        criterion.target_grams = grams[index]
+        criterion.style_targets = grams[index]
         weights = eye[index].expand(content.shape[0], -1) if len(styles) > 1 else None
         return criterion(network(content, weights), criterion.content_targets(content))
 
