@@ -7,6 +7,7 @@ import os
 import torch
 
 from ..errors import VideostyleError
+from .adain import AdaINDecoder, DecoderConfig, adain, mix_statistics
 from .files import bundled_models, load_weights, read_model, resolve_model_path, save_model
 from .transformer import ConditionalInstanceNorm2d, TransformerConfig, TransformerNet
 
@@ -22,7 +23,19 @@ def load_transformer(name_or_path: str | os.PathLike, device: torch.device | str
     return network.to(device).eval().requires_grad_(False), info
 
 
+def load_adain_decoder(name_or_path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[AdaINDecoder, dict]:
+    """A trained :class:`AdaINDecoder` (bundled name or path), in eval mode, and its file's info."""
+    path = resolve_model_path(name_or_path)
+    tensors, info = read_model(path)
+    if info.get("kind") != "adain_decoder":
+        raise VideostyleError(f"{path} is a {info.get('kind', 'unknown')} model, not an AdaIN decoder")
+    decoder = AdaINDecoder(DecoderConfig.from_dict(info["config"]))
+    load_weights(decoder, tensors, path)
+    return decoder.to(device).eval().requires_grad_(False), info
+
+
 __all__ = [
+    "AdaINDecoder", "DecoderConfig", "adain", "load_adain_decoder", "mix_statistics",
     "ConditionalInstanceNorm2d", "TransformerConfig", "TransformerNet", "bundled_models", "load_transformer",
     "load_weights", "read_model", "resolve_model_path", "save_model",
 ]

@@ -1,0 +1,136 @@
+"""Training the AdaIN decoder (Huang and Belongie 2017, section 4).
+
+Each step pairs a batch of content crops with a batch of style crops (one style per sample):
+``t = AdaIN(f(c), f(s))`` at relu4_1, ``g(t)`` decoded, and the loss is the shared
+:class:`~videostyle.losses.PerceptualLoss` with content layer relu4_1 against ``t`` and the
+mean/std style statistic over relu1_1..relu4_1 (eq. 9-11; lambda = style weight).
+Style crops are procedurally varied (channel permutations, saturation) so that a handful of
+paintings covers more of the space of styles.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..errors import VideostyleError
+from ..features import VGGEncoder, load_encoder
+from ..io.atomic import check_writable_destination
+from ..losses.functional import feature_statistics
+from ..losses.perceptual import PerceptualLoss
+from ..models.adain import ENCODER_LAYER, AdaINDecoder, DecoderConfig, adain
+from ..models.files import save_model
+from .data import TrainingImages, load_sources
+from .feedforward import _digest, log_paths
+from .loop import StepReport, default_run_folder, open_run_folder, plot_log, train, write_log
+
+ADAIN_STYLE_LAYERS = {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0}
+
+
+@dataclass
+class AdaINTrainOptions:
+    width: float = 1.0
+    size: int = 128
+    batch_size: int = 4
+    steps: int = 2000
+    learning_rate: float = 1e-4
+    style_weight: float = 10.0
+    style_layers: dict[str, float] = field(default_factory=lambda: dict(ADAIN_STYLE_LAYERS))
+    vary_styles: bool = True
+    seed: int = 0
+    checkpoint_every: int = 100
+    video_stride: int = 10
+
+    def check(self) -> "AdaINTrainOptions":
+        for name in ("size", "batch_size", "steps", "checkpoint_every", "video_stride"):
+            if getattr(self, name) <= 0:
+                raise VideostyleError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        if self.size < 32:
+            raise VideostyleError(f"--size must be at least 32 pixels for the relu4_1 encoder, got {self.size}")
+        if self.learning_rate <= 0 or self.width <= 0:
+            raise VideostyleError("--lr and --width must be positive")
+        return self
+
+
+def vary_styles(styles: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Procedural style variation: a random channel permutation and saturation scale per sample."""
+    varied = []
+    for style in styles:
+        permutation = torch.randperm(3, generator=generator)
+        style = style[permutation]
+        grey = style.mean(dim=0, keepdim=True)
+        saturation = 0.5 + 1.0 * torch.rand((), generator=generator).item()
+        varied.append((grey + saturation * (style - grey)).clamp(0, 1))
+    return torch.stack(varied)
+
+
+def adain_targets(encoder: VGGEncoder, criterion: PerceptualLoss, content: torch.Tensor, styles: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    """``(t, style targets)``: the AdaIN target at relu4_1 and per-sample mean/std style targets."""
+    with torch.no_grad():
+        content_features = encoder(content, [ENCODER_LAYER])[ENCODER_LAYER]
+        style_targets = criterion.style_targets_of(styles)
+        target = adain(content_features, *style_targets[ENCODER_LAYER]) if ENCODER_LAYER in style_targets else adain(
+            content_features, *feature_statistics(encoder(styles, [ENCODER_LAYER])[ENCODER_LAYER]))
+    return target, style_targets
+
+
+def train_adain_decoder(
+    styles: Sequence[str | os.PathLike],
+    data: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    options: AdaINTrainOptions | None = None,
+    device: torch.device | str = "cpu",
+    encoder: VGGEncoder | None = None,
+    run_folder: str | os.PathLike | None = None,
+    restart: bool = False,
+    keep_run: bool = False,
+    on_step: Callable[[StepReport], None] | None = None,
+):
+    """Train an :class:`AdaINDecoder` on content ``data`` and style images/folders ``styles``; write ``output``."""
+    from .feedforward import TrainSummary
+
+    options = (options or AdaINTrainOptions()).check()
+    output = check_writable_destination(output)
+    if output.suffix != ".safetensors":
+        raise VideostyleError(f"the model file must end in .safetensors: {output}")
+    device = torch.device(device)
+    content_images = load_sources(data, max_short_side=max(2 * options.size, 256), video_stride=options.video_stride)
+    style_images = load_sources(styles, max_short_side=max(2 * options.size, 256), video_stride=options.video_stride)
+    settings = {"options": asdict(options), "styles_digest": _digest(style_images), "data_digest": _digest(content_images),
+                "styles": [str(Path(p).resolve()) for p in styles], "data": [str(Path(p).resolve()) for p in data]}
+    run = Path(run_folder) if run_folder else default_run_folder(output)
+    open_run_folder(run, settings, restart)
+
+    torch.manual_seed(options.seed)
+    config = DecoderConfig(width=options.width)
+    decoder = AdaINDecoder(config).to(device)
+    optimizer = torch.optim.Adam(decoder.parameters(), lr=options.learning_rate)
+    encoder = encoder if encoder is not None else load_encoder(device=device)
+    criterion = PerceptualLoss(encoder, {ENCODER_LAYER: 1.0}, options.style_layers, 1.0, options.style_weight, 0.0, style_statistic="mean_std")
+    contents = TrainingImages(content_images, options.size, seed=options.seed)
+    style_crops = TrainingImages(style_images, options.size, seed=options.seed + 7919)
+
+    def step_terms(step: int):
+        content = contents.batch(step, options.batch_size).to(device)
+        style = style_crops.batch(step, options.batch_size)
+        if options.vary_styles:
+            style = vary_styles(style, torch.Generator().manual_seed(options.seed * 7 + step))
+        target, criterion.style_targets = adain_targets(encoder, criterion, content, style.to(device))
+        return criterion(decoder(target), {ENCODER_LAYER: target})
+
+    rows, resumed = train(run, decoder, optimizer, step_terms, options.steps, options.checkpoint_every, on_step)
+    training = {"options": asdict(options), "styles": [Path(p).name for p in styles], "data": [Path(p).name for p in data],
+                "final_loss": rows[-1]["loss"], "seconds": rows[-1]["seconds"], "device": device.type}
+    save_model(output, decoder.state_dict(), "adain_decoder", config.to_dict(), {"training": training})
+    log_path, plot_path = log_paths(output)
+    write_log(log_path, rows)
+    plot_log(rows, plot_path, f"{output.stem}: AdaIN decoder, width {options.width}, {options.size} px, batch {options.batch_size}")
+    if not keep_run:
+        shutil.rmtree(run, ignore_errors=True)
+    final = {name: value for name, value in rows[-1].items() if name not in ("step", "seconds")}
+    return TrainSummary(output, options.steps, resumed, rows[-1]["seconds"], final, log_path, plot_path)
