@@ -10,8 +10,13 @@ Convention: every network takes and returns RGB in [0, 1], ``B x 3 x H x W``, fo
   Odena et al. 2016).
 - ``arch="fast"`` is our CPU variant: 12-24-48 channels, five depthwise-separable residual
   blocks, 3x3 outer convolutions (measured in docs/benchmarks.md).
+- ``arch="reconet"`` is ReCoNet's network (Gao et al. 2018): 48-96-192 channels, four residual
+  blocks; trained with temporal losses on its encoder's output (:meth:`TransformerNet.encode`).
 - ``num_styles > 1`` swaps every instance normalisation for a conditional one (Dumoulin et al.
   2017): one network, a scale and shift per style, any convex combination at inference.
+- ``adaptive=True`` takes every normalisation's scale and shift from outside, per image
+  (``B x P`` with P = :attr:`TransformerNet.num_norm_params`), as predicted from a style's
+  statistics by :class:`~videostyle.models.arbitrary.StylePredictor` (Ghiasi et al. 2017).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from torch import nn
 
 from ..errors import VideostyleError
 
-ARCHITECTURES = ("johnson", "fast")
+ARCHITECTURES = ("johnson", "fast", "reconet")
 
 
 @dataclass(frozen=True)
@@ -38,13 +43,16 @@ class TransformerConfig:
     outer_kernel: int = 9
     separable: bool = False
     style_names: tuple[str, ...] = field(default_factory=tuple)
+    adaptive: bool = False
 
     @classmethod
-    def for_arch(cls, arch: str, num_styles: int = 1, style_names=()) -> "TransformerConfig":
+    def for_arch(cls, arch: str, num_styles: int = 1, style_names=(), adaptive: bool = False) -> "TransformerConfig":
         if arch == "johnson":
-            return cls("johnson", num_styles, (32, 64, 128), 5, 9, False, tuple(style_names))
+            return cls("johnson", num_styles, (32, 64, 128), 5, 9, False, tuple(style_names), adaptive)
         if arch == "fast":
-            return cls("fast", num_styles, (12, 24, 48), 5, 3, True, tuple(style_names))
+            return cls("fast", num_styles, (12, 24, 48), 5, 3, True, tuple(style_names), adaptive)
+        if arch == "reconet":
+            return cls("reconet", num_styles, (48, 96, 192), 4, 9, False, tuple(style_names), adaptive)
         raise VideostyleError(f"unknown network architecture {arch!r}; choose {' or '.join(ARCHITECTURES)}")
 
     def to_dict(self) -> dict:
@@ -81,15 +89,24 @@ class ConditionalInstanceNorm2d(nn.Module):
 
 
 class _Norm(nn.Module):
-    """Instance norm (one style) or conditional instance norm (several), behind one call."""
+    """Instance norm (one style), conditional instance norm (``num_styles`` > 1) or adaptive
+    (``num_styles`` = 0: scale and shift are slices of the per-image parameter vector), behind one call."""
 
     def __init__(self, channels: int, num_styles: int):
         super().__init__()
-        self.conditional = num_styles > 1
-        self.norm = ConditionalInstanceNorm2d(channels, num_styles) if self.conditional else nn.InstanceNorm2d(channels, affine=True)
+        self.channels, self.conditional, self.adaptive = channels, num_styles > 1, num_styles == 0
+        self.offset = 0  # where this layer's [scale, shift] start in the adaptive parameter vector
+        if self.adaptive:
+            self.norm = None
+        else:
+            self.norm = ConditionalInstanceNorm2d(channels, num_styles) if self.conditional else nn.InstanceNorm2d(channels, affine=True)
 
-    def forward(self, x: torch.Tensor, style_weights: torch.Tensor | None) -> torch.Tensor:
-        return self.norm(x, style_weights) if self.conditional else self.norm(x)
+    def forward(self, x: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
+        if self.adaptive:
+            scale = style[:, self.offset : self.offset + self.channels, None, None]
+            shift = style[:, self.offset + self.channels : self.offset + 2 * self.channels, None, None]
+            return F.instance_norm(x) * scale + shift
+        return self.norm(x, style) if self.conditional else self.norm(x)
 
 
 class _Conv(nn.Module):
@@ -151,7 +168,7 @@ class TransformerNet(nn.Module):
         super().__init__()
         self.config = config
         c1, c2, c3 = config.channels
-        n, k, separable = config.num_styles, config.outer_kernel, config.separable
+        n, k, separable = (0 if config.adaptive else config.num_styles), config.outer_kernel, config.separable
         self.down = nn.ModuleList([
             _ConvNormReLU(3, c1, k, n),
             _ConvNormReLU(c1, c2, 3, n, stride=2),
@@ -163,13 +180,22 @@ class TransformerNet(nn.Module):
             _ConvNormReLU(c2, c1, 3, n, upsample=2),
         ])
         self.out = _Conv(c1, 3, k)
+        self.num_norm_params = 0
+        for module in self.modules():
+            if isinstance(module, _Norm):
+                module.offset = self.num_norm_params
+                self.num_norm_params += 2 * module.channels
 
     @property
     def num_styles(self) -> int:
         return self.config.num_styles
 
     def style_weights(self, batch: int, style_weights: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
-        """Broadcast ``None`` (single style), ``N`` or ``B x N`` weights to ``B x N``; check they are convex."""
+        """Broadcast ``None`` (single style), ``N`` or ``B x N`` weights to ``B x N`` (adaptive: ``P`` or ``B x P`` parameters)."""
+        if self.config.adaptive:
+            if style_weights is None or style_weights.shape[-1] != self.num_norm_params:
+                raise VideostyleError(f"this network needs {self.num_norm_params} normalisation parameters per image")
+            return style_weights.expand(batch, -1) if style_weights.ndim == 1 else style_weights
         if self.num_styles == 1:
             return None
         if style_weights is None:
@@ -190,10 +216,18 @@ class TransformerNet(nn.Module):
 
     def core(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
         """The network on ``x`` whose sides are multiples of :attr:`STRIDE`; ``style_weights`` ``B x N`` or None."""
+        return self.decode(self.encode(x, style_weights), style_weights)
+
+    def encode(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+        """Downsampling and residual blocks: ``B x 3 x H x W`` -> ``B x C x H/4 x W/4`` (ReCoNet's encoder output)."""
         for layer in self.down:
             x = layer(x, style_weights)
         for block in self.residuals:
             x = block(x, style_weights)
+        return x
+
+    def decode(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+        """Upsampling to an image in [0, 1]."""
         for layer in self.up:
             x = layer(x, style_weights)
         return (torch.tanh(self.out(x)) + 1) / 2
