@@ -124,6 +124,8 @@ def model_options(function):
         click.option("--strength", type=float, default=1.0, show_default=True, help="Model output blended with the input: 1 is the full style, 0 the input."),
         click.option("--runtime", type=click.Choice(["torch", "onnx"]), default="onnx", show_default=True, help="Model inference engine on the CPU (onnxruntime is faster there; torch is used on GPUs)."),
         click.option("--batch-size", type=int, default=4, show_default=True, help="Frames per model call."),
+        click.option("--alpha", type=float, default=1.0, show_default=True, help="adain: content-style trade-off in feature space; arbitrary-video: blend with the input (1: full style)."),
+        click.option("--mask", type=click.Path(dir_okay=False), default=None, help="adain, arbitrary-video: a mask image for two --style images (white: the first style, black: the second)."),
     ]
 
     def decorate(function):
@@ -134,11 +136,59 @@ def model_options(function):
     return decorate(function)
 
 
-def feedforward_stylizer(model, style_mix, strength, runtime, batch_size, preserve_color, color_method, device):
-    """Load ``--model`` and build its stylizer (the ONNX runtime only on the CPU)."""
-    from .methods.feedforward import load_stylizer
+ONE_PASS_METHODS = ("feedforward", "reconet", "adain", "arbitrary-video")
+#: The bundled model each one-pass method uses when no --model is given.
+DEFAULT_MODELS = {"feedforward": "starry_night", "reconet": "reconet_starry_night", "adain": "adain_decoder", "arbitrary-video": "arbitrary_video"}
 
-    return load_stylizer(model, style_mix, device, strength=strength, runtime=runtime, batch_size=batch_size, preserve_color=preserve_color, color_method=color_method)
+
+def choose_method(method, model, styles) -> str:
+    """--method, or what --model / --style imply; checks that the style options fit the method."""
+    method = method or ("feedforward" if model else "optimize")
+    if method in ("feedforward", "reconet"):
+        if styles:
+            raise VideostyleError(f"--style and --method {method} exclude each other: a trained model carries its own style (choose one with --model)")
+    elif not styles:
+        raise VideostyleError("give a --style image" + (" (or a trained --model)" if method == "optimize" else ""))
+    if method == "optimize" and model is not None:
+        raise VideostyleError("--model needs a one-pass method (--method feedforward, reconet, adain or arbitrary-video)")
+    return method
+
+
+def one_pass_stylizer(method, model, styles, style_blend, style_mix, strength, alpha, mask, runtime, batch_size, preserve_color, color_method, size, device):
+    """Build the stylizer of a one-pass method (``ONE_PASS_METHODS``) and the info of its model file."""
+    from .methods.feedforward import FeedForwardOptions, load_stylizer
+
+    model = model or DEFAULT_MODELS[method]
+    if method in ("feedforward", "reconet"):
+        if mask is not None:
+            raise VideostyleError(f"--mask needs two --style images (--method adain or arbitrary-video), not --method {method}")
+        return load_stylizer(model, style_mix, device, strength=strength, runtime=runtime, batch_size=batch_size, preserve_color=preserve_color, color_method=color_method)
+    if style_mix is not None:
+        raise VideostyleError("--style-mix picks the styles of a multi-style model; with --style images use --style-blend")
+    from .io.image import to_tensor
+
+    style_tensors = [to_tensor(image, device) for image in load_styles(styles, style_blend, size)]
+    mask_array = None
+    if mask is not None:
+        import numpy as np
+
+        from .io.image import load_image
+
+        mask_array = np.asarray(load_image(mask).convert("L"), np.float32) / 255
+    encoder = build_encoder(None, "vgg16", None, "max", device)
+    if method == "adain":
+        from .methods.adain import AdaINOptions, AdaINStylizer
+        from .models import load_adain_decoder
+
+        decoder, info = load_adain_decoder(model, device)
+        options = AdaINOptions(alpha=alpha, style_weights=list(style_blend) or None, preserve_color=preserve_color, color_method=color_method, mask=mask_array, batch_size=batch_size)
+        return AdaINStylizer(encoder, decoder, style_tensors, options, device), info
+    from .methods.arbitrary import ArbitraryVideoStylizer
+    from .models import load_arbitrary
+
+    network, info = load_arbitrary(model, device)
+    options = FeedForwardOptions(strength=alpha, preserve_color=preserve_color, color_method=color_method, runtime=runtime if device.type == "cpu" else "torch", batch_size=batch_size)
+    return ArbitraryVideoStylizer(network, encoder, style_tensors, list(style_blend) or None, options, mask_array, device=device), info
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -154,9 +204,10 @@ def cli() -> None:
 @gatys_options(size=512, iterations=500)
 @click.option("--scales", type=int, default=1, show_default=True, help="Coarse-to-fine levels, each half the size of the next.")
 @click.option("--save-every", type=int, default=0, help="Also write every N-th iterate beside the output (OUT_iter0100.png).")
+@click.option("--method", type=click.Choice(["optimize", *ONE_PASS_METHODS]), default=None, help="optimize: Gatys et al. (default with --style); feedforward (default with --model), reconet, adain, arbitrary-video: one network pass.")
 @model_options
 @encoder_options
-def image_command(content, styles, output, style_blend, size, device, quiet, save_every, model, style_mix, strength, runtime, batch_size, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
+def image_command(content, styles, output, style_blend, size, device, quiet, save_every, method, model, style_mix, strength, runtime, batch_size, alpha, mask, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
     """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015), or with a trained --model."""
     import time
 
@@ -169,13 +220,12 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
     check_writable_destination(output)
     if Path(output).suffix.lower() not in _image_extensions():
         raise VideostyleError(f"unknown image format for output {output} (use .png, .jpg, ...)")
-    if model is None and not styles:
-        raise VideostyleError("give a --style image (or a trained --model)")
-    if model is not None and styles:
-        raise VideostyleError("--style and --model exclude each other: a model carries its own styles")
+    method = choose_method(method, model, styles)
     content_image = load_image(content)
-    if model is not None:
-        _image_with_model(content_image, output, model, style_mix, strength, runtime, size, options["preserve_color"], options["color_method"], resolve_device(device), quiet)
+    if method != "optimize":
+        device = resolve_device(device)
+        stylizer, _ = one_pass_stylizer(method, model, styles, style_blend, style_mix, strength, alpha, mask, runtime, 1, options["preserve_color"], options["color_method"], size, device)
+        _image_one_pass(content_image, output, stylizer, size, device, quiet, f"--method {method}" + (f" --model {model}" if model else ""))
         return
     style_images = load_styles(styles, style_blend, size)
     device = resolve_device(device)
@@ -217,28 +267,27 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
         )
 
 
-def _image_with_model(content_image, output, model, style_mix, strength, runtime, size, preserve_color, color_method, device, quiet):
+def _image_one_pass(content_image, output, stylizer, size, device, quiet, what):
     import time
 
-    from .api import stylize_image_with_model
+    from .io.image import resize_long_side, save_image, to_tensor
 
     if size < 0:
         raise VideostyleError(f"--size must be positive (or 0 for the input's own size), got {size}")
     started = time.perf_counter()
-    image = stylize_image_with_model(
-        content_image, model, size=size or None, style_mix=style_mix, output=output, device=device,
-        strength=strength, runtime=runtime, preserve_color=preserve_color, color_method=color_method,
-    )
+    content = to_tensor(content_image, device)
+    image = stylizer.stylize_tensor(resize_long_side(content, size) if size else content)
+    save_image(image, output)
     if not quiet:
         height, width = image.shape[-2:]
-        click.echo(f"wrote {output} ({width}x{height}) with model {model} in {time.perf_counter() - started:.2f} s", err=True)
+        click.echo(f"wrote {output} ({width}x{height}) with {what} in {time.perf_counter() - started:.2f} s", err=True)
 
 
 @cli.command("video")
 @click.argument("input_path", metavar="INPUT", type=click.Path())
 @click.option("-s", "--style", "styles", multiple=True, type=click.Path(), help="Style image; repeat to blend several styles (needed unless --model).")
 @click.option("-o", "--output", required=True, type=click.Path(), help="Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames.")
-@click.option("--method", type=click.Choice(["optimize", "feedforward"]), default=None, help="optimize: Ruder et al. 2016 (default with --style); feedforward: a trained --model, one pass per frame (default with --model).")
+@click.option("--method", type=click.Choice(["optimize", *ONE_PASS_METHODS]), default=None, help="optimize: Ruder et al. 2016 (default with --style); feedforward (default with --model), reconet, adain, arbitrary-video: one network pass per frame.")
 @click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="deepflow", show_default=True, help="Optical flow estimator.")
 @click.option("--flow-dir", type=click.Path(file_okay=False), default=None, help="Folder of <a>_<b>.flo flows from another tool (0-based frame indices, at the working size); used before --flow.")
 @click.option("--temporal-weight", type=float, default=2e5, show_default=True, help="Weight of the temporal consistency loss.")
@@ -259,7 +308,7 @@ def _image_with_model(content_image, output, model, style_mix, strength, runtime
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
 @model_options
 @encoder_options
-def video_command(input_path, styles, output, method, flow, flow_dir, temporal_weight, long_term, frame_init, independent, first_iterations, passes, pass_iterations, pass_blend, temporal_from_pass, style_blend, size, device, quiet, start, end, fps, keep_frames, resume, run_dir, model, style_mix, strength, runtime, batch_size, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
+def video_command(input_path, styles, output, method, flow, flow_dir, temporal_weight, long_term, frame_init, independent, first_iterations, passes, pass_iterations, pass_blend, temporal_from_pass, style_blend, size, device, quiet, start, end, fps, keep_frames, resume, run_dir, model, style_mix, strength, runtime, batch_size, alpha, mask, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
     """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016), or with a trained --model."""
     from tqdm import tqdm
 
@@ -268,21 +317,21 @@ def video_command(input_path, styles, output, method, flow, flow_dir, temporal_w
     from .methods.ruder import VideoOptions
     from .pipeline import stylize_video
 
-    method = method or ("feedforward" if model else "optimize")
-    if method == "feedforward":
-        if model is None:
-            raise VideostyleError("--method feedforward needs a trained --model")
-        if styles:
-            raise VideostyleError("--style and --model exclude each other: a model carries its own styles")
-        video_with_stylizer(
-            input_path, output, feedforward_stylizer(model, style_mix, strength, runtime, batch_size, options["preserve_color"], options["color_method"], resolve_device(device)),
-            size, start, end, fps, run_dir, resume, keep_frames, quiet,
-        )
+    method = choose_method(method, model, styles)
+    if method != "optimize":
+        device = resolve_device(device)
+        stylizer, _ = one_pass_stylizer(method, model, styles, style_blend, style_mix, strength, alpha, mask, runtime, batch_size, options["preserve_color"], options["color_method"], size, device)
+        from .models import resolve_model_path
+        from .pipeline import file_fingerprint
+
+        described = {  # a run folder is resumed only by a run with the same method, model, styles and settings
+            "method": method, "model": file_fingerprint(resolve_model_path(model or DEFAULT_MODELS[method])),
+            "styles": [file_fingerprint(Path(path)) for path in styles], "mask": mask and file_fingerprint(Path(mask)),
+            "settings": {"style_blend": list(style_blend), "style_mix": style_mix, "strength": strength, "alpha": alpha,
+                         "preserve_color": options["preserve_color"], "color_method": options["color_method"]},
+        }
+        video_with_stylizer(input_path, output, stylizer, described, size, start, end, fps, run_dir, resume, keep_frames, quiet)
         return
-    if model is not None:
-        raise VideostyleError(f"--model needs --method feedforward, not {method}")
-    if not styles:
-        raise VideostyleError("give a --style image (or a trained --model)")
     style_images = load_styles(styles, style_blend, size)
     try:
         gaps = [int(part) for part in long_term.split(",") if part.strip()]
@@ -350,13 +399,12 @@ def video_command(input_path, styles, output, method, flow, flow_dir, temporal_w
         )
 
 
-def video_with_stylizer(input_path, output, stylizer_and_info, size, start, end, fps, run_dir, resume, keep_frames, quiet):
+def video_with_stylizer(input_path, output, stylizer, described, size, start, end, fps, run_dir, resume, keep_frames, quiet):
     """Run a one-pass-per-frame stylizer through the shared pipeline with a frame progress bar."""
     from tqdm import tqdm
 
     from .pipeline import stylize_video_with
 
-    stylizer, info = stylizer_and_info
     if size < 0:
         raise VideostyleError(f"--size must be positive (or 0 for the input's own size), got {size}")
     bars: dict[str, tqdm] = {}
@@ -373,7 +421,7 @@ def video_with_stylizer(input_path, output, stylizer_and_info, size, start, end,
 
     try:
         summary = stylize_video_with(
-            stylizer, {"method": info.get("kind"), **stylizer.describe()}, input_path, output, size=size or None, start=start, end=end, fps=fps,
+            stylizer, described, input_path, output, size=size or None, start=start, end=end, fps=fps,
             run_folder=run_dir, resume=resume, keep_frames=keep_frames, on_start=on_start, on_frame=on_frame,
         )
     finally:
@@ -471,22 +519,28 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     click.echo(f"wrote {written}: {len(clips)} clips, {count} frames", err=True)
 
 
+TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
+
+
 @cli.command("train")
-@click.option("-s", "--style", "styles", multiple=True, required=True, type=click.Path(), help="Style image; repeat for a multi-style network (conditional instance norm; the file stems name the styles).")
-@click.option("-d", "--data", multiple=True, required=True, type=click.Path(), help="Training images: a folder of images and/or videos, an image or a video; repeatable.")
+@click.option("--method", type=click.Choice(TRAIN_METHODS), default="feedforward", show_default=True,
+              help="feedforward: Johnson et al. (several --style: conditional IN); reconet: one style with temporal losses; "
+                   "arbitrary-video: any style with temporal losses; adain: the AdaIN decoder.")
+@click.option("-s", "--style", "styles", multiple=True, required=True, type=click.Path(), help="Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain). Repeatable.")
+@click.option("-d", "--data", multiple=True, required=True, type=click.Path(), help="Training data: folders of images and/or videos, images or videos (reconet and arbitrary-video take frame pairs from the videos). Repeatable.")
 @click.option("-o", "--output", required=True, type=click.Path(), help="Model file to write (.safetensors); its .log.csv and .loss.png go beside it.")
-@click.option("--arch", type=click.Choice(["fast", "johnson"]), default="fast", show_default=True, help="fast: our CPU real-time network; johnson: the paper's.")
+@click.option("--arch", type=click.Choice(["fast", "johnson", "reconet"]), default="fast", show_default=True, help="Transformer network: fast (CPU real time), johnson (the paper's), reconet (ReCoNet's).")
 @click.option("--size", type=int, default=128, show_default=True, help="Side of the square training crops.")
-@click.option("--batch-size", type=int, default=4, show_default=True)
+@click.option("--batch-size", type=int, default=None, help="Images per step (frame pairs for reconet and arbitrary-video) [default: 4, or 2 pairs].")
 @click.option("--steps", type=int, default=2000, show_default=True)
-@click.option("--lr", "learning_rate", type=float, default=1e-3, show_default=True, help="Adam learning rate.")
+@click.option("--lr", "learning_rate", type=float, default=None, help="Adam learning rate [default: 1e-3, 1e-4 for adain].")
 @click.option("--content-weight", type=float, default=1.0, show_default=True)
-@click.option("--style-weight", type=float, default=3.0, show_default=True)
+@click.option("--style-weight", type=float, default=None, help="Weight of the style loss [default: 3, 10 for adain].")
 @click.option("--tv-weight", type=float, default=10.0, show_default=True)
-@click.option("--style-size", type=int, default=256, show_default=True, help="Long side of the style images when their Grams are taken.")
-@click.option("--content-layers", default="relu2_2", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT.")
-@click.option("--style-layers", default="relu1_2,relu2_2,relu3_3,relu4_3", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT.")
-@click.option("--video-stride", type=int, default=10, show_default=True, help="Use every N-th frame of training videos.")
+@click.option("--output-temporal-weight", type=float, default=2e6, show_default=True, help="ReCoNet's output-level temporal loss (reconet, arbitrary-video).")
+@click.option("--feature-temporal-weight", type=float, default=1e5, show_default=True, help="ReCoNet's feature-level temporal loss (reconet, arbitrary-video).")
+@click.option("--style-size", type=int, default=256, show_default=True, help="Long side of the style images when their statistics are taken.")
+@click.option("--video-stride", type=int, default=10, show_default=True, help="Use every N-th frame of training videos (frame pairs: every 3rd).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Steps between checkpoints (an interrupted run resumes from the last).")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Checkpoint folder (default: .OUTPUT.train beside the output).")
@@ -494,16 +548,38 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("--keep-run", is_flag=True, help="Keep the checkpoint folder after success.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def train_command(styles, data, output, content_layers, style_layers, run_dir, restart, keep_run, device, quiet, **options):
-    """Train a feed-forward network for one or more --style images (Johnson et al. 2016; Dumoulin et al. 2017)."""
+def train_command(method, styles, data, output, arch, size, batch_size, steps, learning_rate, content_weight, style_weight, tv_weight,
+                  output_temporal_weight, feature_temporal_weight, style_size, video_stride, seed, checkpoint_every, run_dir, restart, keep_run, device, quiet):
+    """Train a network: feed-forward (Johnson et al. 2016; Dumoulin et al. 2017), ReCoNet (Gao et al. 2018),
+    the arbitrary-style video network, or the AdaIN decoder (Huang and Belongie 2017)."""
     from tqdm import tqdm
 
     from .api import resolve_device
-    from .training.feedforward import TrainOptions, train_transformer
 
-    train_options = TrainOptions(content_layers=parse_layers(content_layers), style_layers=parse_layers(style_layers), **options).check()
     device = resolve_device(device)
-    bar = None if quiet else tqdm(total=train_options.steps, unit="step", desc="training", dynamic_ncols=True)
+    common = dict(size=size, steps=steps, seed=seed, checkpoint_every=checkpoint_every)
+    if method == "feedforward":
+        from .training.feedforward import TrainOptions, train_transformer
+
+        options = TrainOptions(arch=arch, batch_size=batch_size or 4, learning_rate=learning_rate or 1e-3, content_weight=content_weight,
+                               style_weight=3.0 if style_weight is None else style_weight, tv_weight=tv_weight, style_size=style_size, video_stride=video_stride, **common)
+        run = functools.partial(train_transformer, styles, data, output, options)
+    elif method == "adain":
+        from .training.adain import AdaINTrainOptions, train_adain_decoder
+
+        options = AdaINTrainOptions(batch_size=batch_size or 4, learning_rate=learning_rate or 1e-4, style_weight=10.0 if style_weight is None else style_weight, video_stride=video_stride, **common)
+        run = functools.partial(train_adain_decoder, styles, data, output, options)
+    else:
+        from .training.video import VideoTrainOptions, train_video_network
+
+        options = VideoTrainOptions(
+            mode="reconet" if method == "reconet" else "arbitrary", arch=arch, batch_size=batch_size or 2, learning_rate=learning_rate or 1e-3,
+            content_weight=content_weight, style_weight=3.0 if style_weight is None else style_weight, tv_weight=tv_weight,
+            output_temporal_weight=output_temporal_weight, feature_temporal_weight=feature_temporal_weight, style_size=style_size, **common,
+        )
+        run = functools.partial(train_video_network, styles, data, output, options)
+    options.check()
+    bar = None if quiet else tqdm(total=steps, unit="step", desc="training", dynamic_ncols=True)
 
     def on_step(report):
         if bar is not None:
@@ -514,7 +590,7 @@ def train_command(styles, data, output, content_layers, style_layers, run_dir, r
             bar.set_postfix_str(f"loss {report.loss:.4g} ({format_terms(report.terms)})", refresh=False)
 
     try:
-        summary = train_transformer(styles, data, output, train_options, device=device, run_folder=run_dir, restart=restart, keep_run=keep_run, on_step=on_step)
+        summary = run(device=device, run_folder=run_dir, restart=restart, keep_run=keep_run, on_step=on_step)
     finally:
         if bar is not None:
             bar.close()
@@ -522,7 +598,7 @@ def train_command(styles, data, output, content_layers, style_layers, run_dir, r
         resumed = f" (resumed at step {summary.resumed_from})" if summary.resumed_from else ""
         click.echo(
             f"wrote {summary.output} after {summary.steps} steps{resumed}, {summary.seconds / 60:.1f} min of training; "
-            f"final loss {sum(summary.final_terms[n] for n in summary.final_terms if n != 'loss'):.4g}; log {summary.log_path}, plot {summary.plot_path}",
+            f"final loss {summary.final_terms['loss']:.4g}; log {summary.log_path}, plot {summary.plot_path}",
             err=True,
         )
 

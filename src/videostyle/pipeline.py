@@ -70,7 +70,8 @@ def resize_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(frame, (size[1], size[0]), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
 
 
-def _fingerprint(path: Path) -> dict:
+def file_fingerprint(path: Path) -> dict:
+    """What identifies a file for resuming: its absolute path, size and modification time."""
     stat = path.stat()
     return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
@@ -134,7 +135,7 @@ class _OpenVideo:
         path = self.input_path
         return {
             "format": RUN_FORMAT,
-            "input": _fingerprint(path) if path.is_file() else {"folder": str(path.resolve())},
+            "input": file_fingerprint(path) if path.is_file() else {"folder": str(path.resolve())},
             "start": self.start,
             "end": self.end,
             "size": self.size,

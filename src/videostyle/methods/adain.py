@@ -17,10 +17,10 @@ import torch.nn.functional as F
 
 from ..errors import VideostyleError
 from ..features import VGGEncoder
-from ..io.image import resize_long_side, to_uint8
+from ..io.image import resize_long_side
 from ..losses.functional import feature_statistics
 from ..models.adain import ENCODER_LAYER, AdaINDecoder, adain, mix_statistics
-from .feedforward import PRESERVE_COLOR, post_process
+from .feedforward import PRESERVE_COLOR, OnePassStylizer, post_process
 
 
 @dataclass
@@ -64,7 +64,7 @@ def masked_adain(content: torch.Tensor, statistics: Sequence[tuple[torch.Tensor,
     return result
 
 
-class AdaINStylizer:
+class AdaINStylizer(OnePassStylizer):
     """Any style, one pass per frame. ``stylize_tensor(B x 3 x H x W) -> B x 3 x H x W`` in [0, 1]."""
 
     STRIDE = 8
@@ -106,10 +106,3 @@ class AdaINStylizer:
         target = alpha * target + (1 - alpha) * features
         stylized = self.decoder(target)[..., :height, :width].clamp(0, 1)
         return post_process(stylized, content, 1.0, self.options.preserve_color, self.options.color_method)
-
-    def stylize_batch(self, indices: Sequence[int], frames: Sequence[np.ndarray]) -> list[np.ndarray]:
-        batch = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float().div_(255)
-        return [to_uint8(image[None]) for image in self.stylize_tensor(batch)]
-
-    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
-        """Nothing to remember: each frame is stylized on its own."""

@@ -80,7 +80,11 @@ def export_onnx(network: TransformerNet, path: str | os.PathLike, opset: int = 1
     example = torch.rand(1, 3, 64, 64)
     inputs: tuple = (example,)
     names, axes = ["images"], {"images": {0: "batch", 2: "height", 3: "width"}, "stylized": {0: "batch", 2: "height", 3: "width"}}
-    if network.num_styles > 1:
+    if network.config.adaptive:
+        inputs = (example, network.style_weights(1, torch.ones(network.num_norm_params), example.device))
+        names.append("style_weights")
+        axes["style_weights"] = {0: "batch"}
+    elif network.num_styles > 1:
         inputs = (example, torch.full((1, network.num_styles), 1 / network.num_styles))
         names.append("style_weights")
         axes["style_weights"] = {0: "batch"}
@@ -114,7 +118,7 @@ class OnnxRunner:
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.multi_style = network.num_styles > 1
+        self.multi_style = network.num_styles > 1 or network.config.adaptive
 
     def __call__(self, padded: torch.Tensor, style_weights: torch.Tensor | None) -> torch.Tensor:
         feeds = {"images": padded.cpu().numpy()}
@@ -147,20 +151,43 @@ class FeedForwardOptions:
         return self
 
 
-class FeedForwardStylizer:
+class OnePassStylizer:
+    """Base of the methods that stylize each frame on its own with ``stylize_tensor``: the
+    pipeline's :class:`~videostyle.pipeline.FrameStylizer` in batches, nothing to remember."""
+
+    batch_size: int = 1
+
+    def stylize_tensor(self, content: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def stylize_batch(self, indices: Sequence[int], frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """``H x W x 3`` uint8 frames (same size) -> stylized uint8 frames."""
+        batch = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float().div_(255)
+        return [to_uint8(image[None]) for image in self.stylize_tensor(batch)]
+
+    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
+        """Nothing to remember: each frame is stylized on its own."""
+
+
+class FeedForwardStylizer(OnePassStylizer):
     """Stylize frames with a trained transformer network; stateless between frames.
 
     ``stylize_tensor(B x 3 x H x W) -> B x 3 x H x W`` in [0, 1]; ``stylize_batch`` does the
     same for uint8 frames (the :class:`~videostyle.pipeline.FrameStylizer` interface).
+    ``style_vector``: for an adaptive network, the ``P`` normalisation parameters of the style.
     """
 
-    def __init__(self, network: TransformerNet, options: FeedForwardOptions | None = None, device: torch.device | str = "cpu"):
+    def __init__(self, network: TransformerNet, options: FeedForwardOptions | None = None, device: torch.device | str = "cpu", style_vector: torch.Tensor | None = None):
         self.options = (options or FeedForwardOptions()).check()
         self.device = torch.device(device)
         self.network = network.to(self.device).eval().requires_grad_(False)
         self.batch_size = self.options.batch_size
         names = list(network.config.style_names) or [f"style{i}" for i in range(network.num_styles)]
-        if network.num_styles > 1:
+        if network.config.adaptive:  # the arbitrary-style network: normalisation parameters predicted from a style
+            if style_vector is None:
+                raise VideostyleError("an adaptive network needs the style's predicted normalisation parameters")
+            self.style_weights = network.style_weights(1, style_vector.to(self.device).reshape(1, -1), self.device)
+        elif network.num_styles > 1:
             mix = self.options.style_mix or [1.0 / network.num_styles] * network.num_styles
             if len(mix) != network.num_styles:
                 raise VideostyleError(f"{len(mix)} style weights for a network of {network.num_styles} styles ({', '.join(names)})")
@@ -192,20 +219,6 @@ class FeedForwardStylizer:
             stylized = self.network.core(padded, weights)
         stylized = stylized[..., :height, :width].contiguous()
         return post_process(stylized, content, self.options.strength, self.options.preserve_color, self.options.color_method)
-
-    def stylize_batch(self, indices: Sequence[int], frames: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """``H x W x 3`` uint8 frames (same size) -> stylized uint8 frames; frames are independent."""
-        batch = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float().div_(255)
-        output = self.stylize_tensor(batch)
-        return [to_uint8(image[None]) for image in output]
-
-    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
-        """Nothing to remember: each frame is stylized on its own."""
-
-    def describe(self) -> dict:
-        """What the run folder's config records about this stylizer."""
-        return {"network": _network_digest(self.network), "options": {k: v for k, v in vars(self.options).items() if k != "batch_size"}}
-
 
 
 def load_stylizer(model: str | os.PathLike, style_mix: str | None = None, device: torch.device | str = "cpu", **options) -> tuple[FeedForwardStylizer, dict]:
