@@ -114,3 +114,61 @@ def test_train_command_errors(tmp_path, content, capsys):
     assert code == 1 and "must end in .safetensors" in err
     code, _, err = run_main(["train", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "--steps", "0", "-q"], capsys)
     assert code == 1 and "--steps must be positive" in err
+
+
+@pytest.fixture
+def arbitrary_models(tmp_path):
+    from videostyle.models import AdaINDecoder, ArbitraryStyleNet, DecoderConfig
+
+    torch.manual_seed(0)
+    decoder = save_model(tmp_path / "decoder.safetensors", AdaINDecoder(DecoderConfig(width=0.125)).state_dict(), "adain_decoder", DecoderConfig(width=0.125).to_dict())
+    network = ArbitraryStyleNet()
+    arbitrary = save_model(tmp_path / "arbitrary.safetensors", network.state_dict(), "arbitrary_video", network.config.to_dict())
+    return decoder, arbitrary
+
+
+@pytest.mark.parametrize("method", ["adain", "arbitrary-video"])
+def test_any_style_methods_on_an_image_with_a_mask(method, arbitrary_models, content, tmp_path, capsys):
+    model = arbitrary_models[0] if method == "adain" else arbitrary_models[1]
+    mask = tmp_path / "mask.png"
+    Image.fromarray(np.tile(np.array([255] * 20 + [0] * 22, np.uint8), (30, 1))).save(mask)
+    out = tmp_path / "out.png"
+    args = ["image", str(content), "--method", method, "--model", str(model), "-s", str(content), "-s", str(mask), "--mask", str(mask), "--alpha", "0.7", "--size", "0", "-o", str(out)]
+    code, _, err = run_main(args, capsys)
+    assert code == 0, err
+    assert Image.open(out).size == (42, 30)
+
+
+def test_arbitrary_video_through_the_pipeline(arbitrary_models, tmp_path, capsys):
+    import av
+
+    from synthetic import translating_clip, write_clip
+
+    clip = write_clip(tmp_path / "clip.mp4", translating_clip(5, 32, 32), tone_hz=330)
+    style = tmp_path / "style.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(style)
+    out = tmp_path / "any.mp4"
+    code, _, err = run_main(["video", str(clip), "--method", "arbitrary-video", "--model", str(arbitrary_models[1]), "-s", str(style), "--size", "0", "-o", str(out)], capsys)
+    assert code == 0, err
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].frames == 5 and len(container.streams.audio) == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--method", "adain"], "give a --style image"),
+        (["--method", "reconet", "-s", "CONTENT"], "exclude each other"),
+        (["--method", "adain", "-s", "CONTENT", "--mask", "CONTENT"], "exactly two"),
+        (["--method", "adain", "-s", "CONTENT", "--style-mix", "a=1"], "use --style-blend"),
+        (["--method", "adain", "-s", "CONTENT", "--alpha", "1.5"], "--alpha must be between 0 and 1"),
+        (["-s", "CONTENT", "--model", "starry_night", "--method", "optimize"], "needs a one-pass method"),
+    ],
+)
+def test_one_pass_method_errors(arbitrary_models, content, tmp_path, capsys, args, message):
+    args = [str(content) if a == "CONTENT" else a for a in args]
+    if "--model" not in args and "reconet" not in args:
+        args += ["--model", str(arbitrary_models[0])]
+    code, _, err = run_main(["image", str(content), "-o", str(tmp_path / "o.png"), *args], capsys)
+    assert code == 1 and err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "o.png").exists()
