@@ -24,13 +24,17 @@ import torch
 from PIL import Image
 
 STYLE = "assets/starry_night.jpg"
-#: ``{label: settings}``; ``"model"`` in the settings selects the feed-forward method, else Ruder's
-#: optimisation with these VideoOptions fields. Every style here is Starry Night.
+#: ``{label: settings}``; ``"method"`` in the settings selects a one-pass method (with
+#: ``build_stylizer``'s arguments), else Ruder's optimisation with these VideoOptions fields.
+#: Every style here is Starry Night.
 METHODS = {
     "independent (per-frame Gatys)": {"independent": True},
     "optimize (Ruder et al.)": {"independent": False},
-    "feed-forward johnson (per frame)": {"model": "starry_night_johnson"},
-    "feed-forward fast (per frame)": {"model": "starry_night"},
+    "feed-forward johnson (per frame)": {"method": "feedforward", "model": "starry_night_johnson"},
+    "feed-forward fast (per frame)": {"method": "feedforward", "model": "starry_night"},
+    "ReCoNet fast (temporal training)": {"method": "reconet"},
+    "AdaIN (per frame)": {"method": "adain", "styles": [STYLE]},
+    "arbitrary-video (ours)": {"method": "arbitrary-video", "styles": [STYLE]},
 }
 
 
@@ -43,11 +47,12 @@ def run_method(clip: str, output: str, frames: int, size: int, settings: dict, a
     torch.manual_seed(0)
     end = float(frames / VideoReader(clip).info.fps) if Path(clip).is_file() else None
     start = time.perf_counter()
-    if "model" in settings:
-        from videostyle.methods.feedforward import FeedForwardOptions, FeedForwardStylizer
-        from videostyle.models import load_transformer
+    if "method" in settings:
+        from videostyle.io.image import load_image
+        from videostyle.methods.one_pass import build_stylizer
 
-        stylizer = FeedForwardStylizer(load_transformer(settings["model"])[0], FeedForwardOptions(runtime=settings.get("runtime", "onnx")))
+        styles = [load_image(path) for path in settings.get("styles", [])]
+        stylizer, _ = build_stylizer(settings["method"], settings.get("model"), styles)
         summary = stylize_video_with(stylizer, settings, clip, output, size=size, end=end, keep_frames=True, run_folder=output + ".run")
     else:
         options = VideoOptions(image=GatysOptions(size=size, iterations=args.iterations, tolerance=0.0), first_iterations=args.first_iterations, **settings)

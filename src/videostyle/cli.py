@@ -137,8 +137,6 @@ def model_options(function):
 
 
 ONE_PASS_METHODS = ("feedforward", "reconet", "adain", "arbitrary-video")
-#: The bundled model each one-pass method uses when no --model is given.
-DEFAULT_MODELS = {"feedforward": "starry_night", "reconet": "reconet_starry_night", "adain": "adain_decoder", "arbitrary-video": "arbitrary_video"}
 
 
 def choose_method(method, model, styles) -> str:
@@ -155,40 +153,17 @@ def choose_method(method, model, styles) -> str:
 
 
 def one_pass_stylizer(method, model, styles, style_blend, style_mix, strength, alpha, mask, runtime, batch_size, preserve_color, color_method, size, device):
-    """Build the stylizer of a one-pass method (``ONE_PASS_METHODS``) and the info of its model file."""
-    from .methods.feedforward import FeedForwardOptions, load_stylizer
+    """Read the style and mask images, then build the one-pass stylizer (see :mod:`videostyle.methods.one_pass`)."""
+    from .io.image import load_image
+    from .methods.one_pass import build_stylizer
 
-    model = model or DEFAULT_MODELS[method]
-    if method in ("feedforward", "reconet"):
-        if mask is not None:
-            raise VideostyleError(f"--mask needs two --style images (--method adain or arbitrary-video), not --method {method}")
-        return load_stylizer(model, style_mix, device, strength=strength, runtime=runtime, batch_size=batch_size, preserve_color=preserve_color, color_method=color_method)
-    if style_mix is not None:
-        raise VideostyleError("--style-mix picks the styles of a multi-style model; with --style images use --style-blend")
-    from .io.image import to_tensor
-
-    style_tensors = [to_tensor(image, device) for image in load_styles(styles, style_blend, size)]
-    mask_array = None
-    if mask is not None:
-        import numpy as np
-
-        from .io.image import load_image
-
-        mask_array = np.asarray(load_image(mask).convert("L"), np.float32) / 255
-    encoder = build_encoder(None, "vgg16", None, "max", device)
-    if method == "adain":
-        from .methods.adain import AdaINOptions, AdaINStylizer
-        from .models import load_adain_decoder
-
-        decoder, info = load_adain_decoder(model, device)
-        options = AdaINOptions(alpha=alpha, style_weights=list(style_blend) or None, preserve_color=preserve_color, color_method=color_method, mask=mask_array, batch_size=batch_size)
-        return AdaINStylizer(encoder, decoder, style_tensors, options, device), info
-    from .methods.arbitrary import ArbitraryVideoStylizer
-    from .models import load_arbitrary
-
-    network, info = load_arbitrary(model, device)
-    options = FeedForwardOptions(strength=alpha, preserve_color=preserve_color, color_method=color_method, runtime=runtime if device.type == "cpu" else "torch", batch_size=batch_size)
-    return ArbitraryVideoStylizer(network, encoder, style_tensors, list(style_blend) or None, options, mask_array, device=device), info
+    style_images = load_styles(styles, style_blend, size) if styles else []
+    mask_image = load_image(mask) if mask is not None else None
+    encoder = build_encoder(None, "vgg16", None, "max", device) if method in ("adain", "arbitrary-video") else None
+    return build_stylizer(
+        method, model, style_images, style_weights=list(style_blend) or None, style_mix=style_mix, strength=strength, alpha=alpha,
+        mask=mask_image, runtime=runtime, batch_size=batch_size, preserve_color=preserve_color, color_method=color_method, device=device, encoder=encoder,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -321,6 +296,7 @@ def video_command(input_path, styles, output, method, flow, flow_dir, temporal_w
     if method != "optimize":
         device = resolve_device(device)
         stylizer, _ = one_pass_stylizer(method, model, styles, style_blend, style_mix, strength, alpha, mask, runtime, batch_size, options["preserve_color"], options["color_method"], size, device)
+        from .methods.one_pass import DEFAULT_MODELS
         from .models import resolve_model_path
         from .pipeline import file_fingerprint
 
