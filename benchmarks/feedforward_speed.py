@@ -5,6 +5,10 @@ noisy shared machine affects them alike. Speed is reported as frames per second 
 alone (frames already decoded and in memory) and as a ratio to the paper's network in PyTorch.
 
     python benchmarks/feedforward_speed.py --repeats 5
+    python benchmarks/feedforward_speed.py --methods adain arbitrary-video --models starry_night
+
+``--methods`` adds the any-style methods (with the bundled Starry Night as the style) at batch 1
+and the largest batch size, in the default runtime.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None, help="torch / onnxruntime threads (default: torch's).")
     parser.add_argument("--models", nargs="*", default=[], help="Trained models to time as well (names or files).")
+    parser.add_argument("--methods", nargs="*", default=[], choices=["adain", "arbitrary-video"], help="Any-style methods to time as well (bundled models).")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -46,6 +51,15 @@ def main() -> None:
                     stylizer.stylize_tensor(frames)  # warm-up (and ONNX export)
                     label = (name, runtime + (" channels-last" if channels_last else ""), batch)
                     rows[label] = (stylizer, frames, [])
+    from videostyle.io.image import load_image
+    from videostyle.methods.one_pass import build_stylizer
+
+    for method in args.methods:
+        for batch in sorted({args.batch_sizes[0], args.batch_sizes[-1]}):
+            stylizer, _ = build_stylizer(method, styles=[load_image("assets/starry_night.jpg")], batch_size=batch)
+            frames = torch.rand(batch, 3, args.height, args.width)
+            stylizer.stylize_tensor(frames)
+            rows[(method, "onnx" if method == "arbitrary-video" else "torch", batch)] = (stylizer, frames, [])
     for _ in range(args.repeats):
         for stylizer, frames, times in rows.values():
             started = time.perf_counter()

@@ -601,16 +601,20 @@ def export_command(model, output, opset):
 
 @cli.command("models")
 def models_command():
-    """List the bundled models with their styles and how they were trained."""
+    """List the bundled models: what they are, their styles and how they were trained."""
     from .models import bundled_models, read_model
 
-    click.echo("| name | network | styles | trained |\n| --- | --- | --- | --- |")
+    click.echo("| name | kind | network | styles | steps | crop | batch | training time | final loss |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, path in bundled_models().items():
         _, info = read_model(path)
         config, training = info.get("config", {}), info.get("training", {})
-        settings = training.get("options", {})
-        trained = f"{settings.get('steps', '?')} steps at {settings.get('size', '?')} px, batch {settings.get('batch_size', '?')}"
-        click.echo(f"| {name} | {info.get('kind')} {config.get('arch', '')} | {', '.join(config.get('style_names', [])) or '-'} | {trained} |")
+        options = training.get("options", {})
+        network = config.get("arch", f"decoder width {config.get('width', '?')}")
+        styles = ", ".join(config.get("style_names") or training.get("styles", [])) or "-"
+        click.echo(
+            f"| {name} | {info.get('kind')} | {network} | {styles} | {options.get('steps')} | {options.get('size')} px | {options.get('batch_size')} | "
+            f"{training.get('seconds', 0) / 60:.0f} min | {training.get('final_loss', float('nan')):.4g} |"
+        )
 
 
 class _NoGroundTruth:
