@@ -92,29 +92,37 @@ def stylize_image(
 
 def stylize_image_with_model(
     content,
-    model: str | os.PathLike,
+    model: str | os.PathLike | None = None,
     *,
+    method: str = "feedforward",
+    style=None,
     size: int | None = None,
     style_mix: dict[str, float] | str | None = None,
     output: str | os.PathLike | None = None,
     device: str | torch.device | None = None,
     **options,
 ) -> torch.Tensor:
-    """Stylize ``content`` with a trained feed-forward ``model`` (bundled name or file) in one pass.
+    """Stylize ``content`` in one network pass; returns ``1 x 3 x H x W`` in [0, 1].
 
-    ``size``: long side of the output (None: the content's own). ``style_mix``: weights of a
-    multi-style model's styles, ``{"starry_night": 0.7, "graffiti": 0.3}`` or the CLI's
-    ``"starry_night=0.7,graffiti=0.3"``. Keyword ``options`` are the fields of
-    :class:`~videostyle.methods.feedforward.FeedForwardOptions` (``strength``,
-    ``preserve_color``, ``runtime``, ...). Returns ``1 x 3 x H x W`` in [0, 1].
+    ``method``: ``feedforward`` or ``reconet`` (a trained ``model``, bundled name or file, with
+    its own styles), ``adain`` or ``arbitrary-video`` (any ``style`` image or list of them; the
+    model defaults to the bundled one). ``size``: long side of the output (None: the content's
+    own). ``style_mix``: weights of a multi-style model's styles, ``{"starry_night": 0.7,
+    "graffiti": 0.3}`` or ``"starry_night=0.7,graffiti=0.3"``. Other keywords go to
+    :func:`~videostyle.methods.one_pass.build_stylizer` (``strength``, ``alpha``,
+    ``style_weights``, ``mask``, ``preserve_color``, ``runtime``, ...).
     """
     from .io.image import resize_long_side
-    from .methods.feedforward import load_stylizer
+    from .methods.one_pass import build_stylizer
 
     device = resolve_device(device)
     if isinstance(style_mix, dict):
         style_mix = ",".join(f"{name}={weight}" for name, weight in style_mix.items())
-    stylizer, _ = load_stylizer(model, style_mix, device, **options)
+    styles = [] if style is None else _as_list(style)
+    try:
+        stylizer, _ = build_stylizer(method, model, styles, style_mix=style_mix, device=device, **options)
+    except TypeError as error:
+        raise VideostyleError(f"unknown option: {error}") from None
     image = to_tensor(content, device)
     if size:
         image = resize_long_side(image, size)

@@ -198,9 +198,8 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
     method = choose_method(method, model, styles)
     content_image = load_image(content)
     if method != "optimize":
-        device = resolve_device(device)
-        stylizer, _ = one_pass_stylizer(method, model, styles, style_blend, style_mix, strength, alpha, mask, runtime, 1, options["preserve_color"], options["color_method"], size, device)
-        _image_one_pass(content_image, output, stylizer, size, device, quiet, f"--method {method}" + (f" --model {model}" if model else ""))
+        _image_one_pass(content_image, output, method, model, styles, style_blend, style_mix, strength, alpha, mask, runtime,
+                        options["preserve_color"], options["color_method"], size, resolve_device(device), quiet)
         return
     style_images = load_styles(styles, style_blend, size)
     device = resolve_device(device)
@@ -242,19 +241,24 @@ def image_command(content, styles, output, style_blend, size, device, quiet, sav
         )
 
 
-def _image_one_pass(content_image, output, stylizer, size, device, quiet, what):
+def _image_one_pass(content_image, output, method, model, styles, style_blend, style_mix, strength, alpha, mask, runtime, preserve_color, color_method, size, device, quiet):
     import time
 
-    from .io.image import resize_long_side, save_image, to_tensor
+    from .api import stylize_image_with_model
+    from .io.image import load_image
 
     if size < 0:
         raise VideostyleError(f"--size must be positive (or 0 for the input's own size), got {size}")
+    style_images = load_styles(styles, style_blend, size) if styles else None
     started = time.perf_counter()
-    content = to_tensor(content_image, device)
-    image = stylizer.stylize_tensor(resize_long_side(content, size) if size else content)
-    save_image(image, output)
+    image = stylize_image_with_model(
+        content_image, model, method=method, style=style_images, size=size or None, style_mix=style_mix, output=output, device=device,
+        style_weights=list(style_blend) or None, strength=strength, alpha=alpha, mask=load_image(mask) if mask else None, runtime=runtime,
+        batch_size=1, preserve_color=preserve_color, color_method=color_method,
+    )
     if not quiet:
         height, width = image.shape[-2:]
+        what = f"--method {method}" + (f" --model {model}" if model else "")
         click.echo(f"wrote {output} ({width}x{height}) with {what} in {time.perf_counter() - started:.2f} s", err=True)
 
 
