@@ -74,9 +74,11 @@ def adain_targets(encoder: VGGEncoder, criterion: PerceptualLoss, content: torch
     with torch.no_grad():
         content_features = encoder(content, [ENCODER_LAYER])[ENCODER_LAYER]
         style_targets = criterion.style_targets_of(styles)
-        target = adain(content_features, *style_targets[ENCODER_LAYER]) if ENCODER_LAYER in style_targets else adain(
-            content_features, *feature_statistics(encoder(styles, [ENCODER_LAYER])[ENCODER_LAYER]))
-    return target, style_targets
+        if ENCODER_LAYER in style_targets:
+            style_statistics = style_targets[ENCODER_LAYER]
+        else:  # relu4_1 not among the style layers: its statistics still drive AdaIN
+            style_statistics = feature_statistics(encoder(styles, [ENCODER_LAYER])[ENCODER_LAYER])
+    return adain(content_features, *style_statistics), style_targets
 
 
 def train_adain_decoder(

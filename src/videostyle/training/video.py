@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -29,7 +28,7 @@ from ..errors import VideostyleError
 from ..features import VGGEncoder, load_encoder
 from ..flow.warp import warp
 from ..io.atomic import check_writable_destination
-from ..io.image import load_image, resize_long_side, to_tensor
+from ..io.image import resize_long_side, to_tensor
 from ..io.video import IMAGE_SUFFIXES
 from ..losses import functional as LF
 from ..losses.perceptual import PerceptualLoss
