@@ -13,42 +13,41 @@ from .files import bundled_models, load_weights, read_model, resolve_model_path,
 from .transformer import ConditionalInstanceNorm2d, TransformerConfig, TransformerNet
 
 
-def load_transformer(name_or_path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[TransformerNet, dict]:
-    """A trained :class:`TransformerNet` (bundled name or path), in eval mode, and its file's info."""
+#: ``kind`` in a model file's metadata -> (what it is called in errors, how to build it from its config).
+KINDS = {
+    "transformer": ("a feed-forward transformer network", lambda config: TransformerNet(TransformerConfig.from_dict(config))),
+    "adain_decoder": ("an AdaIN decoder", lambda config: AdaINDecoder(DecoderConfig.from_dict(config))),
+    "arbitrary_video": ("an arbitrary-style video network", lambda config: ArbitraryStyleNet(ArbitraryConfig.from_dict(config))),
+}
+
+
+def load_model(name_or_path: str | os.PathLike, kind: str, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, dict]:
+    """A trained network of ``kind`` (bundled name or path), frozen in eval mode, and its file's info."""
     path = resolve_model_path(name_or_path)
     tensors, info = read_model(path)
-    if info.get("kind") != "transformer":
-        raise VideostyleError(f"{path} is a {info.get('kind', 'unknown')} model, not a feed-forward transformer network")
-    network = TransformerNet(TransformerConfig.from_dict(info["config"]))
+    what, build = KINDS[kind]
+    if info.get("kind") != kind:
+        raise VideostyleError(f"{path} is a {info.get('kind', 'unknown')} model, not {what}")
+    network = build(info["config"])
     load_weights(network, tensors, path)
     return network.to(device).eval().requires_grad_(False), info
+
+
+def load_transformer(name_or_path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[TransformerNet, dict]:
+    return load_model(name_or_path, "transformer", device)
 
 
 def load_adain_decoder(name_or_path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[AdaINDecoder, dict]:
-    """A trained :class:`AdaINDecoder` (bundled name or path), in eval mode, and its file's info."""
-    path = resolve_model_path(name_or_path)
-    tensors, info = read_model(path)
-    if info.get("kind") != "adain_decoder":
-        raise VideostyleError(f"{path} is a {info.get('kind', 'unknown')} model, not an AdaIN decoder")
-    decoder = AdaINDecoder(DecoderConfig.from_dict(info["config"]))
-    load_weights(decoder, tensors, path)
-    return decoder.to(device).eval().requires_grad_(False), info
+    return load_model(name_or_path, "adain_decoder", device)
 
 
 def load_arbitrary(name_or_path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[ArbitraryStyleNet, dict]:
-    """A trained :class:`ArbitraryStyleNet` (bundled name or path), in eval mode, and its file's info."""
-    path = resolve_model_path(name_or_path)
-    tensors, info = read_model(path)
-    if info.get("kind") != "arbitrary_video":
-        raise VideostyleError(f"{path} is a {info.get('kind', 'unknown')} model, not an arbitrary-style video network")
-    network = ArbitraryStyleNet(ArbitraryConfig.from_dict(info["config"]))
-    load_weights(network, tensors, path)
-    return network.to(device).eval().requires_grad_(False), info
+    return load_model(name_or_path, "arbitrary_video", device)
 
 
 __all__ = [
     "ArbitraryConfig", "ArbitraryStyleNet", "StylePredictor", "load_arbitrary", "style_statistics",
     "AdaINDecoder", "DecoderConfig", "adain", "load_adain_decoder", "mix_statistics",
     "ConditionalInstanceNorm2d", "TransformerConfig", "TransformerNet", "bundled_models", "load_transformer",
-    "load_weights", "read_model", "resolve_model_path", "save_model",
+    "load_model", "load_weights", "read_model", "resolve_model_path", "save_model",
 ]

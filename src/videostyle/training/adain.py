@@ -11,7 +11,6 @@ paintings covers more of the space of styles.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,14 +19,11 @@ import torch
 
 from ..errors import VideostyleError
 from ..features import VGGEncoder, load_encoder
-from ..io.atomic import check_writable_destination
 from ..losses.functional import feature_statistics
 from ..losses.perceptual import PerceptualLoss
 from ..models.adain import ENCODER_LAYER, AdaINDecoder, DecoderConfig, adain
-from ..models.files import save_model
-from .data import TrainingImages, load_sources
-from .feedforward import _digest, log_paths
-from .loop import StepReport, default_run_folder, open_run_folder, plot_log, train, write_log
+from .data import TrainingImages, images_digest, load_sources
+from .loop import StepReport, TrainSummary, check_model_output, default_run_folder, finish_training, open_run_folder, train
 
 ADAIN_STYLE_LAYERS = {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0}
 
@@ -92,18 +88,14 @@ def train_adain_decoder(
     restart: bool = False,
     keep_run: bool = False,
     on_step: Callable[[StepReport], None] | None = None,
-):
+) -> TrainSummary:
     """Train an :class:`AdaINDecoder` on content ``data`` and style images/folders ``styles``; write ``output``."""
-    from .feedforward import TrainSummary
-
     options = (options or AdaINTrainOptions()).check()
-    output = check_writable_destination(output)
-    if output.suffix != ".safetensors":
-        raise VideostyleError(f"the model file must end in .safetensors: {output}")
+    output = check_model_output(output)
     device = torch.device(device)
     content_images = load_sources(data, max_short_side=max(2 * options.size, 256), video_stride=options.video_stride)
     style_images = load_sources(styles, max_short_side=max(2 * options.size, 256), video_stride=options.video_stride)
-    settings = {"options": asdict(options), "styles_digest": _digest(style_images), "data_digest": _digest(content_images),
+    settings = {"options": asdict(options), "styles_digest": images_digest(style_images), "data_digest": images_digest(content_images),
                 "styles": [str(Path(p).resolve()) for p in styles], "data": [str(Path(p).resolve()) for p in data]}
     run = Path(run_folder) if run_folder else default_run_folder(output)
     open_run_folder(run, settings, restart)
@@ -126,13 +118,6 @@ def train_adain_decoder(
         return criterion(decoder(target), {ENCODER_LAYER: target})
 
     rows, resumed = train(run, decoder, optimizer, step_terms, options.steps, options.checkpoint_every, on_step)
-    training = {"options": asdict(options), "styles": [Path(p).name for p in styles], "data": [Path(p).name for p in data],
-                "final_loss": rows[-1]["loss"], "seconds": rows[-1]["seconds"], "device": device.type}
-    save_model(output, decoder.state_dict(), "adain_decoder", config.to_dict(), {"training": training})
-    log_path, plot_path = log_paths(output)
-    write_log(log_path, rows)
-    plot_log(rows, plot_path, f"{output.stem}: AdaIN decoder, width {options.width}, {options.size} px, batch {options.batch_size}")
-    if not keep_run:
-        shutil.rmtree(run, ignore_errors=True)
-    final = {name: value for name, value in rows[-1].items() if name not in ("step", "seconds")}
-    return TrainSummary(output, options.steps, resumed, rows[-1]["seconds"], final, log_path, plot_path)
+    training = {"options": asdict(options), "styles": [Path(p).name for p in styles], "data": [Path(p).name for p in data], "device": device.type}
+    title = f"{output.stem}: AdaIN decoder, width {options.width}, {options.size} px, batch {options.batch_size}"
+    return finish_training(run, output, decoder, "adain_decoder", config.to_dict(), rows, resumed, training, title, keep_run)

@@ -8,6 +8,7 @@ batches an uninterrupted one would have seen.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,3 +93,12 @@ class TrainingImages:
         generator = self._generator(step)
         picks = torch.randint(0, len(self.images), (batch_size,), generator=generator).tolist()
         return torch.stack([self.crop(self.images[index], generator) for index in picks])
+
+
+def images_digest(images: Sequence[np.ndarray]) -> str:
+    """A short digest of decoded training images (a run folder resumes only on the same data)."""
+    digest = hashlib.sha256()
+    for image in images:
+        digest.update(str(image.shape).encode())
+        digest.update(image.tobytes())
+    return digest.hexdigest()[:16]

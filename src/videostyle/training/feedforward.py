@@ -7,9 +7,7 @@ uses. With several styles the network gets conditional instance normalisation (D
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,13 +17,11 @@ import torch
 
 from ..errors import VideostyleError
 from ..features import VGGEncoder, load_encoder
-from ..io.atomic import check_writable_destination
 from ..io.image import load_image, resize_long_side, to_tensor
 from ..losses.perceptual import PerceptualLoss
-from ..models.files import save_model
 from ..models.transformer import TransformerConfig, TransformerNet
-from .data import TrainingImages, load_sources
-from .loop import StepReport, default_run_folder, open_run_folder, plot_log, train, write_log
+from .data import TrainingImages, images_digest, load_sources
+from .loop import StepReport, TrainSummary, check_model_output, default_run_folder, finish_training, open_run_folder, train
 
 #: Johnson et al. 2016: content at relu2_2 keeps detail; style over four depths.
 TRAIN_CONTENT_LAYERS = {"relu2_2": 1.0}
@@ -65,32 +61,8 @@ class TrainOptions:
         return self
 
 
-@dataclass
-class TrainSummary:
-    output: Path
-    steps: int
-    resumed_from: int
-    seconds: float
-    final_terms: dict[str, float]
-    log_path: Path
-    plot_path: Path
-
-
 def style_name(path: str | os.PathLike) -> str:
     return Path(path).stem
-
-
-def _digest(images: Sequence[np.ndarray]) -> str:
-    digest = hashlib.sha256()
-    for image in images:
-        digest.update(str(image.shape).encode())
-        digest.update(image.tobytes())
-    return digest.hexdigest()[:16]
-
-
-def log_paths(output: Path) -> tuple[Path, Path]:
-    """Where a trained model's log and loss plot go: ``NAME.log.csv`` and ``NAME.loss.png`` beside it."""
-    return output.with_name(f"{output.stem}.log.csv"), output.with_name(f"{output.stem}.loss.png")
 
 
 def train_transformer(
@@ -112,9 +84,7 @@ def train_transformer(
     after an interruption resumes. Writes ``output`` plus its ``.log.csv`` and ``.loss.png``.
     """
     options = (options or TrainOptions()).check()
-    output = check_writable_destination(output)
-    if output.suffix != ".safetensors":
-        raise VideostyleError(f"the model file must end in .safetensors: {output}")
+    output = check_model_output(output)
     if not styles:
         raise VideostyleError("give at least one --style image")
     device = torch.device(device)
@@ -126,9 +96,9 @@ def train_transformer(
     settings = {
         "options": asdict(options),
         "styles": names,
-        "styles_digest": _digest(style_arrays),
+        "styles_digest": images_digest(style_arrays),
         "data": [str(Path(path).resolve()) for path in data],
-        "data_digest": _digest(images),
+        "data_digest": images_digest(images),
     }
     run = Path(run_folder) if run_folder else default_run_folder(output)
     open_run_folder(run, settings, restart)
@@ -150,15 +120,7 @@ def train_transformer(
         weights = eye[index].expand(content.shape[0], -1) if len(styles) > 1 else None
         return criterion(network(content, weights), criterion.content_targets(content))
 
-    log_path, plot_path = log_paths(output)
-    title = f"{output.stem}: {options.arch}, {', '.join(names)}, {options.size} px, batch {options.batch_size}"
     rows, resumed = train(run, network, optimizer, step_terms, options.steps, options.checkpoint_every, on_step)
-    training = {"options": asdict(options), "styles": names, "data": [Path(path).name for path in data],
-                "final_loss": rows[-1]["loss"], "seconds": rows[-1]["seconds"], "device": device.type}
-    save_model(output, network.state_dict(), "transformer", config.to_dict(), {"training": training})
-    write_log(log_path, rows)
-    plot_log(rows, plot_path, title)
-    if not keep_run:
-        shutil.rmtree(run, ignore_errors=True)
-    final = {name: value for name, value in rows[-1].items() if name not in ("step", "seconds")}
-    return TrainSummary(output, options.steps, resumed, rows[-1]["seconds"], final, log_path, plot_path)
+    training = {"options": asdict(options), "styles": names, "data": [Path(path).name for path in data], "device": device.type}
+    title = f"{output.stem}: {options.arch}, {', '.join(names)}, {options.size} px, batch {options.batch_size}"
+    return finish_training(run, output, network, "transformer", config.to_dict(), rows, resumed, training, title, keep_run)

@@ -25,8 +25,9 @@ from torch import nn
 
 from ..errors import VideostyleError
 from ..io.atomic import atomic_path
+from ..io.atomic import check_writable_destination
 from ..losses.perceptual import total
-from ..models.files import read_model
+from ..models.files import read_model, save_model
 
 CHECKPOINT = "checkpoint.safetensors"
 LOG = "log.csv"
@@ -42,8 +43,49 @@ class StepReport:
     seconds: float
 
 
+@dataclass
+class TrainSummary:
+    output: Path
+    steps: int
+    resumed_from: int
+    seconds: float
+    final_terms: dict[str, float]
+    log_path: Path
+    plot_path: Path
+
+
 def default_run_folder(output: Path) -> Path:
     return output.parent / f".{output.name}.train"
+
+
+def check_model_output(output) -> Path:
+    """The model file to write: a ``.safetensors`` path in a writable folder."""
+    output = check_writable_destination(output)
+    if output.suffix != ".safetensors":
+        raise VideostyleError(f"the model file must end in .safetensors: {output}")
+    return output
+
+
+def log_paths(output: Path) -> tuple[Path, Path]:
+    """Where a trained model's log and loss plot go: ``NAME.log.csv`` and ``NAME.loss.png`` beside it."""
+    return output.with_name(f"{output.stem}.log.csv"), output.with_name(f"{output.stem}.loss.png")
+
+
+def finish_training(
+    run: Path, output: Path, network: nn.Module, kind: str, config: dict, rows: list[dict[str, float]], resumed: int,
+    training: dict, title: str, keep_run: bool,
+) -> TrainSummary:
+    """Write the model (with ``training`` plus the final loss and time in its metadata), its log and
+    loss plot; remove the run folder unless ``keep_run``."""
+    training = {**training, "final_loss": rows[-1]["loss"], "seconds": rows[-1]["seconds"]}
+    save_model(output, network.state_dict(), kind, config, {"training": training})
+    log_path, plot_path = log_paths(output)
+    write_log(log_path, rows)
+    plot_log(rows, plot_path, title)
+    if not keep_run:
+        shutil.rmtree(run, ignore_errors=True)
+    final = {name: value for name, value in rows[-1].items() if name not in ("step", "seconds")}
+    return TrainSummary(output, int(rows[-1]["step"]), resumed, rows[-1]["seconds"], final, log_path, plot_path)
 
 
 def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:

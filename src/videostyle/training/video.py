@@ -16,7 +16,6 @@ per sample (procedurally varied), mean/std statistics, an
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,18 +26,17 @@ import torch.nn.functional as F
 from ..errors import VideostyleError
 from ..features import VGGEncoder, load_encoder
 from ..flow.warp import warp
-from ..io.atomic import check_writable_destination
 from ..io.image import resize_long_side, to_tensor
 from ..io.video import IMAGE_SUFFIXES
 from ..losses import functional as LF
 from ..losses.perceptual import PerceptualLoss
 from ..models.arbitrary import ArbitraryConfig, ArbitraryStyleNet, style_statistics
-from ..models.files import save_model
 from ..models.transformer import TransformerConfig, TransformerNet
 from .adain import ADAIN_STYLE_LAYERS, vary_styles
 from .data import TrainingImages, load_sources
-from .feedforward import TRAIN_CONTENT_LAYERS, TRAIN_STYLE_LAYERS, TrainSummary, _digest, log_paths, style_name
-from .loop import StepReport, default_run_folder, open_run_folder, plot_log, train, write_log
+from .data import images_digest
+from .feedforward import TRAIN_CONTENT_LAYERS, TRAIN_STYLE_LAYERS, style_name
+from .loop import StepReport, TrainSummary, check_model_output, default_run_folder, finish_training, open_run_folder, train
 from .pairs import TrainingPairs, clip_pairs
 
 MODES = ("reconet", "arbitrary")
@@ -115,9 +113,7 @@ def train_video_network(
     scenes with exact flow).
     """
     options = (options or VideoTrainOptions()).check()
-    output = check_writable_destination(output)
-    if output.suffix != ".safetensors":
-        raise VideostyleError(f"the model file must end in .safetensors: {output}")
+    output = check_model_output(output)
     if options.mode == "reconet" and len(styles) != 1:
         raise VideostyleError(f"a ReCoNet model is trained for one --style image, got {len(styles)}")
     device = torch.device(device)
@@ -125,7 +121,7 @@ def train_video_network(
     pairs = clip_pairs(clips, stride=options.pair_stride, max_short_side=max(options.size, 144), flow=options.flow)
     textures = load_sources(image_paths, max_short_side=2 * options.size) if image_paths else []
     style_images = load_sources(styles, max_short_side=max(2 * options.size, options.style_size))
-    settings = {"options": asdict(options), "styles_digest": _digest(style_images), "data_digest": _digest(textures),
+    settings = {"options": asdict(options), "styles_digest": images_digest(style_images), "data_digest": images_digest(textures),
                 "clips": [str(p.resolve()) for p in clips], "pairs": len(pairs)}
     run = Path(run_folder) if run_folder else default_run_folder(output)
     open_run_folder(run, settings, restart)
@@ -173,13 +169,6 @@ def train_video_network(
         return terms
 
     rows, resumed = train(run, network, optimizer, step_terms, options.steps, options.checkpoint_every, on_step)
-    training = {"options": asdict(options), "styles": names, "data": [Path(p).name for p in data], "pairs": len(pairs),
-                "final_loss": rows[-1]["loss"], "seconds": rows[-1]["seconds"], "device": device.type}
-    save_model(output, network.state_dict(), kind, config_dict, {"training": training})
-    log_path, plot_path = log_paths(output)
-    write_log(log_path, rows)
-    plot_log(rows, plot_path, f"{output.stem}: {options.mode} ({options.arch}), {options.size} px, batch {options.batch_size} pairs")
-    if not keep_run:
-        shutil.rmtree(run, ignore_errors=True)
-    final = {name: value for name, value in rows[-1].items() if name not in ("step", "seconds")}
-    return TrainSummary(output, options.steps, resumed, rows[-1]["seconds"], final, log_path, plot_path)
+    training = {"options": asdict(options), "styles": names, "data": [Path(p).name for p in data], "pairs": len(pairs), "device": device.type}
+    title = f"{output.stem}: {options.mode} ({options.arch}), {options.size} px, batch {options.batch_size} pairs"
+    return finish_training(run, output, network, kind, config_dict, rows, resumed, training, title, keep_run)
