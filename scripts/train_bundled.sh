@@ -23,10 +23,10 @@ feedforward_b() {
 # Any-style models sample their styles from the paintings and the photos (procedurally varied).
 video_a() {
   videostyle train --method arbitrary-video -s $M/styles -s $M/photos "${DATA[@]}" --arch fast --steps 800 -o $OUT/arbitrary_video.safetensors -q
-  videostyle train --method reconet -s $M/styles/starry_night.jpg "${DATA[@]}" --arch fast --steps 500 -o $OUT/reconet_starry_night.safetensors -q
+  videostyle train --method reconet -s $M/styles/starry_night.jpg "${DATA[@]}" --arch fast --steps 300 -o $OUT/reconet_starry_night.safetensors -q
 }
 video_b() {
-  videostyle train --method adain -s $M/styles -s $M/photos "${DATA[@]}" --steps 500 -o $OUT/adain_decoder.safetensors -q
+  videostyle train --method adain -s $M/styles -s $M/photos "${DATA[@]}" --steps 300 --lr 5e-4 --width 0.5 -o $OUT/adain_decoder.safetensors -q
 }
 
 case "${1:-}" in

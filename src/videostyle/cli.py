@@ -510,6 +510,7 @@ TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
 @click.option("-d", "--data", multiple=True, required=True, type=click.Path(), help="Training data: folders of images and/or videos, images or videos (reconet and arbitrary-video take frame pairs from the videos). Repeatable.")
 @click.option("-o", "--output", required=True, type=click.Path(), help="Model file to write (.safetensors); its .log.csv and .loss.png go beside it.")
 @click.option("--arch", type=click.Choice(["fast", "johnson", "reconet"]), default="fast", show_default=True, help="Transformer network: fast (CPU real time), johnson (the paper's), reconet (ReCoNet's).")
+@click.option("--width", type=float, default=1.0, show_default=True, help="adain: channel width of the decoder relative to VGG-16's (0.5 halves every layer).")
 @click.option("--size", type=int, default=128, show_default=True, help="Side of the square training crops.")
 @click.option("--batch-size", type=int, default=None, help="Images per step (frame pairs for reconet and arbitrary-video) [default: 4, or 2 pairs].")
 @click.option("--steps", type=int, default=2000, show_default=True)
@@ -528,7 +529,7 @@ TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
 @click.option("--keep-run", is_flag=True, help="Keep the checkpoint folder after success.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def train_command(method, styles, data, output, arch, size, batch_size, steps, learning_rate, content_weight, style_weight, tv_weight,
+def train_command(method, styles, data, output, arch, width, size, batch_size, steps, learning_rate, content_weight, style_weight, tv_weight,
                   output_temporal_weight, feature_temporal_weight, style_size, video_stride, seed, checkpoint_every, run_dir, restart, keep_run, device, quiet):
     """Train a network: feed-forward (Johnson et al. 2016; Dumoulin et al. 2017), ReCoNet (Gao et al. 2018),
     the arbitrary-style video network, or the AdaIN decoder (Huang and Belongie 2017)."""
@@ -547,7 +548,7 @@ def train_command(method, styles, data, output, arch, size, batch_size, steps, l
     elif method == "adain":
         from .training.adain import AdaINTrainOptions, train_adain_decoder
 
-        options = AdaINTrainOptions(batch_size=batch_size or 4, learning_rate=learning_rate or 1e-4, style_weight=10.0 if style_weight is None else style_weight, video_stride=video_stride, **common)
+        options = AdaINTrainOptions(width=width, batch_size=batch_size or 4, learning_rate=learning_rate or 1e-4, style_weight=10.0 if style_weight is None else style_weight, video_stride=video_stride, **common)
         run = functools.partial(train_adain_decoder, styles, data, output, options)
     else:
         from .training.video import VideoTrainOptions, train_video_network
