@@ -2,9 +2,9 @@
 
     python scripts/model_sheet.py --sheet docs/images/models.png
 
-Rows: the bundled photo, a frame of the bundled clip, and two photos from ../shared/media that no
-model was trained on as styles (for the any-style methods the style is always an image the
-network never saw in training: see --unseen-style).
+Rows: the bundled photo and the first frame of the bundled clip, at 256 px long side. Columns:
+the input, then each bundled model; ``--extra-style`` adds AdaIN and arbitrary-video columns
+with that style image.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sheet", required=True)
     parser.add_argument("--height", type=int, default=160)
-    parser.add_argument("--unseen-style", default=None, help="Extra any-style columns with this style image.")
+    parser.add_argument("--extra-style", default=None, help="Extra any-style columns with this style image.")
     args = parser.parse_args()
     columns = [c for c in COLUMNS if c[1] is None or "model" not in c[2] or c[2]["model"] in bundled_models()]
-    if args.unseen_style:
-        columns += [(f"{method}: {Path(args.unseen_style).stem} (unseen)", method, {"styles": [args.unseen_style]}) for method in ("adain", "arbitrary-video")]
+    if args.extra_style:
+        columns += [(f"{method}: {Path(args.extra_style).stem}", method, {"styles": [args.extra_style]}) for method in ("adain", "arbitrary-video")]
     inputs = [to_tensor(load_image("assets/grace_hopper.jpg")), to_tensor(next(iter(VideoReader("assets/carphone.mp4"))))]
     inputs = [resize_long_side(image, 256) for image in inputs]
     stylizers = {}
