@@ -675,6 +675,25 @@ def _image_extensions() -> set[str]:
     return set(Image.registered_extensions())
 
 
+def _exit_interrupted() -> None:
+    """Exit 130 at once. The partial outputs were removed while the interrupt unwound the stack;
+    a normal interpreter exit after a signal sometimes ended as a death by SIGINT instead (exit -2)."""
+    click.echo("interrupted", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _caused_by_interrupt(error: BaseException) -> bool:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -690,8 +709,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.Abort:
-        click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        _exit_interrupted()
     except click.UsageError as error:
         hint = f" (see '{error.ctx.command_path} --help')" if error.ctx is not None else ""
         click.echo(f"error: {error.format_message()}{hint}", err=True)
@@ -703,12 +721,13 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        _exit_interrupted()
     except MemoryError:
         click.echo("error: out of memory; try a smaller --size", err=True)
         sys.exit(EXIT_USER_ERROR)
     except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+        if _caused_by_interrupt(error):  # a signal during a lazy import arrives wrapped (RuntimeError from __set_name__, ...)
+            _exit_interrupted()
         if debug:
             raise
         message = str(error).strip().splitlines()[0] if str(error).strip() else ""
