@@ -289,8 +289,6 @@ def _image_one_pass(content_image, output, method, model, styles, style_blend, s
 @encoder_options
 def video_command(input_path, styles, output, method, flow, flow_dir, temporal_weight, long_term, frame_init, independent, first_iterations, passes, pass_iterations, pass_blend, temporal_from_pass, style_blend, size, device, quiet, start, end, fps, keep_frames, resume, run_dir, model, style_mix, strength, runtime, batch_size, alpha, mask, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
     """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016), or with a trained --model."""
-    from tqdm import tqdm
-
     from .api import resolve_device
     from .methods.gatys import GatysOptions
     from .methods.ruder import VideoOptions
@@ -330,40 +328,17 @@ def video_command(input_path, styles, output, method, flow, flow_dir, temporal_w
     ).check()
     device = resolve_device(device)
     encoder = build_encoder(vgg_weights, vgg_arch, vgg_input, pooling, device)
-    bars: dict[str, tqdm] = {}
-
-    def on_start(total, resumed):
-        if not quiet:
-            bars["frames"] = tqdm(total=total, initial=0, unit="frame", desc="frames", dynamic_ncols=True, position=0)
-            if resumed:
-                tqdm.write(f"resuming: {resumed} frames already done", file=sys.stderr)
-
-    def on_step(step):
-        if quiet:
-            return
-        if step.iteration == 1:
-            if "iterations" in bars:
-                bars["iterations"].close()
-            bars["iterations"] = tqdm(unit="it", desc="  frame", dynamic_ncols=True, position=1, leave=False)
-        bars["iterations"].update(1)
-        bars["iterations"].set_postfix_str(f"loss {step.loss:.4g} ({format_terms(step.terms)})", refresh=False)
-
-    def on_frame(index, result):
-        if "frames" in bars:
-            bars["frames"].update(1)
-
+    progress = _FrameProgress(quiet)
     try:
         summary = stylize_video(
             input_path, output, style_images, video_options, flow=flow, flow_dir=flow_dir, start=start, end=end, fps=fps,
             run_folder=run_dir, resume=resume, keep_frames=keep_frames, device=device, encoder=encoder,
-            on_start=on_start, on_frame=on_frame, on_step=on_step,
+            on_start=progress.on_start, on_frame=progress.on_frame, on_step=progress.on_step,
         )
     finally:
-        for bar in bars.values():
-            bar.close()
+        progress.close()
     if not quiet:
-        for note in summary.notes:
-            click.echo(f"note: {note}", err=True)
+        _print_notes(summary.notes)
         fresh = summary.iterations
         if summary.resumed_frames == 0 and len(fresh) > 1:
             iterations = f"first frame {fresh[0]} iterations, later frames {sum(fresh[1:]) / len(fresh[1:]):.0f} on average"
@@ -379,37 +354,62 @@ def video_command(input_path, styles, output, method, flow, flow_dir, temporal_w
         )
 
 
+class _FrameProgress:
+    """The progress bars of 'videostyle video': frames, and iterations within a frame for optimisation."""
+
+    def __init__(self, quiet: bool):
+        self.quiet, self.bars = quiet, {}
+
+    def on_start(self, total: int, resumed: int) -> None:
+        from tqdm import tqdm
+
+        if not self.quiet:
+            self.bars["frames"] = tqdm(total=total, unit="frame", desc="frames", dynamic_ncols=True, position=0)
+            if resumed:
+                tqdm.write(f"resuming: {resumed} frames already done", file=sys.stderr)
+
+    def on_frame(self, index, result) -> None:
+        if "frames" in self.bars:
+            self.bars["frames"].update(1)
+
+    def on_step(self, step) -> None:
+        from tqdm import tqdm
+
+        if self.quiet:
+            return
+        if step.iteration == 1:
+            if "iterations" in self.bars:
+                self.bars["iterations"].close()
+            self.bars["iterations"] = tqdm(unit="it", desc="  frame", dynamic_ncols=True, position=1, leave=False)
+        self.bars["iterations"].update(1)
+        self.bars["iterations"].set_postfix_str(f"loss {step.loss:.4g} ({format_terms(step.terms)})", refresh=False)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _print_notes(notes) -> None:
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+
+
 def video_with_stylizer(input_path, output, stylizer, described, size, start, end, fps, run_dir, resume, keep_frames, quiet):
     """Run a one-pass-per-frame stylizer through the shared pipeline with a frame progress bar."""
-    from tqdm import tqdm
-
     from .pipeline import stylize_video_with
 
     if size < 0:
         raise VideostyleError(f"--size must be positive (or 0 for the input's own size), got {size}")
-    bars: dict[str, tqdm] = {}
-
-    def on_start(total, resumed):
-        if not quiet:
-            bars["frames"] = tqdm(total=total, unit="frame", desc="frames", dynamic_ncols=True)
-            if resumed:
-                tqdm.write(f"resuming: {resumed} frames already done", file=sys.stderr)
-
-    def on_frame(index, result):
-        if "frames" in bars:
-            bars["frames"].update(1)
-
+    progress = _FrameProgress(quiet)
     try:
         summary = stylize_video_with(
             stylizer, described, input_path, output, size=size or None, start=start, end=end, fps=fps,
-            run_folder=run_dir, resume=resume, keep_frames=keep_frames, on_start=on_start, on_frame=on_frame,
+            run_folder=run_dir, resume=resume, keep_frames=keep_frames, on_start=progress.on_start, on_frame=progress.on_frame,
         )
     finally:
-        for bar in bars.values():
-            bar.close()
+        progress.close()
     if not quiet:
-        for note in summary.notes:
-            click.echo(f"note: {note}", err=True)
+        _print_notes(summary.notes)
         fresh = summary.frames - summary.resumed_frames
         click.echo(
             f"wrote {output}: {summary.frames} frames ({summary.resumed_frames} from an earlier run) at {summary.width}x{summary.height}, "
