@@ -182,3 +182,18 @@ def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 def resize_long_side(image: torch.Tensor, long_side: int) -> torch.Tensor:
     """Resize ``B x C x H x W`` so that its longer side is ``long_side`` pixels."""
     return resize(image, size_for_long_side(image.shape[-2], image.shape[-1], long_side))
+
+
+def pad_to_multiple(images: torch.Tensor, multiple: int, mode: str | None = None) -> torch.Tensor:
+    """Pad ``B x C x H x W`` at the bottom and right so H and W are multiples of ``multiple``.
+
+    Reflection by default (replication where the image is too small to reflect); crop the
+    result back with ``[..., :H, :W]``. Networks with strided layers use this so that any size works.
+    """
+    height, width = images.shape[-2:]
+    pad_h, pad_w = -height % multiple, -width % multiple
+    if not (pad_h or pad_w):
+        return images
+    if mode is None:
+        mode = "reflect" if min(height, width) > max(pad_h, pad_w) else "replicate"
+    return F.pad(images, (0, pad_w, 0, pad_h), mode=mode)

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from ..errors import VideostyleError
 from ..features import VGGEncoder
-from ..io.image import resize_long_side
+from ..io.image import pad_to_multiple, resize_long_side
 from ..losses.functional import feature_statistics
 from ..models.adain import ENCODER_LAYER, AdaINDecoder, adain, mix_statistics
 from .feedforward import PRESERVE_COLOR, OnePassStylizer, post_process
@@ -90,14 +90,12 @@ class AdaINStylizer(OnePassStylizer):
     def stylize_tensor(self, content: torch.Tensor) -> torch.Tensor:
         content = content.to(self.device)
         height, width = content.shape[-2:]
-        pad_h, pad_w = -height % self.STRIDE, -width % self.STRIDE
-        mode = "reflect" if min(height, width) > max(pad_h, pad_w) else "replicate"
-        padded = F.pad(content, (0, pad_w, 0, pad_h), mode=mode) if pad_h or pad_w else content
+        padded = pad_to_multiple(content, self.STRIDE)
         features = self._encode(padded)
         if self.options.mask is not None:
             first = torch.from_numpy(np.asarray(self.options.mask, np.float32))[None, None].to(self.device)
             first = F.interpolate(first, size=(height, width), mode="bilinear", align_corners=False)
-            first = F.pad(first, (0, pad_w, 0, pad_h), mode="replicate")
+            first = pad_to_multiple(first, self.STRIDE, mode="replicate")
             first = F.interpolate(first, size=features.shape[-2:], mode="area").expand(features.shape[0], -1, -1, -1)
             target = masked_adain(features, self.statistics, [first, 1 - first])
         else:

@@ -16,14 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .. import color
 from ..errors import VideostyleError
 from ..features import cache_dir
 from ..io.atomic import atomic_path
-from ..io.image import to_uint8
+from ..io.image import pad_to_multiple, to_uint8
 from ..models import TransformerNet
 
 RUNTIMES = ("torch", "onnx")
@@ -206,10 +205,7 @@ class FeedForwardStylizer(OnePassStylizer):
     def stylize_tensor(self, content: torch.Tensor) -> torch.Tensor:
         content = content.to(self.device)
         height, width = content.shape[-2:]
-        stride = TransformerNet.STRIDE
-        pad_h, pad_w = -height % stride, -width % stride
-        mode = "reflect" if min(height, width) > max(pad_h, pad_w) else "replicate"
-        padded = F.pad(content, (0, pad_w, 0, pad_h), mode=mode) if pad_h or pad_w else content
+        padded = pad_to_multiple(content, TransformerNet.STRIDE)
         weights = None if self.style_weights is None else self.style_weights.expand(content.shape[0], -1)
         if self.runner is not None:
             stylized = self.runner(padded, weights).to(self.device)

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import VideostyleError
+from ..io.image import pad_to_multiple
 
 ARCHITECTURES = ("johnson", "fast", "reconet")
 
@@ -209,9 +210,7 @@ class TransformerNet(nn.Module):
 
     def forward(self, images: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
         height, width = images.shape[-2:]
-        pad_h, pad_w = -height % self.STRIDE, -width % self.STRIDE
-        mode = "reflect" if min(height, width) > max(pad_h, pad_w) else "replicate"
-        x = F.pad(images, (0, pad_w, 0, pad_h), mode=mode) if pad_h or pad_w else images
+        x = pad_to_multiple(images, self.STRIDE)
         return self.core(x, self.style_weights(images.shape[0], style_weights, images.device))[..., :height, :width]
 
     def core(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
