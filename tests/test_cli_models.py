@@ -114,6 +114,8 @@ def test_train_command_errors(tmp_path, content, capsys):
     assert code == 1 and "must end in .safetensors" in err
     code, _, err = run_main(["train", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "--steps", "0", "-q"], capsys)
     assert code == 1 and "--steps must be positive" in err
+    code, _, err = run_main(["train", "--method", "adain", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "--batch-size", "0", "-q"], capsys)
+    assert code == 1 and "--batch-size must be positive" in err
 
 
 @pytest.fixture

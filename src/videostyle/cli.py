@@ -539,23 +539,23 @@ def train_command(method, styles, data, output, arch, width, size, batch_size, s
 
     device = resolve_device(device)
     common = dict(size=size, steps=steps, seed=seed, checkpoint_every=checkpoint_every)
+    # options whose default differs by method: left out when not given, so each options class's own default applies
+    common.update({name: value for name, value in dict(batch_size=batch_size, learning_rate=learning_rate, style_weight=style_weight).items() if value is not None})
     if method == "feedforward":
         from .training.feedforward import TrainOptions, train_transformer
 
-        options = TrainOptions(arch=arch, batch_size=batch_size or 4, learning_rate=learning_rate or 1e-3, content_weight=content_weight,
-                               style_weight=3.0 if style_weight is None else style_weight, tv_weight=tv_weight, style_size=style_size, video_stride=video_stride, **common)
+        options = TrainOptions(arch=arch, content_weight=content_weight, tv_weight=tv_weight, style_size=style_size, video_stride=video_stride, **common)
         run = functools.partial(train_transformer, styles, data, output, options)
     elif method == "adain":
         from .training.adain import AdaINTrainOptions, train_adain_decoder
 
-        options = AdaINTrainOptions(width=width, batch_size=batch_size or 4, learning_rate=learning_rate or 1e-4, style_weight=10.0 if style_weight is None else style_weight, video_stride=video_stride, **common)
+        options = AdaINTrainOptions(width=width, video_stride=video_stride, **common)
         run = functools.partial(train_adain_decoder, styles, data, output, options)
     else:
         from .training.video import VideoTrainOptions, train_video_network
 
         options = VideoTrainOptions(
-            mode="reconet" if method == "reconet" else "arbitrary", arch=arch, batch_size=batch_size or 2, learning_rate=learning_rate or 1e-3,
-            content_weight=content_weight, style_weight=3.0 if style_weight is None else style_weight, tv_weight=tv_weight,
+            mode="reconet" if method == "reconet" else "arbitrary", arch=arch, content_weight=content_weight, tv_weight=tv_weight,
             output_temporal_weight=output_temporal_weight, feature_temporal_weight=feature_temporal_weight, style_size=style_size, **common,
         )
         run = functools.partial(train_video_network, styles, data, output, options)
