@@ -26,15 +26,15 @@ from PIL import Image
 STYLE = "assets/starry_night.jpg"
 #: ``{label: settings}``; ``"method"`` in the settings selects a one-pass method (with
 #: ``build_stylizer``'s arguments), else Ruder's optimisation with these VideoOptions fields.
-#: Every style here is Starry Night.
+#: ``"fixed_style"``: a model trained for Starry Night only (skipped with another ``--style``).
 METHODS = {
     "independent (per-frame Gatys)": {"independent": True},
     "optimize (Ruder et al.)": {"independent": False},
-    "feed-forward johnson (per frame)": {"method": "feedforward", "model": "starry_night_johnson"},
-    "feed-forward fast (per frame)": {"method": "feedforward", "model": "starry_night"},
-    "ReCoNet fast (temporal training)": {"method": "reconet"},
-    "AdaIN (per frame)": {"method": "adain", "styles": [STYLE]},
-    "arbitrary-video (ours)": {"method": "arbitrary-video", "styles": [STYLE]},
+    "feed-forward johnson (per frame)": {"method": "feedforward", "model": "starry_night_johnson", "fixed_style": True},
+    "feed-forward fast (per frame)": {"method": "feedforward", "model": "starry_night", "fixed_style": True},
+    "ReCoNet fast (temporal training)": {"method": "reconet", "fixed_style": True},
+    "AdaIN (per frame)": {"method": "adain"},
+    "arbitrary-video (ours)": {"method": "arbitrary-video"},
 }
 
 
@@ -51,12 +51,13 @@ def run_method(clip: str, output: str, frames: int, size: int, settings: dict, a
         from videostyle.io.image import load_image
         from videostyle.methods.one_pass import build_stylizer
 
-        styles = [load_image(path) for path in settings.get("styles", [])]
+        styles = [] if settings.get("fixed_style") else [load_image(args.style)]
         stylizer, _ = build_stylizer(settings["method"], settings.get("model"), styles)
-        summary = stylize_video_with(stylizer, settings, clip, output, size=size, end=end, keep_frames=True, run_folder=output + ".run")
+        described = {name: value for name, value in settings.items() if name != "fixed_style"}
+        summary = stylize_video_with(stylizer, described, clip, output, size=size, end=end, keep_frames=True, run_folder=output + ".run")
     else:
         options = VideoOptions(image=GatysOptions(size=size, iterations=args.iterations, tolerance=0.0), first_iterations=args.first_iterations, **settings)
-        summary = stylize_video(clip, output, [STYLE], options, flow=args.flow, end=end, keep_frames=True, run_folder=output + ".run")
+        summary = stylize_video(clip, output, [args.style], options, flow=args.flow, end=end, keep_frames=True, run_folder=output + ".run")
     seconds = time.perf_counter() - start
     outputs = sorted(str(p) for p in (summary.run_folder / "frames").glob("out_*.png"))
     return {"fps": summary.frames / seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "outputs": outputs, "size": (summary.height, summary.width)}
@@ -73,8 +74,15 @@ def main() -> None:
     parser.add_argument("--metric-flow", default="deepflow", help="Flow the metric estimates on real clips.")
     parser.add_argument("--long-gap", type=int, default=5)
     parser.add_argument("--methods", nargs="*", default=None, help=f"Subset of: {'; '.join(METHODS)}.")
+    parser.add_argument("--style", default=STYLE, help="Style image of the optimisation and any-style methods, and of the style distance "
+                        "(the single-style models are skipped unless it is Starry Night).")
     args = parser.parse_args()
     methods = {name: METHODS[name] for name in (args.methods or METHODS)}
+    if Path(args.style).resolve() != Path(STYLE).resolve():
+        skipped = [name for name, settings in methods.items() if settings.get("fixed_style")]
+        methods = {name: settings for name, settings in methods.items() if name not in skipped}
+        if skipped:
+            print(f"skipped (trained for Starry Night only): {', '.join(skipped)}")
 
     from videostyle.cli import ground_truth_flows
     from videostyle.datasets import generate_sequence, write_sequence
@@ -86,12 +94,13 @@ def main() -> None:
     from videostyle.pipeline import resize_frame
 
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, CPU")
+    print(f"style: {args.style}")
     print(f"settings: long side {args.size} px, {args.frames} frames, first frame {args.first_iterations} iterations, later {args.iterations}, "
           f"method flow {args.flow}, metric flow {args.metric_flow} (exact flow on the ground-truth sequence), long gap {args.long_gap}\n")
-    encoder, style = load_encoder(), to_tensor(STYLE)
+    encoder, style = load_encoder(), to_tensor(args.style)
     with tempfile.TemporaryDirectory() as tmp:
         gt = Path(tmp) / "gt"
-        photos = [np.asarray(load_image(p)) for p in ("assets/grace_hopper.jpg", STYLE)]
+        photos = [np.asarray(load_image(p)) for p in ("assets/grace_hopper.jpg", STYLE)]  # the scene's textures, whatever --style
         width, height = args.size, round(args.size * 0.75)
         write_sequence(generate_sequence(photos, frames=args.frames, height=height, width=width, layers=3, seed=0), gt, long_gap=args.long_gap)
         inputs = [(Path(clip).name, clip, None) for clip in args.clips] + [("ground-truth sequence", str(gt / "frames"), gt)]

@@ -522,6 +522,9 @@ TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
 @click.option("--feature-temporal-weight", type=float, default=1e5, show_default=True, help="ReCoNet's feature-level temporal loss (reconet, arbitrary-video).")
 @click.option("--style-size", type=int, default=256, show_default=True, help="Long side of the style images when their statistics are taken.")
 @click.option("--video-stride", type=int, default=10, show_default=True, help="Use every N-th frame of training videos (frame pairs: every 3rd).")
+@click.option("--painterly", type=float, default=0.5, show_default=True,
+              help="adain, arbitrary-video: share of style crops re-rendered by a procedural painting filter (oil, watercolour, cartoon, pencil).")
+@click.option("--init", default=None, help="Start from the weights of this trained model (bundled name or file) instead of random ones: fine-tuning.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Steps between checkpoints (an interrupted run resumes from the last).")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Checkpoint folder (default: .OUTPUT.train beside the output).")
@@ -530,7 +533,7 @@ TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def train_command(method, styles, data, output, arch, width, size, batch_size, steps, learning_rate, content_weight, style_weight, tv_weight,
-                  output_temporal_weight, feature_temporal_weight, style_size, video_stride, seed, checkpoint_every, run_dir, restart, keep_run, device, quiet):
+                  output_temporal_weight, feature_temporal_weight, style_size, video_stride, painterly, init, seed, checkpoint_every, run_dir, restart, keep_run, device, quiet):
     """Train a network: feed-forward (Johnson et al. 2016; Dumoulin et al. 2017), ReCoNet (Gao et al. 2018),
     the arbitrary-style video network, or the AdaIN decoder (Huang and Belongie 2017)."""
     from tqdm import tqdm
@@ -538,7 +541,7 @@ def train_command(method, styles, data, output, arch, width, size, batch_size, s
     from .api import resolve_device
 
     device = resolve_device(device)
-    common = dict(size=size, steps=steps, seed=seed, checkpoint_every=checkpoint_every)
+    common = dict(size=size, steps=steps, seed=seed, checkpoint_every=checkpoint_every, init=init)
     # options whose default differs by method: left out when not given, so each options class's own default applies
     common.update({name: value for name, value in dict(batch_size=batch_size, learning_rate=learning_rate, style_weight=style_weight).items() if value is not None})
     if method == "feedforward":
@@ -549,14 +552,14 @@ def train_command(method, styles, data, output, arch, width, size, batch_size, s
     elif method == "adain":
         from .training.adain import AdaINTrainOptions, train_adain_decoder
 
-        options = AdaINTrainOptions(width=width, video_stride=video_stride, **common)
+        options = AdaINTrainOptions(width=width, video_stride=video_stride, painterly=painterly, **common)
         run = functools.partial(train_adain_decoder, styles, data, output, options)
     else:
         from .training.video import VideoTrainOptions, train_video_network
 
         options = VideoTrainOptions(
             mode="reconet" if method == "reconet" else "arbitrary", arch=arch, content_weight=content_weight, tv_weight=tv_weight,
-            output_temporal_weight=output_temporal_weight, feature_temporal_weight=feature_temporal_weight, style_size=style_size, **common,
+            output_temporal_weight=output_temporal_weight, feature_temporal_weight=feature_temporal_weight, style_size=style_size, painterly=painterly, **common,
         )
         run = functools.partial(train_video_network, styles, data, output, options)
     options.check()

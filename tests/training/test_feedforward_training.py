@@ -87,9 +87,35 @@ def test_other_settings_refuse_an_old_run_folder_unless_restarted(training_files
     with pytest.raises(KeyboardInterrupt):
         train_transformer(styles[:1], [data], out, TrainOptions(steps=4, **TINY), encoder=encoder, on_step=_interrupt_at(3))
     with pytest.raises(VideostyleError, match="other settings"):
-        train_transformer(styles[:1], [data], out, TrainOptions(steps=5, **TINY), encoder=encoder)
-    summary = train_transformer(styles[:1], [data], out, TrainOptions(steps=3, **TINY), encoder=encoder, restart=True)
+        train_transformer(styles[:1], [data], out, TrainOptions(steps=4, tv_weight=1.0, **TINY), encoder=encoder)
+    summary = train_transformer(styles[:1], [data], out, TrainOptions(steps=3, tv_weight=1.0, **TINY), encoder=encoder, restart=True)
     assert summary.resumed_from == 0
+
+
+def test_a_run_resumes_with_more_steps_or_ends_at_its_checkpoint(training_files, encoder, tmp_path):
+    data, styles = training_files
+    out = tmp_path / "m.safetensors"
+    with pytest.raises(KeyboardInterrupt):
+        train_transformer(styles[:1], [data], out, TrainOptions(steps=4, **TINY), encoder=encoder, on_step=_interrupt_at(3))
+    summary = train_transformer(styles[:1], [data], out, TrainOptions(steps=2, **TINY), encoder=encoder, keep_run=True)
+    assert (summary.resumed_from, summary.steps) == (2, 2)
+    summary = train_transformer(styles[:1], [data], out, TrainOptions(steps=5, **TINY), encoder=encoder)
+    assert (summary.resumed_from, summary.steps) == (2, 5)
+    assert len(summary_rows(summary.log_path)) == 5
+
+
+def test_init_starts_from_a_trained_model(training_files, encoder, tmp_path):
+    data, styles = training_files
+    first = train_transformer(styles[:1], [data], tmp_path / "a.safetensors", TrainOptions(steps=2, **TINY), encoder=encoder)
+    options = TrainOptions(steps=1, learning_rate=1e-9, init=str(first.output), **TINY)
+    tuned = train_transformer(styles[:1], [data], tmp_path / "b.safetensors", options, encoder=encoder)
+    a, _ = read_model(first.output)
+    b, info = read_model(tuned.output)
+    assert info["training"]["options"]["init"] == str(first.output)
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5)
+    with pytest.raises(VideostyleError, match="adain_decoder model"):
+        train_transformer(styles[:1], [data], tmp_path / "c.safetensors", TrainOptions(steps=1, init="adain_decoder", **TINY), encoder=encoder)
 
 
 def _interrupt_at(step):

@@ -4,8 +4,9 @@ Each step pairs a batch of content crops with a batch of style crops (one style 
 ``t = AdaIN(f(c), f(s))`` at relu4_1, ``g(t)`` decoded, and the loss is the shared
 :class:`~videostyle.losses.PerceptualLoss` with content layer relu4_1 against ``t`` and the
 mean/std style statistic over relu1_1..relu4_1 (eq. 9-11; lambda = style weight).
-Style crops are procedurally varied (channel permutations, saturation) so that a handful of
-paintings covers more of the space of styles.
+Style crops come from :class:`~videostyle.training.styles.StyleSamples` (one group per
+``--style`` argument, procedurally varied) so that a handful of paintings covers more of the
+space of styles.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from ..losses.functional import feature_statistics
 from ..losses.perceptual import PerceptualLoss
 from ..models.adain import ENCODER_LAYER, AdaINDecoder, DecoderConfig, adain
 from .data import TrainingImages, images_digest, load_sources
-from .loop import StepReport, TrainSummary, check_model_output, default_run_folder, finish_training, open_run_folder, train
+from .loop import StepReport, TrainSummary, check_model_output, default_run_folder, file_digest, finish_training, open_run_folder, train, warm_start
+from .styles import StyleSamples, load_style_groups
 
 ADAIN_STYLE_LAYERS = {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0}
 
@@ -38,6 +40,8 @@ class AdaINTrainOptions:
     style_weight: float = 10.0
     style_layers: dict[str, float] = field(default_factory=lambda: dict(ADAIN_STYLE_LAYERS))
     vary_styles: bool = True
+    painterly: float = 0.5
+    init: str | None = None
     seed: int = 0
     checkpoint_every: int = 100
     video_stride: int = 10
@@ -50,19 +54,9 @@ class AdaINTrainOptions:
             raise VideostyleError(f"--size must be at least 32 pixels for the relu4_1 encoder, got {self.size}")
         if self.learning_rate <= 0 or self.width <= 0:
             raise VideostyleError("--lr and --width must be positive")
+        if not 0 <= self.painterly <= 1:
+            raise VideostyleError(f"--painterly must be between 0 and 1, got {self.painterly}")
         return self
-
-
-def vary_styles(styles: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Procedural style variation: a random channel permutation and saturation scale per sample."""
-    varied = []
-    for style in styles:
-        permutation = torch.randperm(3, generator=generator)
-        style = style[permutation]
-        grey = style.mean(dim=0, keepdim=True)
-        saturation = 0.5 + 1.0 * torch.rand((), generator=generator).item()
-        varied.append((grey + saturation * (style - grey)).clamp(0, 1))
-    return torch.stack(varied)
 
 
 def adain_targets(encoder: VGGEncoder, criterion: PerceptualLoss, content: torch.Tensor, styles: torch.Tensor) -> tuple[torch.Tensor, dict]:
@@ -94,26 +88,25 @@ def train_adain_decoder(
     output = check_model_output(output)
     device = torch.device(device)
     content_images = load_sources(data, max_short_side=max(2 * options.size, 256), video_stride=options.video_stride)
-    style_images = load_sources(styles, max_short_side=max(2 * options.size, 256), video_stride=options.video_stride)
-    settings = {"options": asdict(options), "styles_digest": images_digest(style_images), "data_digest": images_digest(content_images),
+    style_groups = load_style_groups(styles, max_short_side=max(2 * options.size, 256))
+    settings = {"options": asdict(options), "styles_digest": images_digest([image for group in style_groups for image in group]),
+                "data_digest": images_digest(content_images), "init_digest": file_digest(options.init),
                 "styles": [str(Path(p).resolve()) for p in styles], "data": [str(Path(p).resolve()) for p in data]}
     run = Path(run_folder) if run_folder else default_run_folder(output)
     open_run_folder(run, settings, restart)
 
     torch.manual_seed(options.seed)
     config = DecoderConfig(width=options.width)
-    decoder = AdaINDecoder(config).to(device)
+    decoder = warm_start(AdaINDecoder(config), options.init, "adain_decoder").to(device)
     optimizer = torch.optim.Adam(decoder.parameters(), lr=options.learning_rate)
     encoder = encoder if encoder is not None else load_encoder(device=device)
     criterion = PerceptualLoss(encoder, {ENCODER_LAYER: 1.0}, options.style_layers, 1.0, options.style_weight, 0.0, style_statistic="mean_std")
     contents = TrainingImages(content_images, options.size, seed=options.seed)
-    style_crops = TrainingImages(style_images, options.size, seed=options.seed + 7919)
+    style_crops = StyleSamples(style_groups, options.size, seed=options.seed, vary=options.vary_styles, painterly=options.painterly)
 
     def step_terms(step: int):
         content = contents.batch(step, options.batch_size).to(device)
         style = style_crops.batch(step, options.batch_size)
-        if options.vary_styles:
-            style = vary_styles(style, torch.Generator().manual_seed(options.seed * 7 + step))
         target, criterion.style_targets = adain_targets(encoder, criterion, content, style.to(device))
         return criterion(decoder(target), {ENCODER_LAYER: target})
 

@@ -21,7 +21,7 @@ from ..io.image import load_image, resize_long_side, to_tensor
 from ..losses.perceptual import PerceptualLoss
 from ..models.transformer import TransformerConfig, TransformerNet
 from .data import TrainingImages, images_digest, load_sources
-from .loop import StepReport, TrainSummary, check_model_output, default_run_folder, finish_training, open_run_folder, train
+from .loop import StepReport, TrainSummary, check_model_output, default_run_folder, file_digest, finish_training, open_run_folder, train, warm_start
 
 #: Johnson et al. 2016: content at relu2_2 keeps detail; style over four depths.
 TRAIN_CONTENT_LAYERS = {"relu2_2": 1.0}
@@ -46,6 +46,7 @@ class TrainOptions:
     seed: int = 0
     checkpoint_every: int = 100
     video_stride: int = 10
+    init: str | None = None
 
     def check(self) -> "TrainOptions":
         TransformerConfig.for_arch(self.arch)
@@ -99,13 +100,14 @@ def train_transformer(
         "styles_digest": images_digest(style_arrays),
         "data": [str(Path(path).resolve()) for path in data],
         "data_digest": images_digest(images),
+        "init_digest": file_digest(options.init),
     }
     run = Path(run_folder) if run_folder else default_run_folder(output)
     open_run_folder(run, settings, restart)
 
     torch.manual_seed(options.seed)
     config = TransformerConfig.for_arch(options.arch, num_styles=len(styles), style_names=names)
-    network = TransformerNet(config).to(device)
+    network = warm_start(TransformerNet(config), options.init, "transformer").to(device)
     optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
     encoder = encoder if encoder is not None else load_encoder(device=device)
     criterion = PerceptualLoss(encoder, options.content_layers, options.style_layers, options.content_weight, options.style_weight, options.tv_weight)

@@ -12,6 +12,7 @@ settings, it refuses unless told to restart.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import shutil
 import time
@@ -27,7 +28,7 @@ from ..errors import VideostyleError
 from ..io.atomic import atomic_path
 from ..io.atomic import check_writable_destination
 from ..losses.perceptual import total
-from ..models.files import read_model, save_model
+from ..models.files import load_weights, read_model, resolve_model_path, save_model
 
 CHECKPOINT = "checkpoint.safetensors"
 LOG = "log.csv"
@@ -64,6 +65,26 @@ def check_model_output(output) -> Path:
     if output.suffix != ".safetensors":
         raise VideostyleError(f"the model file must end in .safetensors: {output}")
     return output
+
+
+def warm_start(network: nn.Module, init: str | None, kind: str) -> nn.Module:
+    """``network`` with the weights of the model file ``init`` (a bundled name or a path) when
+    given, to fine-tune a trained model; the file must hold a ``kind`` network of the same shape."""
+    if init is None:
+        return network
+    path = resolve_model_path(init)
+    tensors, info = read_model(path)
+    if info.get("kind") != kind:
+        raise VideostyleError(f"--init {path} is a {info.get('kind', 'unknown')} model; this training needs a {kind} model")
+    load_weights(network, tensors, path)
+    return network
+
+
+def file_digest(name_or_path: str | None) -> str | None:
+    """A short digest of a model file's bytes (None for None): a run resumes only from the same ``--init``."""
+    if name_or_path is None:
+        return None
+    return hashlib.sha256(resolve_model_path(name_or_path).read_bytes()).hexdigest()[:16]
 
 
 def log_paths(output: Path) -> tuple[Path, Path]:
@@ -128,13 +149,21 @@ def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimiz
     return int(info["step"])
 
 
+def _without_steps(settings: dict) -> dict:
+    return {**settings, "options": {name: value for name, value in settings.get("options", {}).items() if name != "steps"}}
+
+
 def open_run_folder(run: Path, settings: dict, restart: bool) -> None:
-    """Create the run folder, or check that an existing one was started with the same settings."""
+    """Create the run folder, or check that an existing one was started with the same settings.
+
+    The number of steps may differ: a run can be extended, or ended at its last checkpoint by
+    asking for no more steps than that checkpoint's.
+    """
     settings_path = run / SETTINGS
     text = json.dumps(settings, sort_keys=True, indent=1, default=str)
     if run.exists():
         try:
-            same = json.loads(settings_path.read_text()) == json.loads(text)
+            same = _without_steps(json.loads(settings_path.read_text())) == _without_steps(json.loads(text))
         except (OSError, ValueError):
             same = False
         if not same and not restart:

@@ -10,7 +10,8 @@ Each step takes frame pairs ``(t-1, t)`` with flow ``t -> t-1`` and a reliabilit
 with the shared :class:`~videostyle.losses.PerceptualLoss`. ``mode="reconet"``: one style, Gram
 statistics, a :class:`~videostyle.models.TransformerNet`. ``mode="arbitrary"``: a new style crop
 per sample (procedurally varied), mean/std statistics, an
-:class:`~videostyle.models.ArbitraryStyleNet` whose normalisation comes from the style.
+:class:`~videostyle.models.ArbitraryStyleNet` whose normalisation comes from the style; style
+crops from :class:`~videostyle.training.styles.StyleSamples`.
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from ..losses import functional as LF
 from ..losses.perceptual import PerceptualLoss
 from ..models.arbitrary import ArbitraryConfig, ArbitraryStyleNet, style_statistics
 from ..models.transformer import TransformerConfig, TransformerNet
-from .adain import ADAIN_STYLE_LAYERS, vary_styles
-from .data import TrainingImages, load_sources
-from .data import images_digest
+from .adain import ADAIN_STYLE_LAYERS
+from .data import images_digest, load_sources
 from .feedforward import TRAIN_CONTENT_LAYERS, TRAIN_STYLE_LAYERS, style_name
-from .loop import StepReport, TrainSummary, check_model_output, default_run_folder, finish_training, open_run_folder, train
+from .loop import StepReport, TrainSummary, check_model_output, default_run_folder, file_digest, finish_training, open_run_folder, train, warm_start
 from .pairs import TrainingPairs, clip_pairs
+from .styles import StyleSamples, load_style_groups
 
 MODES = ("reconet", "arbitrary")
 
@@ -59,6 +60,8 @@ class VideoTrainOptions:
     synthetic: float = 0.5
     pair_stride: int = 3
     flow: str = "dis"
+    painterly: float = 0.5
+    init: str | None = None
     content_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_CONTENT_LAYERS))
     style_layers: dict[str, float] | None = None  # default: Johnson's Gram layers (reconet), AdaIN's (arbitrary)
     seed: int = 0
@@ -71,8 +74,9 @@ class VideoTrainOptions:
         for name in ("size", "batch_size", "steps", "style_size", "checkpoint_every", "pair_stride"):
             if getattr(self, name) <= 0:
                 raise VideostyleError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
-        if not 0 <= self.synthetic <= 1:
-            raise VideostyleError("--synthetic must be between 0 and 1")
+        for name in ("synthetic", "painterly"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise VideostyleError(f"--{name} must be between 0 and 1, got {getattr(self, name)}")
         if self.style_layers is None:
             self.style_layers = dict(TRAIN_STYLE_LAYERS if self.mode == "reconet" else ADAIN_STYLE_LAYERS)
         return self
@@ -120,8 +124,9 @@ def train_video_network(
     clips, image_paths = _split_clips(data)
     pairs = clip_pairs(clips, stride=options.pair_stride, max_short_side=max(options.size, 144), flow=options.flow)
     textures = load_sources(image_paths, max_short_side=2 * options.size) if image_paths else []
-    style_images = load_sources(styles, max_short_side=max(2 * options.size, options.style_size))
-    settings = {"options": asdict(options), "styles_digest": images_digest(style_images), "data_digest": images_digest(textures),
+    style_groups = load_style_groups(styles, max_short_side=max(2 * options.size, options.style_size))
+    settings = {"options": asdict(options), "styles_digest": images_digest([image for group in style_groups for image in group]),
+                "data_digest": images_digest(textures), "init_digest": file_digest(options.init),
                 "clips": [str(p.resolve()) for p in clips], "pairs": len(pairs)}
     run = Path(run_folder) if run_folder else default_run_folder(output)
     open_run_folder(run, settings, restart)
@@ -134,14 +139,14 @@ def train_video_network(
     if options.mode == "reconet":
         names = [style_name(styles[0])]
         config = TransformerConfig.for_arch(options.arch, style_names=names)
-        network = TransformerNet(config).to(device)
-        criterion.style_targets = criterion.style_grams([resize_long_side(to_tensor(style_images[0], device), options.style_size)])
+        network = warm_start(TransformerNet(config), options.init, "transformer").to(device)
+        criterion.style_targets = criterion.style_grams([resize_long_side(to_tensor(style_groups[0][0], device), options.style_size)])
         kind, config_dict = "transformer", config.to_dict()
     else:
         names = [Path(p).name for p in styles]
         config = ArbitraryConfig(arch=options.arch)
-        network = ArbitraryStyleNet(config).to(device)
-        style_crops = TrainingImages(style_images, options.size, seed=options.seed + 7919)
+        network = warm_start(ArbitraryStyleNet(config), options.init, "arbitrary_video").to(device)
+        style_crops = StyleSamples(style_groups, options.size, seed=options.seed, painterly=options.painterly)
         kind, config_dict = "arbitrary_video", config.to_dict()
     optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
 
@@ -151,7 +156,7 @@ def train_video_network(
         if options.mode == "reconet":
             transformer, params = network, None
         else:
-            styles_batch = vary_styles(style_crops.batch(step, options.batch_size), torch.Generator().manual_seed(options.seed * 7 + step)).to(device)
+            styles_batch = style_crops.batch(step, options.batch_size).to(device)
             with torch.no_grad():
                 statistics = style_statistics(encoder, styles_batch, config.layers)
                 targets = criterion.style_targets_of(styles_batch)
