@@ -24,15 +24,14 @@ feedforward_b() {
 }
 # Any-style models sample their styles half from two paintings and half from the photos (one group
 # per -s argument), procedurally varied (palette, painterly filters). graffiti.png is held out so
-# that one painting stays unseen for the generalisation check. Both are fine-tuned from the first
-# short trainings of session 2 (commit 14a8a3e), taken from git history.
+# that one painting stays unseen for the generalisation check. The arbitrary-style network is
+# fine-tuned from the first short training of session 2 (commit 14a8a3e, taken from git history);
+# the AdaIN decoder starts afresh (its input scaling and loss balance changed in session 3).
 any_style_inputs() {
   mkdir -p runs/paintings runs/init
   ln -sf "$(realpath $M/styles/starry_night.jpg)" runs/paintings/starry_night.jpg
   ln -sf "$(realpath $M/styles/happy_fish.jpg)" runs/paintings/happy_fish.jpg
-  for name in arbitrary_video adain_decoder; do
-    [ -f runs/init/$name.safetensors ] || git show 14a8a3e:$OUT/$name.safetensors > runs/init/$name.safetensors
-  done
+  [ -f runs/init/arbitrary_video.safetensors ] || git show 14a8a3e:$OUT/arbitrary_video.safetensors > runs/init/arbitrary_video.safetensors
 }
 video_a() {
   any_style_inputs
@@ -42,8 +41,8 @@ video_a() {
 }
 video_b() {
   any_style_inputs
-  videostyle train --method adain -s runs/paintings -s $M/photos "${DATA[@]}" --steps "${ADAIN_STEPS:-2000}" --lr 5e-4 --width 0.5 \
-    --init runs/init/adain_decoder.safetensors -o $OUT/adain_decoder.safetensors -q
+  videostyle train --method adain -s runs/paintings -s $M/photos "${DATA[@]}" --steps "${ADAIN_STEPS:-3000}" --lr 5e-4 --width 0.5 \
+    --identity-weight 50 -o $OUT/adain_decoder.safetensors -q
 }
 
 case "${1:-}" in

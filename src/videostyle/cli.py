@@ -524,6 +524,8 @@ TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
 @click.option("--video-stride", type=int, default=10, show_default=True, help="Use every N-th frame of training videos (frame pairs: every 3rd).")
 @click.option("--painterly", type=float, default=0.5, show_default=True,
               help="adain, arbitrary-video: share of style crops re-rendered by a procedural painting filter (oil, watercolour, cartoon, pencil).")
+@click.option("--identity-weight", type=float, default=None,
+              help="adain: weight of the identity loss (the decoded content features against the content image, pixel MSE) [default: the options' default].")
 @click.option("--init", default=None, help="Start from the weights of this trained model (bundled name or file) instead of random ones: fine-tuning.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Steps between checkpoints (an interrupted run resumes from the last).")
@@ -533,7 +535,7 @@ TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def train_command(method, styles, data, output, arch, width, size, batch_size, steps, learning_rate, content_weight, style_weight, tv_weight,
-                  output_temporal_weight, feature_temporal_weight, style_size, video_stride, painterly, init, seed, checkpoint_every, run_dir, restart, keep_run, device, quiet):
+                  output_temporal_weight, feature_temporal_weight, style_size, video_stride, painterly, identity_weight, init, seed, checkpoint_every, run_dir, restart, keep_run, device, quiet):
     """Train a network: feed-forward (Johnson et al. 2016; Dumoulin et al. 2017), ReCoNet (Gao et al. 2018),
     the arbitrary-style video network, or the AdaIN decoder (Huang and Belongie 2017)."""
     from tqdm import tqdm
@@ -552,7 +554,8 @@ def train_command(method, styles, data, output, arch, width, size, batch_size, s
     elif method == "adain":
         from .training.adain import AdaINTrainOptions, train_adain_decoder
 
-        options = AdaINTrainOptions(width=width, video_stride=video_stride, painterly=painterly, **common)
+        extra = {} if identity_weight is None else {"identity_weight": identity_weight}
+        options = AdaINTrainOptions(width=width, video_stride=video_stride, painterly=painterly, **extra, **common)
         run = functools.partial(train_adain_decoder, styles, data, output, options)
     else:
         from .training.video import VideoTrainOptions, train_video_network

@@ -61,3 +61,13 @@ def test_mask_needs_two_styles(stylizer_parts):
     encoder, decoder, styles = stylizer_parts
     with pytest.raises(VideostyleError, match="exactly two"):
         AdaINStylizer(encoder, decoder, styles[:1], AdaINOptions(mask=np.ones((4, 4))))
+
+
+def test_decoder_input_scale_multiplies_the_features_before_the_first_convolution():
+    torch.manual_seed(0)
+    plain = AdaINDecoder(DecoderConfig(width=0.125))
+    scaled = AdaINDecoder(DecoderConfig(width=0.125, input_scale=0.01))
+    scaled.load_state_dict(plain.state_dict())
+    features = torch.rand(1, 512, 4, 4) * 300
+    torch.testing.assert_close(scaled(features), plain(features * 0.01))
+    assert DecoderConfig.from_dict({"width": 0.5, "encoder_layer": "relu4_1"}).input_scale == 1.0  # files written before the option

@@ -114,8 +114,11 @@ def test_init_starts_from_a_trained_model(training_files, encoder, tmp_path):
     assert info["training"]["options"]["init"] == str(first.output)
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5)
+    other_arch = dict(TINY, arch="reconet")
+    with pytest.raises(VideostyleError, match="has arch = 'fast'"):
+        train_transformer(styles[:1], [data], tmp_path / "c.safetensors", TrainOptions(steps=1, init=str(first.output), **other_arch), encoder=encoder)
     with pytest.raises(VideostyleError, match="adain_decoder model"):
-        train_transformer(styles[:1], [data], tmp_path / "c.safetensors", TrainOptions(steps=1, init="adain_decoder", **TINY), encoder=encoder)
+        train_transformer(styles[:1], [data], tmp_path / "d.safetensors", TrainOptions(steps=1, init="adain_decoder", **TINY), encoder=encoder)
 
 
 def _interrupt_at(step):

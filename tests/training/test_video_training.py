@@ -63,8 +63,18 @@ def test_a_few_video_training_steps_lower_the_loss(video_data, encoder, tmp_path
 
 def test_a_few_adain_decoder_steps_lower_the_loss(video_data, encoder, tmp_path):
     photos, _, styles = video_data
-    options = AdaINTrainOptions(width=0.125, size=32, batch_size=2, steps=12, learning_rate=5e-3, checkpoint_every=6, painterly=0.0)
+    options = AdaINTrainOptions(width=0.125, size=32, batch_size=2, steps=12, learning_rate=5e-3, checkpoint_every=6, painterly=0.0, identity_weight=1e5)
     summary = train_adain_decoder([styles], [photos], tmp_path / "decoder.safetensors", options, encoder=encoder)
     assert loss_drops(summary)
+    assert summary.final_terms["identity"] > 0
     decoder, _ = load_adain_decoder(summary.output)
     assert decoder(torch.rand(1, 512, 4, 4)).shape == (1, 3, 32, 32)
+
+
+def test_bad_any_style_training_options_are_refused():
+    from videostyle.errors import VideostyleError
+
+    with pytest.raises(VideostyleError, match="identity-weight"):
+        AdaINTrainOptions(identity_weight=-1).check()
+    with pytest.raises(VideostyleError, match="painterly"):
+        VideoTrainOptions(mode="arbitrary", painterly=2).check()

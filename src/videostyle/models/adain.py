@@ -41,10 +41,17 @@ def mix_statistics(statistics: list[tuple[torch.Tensor, torch.Tensor]], weights:
 
 @dataclass(frozen=True)
 class DecoderConfig:
-    """``width`` scales every channel count (1.0 mirrors VGG-16: 512 -> 256 -> 128 -> 64 -> 3)."""
+    """``width`` scales every channel count (1.0 mirrors VGG-16: 512 -> 256 -> 128 -> 64 -> 3).
+
+    ``input_scale`` multiplies the features before the first convolution. Our VGG-16 is the
+    plain ImageNet one, whose relu4_1 activations are in the hundreds; the paper's encoder is
+    Gatys et al.'s normalised VGG (mean activation 1). Scaling the input to unit size gives the
+    decoder a well-conditioned start; the trainer sets it from the data (1 / RMS of relu4_1).
+    """
 
     width: float = 1.0
     encoder_layer: str = ENCODER_LAYER
+    input_scale: float = 1.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,7 +78,7 @@ class AdaINDecoder(nn.Module):
         self.out = nn.Conv2d(c[2], 3, 3)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        x = features
+        x = features * self.config.input_scale if self.config.input_scale != 1.0 else features
         for conv, upsample in zip(self.convs, self.upsample_after):
             x = F.relu(conv(F.pad(x, (1, 1, 1, 1), mode="reflect")))
             if upsample:

@@ -107,7 +107,7 @@ def train_transformer(
 
     torch.manual_seed(options.seed)
     config = TransformerConfig.for_arch(options.arch, num_styles=len(styles), style_names=names)
-    network = warm_start(TransformerNet(config), options.init, "transformer").to(device)
+    network = warm_start(TransformerNet(config), options.init, "transformer", config.to_dict()).to(device)
     optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
     encoder = encoder if encoder is not None else load_encoder(device=device)
     criterion = PerceptualLoss(encoder, options.content_layers, options.style_layers, options.content_weight, options.style_weight, options.tv_weight)

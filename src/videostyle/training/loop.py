@@ -67,15 +67,20 @@ def check_model_output(output) -> Path:
     return output
 
 
-def warm_start(network: nn.Module, init: str | None, kind: str) -> nn.Module:
+def warm_start(network: nn.Module, init: str | None, kind: str, config: dict) -> nn.Module:
     """``network`` with the weights of the model file ``init`` (a bundled name or a path) when
-    given, to fine-tune a trained model; the file must hold a ``kind`` network of the same shape."""
+    given, to fine-tune a trained model; the file must hold a ``kind`` network with the same
+    ``config``."""
     if init is None:
         return network
     path = resolve_model_path(init)
     tensors, info = read_model(path)
     if info.get("kind") != kind:
         raise VideostyleError(f"--init {path} is a {info.get('kind', 'unknown')} model; this training needs a {kind} model")
+    differing = sorted(name for name in set(config) | set(info.get("config", {})) if config.get(name) != info.get("config", {}).get(name))
+    if differing:
+        name = differing[0]
+        raise VideostyleError(f"--init {path} has {name} = {info.get('config', {}).get(name)!r}; this training makes {config.get(name)!r}")
     load_weights(network, tensors, path)
     return network
 

@@ -139,13 +139,13 @@ def train_video_network(
     if options.mode == "reconet":
         names = [style_name(styles[0])]
         config = TransformerConfig.for_arch(options.arch, style_names=names)
-        network = warm_start(TransformerNet(config), options.init, "transformer").to(device)
+        network = warm_start(TransformerNet(config), options.init, "transformer", config.to_dict()).to(device)
         criterion.style_targets = criterion.style_grams([resize_long_side(to_tensor(style_groups[0][0], device), options.style_size)])
         kind, config_dict = "transformer", config.to_dict()
     else:
         names = [Path(p).name for p in styles]
         config = ArbitraryConfig(arch=options.arch)
-        network = warm_start(ArbitraryStyleNet(config), options.init, "arbitrary_video").to(device)
+        network = warm_start(ArbitraryStyleNet(config), options.init, "arbitrary_video", config.to_dict()).to(device)
         style_crops = StyleSamples(style_groups, options.size, seed=options.seed, painterly=options.painterly)
         kind, config_dict = "arbitrary_video", config.to_dict()
     optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
