@@ -506,7 +506,7 @@ TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
 @click.option("--method", type=click.Choice(TRAIN_METHODS), default="feedforward", show_default=True,
               help="feedforward: Johnson et al. (several --style: conditional IN); reconet: one style with temporal losses; "
                    "arbitrary-video: any style with temporal losses; adain: the AdaIN decoder.")
-@click.option("-s", "--style", "styles", multiple=True, required=True, type=click.Path(), help="Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain). Repeatable.")
+@click.option("-s", "--style", "styles", multiple=True, required=True, type=click.Path(), help="Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain: each -s is drawn equally often). Repeatable.")
 @click.option("-d", "--data", multiple=True, required=True, type=click.Path(), help="Training data: folders of images and/or videos, images or videos (reconet and arbitrary-video take frame pairs from the videos). Repeatable.")
 @click.option("-o", "--output", required=True, type=click.Path(), help="Model file to write (.safetensors); its .log.csv and .loss.png go beside it.")
 @click.option("--arch", type=click.Choice(["fast", "johnson", "reconet"]), default="fast", show_default=True, help="Transformer network: fast (CPU real time), johnson (the paper's), reconet (ReCoNet's).")
@@ -524,8 +524,8 @@ TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
 @click.option("--video-stride", type=int, default=10, show_default=True, help="Use every N-th frame of training videos (frame pairs: every 3rd).")
 @click.option("--painterly", type=float, default=0.5, show_default=True,
               help="adain, arbitrary-video: share of style crops re-rendered by a procedural painting filter (oil, watercolour, cartoon, pencil).")
-@click.option("--identity-weight", type=float, default=None,
-              help="adain: weight of the identity loss (the decoded content features against the content image, pixel MSE) [default: the options' default].")
+@click.option("--identity-weight", type=float, default=0.0, show_default=True,
+              help="adain: weight of the identity loss (the decoder's output for the content's own features against the content image, pixel MSE).")
 @click.option("--init", default=None, help="Start from the weights of this trained model (bundled name or file) instead of random ones: fine-tuning.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Steps between checkpoints (an interrupted run resumes from the last).")
@@ -554,8 +554,7 @@ def train_command(method, styles, data, output, arch, width, size, batch_size, s
     elif method == "adain":
         from .training.adain import AdaINTrainOptions, train_adain_decoder
 
-        extra = {} if identity_weight is None else {"identity_weight": identity_weight}
-        options = AdaINTrainOptions(width=width, video_stride=video_stride, painterly=painterly, **extra, **common)
+        options = AdaINTrainOptions(width=width, video_stride=video_stride, painterly=painterly, identity_weight=identity_weight, **common)
         run = functools.partial(train_adain_decoder, styles, data, output, options)
     else:
         from .training.video import VideoTrainOptions, train_video_network
