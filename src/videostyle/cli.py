@@ -576,7 +576,9 @@ def train_command(method, styles, data, output, arch, width, size, batch_size, s
             bar.set_postfix_str(f"loss {report.loss:.4g} ({format_terms(report.terms)})", refresh=False)
 
     try:
-        summary = run(device=device, run_folder=run_dir, restart=restart, keep_run=keep_run, on_step=on_step)
+        from .training.loop import RunControl
+
+        summary = run(RunControl(device=device, run_folder=run_dir, restart=restart, keep_run=keep_run, on_step=on_step))
     finally:
         if bar is not None:
             bar.close()

@@ -8,6 +8,7 @@ from videostyle.errors import VideostyleError
 from videostyle.models import load_transformer, read_model, save_model
 from videostyle.training.data import TrainingImages, load_sources
 from videostyle.training.feedforward import TrainOptions, train_transformer
+from videostyle.training.loop import RunControl
 
 TINY = dict(arch="fast", size=32, batch_size=2, style_size=48, checkpoint_every=2)
 
@@ -38,7 +39,7 @@ def test_batches_are_deterministic_per_step(training_files):
 def test_a_few_steps_lower_the_loss(training_files, encoder, tmp_path):
     data, styles = training_files
     out = tmp_path / "model.safetensors"
-    summary = train_transformer(styles[:1], [data], out, TrainOptions(steps=12, learning_rate=1e-2, **TINY), encoder=encoder)
+    summary = train_transformer(styles[:1], [data], out, TrainOptions(steps=12, learning_rate=1e-2, **TINY), RunControl(encoder=encoder))
     rows = summary_rows(summary.log_path)
     assert np.mean(rows[-3:]) < 0.8 * np.mean(rows[:3])
     assert summary.plot_path.is_file() and not (tmp_path / ".model.safetensors.train").exists()
@@ -58,7 +59,7 @@ def test_interrupted_training_resumes_to_the_same_weights(training_files, encode
     data, styles = training_files
     options = TrainOptions(steps=4, **TINY)
     straight = tmp_path / "straight.safetensors"
-    train_transformer(styles, [data], straight, options, encoder=encoder)
+    train_transformer(styles, [data], straight, options, RunControl(encoder=encoder))
 
     resumed = tmp_path / "resumed.safetensors"
     calls = []
@@ -69,9 +70,9 @@ def test_interrupted_training_resumes_to_the_same_weights(training_files, encode
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train_transformer(styles, [data], resumed, options, encoder=encoder, on_step=stop_after_two)
+        train_transformer(styles, [data], resumed, options, RunControl(encoder=encoder, on_step=stop_after_two))
     assert not resumed.exists() and (tmp_path / ".resumed.safetensors.train" / "checkpoint.safetensors").is_file()
-    summary = train_transformer(styles, [data], resumed, options, encoder=encoder)
+    summary = train_transformer(styles, [data], resumed, options, RunControl(encoder=encoder))
     assert summary.resumed_from == 2
     a, _ = read_model(straight)
     b, info = read_model(resumed)
@@ -85,10 +86,10 @@ def test_other_settings_refuse_an_old_run_folder_unless_restarted(training_files
     data, styles = training_files
     out = tmp_path / "m.safetensors"
     with pytest.raises(KeyboardInterrupt):
-        train_transformer(styles[:1], [data], out, TrainOptions(steps=4, **TINY), encoder=encoder, on_step=_interrupt_at(3))
+        train_transformer(styles[:1], [data], out, TrainOptions(steps=4, **TINY), RunControl(encoder=encoder, on_step=_interrupt_at(3)))
     with pytest.raises(VideostyleError, match="other settings"):
-        train_transformer(styles[:1], [data], out, TrainOptions(steps=4, tv_weight=1.0, **TINY), encoder=encoder)
-    summary = train_transformer(styles[:1], [data], out, TrainOptions(steps=3, tv_weight=1.0, **TINY), encoder=encoder, restart=True)
+        train_transformer(styles[:1], [data], out, TrainOptions(steps=4, tv_weight=1.0, **TINY), RunControl(encoder=encoder))
+    summary = train_transformer(styles[:1], [data], out, TrainOptions(steps=3, tv_weight=1.0, **TINY), RunControl(encoder=encoder, restart=True))
     assert summary.resumed_from == 0
 
 
@@ -96,19 +97,19 @@ def test_a_run_resumes_with_more_steps_or_ends_at_its_checkpoint(training_files,
     data, styles = training_files
     out = tmp_path / "m.safetensors"
     with pytest.raises(KeyboardInterrupt):
-        train_transformer(styles[:1], [data], out, TrainOptions(steps=4, **TINY), encoder=encoder, on_step=_interrupt_at(3))
-    summary = train_transformer(styles[:1], [data], out, TrainOptions(steps=2, **TINY), encoder=encoder, keep_run=True)
+        train_transformer(styles[:1], [data], out, TrainOptions(steps=4, **TINY), RunControl(encoder=encoder, on_step=_interrupt_at(3)))
+    summary = train_transformer(styles[:1], [data], out, TrainOptions(steps=2, **TINY), RunControl(encoder=encoder, keep_run=True))
     assert (summary.resumed_from, summary.steps) == (2, 2)
-    summary = train_transformer(styles[:1], [data], out, TrainOptions(steps=5, **TINY), encoder=encoder)
+    summary = train_transformer(styles[:1], [data], out, TrainOptions(steps=5, **TINY), RunControl(encoder=encoder))
     assert (summary.resumed_from, summary.steps) == (2, 5)
     assert len(summary_rows(summary.log_path)) == 5
 
 
 def test_init_starts_from_a_trained_model(training_files, encoder, tmp_path):
     data, styles = training_files
-    first = train_transformer(styles[:1], [data], tmp_path / "a.safetensors", TrainOptions(steps=2, **TINY), encoder=encoder)
+    first = train_transformer(styles[:1], [data], tmp_path / "a.safetensors", TrainOptions(steps=2, **TINY), RunControl(encoder=encoder))
     options = TrainOptions(steps=1, learning_rate=1e-9, init=str(first.output), **TINY)
-    tuned = train_transformer(styles[:1], [data], tmp_path / "b.safetensors", options, encoder=encoder)
+    tuned = train_transformer(styles[:1], [data], tmp_path / "b.safetensors", options, RunControl(encoder=encoder))
     a, _ = read_model(first.output)
     b, info = read_model(tuned.output)
     assert info["training"]["options"]["init"] == str(first.output)
@@ -116,9 +117,9 @@ def test_init_starts_from_a_trained_model(training_files, encoder, tmp_path):
         torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5)
     other_arch = dict(TINY, arch="reconet")
     with pytest.raises(VideostyleError, match="has arch = 'fast'"):
-        train_transformer(styles[:1], [data], tmp_path / "c.safetensors", TrainOptions(steps=1, init=str(first.output), **other_arch), encoder=encoder)
+        train_transformer(styles[:1], [data], tmp_path / "c.safetensors", TrainOptions(steps=1, init=str(first.output), **other_arch), RunControl(encoder=encoder))
     with pytest.raises(VideostyleError, match="adain_decoder model"):
-        train_transformer(styles[:1], [data], tmp_path / "d.safetensors", TrainOptions(steps=1, init="adain_decoder", **TINY), encoder=encoder)
+        train_transformer(styles[:1], [data], tmp_path / "d.safetensors", TrainOptions(steps=1, init="adain_decoder", **TINY), RunControl(encoder=encoder))
 
 
 def _interrupt_at(step):

@@ -7,6 +7,7 @@ from synthetic import texture, translating_clip, write_clip
 from videostyle.flow.warp import warp
 from videostyle.models import load_adain_decoder, load_arbitrary, load_transformer
 from videostyle.training.adain import AdaINTrainOptions, train_adain_decoder
+from videostyle.training.loop import RunControl
 from videostyle.training.pairs import TrainingPairs, clip_pairs
 from videostyle.training.video import VideoTrainOptions, train_video_network
 
@@ -51,7 +52,7 @@ def test_a_few_video_training_steps_lower_the_loss(video_data, encoder, tmp_path
     photos, clip, styles = video_data
     style = [styles / "s5.png"] if mode == "reconet" else [styles]
     options = VideoTrainOptions(mode=mode, size=32, batch_size=2, steps=14, learning_rate=5e-3, style_size=48, pair_stride=1, checkpoint_every=5, painterly=0.0)
-    summary = train_video_network(style, [clip, photos], tmp_path / f"{mode}.safetensors", options, encoder=encoder)
+    summary = train_video_network(style, [clip, photos], tmp_path / f"{mode}.safetensors", options, RunControl(encoder=encoder))
     assert loss_drops(summary)
     if mode == "reconet":
         network, info = load_transformer(summary.output)
@@ -64,7 +65,7 @@ def test_a_few_video_training_steps_lower_the_loss(video_data, encoder, tmp_path
 def test_a_few_adain_decoder_steps_lower_the_loss(video_data, encoder, tmp_path):
     photos, _, styles = video_data
     options = AdaINTrainOptions(width=0.125, size=32, batch_size=2, steps=12, learning_rate=5e-3, checkpoint_every=6, painterly=0.0, identity_weight=1e5)
-    summary = train_adain_decoder([styles], [photos], tmp_path / "decoder.safetensors", options, encoder=encoder)
+    summary = train_adain_decoder([styles], [photos], tmp_path / "decoder.safetensors", options, RunControl(encoder=encoder))
     assert loss_drops(summary)
     assert summary.final_terms["identity"] > 0
     decoder, _ = load_adain_decoder(summary.output)

@@ -16,7 +16,7 @@ space of styles.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,12 +24,12 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import VideostyleError
-from ..features import VGGEncoder, load_encoder
+from ..features import VGGEncoder
 from ..losses.functional import feature_statistics
 from ..losses.perceptual import PerceptualLoss
 from ..models.adain import ENCODER_LAYER, AdaINDecoder, DecoderConfig, adain
 from .data import TrainingImages, images_digest, load_sources
-from .loop import StepReport, TrainSummary, check_model_output, default_run_folder, file_digest, finish_training, open_run_folder, train, warm_start
+from .loop import RunControl, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
 from .styles import StyleSamples, load_style_groups
 
 ADAIN_STYLE_LAYERS = {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0}
@@ -100,27 +100,22 @@ def train_adain_decoder(
     data: Sequence[str | os.PathLike],
     output: str | os.PathLike,
     options: AdaINTrainOptions | None = None,
-    device: torch.device | str = "cpu",
-    encoder: VGGEncoder | None = None,
-    run_folder: str | os.PathLike | None = None,
-    restart: bool = False,
-    keep_run: bool = False,
-    on_step: Callable[[StepReport], None] | None = None,
+    control: RunControl | None = None,
 ) -> TrainSummary:
     """Train an :class:`AdaINDecoder` on content ``data`` and style images/folders ``styles``; write ``output``."""
     options = (options or AdaINTrainOptions()).check()
     output = check_model_output(output)
-    device = torch.device(device)
+    control = control or RunControl()
+    device = torch.device(control.device)
     content_images = load_sources(data, max_short_side=max(2 * options.size, 256), video_stride=options.video_stride)
     style_groups = load_style_groups(styles, max_short_side=max(2 * options.size, 256))
     settings = {"options": asdict(options), "styles_digest": images_digest([image for group in style_groups for image in group]),
                 "data_digest": images_digest(content_images), "init_digest": file_digest(options.init),
                 "styles": [str(Path(p).resolve()) for p in styles], "data": [str(Path(p).resolve()) for p in data]}
-    run = Path(run_folder) if run_folder else default_run_folder(output)
-    open_run_folder(run, settings, restart)
+    run = control.open(output, settings)
 
     torch.manual_seed(options.seed)
-    encoder = encoder if encoder is not None else load_encoder(device=device)
+    encoder = control.load_encoder(device)
     means = layer_means(encoder, content_images, sorted({ENCODER_LAYER, *options.style_layers}), options, device)
     config = DecoderConfig(width=options.width, input_scale=float(f"{1 / means[ENCODER_LAYER]:.3g}"))
     decoder = warm_start(AdaINDecoder(config), options.init, "adain_decoder", config.to_dict()).to(device)
@@ -140,8 +135,8 @@ def train_adain_decoder(
             terms["identity"] = options.identity_weight * F.mse_loss(decoder(content_features), content)
         return terms
 
-    rows, resumed = train(run, decoder, optimizer, step_terms, options.steps, options.checkpoint_every, on_step)
+    rows, resumed = train(run, decoder, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step)
     training = {"options": asdict(options), "styles": [Path(p).name for p in styles], "data": [Path(p).name for p in data], "device": device.type,
                 "layer_means": means}
     title = f"{output.stem}: AdaIN decoder, width {options.width}, {options.size} px, batch {options.batch_size}"
-    return finish_training(run, output, decoder, "adain_decoder", config.to_dict(), rows, resumed, training, title, keep_run)
+    return finish_training(run, output, decoder, "adain_decoder", config.to_dict(), rows, resumed, training, title, control.keep_run)

@@ -8,7 +8,7 @@ uses. With several styles the network gets conditional instance normalisation (D
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,12 +16,11 @@ import numpy as np
 import torch
 
 from ..errors import VideostyleError
-from ..features import VGGEncoder, load_encoder
 from ..io.image import load_image, resize_long_side, to_tensor
 from ..losses.perceptual import PerceptualLoss
 from ..models.transformer import TransformerConfig, TransformerNet
 from .data import TrainingImages, images_digest, load_sources
-from .loop import StepReport, TrainSummary, check_model_output, default_run_folder, file_digest, finish_training, open_run_folder, train, warm_start
+from .loop import RunControl, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
 
 #: Johnson et al. 2016: content at relu2_2 keeps detail; style over four depths.
 TRAIN_CONTENT_LAYERS = {"relu2_2": 1.0}
@@ -71,12 +70,7 @@ def train_transformer(
     data: Sequence[str | os.PathLike],
     output: str | os.PathLike,
     options: TrainOptions | None = None,
-    device: torch.device | str = "cpu",
-    encoder: VGGEncoder | None = None,
-    run_folder: str | os.PathLike | None = None,
-    restart: bool = False,
-    keep_run: bool = False,
-    on_step: Callable[[StepReport], None] | None = None,
+    control: RunControl | None = None,
 ) -> TrainSummary:
     """Train a transformer network on ``data`` for the ``styles`` and write it to ``output``.
 
@@ -88,7 +82,8 @@ def train_transformer(
     output = check_model_output(output)
     if not styles:
         raise VideostyleError("give at least one --style image")
-    device = torch.device(device)
+    control = control or RunControl()
+    device = torch.device(control.device)
     names = [style_name(path) for path in styles]
     if len(set(names)) != len(names):
         raise VideostyleError(f"style images need different file names (they name the styles): {', '.join(names)}")
@@ -102,14 +97,13 @@ def train_transformer(
         "data_digest": images_digest(images),
         "init_digest": file_digest(options.init),
     }
-    run = Path(run_folder) if run_folder else default_run_folder(output)
-    open_run_folder(run, settings, restart)
+    run = control.open(output, settings)
 
     torch.manual_seed(options.seed)
     config = TransformerConfig.for_arch(options.arch, num_styles=len(styles), style_names=names)
     network = warm_start(TransformerNet(config), options.init, "transformer", config.to_dict()).to(device)
     optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
-    encoder = encoder if encoder is not None else load_encoder(device=device)
+    encoder = control.load_encoder(device)
     criterion = PerceptualLoss(encoder, options.content_layers, options.style_layers, options.content_weight, options.style_weight, options.tv_weight)
     grams = [criterion.style_grams([resize_long_side(to_tensor(array, device), options.style_size)]) for array in style_arrays]
     batches = TrainingImages(images, options.size, seed=options.seed)
@@ -122,7 +116,7 @@ def train_transformer(
         weights = eye[index].expand(content.shape[0], -1) if len(styles) > 1 else None
         return criterion(network(content, weights), criterion.content_targets(content))
 
-    rows, resumed = train(run, network, optimizer, step_terms, options.steps, options.checkpoint_every, on_step)
+    rows, resumed = train(run, network, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step)
     training = {"options": asdict(options), "styles": names, "data": [Path(path).name for path in data], "device": device.type}
     title = f"{output.stem}: {options.arch}, {', '.join(names)}, {options.size} px, batch {options.batch_size}"
-    return finish_training(run, output, network, "transformer", config.to_dict(), rows, resumed, training, title, keep_run)
+    return finish_training(run, output, network, "transformer", config.to_dict(), rows, resumed, training, title, control.keep_run)

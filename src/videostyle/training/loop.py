@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -25,8 +26,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from ..errors import VideostyleError
-from ..io.atomic import atomic_path
-from ..io.atomic import check_writable_destination
+from ..io.atomic import atomic_path, check_writable_destination
 from ..losses.perceptual import total
 from ..models.files import load_weights, read_model, resolve_model_path, save_model
 
@@ -42,6 +42,35 @@ class StepReport:
     loss: float
     terms: dict[str, float]
     seconds: float
+
+
+@dataclass
+class RunControl:
+    """How a training run is carried out, as opposed to what it learns (the options classes).
+
+    ``device``: where to train; ``encoder``: an already loaded VGG to share (else loaded on
+    ``device``); ``run_folder``: the checkpoint folder (default ``.OUTPUT.train`` beside the
+    output); ``restart``: discard a run folder left with other settings; ``keep_run``: keep the
+    folder after success; ``on_step``: called after every step (progress bars, tests).
+    """
+
+    device: torch.device | str = "cpu"
+    encoder: nn.Module | None = None
+    run_folder: str | os.PathLike | None = None
+    restart: bool = False
+    keep_run: bool = False
+    on_step: Callable[[StepReport], None] | None = None
+
+    def open(self, output: Path, settings: dict) -> Path:
+        """Open (create or check, see :func:`open_run_folder`) the run folder for ``output``; return it."""
+        run = Path(self.run_folder) if self.run_folder else default_run_folder(output)
+        open_run_folder(run, settings, self.restart)
+        return run
+
+    def load_encoder(self, device: torch.device) -> nn.Module:
+        from ..features import load_encoder
+
+        return self.encoder if self.encoder is not None else load_encoder(device=device)
 
 
 @dataclass

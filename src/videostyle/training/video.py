@@ -17,7 +17,7 @@ crops from :class:`~videostyle.training.styles.StyleSamples`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,6 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import VideostyleError
-from ..features import VGGEncoder, load_encoder
 from ..flow.warp import warp
 from ..io.image import resize_long_side, to_tensor
 from ..io.video import IMAGE_SUFFIXES
@@ -36,7 +35,7 @@ from ..models.transformer import TransformerConfig, TransformerNet
 from .adain import ADAIN_STYLE_LAYERS
 from .data import images_digest, load_sources
 from .feedforward import TRAIN_CONTENT_LAYERS, TRAIN_STYLE_LAYERS, style_name
-from .loop import StepReport, TrainSummary, check_model_output, default_run_folder, file_digest, finish_training, open_run_folder, train, warm_start
+from .loop import RunControl, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
 from .pairs import TrainingPairs, clip_pairs
 from .styles import StyleSamples, load_style_groups
 
@@ -103,12 +102,7 @@ def train_video_network(
     data: Sequence[str | os.PathLike],
     output: str | os.PathLike,
     options: VideoTrainOptions | None = None,
-    device: torch.device | str = "cpu",
-    encoder: VGGEncoder | None = None,
-    run_folder: str | os.PathLike | None = None,
-    restart: bool = False,
-    keep_run: bool = False,
-    on_step: Callable[[StepReport], None] | None = None,
+    control: RunControl | None = None,
 ) -> TrainSummary:
     """Train a ReCoNet (``mode="reconet"``, one style image) or the arbitrary-style video network
     (``mode="arbitrary"``, style images/folders to sample from) and write ``output``.
@@ -120,7 +114,8 @@ def train_video_network(
     output = check_model_output(output)
     if options.mode == "reconet" and len(styles) != 1:
         raise VideostyleError(f"a ReCoNet model is trained for one --style image, got {len(styles)}")
-    device = torch.device(device)
+    control = control or RunControl()
+    device = torch.device(control.device)
     clips, image_paths = _split_clips(data)
     pairs = clip_pairs(clips, stride=options.pair_stride, max_short_side=max(options.size, 144), flow=options.flow)
     textures = load_sources(image_paths, max_short_side=2 * options.size) if image_paths else []
@@ -128,11 +123,10 @@ def train_video_network(
     settings = {"options": asdict(options), "styles_digest": images_digest([image for group in style_groups for image in group]),
                 "data_digest": images_digest(textures), "init_digest": file_digest(options.init),
                 "clips": [str(p.resolve()) for p in clips], "pairs": len(pairs)}
-    run = Path(run_folder) if run_folder else default_run_folder(output)
-    open_run_folder(run, settings, restart)
+    run = control.open(output, settings)
 
     torch.manual_seed(options.seed)
-    encoder = encoder if encoder is not None else load_encoder(device=device)
+    encoder = control.load_encoder(device)
     statistic = "gram" if options.mode == "reconet" else "mean_std"
     criterion = PerceptualLoss(encoder, options.content_layers, options.style_layers, options.content_weight, options.style_weight, options.tv_weight, style_statistic=statistic)
     batches = TrainingPairs(pairs, textures, options.size, seed=options.seed, synthetic=options.synthetic)
@@ -173,7 +167,7 @@ def train_video_network(
         terms["temporal.feature"] = options.feature_temporal_weight * LF.feature_temporal_loss(feat_current, warp(feat_previous, small_flow), mask)
         return terms
 
-    rows, resumed = train(run, network, optimizer, step_terms, options.steps, options.checkpoint_every, on_step)
+    rows, resumed = train(run, network, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step)
     training = {"options": asdict(options), "styles": names, "data": [Path(p).name for p in data], "pairs": len(pairs), "device": device.type}
     title = f"{output.stem}: {options.mode} ({options.arch}), {options.size} px, batch {options.batch_size} pairs"
-    return finish_training(run, output, network, kind, config_dict, rows, resumed, training, title, keep_run)
+    return finish_training(run, output, network, kind, config_dict, rows, resumed, training, title, control.keep_run)
