@@ -27,6 +27,8 @@ feedforward_b() {
 # that one painting stays unseen for the generalisation check. The arbitrary-style network is
 # fine-tuned from the first short training of session 2 (commit 14a8a3e, taken from git history);
 # the AdaIN decoder starts afresh (its input scaling and loss balance changed in session 3).
+# Session 3 ran these until a time limit and ended them at their last checkpoints (4000 and
+# 1500 steps); the step counts below are those.
 any_style_inputs() {
   mkdir -p runs/paintings runs/init
   ln -sf "$(realpath $M/styles/starry_night.jpg)" runs/paintings/starry_night.jpg
@@ -35,14 +37,19 @@ any_style_inputs() {
 }
 video_a() {
   any_style_inputs
-  videostyle train --method arbitrary-video -s runs/paintings -s $M/photos "${DATA[@]}" --arch fast --steps "${ARBITRARY_STEPS:-3000}" \
+  videostyle train --method arbitrary-video -s runs/paintings -s $M/photos "${DATA[@]}" --arch fast --steps "${ARBITRARY_STEPS:-4000}" \
     --init runs/init/arbitrary_video.safetensors -o $OUT/arbitrary_video.safetensors -q
   videostyle train --method reconet -s $M/styles/starry_night.jpg "${DATA[@]}" --arch fast --steps 500 -o $OUT/reconet_starry_night.safetensors -q
 }
 video_b() {
+  # Two stages: 300 steps with a light identity loss, then 1500 with a strong one (session 3 found
+  # the decoder collapsing to one texture for every input without it).
   any_style_inputs
-  videostyle train --method adain -s runs/paintings -s $M/photos "${DATA[@]}" --steps "${ADAIN_STEPS:-3000}" --lr 5e-4 --width 0.5 \
-    --identity-weight 50 -o $OUT/adain_decoder.safetensors -q
+  ADAIN=(--method adain -s runs/paintings -s $M/photos "${DATA[@]}" --lr 5e-4 --width 0.5)
+  [ -f runs/init/adain_decoder_step300.safetensors ] || \
+    videostyle train "${ADAIN[@]}" --steps 300 --identity-weight 50 -o runs/init/adain_decoder_step300.safetensors -q
+  videostyle train "${ADAIN[@]}" --steps "${ADAIN_STEPS:-1500}" --identity-weight 1000 \
+    --init runs/init/adain_decoder_step300.safetensors -o $OUT/adain_decoder.safetensors -q
 }
 
 case "${1:-}" in
