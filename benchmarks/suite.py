@@ -76,8 +76,11 @@ def main() -> None:
     parser.add_argument("--methods", nargs="*", default=None, help=f"Subset of: {'; '.join(METHODS)}.")
     parser.add_argument("--style", default=STYLE, help="Style image of the optimisation and any-style methods, and of the style distance "
                         "(the single-style models are skipped unless it is Starry Night).")
+    parser.add_argument("--arbitrary-model", default=None, help="Model file for the arbitrary-video row (default: the bundled one).")
     args = parser.parse_args()
     methods = {name: METHODS[name] for name in (args.methods or METHODS)}
+    if args.arbitrary_model and "arbitrary-video (ours)" in methods:
+        methods["arbitrary-video (ours)"] = {**methods["arbitrary-video (ours)"], "model": args.arbitrary_model}
     if Path(args.style).resolve() != Path(STYLE).resolve():
         skipped = [name for name, settings in methods.items() if settings.get("fixed_style")]
         methods = {name: settings for name, settings in methods.items() if name not in skipped}
