@@ -46,7 +46,7 @@ class DecoderConfig:
     ``input_scale`` multiplies the features before the first convolution. Our VGG-16 is the
     plain ImageNet one, whose relu4_1 activations are in the hundreds; the paper's encoder is
     Gatys et al.'s normalised VGG (mean activation 1). Scaling the input to unit size gives the
-    decoder a well-conditioned start; the trainer sets it from the data (1 / RMS of relu4_1).
+    decoder a well-conditioned start; the trainer sets it from the data (1 / mean of relu4_1).
     """
 
     width: float = 1.0
