@@ -28,7 +28,7 @@ from torch import nn
 from ..errors import VideostyleError
 from ..io.atomic import atomic_path, check_writable_destination
 from ..losses.perceptual import total
-from ..models.files import load_weights, read_model, resolve_model_path, save_model
+from ..models.files import read_model, resolve_model_path, save_model
 
 CHECKPOINT = "checkpoint.safetensors"
 LOG = "log.csv"
@@ -102,15 +102,14 @@ def warm_start(network: nn.Module, init: str | None, kind: str, config: dict) ->
     ``config``."""
     if init is None:
         return network
-    path = resolve_model_path(init)
-    tensors, info = read_model(path)
-    if info.get("kind") != kind:
-        raise VideostyleError(f"--init {path} is a {info.get('kind', 'unknown')} model; this training needs a {kind} model")
-    differing = sorted(name for name in set(config) | set(info.get("config", {})) if config.get(name) != info.get("config", {}).get(name))
+    from ..models import load_model
+
+    trained, info = load_model(init, kind)  # checks the kind and the weights
+    differing = sorted(name for name in set(config) | set(info["config"]) if config.get(name) != info["config"].get(name))
     if differing:
         name = differing[0]
-        raise VideostyleError(f"--init {path} has {name} = {info.get('config', {}).get(name)!r}; this training makes {config.get(name)!r}")
-    load_weights(network, tensors, path)
+        raise VideostyleError(f"--init {resolve_model_path(init)} has {name} = {info['config'].get(name)!r}; this training makes {config.get(name)!r}")
+    network.load_state_dict(trained.state_dict())
     return network
 
 
