@@ -34,3 +34,52 @@ def test_bundled_any_style_models_load_and_run():
     with torch.no_grad():
         out = network(torch.rand(1, 3, 24, 36), params)
     assert out.shape == (1, 3, 24, 36) and torch.isfinite(out).all() and info["training"]["options"]["mode"] == "arbitrary"
+
+
+@pytest.fixture(scope="module")
+def tiny_training_data(tmp_path_factory):
+    from PIL import Image
+
+    from synthetic import texture, translating_clip, write_clip
+
+    root = tmp_path_factory.mktemp("init_data")
+    photos = root / "photos"
+    photos.mkdir()
+    for seed in range(2):
+        Image.fromarray(texture(48, 48, seed=seed)).save(photos / f"p{seed}.png")
+    styles = []
+    for seed in range(3):  # names unlike the bundled models' styles: fine-tuning to other paintings
+        path = root / f"painting{seed}.png"
+        Image.fromarray(texture(40, 40, seed=10 + seed)).save(path)
+        styles.append(path)
+    clip = write_clip(root / "clip.mp4", translating_clip(5, 40, 40), lossless=True)
+    return photos, clip, styles
+
+
+@pytest.mark.parametrize("name", sorted(bundled_models()))
+def test_every_bundled_model_can_start_a_training_of_its_kind(name, tiny_training_data, encoder, tmp_path):
+    """``train --init NAME`` (issue 20): one step of the trainer the model was made with, from its weights."""
+    from videostyle.models import read_model
+    from videostyle.training.adain import AdaINTrainOptions, train_adain_decoder
+    from videostyle.training.feedforward import TrainOptions, train_transformer
+    from videostyle.training.loop import RunControl
+    from videostyle.training.video import VideoTrainOptions, train_video_network
+
+    photos, clip, styles = tiny_training_data
+    _, info = read_model(bundled_models()[name])
+    config, options = info["config"], info["training"]["options"]
+    common = dict(steps=1, size=32, batch_size=1, checkpoint_every=1, init=name, learning_rate=1e-9)
+    output = tmp_path / "tuned.safetensors"
+    control = RunControl(encoder=encoder)
+    if info["kind"] == "adain_decoder":
+        train_adain_decoder(styles[:1], [photos], output, AdaINTrainOptions(width=config["width"], **common), control)
+    elif "mode" in options:  # reconet or the arbitrary-style network
+        video_options = VideoTrainOptions(mode=options["mode"], arch=config["arch"], style_size=32, **common)
+        train_video_network(styles[:1], [photos, clip], output, video_options, control)
+    else:
+        train_transformer(styles[: config["num_styles"]], [photos], output, TrainOptions(arch=config["arch"], style_size=32, **common), control)
+    tuned, _ = read_model(output)
+    start, _ = read_model(bundled_models()[name])
+    assert set(tuned) == set(start)
+    for weight in start:  # a learning rate of 1e-9: the weights are the bundled model's
+        torch.testing.assert_close(tuned[weight], start[weight], rtol=1e-4, atol=1e-5)

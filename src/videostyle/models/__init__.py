@@ -13,22 +13,43 @@ from .files import bundled_models, load_weights, read_model, resolve_model_path,
 from .transformer import ConditionalInstanceNorm2d, TransformerConfig, TransformerNet
 
 
-#: ``kind`` in a model file's metadata -> (what it is called in errors, how to build it from its config).
+#: ``kind`` in a model file's metadata -> (what it is called in errors, its config class, its network class).
 KINDS = {
-    "transformer": ("a feed-forward transformer network", lambda config: TransformerNet(TransformerConfig.from_dict(config))),
-    "adain_decoder": ("an AdaIN decoder", lambda config: AdaINDecoder(DecoderConfig.from_dict(config))),
-    "arbitrary_video": ("an arbitrary-style video network", lambda config: ArbitraryStyleNet(ArbitraryConfig.from_dict(config))),
+    "transformer": ("a feed-forward transformer network", TransformerConfig, TransformerNet),
+    "adain_decoder": ("an AdaIN decoder", DecoderConfig, AdaINDecoder),
+    "arbitrary_video": ("an arbitrary-style video network", ArbitraryConfig, ArbitraryStyleNet),
 }
 
 
+def read_config(info: dict, kind: str, path: str | os.PathLike):
+    """The config object of a model file's ``info``: fields the file lacks take their defaults.
+
+    Files written before a field existed (``adaptive`` in the early bundled models) so read the
+    same as new ones; a missing or malformed config is a one-line error.
+    """
+    _, config_class, _ = KINDS[kind]
+    data = info.get("config")
+    if not isinstance(data, dict):
+        raise VideostyleError(f"model {path} is malformed: its metadata has no config")
+    try:
+        return config_class.from_dict(data)
+    except (TypeError, ValueError) as error:
+        raise VideostyleError(f"model {path} is malformed: bad config ({error})") from None
+
+
 def load_model(name_or_path: str | os.PathLike, kind: str, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, dict]:
-    """A trained network of ``kind`` (bundled name or path), frozen in eval mode, and its file's info."""
+    """A trained network of ``kind`` (bundled name or path), frozen in eval mode, and its file's info.
+
+    ``info["config"]`` is the complete config (defaults filled in), as ``config.to_dict()`` writes it.
+    """
     path = resolve_model_path(name_or_path)
     tensors, info = read_model(path)
-    what, build = KINDS[kind]
+    what, _, network_class = KINDS[kind]
     if info.get("kind") != kind:
         raise VideostyleError(f"{path} is a {info.get('kind', 'unknown')} model, not {what}")
-    network = build(info["config"])
+    config = read_config(info, kind, path)
+    info = {**info, "config": config.to_dict()}
+    network = network_class(config)
     load_weights(network, tensors, path)
     return network.to(device).eval().requires_grad_(False), info
 
@@ -49,5 +70,5 @@ __all__ = [
     "ArbitraryConfig", "ArbitraryStyleNet", "StylePredictor", "load_arbitrary", "style_statistics",
     "AdaINDecoder", "DecoderConfig", "adain", "load_adain_decoder", "mix_statistics",
     "ConditionalInstanceNorm2d", "TransformerConfig", "TransformerNet", "bundled_models", "load_transformer",
-    "load_model", "load_weights", "read_model", "resolve_model_path", "save_model",
+    "load_model", "load_weights", "read_config", "read_model", "resolve_model_path", "save_model",
 ]

@@ -46,6 +46,9 @@ class TransformerConfig:
     style_names: tuple[str, ...] = field(default_factory=tuple)
     adaptive: bool = False
 
+    #: Fields that name things rather than shape the weights: a fine-tuning run (``--init``) may change them.
+    LABELS = ("style_names",)
+
     @classmethod
     def for_arch(cls, arch: str, num_styles: int = 1, style_names=(), adaptive: bool = False) -> "TransformerConfig":
         if arch == "johnson":

@@ -117,7 +117,12 @@ def train_adain_decoder(
     torch.manual_seed(options.seed)
     encoder = control.load_encoder(device)
     means = layer_means(encoder, content_images, sorted({ENCODER_LAYER, *options.style_layers}), options, device)
-    config = DecoderConfig(width=options.width, input_scale=float(f"{1 / means[ENCODER_LAYER]:.3g}"))
+    input_scale = float(f"{1 / means[ENCODER_LAYER]:.3g}")
+    if options.init is not None:  # the trained weights expect the input scaling they were trained with
+        from ..models import load_model
+
+        input_scale = load_model(options.init, "adain_decoder")[1]["config"]["input_scale"]
+    config = DecoderConfig(width=options.width, input_scale=input_scale)
     decoder = warm_start(AdaINDecoder(config), options.init, "adain_decoder", config.to_dict()).to(device)
     optimizer = torch.optim.Adam(decoder.parameters(), lr=options.learning_rate)
     scale = (lambda name: 1 / means[name] ** 2) if options.normalise_layers else (lambda name: 1.0)

@@ -98,14 +98,16 @@ def check_model_output(output) -> Path:
 
 def warm_start(network: nn.Module, init: str | None, kind: str, config: dict) -> nn.Module:
     """``network`` with the weights of the model file ``init`` (a bundled name or a path) when
-    given, to fine-tune a trained model; the file must hold a ``kind`` network with the same
-    ``config``."""
+    given, to fine-tune a trained model; the file must hold a ``kind`` network of the same
+    architecture: ``config`` equal but for the labels (``LABELS`` of the config class, such as
+    the style names, which a fine-tuning to another style changes)."""
     if init is None:
         return network
     from ..models import load_model
 
-    trained, info = load_model(init, kind)  # checks the kind and the weights
-    differing = sorted(name for name in set(config) | set(info["config"]) if config.get(name) != info["config"].get(name))
+    trained, info = load_model(init, kind)  # checks the kind and the weights; fills in config defaults
+    labels = getattr(network.config, "LABELS", ())
+    differing = sorted(name for name in set(config) | set(info["config"]) if name not in labels and config.get(name) != info["config"].get(name))
     if differing:
         name = differing[0]
         raise VideostyleError(f"--init {resolve_model_path(init)} has {name} = {info['config'].get(name)!r}; this training makes {config.get(name)!r}")
