@@ -188,7 +188,7 @@ def test_cli_defaults_match_the_library_defaults():
     clip = VideoOptions()
     for name in ["first_iterations", "temporal_weight", "passes", "pass_iterations", "pass_blend", "temporal_from_pass"]:
         assert video[name] == getattr(clip, name), name
-    assert (video["iterations"], video["size"]) == (clip.image.iterations, clip.image.size) and video["frame_init"] == clip.init
+    assert (video["iterations"], video["size"]) == (clip.image.iterations, clip.image.size) and video["frame_init"] == clip.frame_init
 
 
 def test_a_truncated_video_gives_a_one_line_warning_and_a_shorter_output(images, tmp_path, capsys):

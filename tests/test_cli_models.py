@@ -159,10 +159,10 @@ def test_arbitrary_video_through_the_pipeline(arbitrary_models, tmp_path, capsys
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--method", "adain"], "give a --style image"),
+        (["--method", "adain"], "needs at least one image in --style"),
         (["--method", "reconet", "-s", "CONTENT"], "exclude each other"),
         (["--method", "adain", "-s", "CONTENT", "--mask", "CONTENT"], "exactly two"),
-        (["--method", "adain", "-s", "CONTENT", "--style-mix", "a=1"], "use --style-blend"),
+        (["--method", "adain", "-s", "CONTENT", "--style-mix", "a=1"], "with --style-blend"),
         (["--method", "adain", "-s", "CONTENT", "--alpha", "1.5"], "--alpha must be between 0 and 1"),
         (["-s", "CONTENT", "--model", "starry_night", "--method", "optimize"], "needs a one-pass method"),
     ],

@@ -1,5 +1,9 @@
 """The one-call Python API.
 
+``stylize(content, spec)`` runs any method described by a :class:`~videostyle.spec.MethodSpec`;
+``stylize_image`` (optimisation) and ``stylize_image_with_model`` (one pass) are shortcuts that
+build the spec from keywords. Video: :func:`videostyle.pipeline.stylize_video`.
+
 >>> from videostyle import stylize_image
 >>> result = stylize_image("photo.jpg", "painting.jpg", size=256, iterations=100)  # doctest: +SKIP
 >>> result.to_pil().save("out.png")  # doctest: +SKIP
@@ -8,16 +12,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
 
 from .errors import VideostyleError
-from .features import VGGEncoder, load_encoder
+from .features import VGGEncoder
+from .io.atomic import check_writable_destination
 from .io.image import save_image, to_pil, to_tensor, to_uint8
-from .methods.gatys import GatysOptions, StylizeResult, stylize, to_output
+from .methods.gatys import GatysOptions, StylizeResult, to_output
+from .methods.gatys import stylize as gatys_stylize
 from .methods.optimize import Step
+from .methods.ruder import VideoOptions
+from .spec import SHARED_IMAGE_FIELDS, MethodSpec
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
@@ -46,6 +55,63 @@ def intermediate_path(output: str | os.PathLike, iteration: int, scale: int | No
     return output.with_name(f"{output.stem}{scale_part}_iter{iteration:04d}{output.suffix}")
 
 
+def stylize(
+    content,
+    spec: MethodSpec,
+    *,
+    style_images: Sequence | None = None,
+    output: str | os.PathLike | None = None,
+    device: str | torch.device | None = None,
+    encoder: VGGEncoder | None = None,
+    callback: Callable[[int, Step], None] | None = None,
+    save_every: int = 0,
+) -> ImageResult:
+    """Stylize one image with any method: the one library call behind ``videostyle image``.
+
+    ``content``: a path, Pillow image, ``H x W x C`` array or ``[B x] C x H x W`` tensor in [0, 1].
+    ``style_images`` (same kinds) replace reading ``spec.styles`` from disk. With ``output`` the
+    result is also written there (atomically). Optimisation only: ``callback(scale, step)`` after
+    every iteration; ``save_every=N`` also writes every N-th iterate beside ``output``.
+
+    >>> from videostyle.spec import MethodSpec
+    >>> result = stylize("photo.jpg", MethodSpec(method="feedforward", model="starry_night"))  # doctest: +SKIP
+    >>> result.to_pil().save("out.png")  # doctest: +SKIP
+    """
+    from .io.image import load_image, resize_long_side
+
+    if output is not None:
+        check_writable_destination(output)
+    spec.check(style_count=None if style_images is None else len(style_images))
+    device = resolve_device(device)
+    content_tensor = to_tensor(content, device)
+    started = time.perf_counter()
+    if spec.one_pass:
+        from .methods.one_pass import build_stylizer
+
+        stylizer, _ = build_stylizer(spec, device, encoder, style_images)
+        image = resize_long_side(content_tensor, spec.size) if spec.size else content_tensor
+        result = ImageResult(stylizer.stylize_tensor(image), iterations=0, seconds=0.0, losses={}, history=[])
+    else:
+        options = spec.image_options()
+        styles = [to_tensor(item, device) for item in (style_images if style_images is not None else [load_image(path) for path in spec.styles])]
+        encoder = encoder if encoder is not None else spec.encoder.load(device)
+        hook = callback
+        if save_every and output is not None:
+            multi_scale = options.scales > 1
+
+            def hook(scale: int, step: Step) -> None:
+                if step.iteration % save_every == 0:
+                    save_image(to_output(step.variable, content_tensor, options), intermediate_path(output, step.iteration, scale if multi_scale else None))
+                if callback is not None:
+                    callback(scale, step)
+
+        result = ImageResult(**vars(gatys_stylize(content_tensor, styles, options, encoder=encoder, callback=hook)))
+    result.seconds = time.perf_counter() - started
+    if output is not None:
+        save_image(result.image, output)
+    return result
+
+
 def stylize_image(
     content,
     style,
@@ -56,38 +122,21 @@ def stylize_image(
     save_every: int = 0,
     callback: Callable[[int, Step], None] | None = None,
     **options,
-) -> "ImageResult":
-    """Stylize ``content`` with ``style`` (one image or a list, blended with ``style_blend``).
+) -> ImageResult:
+    """Stylize ``content`` with ``style`` (one image or a list, mixed by ``style_weights``) by optimisation.
 
     ``content`` and each style may be a path, a Pillow image, an ``H x W x C`` array or a
     ``[B x] C x H x W`` tensor in [0, 1]. Keyword ``options`` are the fields of
     :class:`~videostyle.methods.gatys.GatysOptions` (``size``, ``iterations``,
     ``style_weight``, ``preserve_color``, ...). With ``output`` the result is also
     written there (atomically); ``save_every=N`` also writes every N-th iterate beside it.
+
+    >>> result = stylize_image("photo.jpg", "painting.jpg", size=256, iterations=100)  # doctest: +SKIP
     """
-    unknown = set(options) - set(GatysOptions.__dataclass_fields__)
-    if unknown:
-        raise VideostyleError(f"unknown option {sorted(unknown)[0]!r}")
-    gatys_options = GatysOptions(**options).check()
-    device = resolve_device(device)
-    content_tensor = to_tensor(content, device)
-    style_tensors = [to_tensor(item, device) for item in _as_list(style)]
-    encoder = encoder if encoder is not None else load_encoder(device=device)
-    hook = callback
-    if save_every and output is not None:
-        multi_scale = gatys_options.scales > 1
-
-        def hook(scale: int, step: Step) -> None:
-            if step.iteration % save_every == 0:
-                image = to_output(step.variable, content_tensor, gatys_options)
-                save_image(image, intermediate_path(output, step.iteration, scale if multi_scale else None))
-            if callback is not None:
-                callback(scale, step)
-
-    result = stylize(content_tensor, style_tensors, gatys_options, encoder=encoder, callback=hook)
-    if output is not None:
-        save_image(result.image, output)
-    return ImageResult(**vars(result))
+    _check_known(options, GatysOptions.__dataclass_fields__)
+    shared = {name: options.pop(name) for name in SHARED_IMAGE_FIELDS if name in options}
+    spec = MethodSpec(method="optimize", optimization=VideoOptions(image=GatysOptions(**options)), **{"size": GatysOptions.size, **shared})
+    return stylize(content, spec, style_images=_as_list(style), output=output, device=device, encoder=encoder, callback=callback, save_every=save_every)
 
 
 def stylize_image_with_model(
@@ -96,44 +145,36 @@ def stylize_image_with_model(
     *,
     method: str = "feedforward",
     style=None,
-    size: int | None = None,
-    style_mix: dict[str, float] | str | None = None,
     output: str | os.PathLike | None = None,
     device: str | torch.device | None = None,
     **options,
-) -> torch.Tensor:
-    """Stylize ``content`` in one network pass; returns ``1 x 3 x H x W`` in [0, 1].
+) -> ImageResult:
+    """Stylize ``content`` in one network pass; ``result.image`` is ``1 x 3 x H x W`` in [0, 1].
 
     ``method``: ``feedforward`` or ``reconet`` (a trained ``model``, bundled name or file, with
     its own styles), ``adain`` or ``arbitrary-video`` (any ``style`` image or list of them; the
-    model defaults to the bundled one). ``size``: long side of the output (None: the content's
-    own). ``style_mix``: weights of a multi-style model's styles, ``{"starry_night": 0.7,
-    "graffiti": 0.3}`` or ``"starry_night=0.7,graffiti=0.3"``. Other keywords go to
-    :func:`~videostyle.methods.one_pass.build_stylizer` (``strength``, ``alpha``,
-    ``style_weights``, ``mask``, ``preserve_color``, ``runtime``, ...).
-    """
-    from .io.image import resize_long_side
-    from .methods.one_pass import build_stylizer
+    model defaults to the bundled one). Keyword ``options`` are :class:`~videostyle.spec.MethodSpec`
+    fields: ``size`` (long side of the output; None: the content's own), ``model_style_weights``
+    (``{"starry_night": 0.7, "graffiti": 0.3}`` for a multi-style model), ``strength``, ``alpha``,
+    ``style_weights``, ``preserve_color``, ``runtime``, ...
 
-    device = resolve_device(device)
-    if isinstance(style_mix, dict):
-        style_mix = ",".join(f"{name}={weight}" for name, weight in style_mix.items())
-    styles = [] if style is None else _as_list(style)
-    try:
-        stylizer, _ = build_stylizer(method, model, styles, style_mix=style_mix, device=device, **options)
-    except TypeError as error:
-        raise VideostyleError(f"unknown option: {error}") from None
-    image = to_tensor(content, device)
-    if size:
-        image = resize_long_side(image, size)
-    result = stylizer.stylize_tensor(image)
-    if output is not None:
-        save_image(result, output)
-    return result
+    >>> result = stylize_image_with_model("photo.jpg", "starry_night", size=512)  # doctest: +SKIP
+    """
+    _check_known(options, MethodSpec.__dataclass_fields__)
+    styles = None if style is None else _as_list(style)
+    spec = MethodSpec(method=method, model=None if model is None else str(model), **options)
+    return stylize(content, spec, style_images=styles, output=output, device=device)
+
+
+def _check_known(options: dict, known) -> None:
+    unknown = sorted(set(options) - set(known) - {"method", "model", "styles"})
+    if unknown:
+        raise VideostyleError(f"unknown option {unknown[0]!r}", parameter=unknown[0])
 
 
 class ImageResult(StylizeResult):
-    """A :class:`StylizeResult` with conversions for the caller's favourite image type."""
+    """The output image (``1 x 3 x H x W`` in [0, 1]) of any method and how it was reached (no iterations
+    for one-pass methods), with conversions for the caller's favourite image type."""
 
     def to_pil(self):
         return to_pil(self.image)

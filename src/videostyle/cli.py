@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import signal
 import sys
 import warnings
@@ -16,6 +17,7 @@ from pathlib import Path
 import click
 
 from .errors import VideostyleError
+from .spec import METHODS
 
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
@@ -64,23 +66,6 @@ def encoder_options(function):
         return function(*args, **kwargs)
 
     return wrapper
-
-
-def build_encoder(vgg_weights, vgg_arch, vgg_input, pooling, device):
-    from .features import load_encoder
-
-    return load_encoder(weights=vgg_weights, arch=vgg_arch, input_convention=vgg_input, pooling=pooling, device=device)
-
-
-def load_styles(styles, style_blend, size: int) -> list:
-    """Read the --style images after checking the options that go with them."""
-    from .io.image import load_image
-
-    if style_blend and len(style_blend) != len(styles):
-        raise VideostyleError(f"{len(styles)} --style images but {len(style_blend)} --style-blend weights")
-    if size < 0:
-        raise VideostyleError(f"--size must be positive (or 0 for the input's own size), got {size}")
-    return [load_image(path) for path in styles]
 
 
 def gatys_options(size: int, iterations: int):
@@ -136,34 +121,64 @@ def model_options(function):
     return decorate(function)
 
 
-ONE_PASS_METHODS = ("feedforward", "reconet", "adain", "arbitrary-video")
+def build_spec(method, styles, params: dict, video: bool):
+    """The method spec of an ``image`` or ``video`` command from its parsed options (consumed from ``params``)."""
+    from .methods.gatys import GatysOptions
+    from .methods.ruder import VideoOptions
+    from .spec import EncoderSpec, MethodSpec
 
-
-def choose_method(method, model, styles) -> str:
-    """--method, or what --model / --style imply; checks that the style options fit the method."""
-    method = method or ("feedforward" if model else "optimize")
-    if method in ("feedforward", "reconet"):
-        if styles:
-            raise VideostyleError(f"--style and --method {method} exclude each other: a trained model carries its own style (choose one with --model)")
-    elif not styles:
-        raise VideostyleError("give a --style image" + (" (or a trained --model)" if method == "optimize" else ""))
-    if method == "optimize" and model is not None:
-        raise VideostyleError("--model needs a one-pass method (--method feedforward, reconet, adain or arbitrary-video)")
-    return method
-
-
-def one_pass_stylizer(method, model, styles, style_blend, style_mix, strength, alpha, mask, runtime, batch_size, preserve_color, color_method, size, device):
-    """Read the style and mask images, then build the one-pass stylizer (see :mod:`videostyle.methods.one_pass`)."""
-    from .io.image import load_image
-    from .methods.one_pass import build_stylizer
-
-    style_images = load_styles(styles, style_blend, size) if styles else []
-    mask_image = load_image(mask) if mask is not None else None
-    encoder = build_encoder(None, "vgg16", None, "max", device) if method in ("adain", "arbitrary-video") else None
-    return build_stylizer(
-        method, model, style_images, style_weights=list(style_blend) or None, style_mix=style_mix, strength=strength, alpha=alpha,
-        mask=mask_image, runtime=runtime, batch_size=batch_size, preserve_color=preserve_color, color_method=color_method, device=device, encoder=encoder,
+    take = params.pop
+    method = method or ("feedforward" if params["model"] else "optimize")
+    image = GatysOptions(
+        iterations=take("iterations"), content_weight=take("content_weight"), style_weight=take("style_weight"), tv_weight=take("tv_weight"),
+        content_layers=parse_layers(take("content_layers")), style_layers=parse_layers(take("style_layers")), optimizer=take("optimizer"),
+        learning_rate=take("learning_rate"), init=take("init"), seed=take("seed"), tolerance=take("tolerance"), style_scale=take("style_scale"),
+        scales=take("scales", 1),
     )
+    optimization = VideoOptions(image=image)
+    if video:
+        optimization = VideoOptions(
+            image=image, first_iterations=take("first_iterations"), temporal_weight=take("temporal_weight"), long_term=parse_gaps(take("long_term")),
+            frame_init=take("frame_init"), independent=take("independent"), passes=take("passes"), pass_iterations=take("pass_iterations"),
+            pass_blend=take("pass_blend"), temporal_from_pass=take("temporal_from_pass"), flow=take("flow"), flow_dir=take("flow_dir"),
+        )
+    size = take("size")
+    if size < 0:
+        raise VideostyleError(f"size must be positive (or 0 for the input's own size), got {size}", parameter="size")
+    style_blend = list(take("style_blend")) or None
+    if style_blend is not None and len(style_blend) != len(styles):
+        raise VideostyleError(f"{len(styles)} --style images but {len(style_blend)} --style-blend weights")
+    alpha, strength = take("alpha"), take("strength")
+    return MethodSpec(  # arbitrary-video's --alpha is its output blend, which the spec calls strength
+        method=method, styles=list(styles), style_weights=style_blend, size=size or None, preserve_color=take("preserve_color"), color_method=take("color_method"),
+        model=take("model"), model_style_weights=parse_style_mix(take("style_mix")), strength=alpha if method == "arbitrary-video" else strength,
+        alpha=1.0 if method == "arbitrary-video" else alpha, mask=take("mask"), runtime=take("runtime"), batch_size=take("batch_size"), optimization=optimization,
+        encoder=EncoderSpec(take("vgg_weights"), take("vgg_arch"), take("vgg_input"), take("pooling")),
+    ).check()
+
+
+def parse_style_mix(text: str | None) -> dict[str, float] | None:
+    """``"starry_night=0.7,graffiti=0.3"`` -> ``{"starry_night": 0.7, "graffiti": 0.3}`` (a name alone weighs 1)."""
+    if text is None:
+        return None
+    weights = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        try:
+            weights[name] = float(value) if sep else 1.0
+        except ValueError:
+            raise VideostyleError(f"bad --style-mix weight in {item!r}: expected NAME=WEIGHT") from None
+    return weights
+
+
+def parse_gaps(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise VideostyleError(f"--long-term takes comma-separated integers, got {text!r}") from None
+
+
+METHOD_HELP = "optimize: {optimize} (default with --style); feedforward (default with --model), reconet, adain, arbitrary-video: one network pass{per}."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -179,94 +194,54 @@ def cli() -> None:
 @gatys_options(size=512, iterations=500)
 @click.option("--scales", type=int, default=1, show_default=True, help="Coarse-to-fine levels, each half the size of the next.")
 @click.option("--save-every", type=int, default=0, help="Also write every N-th iterate beside the output (OUT_iter0100.png).")
-@click.option("--method", type=click.Choice(["optimize", *ONE_PASS_METHODS]), default=None, help="optimize: Gatys et al. (default with --style); feedforward (default with --model), reconet, adain, arbitrary-video: one network pass.")
+@click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Gatys et al.", per=""))
 @model_options
 @encoder_options
-def image_command(content, styles, output, style_blend, size, device, quiet, save_every, method, model, style_mix, strength, runtime, batch_size, alpha, mask, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
+def image_command(content, styles, output, method, device, quiet, save_every, **params):
     """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015), or with a trained --model."""
-    import time
-
     from tqdm import tqdm
 
-    from .api import resolve_device, stylize_image
+    from .api import stylize
     from .io.atomic import check_writable_destination
     from .io.image import load_image
 
     check_writable_destination(output)
     if Path(output).suffix.lower() not in _image_extensions():
         raise VideostyleError(f"unknown image format for output {output} (use .png, .jpg, ...)")
-    method = choose_method(method, model, styles)
+    spec = build_spec(method, styles, params, video=False)
     content_image = load_image(content)
-    if method != "optimize":
-        _image_one_pass(content_image, output, method, model, styles, style_blend, style_mix, strength, alpha, mask, runtime,
-                        options["preserve_color"], options["color_method"], size, resolve_device(device), quiet)
-        return
-    style_images = load_styles(styles, style_blend, size)
-    device = resolve_device(device)
-    encoder = build_encoder(vgg_weights, vgg_arch, vgg_input, pooling, device)
-    scales = options["scales"]
-    bar = None if quiet else tqdm(total=options["iterations"] * max(scales, 1), unit="it", desc="stylizing", dynamic_ncols=True)
+    scales = spec.optimization.image.scales
+    bar = None if quiet or spec.one_pass else tqdm(total=spec.optimization.image.iterations * scales, unit="it", desc="stylizing", dynamic_ncols=True)
 
     def report(scale, step):
         if bar is not None:
             bar.update(1)
             bar.set_postfix_str(f"scale {scale + 1}/{scales} loss {step.loss:.4g} ({format_terms(step.terms)})", refresh=False)
 
-    started = time.perf_counter()
     try:
-        result = stylize_image(
-            content_image,
-            style_images,
-            output=output,
-            device=device,
-            encoder=encoder,
-            save_every=save_every,
-            callback=report,
-            size=size or None,
-            style_blend=list(style_blend) or None,
-            content_layers=parse_layers(content_layers),
-            style_layers=parse_layers(style_layers),
-            **options,
-        )
+        result = stylize(content_image, spec, output=output, device=device, callback=report, save_every=save_every)
     finally:
         if bar is not None:
             bar.close()
-    if not quiet:
-        height, width = result.image.shape[-2:]
-        why = " (converged)" if result.stopped_early else " (stopped: loss became NaN, kept the last good iterate)" if result.diverged else ""
-        click.echo(
-            f"wrote {output} ({width}x{height}) in {time.perf_counter() - started:.1f} s, "
-            f"{result.iterations} iterations{why}; final loss {result.loss:.4g} = {format_terms(result.losses)}",
-            err=True,
-        )
-
-
-def _image_one_pass(content_image, output, method, model, styles, style_blend, style_mix, strength, alpha, mask, runtime, preserve_color, color_method, size, device, quiet):
-    import time
-
-    from .api import stylize_image_with_model
-    from .io.image import load_image
-
-    if size < 0:
-        raise VideostyleError(f"--size must be positive (or 0 for the input's own size), got {size}")
-    style_images = load_styles(styles, style_blend, size) if styles else None
-    started = time.perf_counter()
-    image = stylize_image_with_model(
-        content_image, model, method=method, style=style_images, size=size or None, style_mix=style_mix, output=output, device=device,
-        style_weights=list(style_blend) or None, strength=strength, alpha=alpha, mask=load_image(mask) if mask else None, runtime=runtime,
-        batch_size=1, preserve_color=preserve_color, color_method=color_method,
+    if quiet:
+        return
+    height, width = result.image.shape[-2:]
+    if spec.one_pass:
+        what = f"--method {spec.method}" + (f" --model {spec.model}" if spec.model else "")
+        click.echo(f"wrote {output} ({width}x{height}) with {what} in {result.seconds:.2f} s", err=True)
+        return
+    why = " (converged)" if result.stopped_early else " (stopped: loss became NaN, kept the last good iterate)" if result.diverged else ""
+    click.echo(
+        f"wrote {output} ({width}x{height}) in {result.seconds:.1f} s, {result.iterations} iterations{why}; final loss {result.loss:.4g} = {format_terms(result.losses)}",
+        err=True,
     )
-    if not quiet:
-        height, width = image.shape[-2:]
-        what = f"--method {method}" + (f" --model {model}" if model else "")
-        click.echo(f"wrote {output} ({width}x{height}) with {what} in {time.perf_counter() - started:.2f} s", err=True)
 
 
 @cli.command("video")
 @click.argument("input_path", metavar="INPUT", type=click.Path())
 @click.option("-s", "--style", "styles", multiple=True, type=click.Path(), help="Style image; repeat to blend several styles (needed unless --model).")
 @click.option("-o", "--output", required=True, type=click.Path(), help="Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames.")
-@click.option("--method", type=click.Choice(["optimize", *ONE_PASS_METHODS]), default=None, help="optimize: Ruder et al. 2016 (default with --style); feedforward (default with --model), reconet, adain, arbitrary-video: one network pass per frame.")
+@click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Ruder et al. 2016", per=" per frame"))
 @click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="deepflow", show_default=True, help="Optical flow estimator.")
 @click.option("--flow-dir", type=click.Path(file_okay=False), default=None, help="Folder of <a>_<b>.flo flows from another tool (0-based frame indices, at the working size); used before --flow.")
 @click.option("--temporal-weight", type=float, default=2e5, show_default=True, help="Weight of the temporal consistency loss.")
@@ -283,75 +258,41 @@ def _image_one_pass(content_image, output, method, model, styles, style_blend, s
 @click.option("--end", type=float, default=None, help="End time in seconds.")
 @click.option("--fps", type=float, default=None, help="Frame rate of an input image folder (default 25).")
 @click.option("--keep-frames", is_flag=True, help="Keep the run folder (stylized PNG frames and flow) after success.")
-@click.option("--resume/--no-resume", default=True, show_default=True, help="Continue an interrupted run with the same arguments.")
+@click.option("--resume/--no-resume", default=True, show_default=True, help="Continue an interrupted run with the same arguments (--no-resume: start afresh).")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
 @model_options
 @encoder_options
-def video_command(input_path, styles, output, method, flow, flow_dir, temporal_weight, long_term, frame_init, independent, first_iterations, passes, pass_iterations, pass_blend, temporal_from_pass, style_blend, size, device, quiet, start, end, fps, keep_frames, resume, run_dir, model, style_mix, strength, runtime, batch_size, alpha, mask, vgg_weights, vgg_arch, vgg_input, pooling, content_layers, style_layers, **options):
+def video_command(input_path, styles, output, method, device, quiet, start, end, fps, keep_frames, resume, run_dir, **params):
     """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016), or with a trained --model."""
-    from .api import resolve_device
-    from .methods.gatys import GatysOptions
-    from .methods.ruder import VideoOptions
-    from .pipeline import stylize_video
+    from .pipeline import Progress, RunSettings, stylize_video
 
-    method = choose_method(method, model, styles)
-    if method != "optimize":
-        device = resolve_device(device)
-        stylizer, _ = one_pass_stylizer(method, model, styles, style_blend, style_mix, strength, alpha, mask, runtime, batch_size, options["preserve_color"], options["color_method"], size, device)
-        from .methods.one_pass import DEFAULT_MODELS
-        from .models import resolve_model_path
-        from .pipeline import file_fingerprint
-
-        described = {  # a run folder is resumed only by a run with the same method, model, styles and settings
-            "method": method, "model": file_fingerprint(resolve_model_path(model or DEFAULT_MODELS[method])),
-            "styles": [file_fingerprint(Path(path)) for path in styles], "mask": mask and file_fingerprint(Path(mask)),
-            "settings": {"style_blend": list(style_blend), "style_mix": style_mix, "strength": strength, "alpha": alpha,
-                         "preserve_color": options["preserve_color"], "color_method": options["color_method"]},
-        }
-        video_with_stylizer(input_path, output, stylizer, described, size, start, end, fps, run_dir, resume, keep_frames, quiet)
-        return
-    style_images = load_styles(styles, style_blend, size)
-    try:
-        gaps = [int(part) for part in long_term.split(",") if part.strip()]
-    except ValueError:
-        raise VideostyleError(f"--long-term takes comma-separated integers, got {long_term!r}") from None
-    image_options = GatysOptions(
-        size=size or None,
-        style_blend=list(style_blend) or None,
-        content_layers=parse_layers(content_layers),
-        style_layers=parse_layers(style_layers),
-        **options,
-    )
-    video_options = VideoOptions(
-        image=image_options, first_iterations=first_iterations, temporal_weight=temporal_weight, long_term=gaps, init=frame_init,
-        independent=independent, passes=passes, pass_iterations=pass_iterations, pass_blend=pass_blend, temporal_from_pass=temporal_from_pass,
-    ).check()
-    device = resolve_device(device)
-    encoder = build_encoder(vgg_weights, vgg_arch, vgg_input, pooling, device)
-    progress = _FrameProgress(quiet)
+    spec = build_spec(method, styles, params, video=True)
+    bars = _FrameProgress(quiet)
     try:
         summary = stylize_video(
-            input_path, output, style_images, video_options, flow=flow, flow_dir=flow_dir, start=start, end=end, fps=fps,
-            run_folder=run_dir, resume=resume, keep_frames=keep_frames, device=device, encoder=encoder,
-            on_start=progress.on_start, on_frame=progress.on_frame, on_step=progress.on_step,
+            input_path, output, spec, start=start, end=end, fps=fps, run=RunSettings(run_dir, resume, keep_frames), device=device,
+            progress=Progress(bars.on_start, bars.on_frame, bars.on_step),
         )
     finally:
-        progress.close()
-    if not quiet:
-        _print_notes(summary.notes)
-        fresh = summary.iterations
-        if summary.resumed_frames == 0 and len(fresh) > 1:
-            iterations = f"first frame {fresh[0]} iterations, later frames {sum(fresh[1:]) / len(fresh[1:]):.0f} on average"
+        bars.close()
+    if quiet:
+        return
+    for note in summary.notes:
+        click.echo(f"note: {note}", err=True)
+    if spec.one_pass:
+        detail = f" ({(summary.frames - summary.resumed_frames) / max(summary.seconds, 1e-9):.1f} frames/s end to end)"
+    else:
+        its, passes = summary.iterations, spec.optimization.passes
+        if summary.resumed_frames == 0 and len(its) > 1 and passes == 1:
+            counts = f"first frame {its[0]} iterations, later frames {sum(its[1:]) / len(its[1:]):.0f} on average"
         else:
-            iterations = f"{sum(fresh)} iterations"
-        if video_options.passes > 1:
-            iterations += f" over {video_options.passes} passes"
-        click.echo(
-            f"wrote {output}: {summary.frames} frames ({summary.resumed_frames} from an earlier run) at {summary.width}x{summary.height}, "
-            f"{float(summary.fps):.3f} fps, in {summary.seconds:.1f} s; {iterations}; flow {summary.flows_computed} computed, {summary.flows_loaded} from cache"
-            + (f"; frames kept in {summary.run_folder}" if summary.run_folder else ""),
-            err=True,
-        )
+            counts = f"{sum(its)} iterations" + (f" over {passes} passes" if passes > 1 else "")
+        detail = f"; {counts}; flow {summary.flows_computed} computed, {summary.flows_loaded} from cache"
+    click.echo(
+        f"wrote {output}: {summary.frames} frames ({summary.resumed_frames} from an earlier run) at {summary.width}x{summary.height}, "
+        f"{float(summary.fps):.3f} fps, in {summary.seconds:.1f} s{detail}" + (f"; frames kept in {summary.run_folder}" if summary.run_folder else ""),
+        err=True,
+    )
 
 
 class _FrameProgress:
@@ -368,7 +309,7 @@ class _FrameProgress:
             if resumed:
                 tqdm.write(f"resuming: {resumed} frames already done", file=sys.stderr)
 
-    def on_frame(self, index, result) -> None:
+    def on_frame(self, index) -> None:
         if "frames" in self.bars:
             self.bars["frames"].update(1)
 
@@ -387,36 +328,6 @@ class _FrameProgress:
     def close(self) -> None:
         for bar in self.bars.values():
             bar.close()
-
-
-def _print_notes(notes) -> None:
-    for note in notes:
-        click.echo(f"note: {note}", err=True)
-
-
-def video_with_stylizer(input_path, output, stylizer, described, size, start, end, fps, run_dir, resume, keep_frames, quiet):
-    """Run a one-pass-per-frame stylizer through the shared pipeline with a frame progress bar."""
-    from .pipeline import stylize_video_with
-
-    if size < 0:
-        raise VideostyleError(f"--size must be positive (or 0 for the input's own size), got {size}")
-    progress = _FrameProgress(quiet)
-    try:
-        summary = stylize_video_with(
-            stylizer, described, input_path, output, size=size or None, start=start, end=end, fps=fps,
-            run_folder=run_dir, resume=resume, keep_frames=keep_frames, on_start=progress.on_start, on_frame=progress.on_frame,
-        )
-    finally:
-        progress.close()
-    if not quiet:
-        _print_notes(summary.notes)
-        fresh = summary.frames - summary.resumed_frames
-        click.echo(
-            f"wrote {output}: {summary.frames} frames ({summary.resumed_frames} from an earlier run) at {summary.width}x{summary.height}, "
-            f"{float(summary.fps):.3f} fps, in {summary.seconds:.1f} s ({fresh / max(summary.seconds, 1e-9):.1f} frames/s end to end)"
-            + (f"; frames kept in {summary.run_folder}" if summary.run_folder else ""),
-            err=True,
-        )
 
 
 @cli.command("evaluate")
@@ -440,12 +351,13 @@ def evaluate_command(original, stylized, style, flow, long_gap, gt_dir, json_pat
     import json
 
     from .api import resolve_device
-    from .flow import make_estimator
+    from .flow import ground_truth_flows, make_estimator
     from .io.atomic import atomic_path, check_writable_destination
     from .io.image import to_tensor
     from .io.video import VideoReader
     from .metrics import evaluate_clip
     from .metrics.plot import plot_report
+    from .spec import EncoderSpec
     from .pipeline import resize_frame
 
     for path in (json_path, plot_path):
@@ -456,7 +368,7 @@ def evaluate_command(original, stylized, style, flow, long_gap, gt_dir, json_pat
     size = (stylized_reader.info.height, stylized_reader.info.width)
     style_tensor = to_tensor(style) if style is not None else None
     device = resolve_device(device)
-    encoder = None if no_perceptual else build_encoder(None, "vgg16", None, "max", device)
+    encoder = None if no_perceptual else EncoderSpec().load(device)
     flows = make_estimator(flow) if gt_dir is None else ground_truth_flows(gt_dir)
     report = evaluate_clip(
         (resize_frame(frame, size) for frame in original_reader), iter(stylized_reader), flows,
@@ -629,22 +541,6 @@ def models_command():
         )
 
 
-class _NoGroundTruth:
-    name = "ground-truth"
-
-    def __call__(self, a, b):
-        raise VideostyleError("the ground-truth folder has no flow for a frame pair the metrics need (generate it with the same --long-gap)")
-
-
-def ground_truth_flows(folder):
-    """Exact flows from a 'videostyle dataset' folder; a pair it lacks is an error, not an estimate."""
-    from .flow import FlowCache
-
-    if not (Path(folder) / "flow").is_dir():
-        raise VideostyleError(f"not a ground-truth folder (no flow/ inside): {folder}")
-    return FlowCache(None, _NoGroundTruth(), user_folder=Path(folder) / "flow")
-
-
 @cli.command("dataset")
 @click.argument("images", type=click.Path(file_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="New folder for frames/, flow/ and occlusion/.")
@@ -674,6 +570,21 @@ def dataset_command(images, output, frames, width, height, layers, long_gap, see
     with atomic_folder(out) as tmp:
         write_sequence(sequence, tmp, long_gap=long_gap)
     click.echo(f"wrote {out}: {frames} frames at {width}x{height}, {layers} layers, flows and occlusions for gaps 1" + (f" and {long_gap}" if long_gap > 1 else ""), err=True)
+
+
+#: API parameter -> CLI flag, where the flag is not simply ``--`` plus the name with dashes.
+FLAGS = {"style_weights": "--style-blend", "model_style_weights": "--style-mix", "styles": "--style", "learning_rate": "--lr", "resume=False": "--no-resume",
+         "restart=True": "--restart", "init_model": "--init", "vgg_weights": "--vgg-weights"}
+
+
+def as_flags(error: VideostyleError) -> str:
+    """A library error's message with the API parameter names it contains written as CLI flags."""
+    message = str(error)
+    names = {name for name in FLAGS if "_" in name or "=" in name} | ({error.parameter} if error.parameter else set())  # plain words only when named
+    for name in sorted(names, key=len, reverse=True):
+        flag = FLAGS.get(name, "--" + name.replace("_", "-"))
+        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w=-])", flag, message)
+    return message
 
 
 def _image_extensions() -> set[str]:
@@ -725,7 +636,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {error.format_message()}", err=True)
         sys.exit(error.exit_code)
     except VideostyleError as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {as_flags(error)}", err=True)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         _exit_interrupted()

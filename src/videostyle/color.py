@@ -29,6 +29,8 @@ RGB_TO_YIQ = torch.tensor(
 )
 YIQ_TO_RGB = torch.linalg.inv(RGB_TO_YIQ)
 COLOR_METHODS = ("cholesky", "symmetric")
+#: Colour control modes (Gatys et al. 2016): none, luminance transfer, colour histogram matching.
+PRESERVE_COLOR = ("none", "luminance", "histogram")
 
 
 def _apply_matrix(matrix: torch.Tensor, image: torch.Tensor) -> torch.Tensor:

@@ -2,9 +2,17 @@
 
 Anything a user can cause (a missing file, a corrupt image, a bad option) raises
 :class:`VideostyleError` with a one-line message; the CLI prints it and exits non-zero,
-never with a traceback.
+never with a traceback. A library error about one parameter names it as the Python API
+spells it (``strength``) and sets ``parameter``; the CLI shows the flag instead (``--strength``).
 """
 
 
 class VideostyleError(Exception):
-    """An error caused by the user's input, reported as one line without a traceback."""
+    """An error caused by the user's input, reported as one line without a traceback.
+
+    ``parameter``: the API parameter the message names, if any (the CLI maps it to its flag).
+    """
+
+    def __init__(self, message: str, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter

@@ -3,7 +3,8 @@ import torch
 
 from videostyle import color
 from videostyle.errors import VideostyleError
-from videostyle.methods.feedforward import parse_style_mix, post_process
+from videostyle.cli import parse_style_mix
+from videostyle.methods.feedforward import model_style_mix, post_process
 
 
 def test_luminance_preservation_keeps_the_inputs_chroma():
@@ -31,8 +32,12 @@ def test_strength_blends_linearly():
     torch.testing.assert_close(post_process(stylized, content, 0.25, "none"), torch.full((1, 3, 4, 4), 0.25))
 
 
-def test_style_mix_parsing():
-    assert parse_style_mix("b=3,a=1", ["a", "b", "c"]) == [0.25, 0.75, 0.0]
-    assert parse_style_mix(None, ["a"]) is None
+def test_style_mix_parsing_and_weights():
+    assert parse_style_mix("b=3,a=1") == {"b": 3.0, "a": 1.0}
+    assert model_style_mix({"b": 3, "a": 1}, ["a", "b", "c"]) == [0.25, 0.75, 0.0]
+    assert model_style_mix(None, ["a"]) is None
     with pytest.raises(VideostyleError, match="bad --style-mix weight"):
-        parse_style_mix("a=x", ["a", "b"])
+        parse_style_mix("a=x")
+    with pytest.raises(VideostyleError, match="the model's styles are a, b") as error:
+        model_style_mix({"z": 1}, ["a", "b"])
+    assert error.value.parameter == "model_style_weights"

@@ -64,7 +64,7 @@ def test_coarse_to_fine_ends_at_full_size(encoder, content_image, style_image):
 
 
 def test_two_blended_styles_and_style_scale_run(encoder, content_image, style_image):
-    options = GatysOptions(**{**FAST, "iterations": 3}, style_blend=[1.0, 2.0], style_scale=0.5)
+    options = GatysOptions(**{**FAST, "iterations": 3}, style_weights=[1.0, 2.0], style_scale=0.5)
     result = stylize(content_image, [style_image, torch.rand(1, 3, 40, 40)], options, encoder=encoder)
     assert result.iterations == 3
 
@@ -95,7 +95,7 @@ def test_nan_loss_returns_the_best_finite_iterate():
         (dict(size=0), "size must be positive"),
         (dict(init="zeros"), "unknown init"),
         (dict(optimizer="sgd"), "unknown optimizer"),
-        (dict(preserve_color="yes"), "unknown colour mode"),
+        (dict(preserve_color="yes"), "unknown preserve_color"),
         (dict(scales=0), "scales must be"),
         (dict(style_weight=-1.0), "non-negative"),
     ],

@@ -7,7 +7,8 @@ from videostyle.flow import FlowCache, make_estimator
 from videostyle.methods.gatys import GatysOptions
 from videostyle.methods.ruder import RuderStylizer, VideoOptions
 from videostyle.metrics import mean_warping_error
-from videostyle.pipeline import stylize_video
+from videostyle.pipeline import Progress, RunSettings, stylize_video
+from videostyle.spec import MethodSpec
 
 SIZE = 48
 DX = 2
@@ -42,38 +43,52 @@ def test_long_term_gaps_add_named_temporal_terms(encoder, style_image):
 @pytest.mark.parametrize("init", ["previous", "random"])
 def test_other_frame_inits_run(encoder, style_image, init):
     frames = translating_clip(2, 32, 32)
-    outputs = run(frames, encoder, style_image, init=init)
+    outputs = run(frames, encoder, style_image, frame_init=init)
     assert len(outputs) == 2 and outputs[1].shape == (32, 32, 3)
 
 
 def test_bad_video_options_are_user_errors():
-    with pytest.raises(VideostyleError, match="long-term"):
+    with pytest.raises(VideostyleError, match="long_term"):
         VideoOptions(long_term=[0]).check()
-    with pytest.raises(VideostyleError, match="frame init"):
-        VideoOptions(init="zero").check()
+    with pytest.raises(VideostyleError, match="unknown frame_init") as error:
+        VideoOptions(frame_init="zero").check()
+    assert error.value.parameter == "frame_init"
 
 
 class Interrupt(Exception):
     pass
 
 
-def test_an_interrupted_run_resumes_to_the_same_frames(tmp_path, encoder, style_image):
+def optimization_spec(style_path, **video) -> MethodSpec:
+    image = GatysOptions(iterations=video.pop("iterations", 3), tolerance=0.0)
+    return MethodSpec(styles=[str(style_path)], optimization=VideoOptions(image=image, flow="dis", **video))
+
+
+@pytest.fixture
+def style_file(tmp_path, style_image):
+    from videostyle.io.image import save_image
+
+    return save_image(style_image, tmp_path / "style.png")
+
+
+def test_an_interrupted_run_resumes_to_the_same_frames(tmp_path, encoder, style_file):
     source = write_clip(tmp_path / "in.mp4", translating_clip(5, 32, 32, dx=1), tone_hz=330)
-    options = VideoOptions(image=GatysOptions(size=None, iterations=3, tolerance=0.0), first_iterations=6)
-    common = dict(styles=[style_image], options=options, flow="dis", encoder=encoder, keep_frames=True)
+    spec = optimization_spec(style_file, first_iterations=6)
+    common = dict(encoder=encoder, run=RunSettings(keep_frames=True))
 
-    stylize_video(source, tmp_path / "whole.mp4", **common)
+    stylize_video(source, tmp_path / "whole.mp4", spec, **common)
 
-    def stop_after_three(index, result):
+    def stop_after_three(index):
         if index == 2:
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        stylize_video(source, tmp_path / "resumed.mp4", on_frame=stop_after_three, **common)
+        stylize_video(source, tmp_path / "resumed.mp4", spec, progress=Progress(on_frame=stop_after_three), **common)
     assert not (tmp_path / "resumed.mp4").exists()
-    summary = stylize_video(source, tmp_path / "resumed.mp4", **common)
+    summary = stylize_video(source, tmp_path / "resumed.mp4", spec, **common)
     assert summary.resumed_frames == 3 and summary.frames == 5
-    assert summary.flows_loaded == 0 or summary.flows_computed >= 2
+    # frames 3 and 4 need the flows 2<->3 and 3<->4, which the interrupted run never computed
+    assert (summary.flows_computed, summary.flows_loaded) == (4, 0)
     whole = sorted((tmp_path / ".whole.mp4.run" / "frames").iterdir())
     resumed = sorted((tmp_path / ".resumed.mp4.run" / "frames").iterdir())
     assert [p.name for p in whole] == [p.name for p in resumed] and len(whole) == 5
@@ -85,20 +100,22 @@ def test_an_interrupted_run_resumes_to_the_same_frames(tmp_path, encoder, style_
         assert container.streams.video[0].frames == 5 and len(container.streams.audio) == 1
 
 
-def test_changed_arguments_start_afresh(tmp_path, encoder, style_image):
+def test_changed_arguments_are_refused_unless_restarted(tmp_path, encoder, style_file):
     source = write_clip(tmp_path / "in.mp4", translating_clip(2, 32, 32))
-    base = dict(styles=[style_image], flow="dis", encoder=encoder, keep_frames=True)
-    stylize_video(source, tmp_path / "out.mp4", options=VideoOptions(image=GatysOptions(size=None, iterations=1), first_iterations=1), **base)
-    summary = stylize_video(source, tmp_path / "out.mp4", options=VideoOptions(image=GatysOptions(size=None, iterations=2), first_iterations=1), **base)
-    assert summary.resumed_frames == 0
+    stylize_video(source, tmp_path / "out.mp4", optimization_spec(style_file, iterations=1, first_iterations=1), encoder=encoder, run=RunSettings(keep_frames=True))
+    changed = optimization_spec(style_file, iterations=2, first_iterations=1)
+    with pytest.raises(VideostyleError, match=r"other settings \(optimization.image.iterations differs\); resume=False discards it"):
+        stylize_video(source, tmp_path / "out.mp4", changed, encoder=encoder, run=RunSettings(keep_frames=True))
+    summary = stylize_video(source, tmp_path / "out.mp4", changed, encoder=encoder, run=RunSettings(resume=False, keep_frames=True))
+    assert summary.resumed_frames == 0 and summary.frames == 2
 
 
-def test_multi_pass_runs_alternating_passes_and_resumes_mid_pass(tmp_path, encoder, style_image):
+def test_multi_pass_runs_alternating_passes_and_resumes_mid_pass(tmp_path, encoder, style_file):
     source = write_clip(tmp_path / "in.mp4", translating_clip(3, 32, 32, dx=1))
-    options = VideoOptions(image=GatysOptions(size=None, iterations=2, tolerance=0.0), first_iterations=3, passes=3, pass_iterations=2)
-    common = dict(styles=[style_image], options=options, flow="dis", encoder=encoder, keep_frames=True)
+    spec = optimization_spec(style_file, iterations=2, first_iterations=3, passes=3, pass_iterations=2)
+    common = dict(encoder=encoder, run=RunSettings(keep_frames=True))
     seen = []
-    whole = stylize_video(source, tmp_path / "whole.mp4", on_frame=lambda index, result: seen.append(index), **common)
+    whole = stylize_video(source, tmp_path / "whole.mp4", spec, progress=Progress(on_frame=seen.append), **common)
     assert whole.frames == 3 and len(whole.iterations) == 9
     assert seen == [0, 1, 2, 2, 1, 0, 0, 1, 2]  # forward, backward, forward
     run = tmp_path / ".whole.mp4.run" / "frames"
@@ -107,14 +124,14 @@ def test_multi_pass_runs_alternating_passes_and_resumes_mid_pass(tmp_path, encod
 
     calls = []
 
-    def stop_in_pass_two(index, result):
+    def stop_in_pass_two(index):
         calls.append(index)
         if len(calls) == 5:  # frame 1 of the backward pass
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        stylize_video(source, tmp_path / "resumed.mp4", on_frame=stop_in_pass_two, **common)
-    resumed = stylize_video(source, tmp_path / "resumed.mp4", **common)
+        stylize_video(source, tmp_path / "resumed.mp4", spec, progress=Progress(on_frame=stop_in_pass_two), **common)
+    resumed = stylize_video(source, tmp_path / "resumed.mp4", spec, **common)
     assert resumed.resumed_frames == 3
     again = tmp_path / ".resumed.mp4.run" / "frames" / "pass3"
     for name in ["out_000001.png", "out_000002.png", "out_000003.png"]:

@@ -1,6 +1,6 @@
 """Optical flow: OpenCV estimators, the one warp, consistency masks, .flo files and a disk cache."""
 
-from .cache import FlowCache
+from .cache import FlowCache, ground_truth_flows
 from .consistency import consistency_weights, disocclusion, long_term_weights, motion_boundary
 from .estimators import ESTIMATORS, FlowEstimator, make_estimator
 from .flo import read_flo, write_flo
@@ -13,6 +13,7 @@ __all__ = [
     "consistency_weights",
     "disocclusion",
     "flow_to_tensor",
+    "ground_truth_flows",
     "long_term_weights",
     "make_estimator",
     "motion_boundary",

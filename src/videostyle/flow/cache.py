@@ -68,3 +68,19 @@ class FlowCache:
         forward = flow_to_tensor(self.flow(a, b, frame_a, frame_b), device)
         backward = flow_to_tensor(self.flow(b, a, frame_b, frame_a), device)
         return backward, consistency_weights(forward, backward)
+
+
+class _NoGroundTruth:
+    """The estimator of a ground-truth cache: a pair the folder lacks is an error, not an estimate."""
+
+    name = "ground-truth"
+
+    def __call__(self, a, b):
+        raise VideostyleError("the ground-truth folder has no flow for a frame pair the metrics need (generate it with the same long_gap)")
+
+
+def ground_truth_flows(folder: str | os.PathLike) -> FlowCache:
+    """Exact flows from a ``videostyle dataset`` folder (its ``flow/`` subfolder)."""
+    if not (Path(folder) / "flow").is_dir():
+        raise VideostyleError(f"not a ground-truth folder (no flow/ inside): {folder}")
+    return FlowCache(None, _NoGroundTruth(), user_folder=Path(folder) / "flow")

@@ -15,12 +15,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .. import color
+from ..checks import check_choice, check_mask_styles, check_range, check_style_weights
 from ..errors import VideostyleError
 from ..features import VGGEncoder
 from ..io.image import pad_to_multiple, resize_long_side
 from ..losses.functional import feature_statistics
 from ..models.adain import ENCODER_LAYER, AdaINDecoder, adain, mix_statistics
-from .feedforward import PRESERVE_COLOR, OnePassStylizer, post_process
+from .feedforward import OnePassStylizer, post_process
 
 
 @dataclass
@@ -39,16 +41,13 @@ class AdaINOptions:
     batch_size: int = 2
 
     def check(self, num_styles: int) -> "AdaINOptions":
-        if not 0 <= self.alpha <= 1:
-            raise VideostyleError(f"--alpha must be between 0 and 1, got {self.alpha}")
-        if self.style_weights is not None and len(self.style_weights) != num_styles:
-            raise VideostyleError(f"{num_styles} style images but {len(self.style_weights)} style weights")
-        if self.mask is not None and num_styles != 2:
-            raise VideostyleError(f"--mask needs exactly two --style images (white: the first, black: the second), got {num_styles}")
-        if self.preserve_color not in PRESERVE_COLOR:
-            raise VideostyleError(f"unknown colour mode {self.preserve_color!r}; choose {', '.join(PRESERVE_COLOR)}")
+        check_range("alpha", self.alpha, 0, 1)
+        check_style_weights(self.style_weights, num_styles)
+        if self.mask is not None:
+            check_mask_styles(num_styles)
+        check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
         if self.batch_size <= 0:
-            raise VideostyleError(f"--batch-size must be positive, got {self.batch_size}")
+            raise VideostyleError(f"batch_size must be positive, got {self.batch_size}", parameter="batch_size")
         return self
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import VideostyleError
+from ..checks import check_mask_styles, check_style_weights
 from ..features import VGGEncoder
 from ..io.image import resize_long_side
 from ..models.arbitrary import ArbitraryStyleNet, style_statistics
@@ -46,18 +46,14 @@ class ArbitraryVideoStylizer(OnePassStylizer):
         device: torch.device | str = "cpu",
     ):
         options = options or FeedForwardOptions()
-        weights = list(style_weights) if style_weights is not None else [1.0] * len(styles)
-        if len(weights) != len(styles):
-            raise VideostyleError(f"{len(styles)} style images but {len(weights)} style weights")
-        if any(w < 0 for w in weights) or sum(weights) <= 0:
-            raise VideostyleError("style weights must be non-negative and not all zero")
-        if mask is not None and len(styles) != 2:
-            raise VideostyleError(f"--mask needs exactly two --style images (white: the first, black: the second), got {len(styles)}")
+        weights = check_style_weights(style_weights, len(styles))
+        if mask is not None:
+            check_mask_styles(len(styles))
         network = network.to(device).eval()
         params = style_parameters(network, encoder, styles, style_size)
         self.mask = None if mask is None else torch.from_numpy(np.asarray(mask, np.float32))[None, None]
         if self.mask is None:
-            mixed = sum(w / sum(weights) * p for w, p in zip(weights, params))
+            mixed = sum(w * p for w, p in zip(weights, params))
             self.stylizers = [FeedForwardStylizer(network.transformer, options, device, style_vector=mixed)]
         else:
             self.stylizers = [FeedForwardStylizer(network.transformer, options, device, style_vector=p) for p in params]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from .. import color
+from ..checks import check_choice, check_range, check_style_weights
 from ..errors import VideostyleError
 from ..features import cache_dir
 from ..io.atomic import atomic_path
@@ -26,26 +27,17 @@ from ..io.image import pad_to_multiple, to_uint8
 from ..models import TransformerNet
 
 RUNTIMES = ("torch", "onnx")
-PRESERVE_COLOR = ("none", "luminance", "histogram")
 
 
-def parse_style_mix(text: str | None, names: Sequence[str]) -> list[float] | None:
-    """``"starry_night=0.7,graffiti=0.3"`` -> weights in the network's style order, normalised to sum 1."""
-    if text is None:
+def model_style_mix(weights: dict[str, float] | None, names: Sequence[str]) -> list[float] | None:
+    """``{"starry_night": 0.7, "graffiti": 0.3}`` -> weights in the network's style order, normalised to sum 1
+    (styles not named get 0; None: None, which means equal weights)."""
+    if weights is None:
         return None
-    weights = dict.fromkeys(names, 0.0)
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, value = item.partition("=")
-        if name not in weights:
-            raise VideostyleError(f"--style-mix names {name!r}, but the model's styles are {', '.join(names)}")
-        try:
-            weights[name] = float(value) if sep else 1.0
-        except ValueError:
-            raise VideostyleError(f"bad --style-mix weight in {item!r}: expected NAME=WEIGHT") from None
-    values = list(weights.values())
-    if any(value < 0 for value in values) or sum(values) <= 0:
-        raise VideostyleError("--style-mix weights must be non-negative and not all zero")
-    return [value / sum(values) for value in values]
+    unknown = sorted(set(weights) - set(names))
+    if unknown:
+        raise VideostyleError(f"model_style_weights names {unknown[0]!r}, but the model's styles are {', '.join(names)}", parameter="model_style_weights")
+    return check_style_weights([float(weights.get(name, 0.0)) for name in names], len(names), "model_style_weights")
 
 
 def post_process(stylized: torch.Tensor, content: torch.Tensor, strength: float, preserve_color: str, color_method: str = "cholesky") -> torch.Tensor:
@@ -139,14 +131,11 @@ class FeedForwardOptions:
     channels_last: bool = False
 
     def check(self) -> "FeedForwardOptions":
-        if not 0 <= self.strength <= 1:
-            raise VideostyleError(f"--strength must be between 0 and 1, got {self.strength}")
-        if self.preserve_color not in PRESERVE_COLOR:
-            raise VideostyleError(f"unknown colour mode {self.preserve_color!r}; choose {', '.join(PRESERVE_COLOR)}")
-        if self.runtime not in RUNTIMES:
-            raise VideostyleError(f"unknown runtime {self.runtime!r}; choose {' or '.join(RUNTIMES)}")
+        check_range("strength", self.strength, 0, 1)
+        check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
+        check_choice("runtime", self.runtime, RUNTIMES)
         if self.batch_size <= 0:
-            raise VideostyleError(f"--batch-size must be positive, got {self.batch_size}")
+            raise VideostyleError(f"batch_size must be positive, got {self.batch_size}", parameter="batch_size")
         return self
 
 
@@ -217,22 +206,20 @@ class FeedForwardStylizer(OnePassStylizer):
         return post_process(stylized, content, self.options.strength, self.options.preserve_color, self.options.color_method)
 
 
-def load_stylizer(model: str | os.PathLike, style_mix: str | None = None, device: torch.device | str = "cpu", **options) -> tuple[FeedForwardStylizer, dict]:
+def load_stylizer(
+    model: str | os.PathLike, model_style_weights: dict[str, float] | None = None, options: FeedForwardOptions | None = None, device: torch.device | str = "cpu"
+) -> tuple[FeedForwardStylizer, dict]:
     """Load a trained model (bundled name or file) and build its stylizer; returns it with the file's info.
 
-    ``style_mix`` is the CLI's ``"name=weight,..."``; ``options`` are :class:`FeedForwardOptions`
-    fields. Off the CPU the runtime is always PyTorch.
+    ``model_style_weights``: ``{style name: weight}`` of a multi-style model. Off the CPU the runtime is always PyTorch.
     """
     from ..models import load_transformer
 
-    unknown = set(options) - set(FeedForwardOptions.__dataclass_fields__)
-    if unknown:
-        raise VideostyleError(f"unknown option {sorted(unknown)[0]!r}")
     device = torch.device(device)
     network, info = load_transformer(model, device)
-    if style_mix is not None and network.num_styles == 1:
-        raise VideostyleError(f"--style-mix needs a multi-style model; {model} has a single style")
+    if model_style_weights is not None and network.num_styles == 1:
+        raise VideostyleError(f"model_style_weights needs a multi-style model; {model} has a single style", parameter="model_style_weights")
+    options = replace(options or FeedForwardOptions(), style_mix=model_style_mix(model_style_weights, list(network.config.style_names)))
     if device.type != "cpu":
-        options["runtime"] = "torch"
-    weights = parse_style_mix(style_mix, list(network.config.style_names))
-    return FeedForwardStylizer(network, FeedForwardOptions(style_mix=weights, **options), device), info
+        options = replace(options, runtime="torch")
+    return FeedForwardStylizer(network, options, device), info

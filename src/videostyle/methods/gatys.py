@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import torch
 
 from .. import color
+from ..checks import check_choice, check_positive, check_size
 from ..errors import VideostyleError
 from ..features import VGGEncoder, load_encoder
 from ..io.image import resize, size_for_long_side
@@ -19,7 +20,6 @@ from ..losses import PerceptualLoss
 from .optimize import OPTIMIZERS, OptimizationResult, Step, optimize_image
 
 INITS = ("content", "noise", "style")
-PRESERVE_COLOR = ("none", "luminance", "histogram")
 
 
 @dataclass
@@ -41,7 +41,7 @@ class GatysOptions:
     style_layers: dict[str, float] = field(
         default_factory=lambda: {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0, "relu5_1": 1.0}
     )
-    style_blend: list[float] | None = None
+    style_weights: list[float] | None = None
     style_scale: float = 1.0
     optimizer: str = "lbfgs"
     learning_rate: float | None = None
@@ -53,24 +53,23 @@ class GatysOptions:
     color_method: str = "cholesky"
 
     def check(self) -> "GatysOptions":
-        if self.size is not None and self.size <= 0:
-            raise VideostyleError(f"size must be positive, got {self.size}")
+        check_size("size", self.size)
         if self.iterations < 0:
-            raise VideostyleError(f"iterations must be >= 0, got {self.iterations}")
-        if self.optimizer not in OPTIMIZERS:
-            raise VideostyleError(f"unknown optimizer {self.optimizer!r}; choose {' or '.join(OPTIMIZERS)}")
-        if self.init not in INITS:
-            raise VideostyleError(f"unknown init {self.init!r}; choose {', '.join(INITS)}")
-        if self.preserve_color not in PRESERVE_COLOR:
-            raise VideostyleError(f"unknown colour mode {self.preserve_color!r}; choose {', '.join(PRESERVE_COLOR)}")
-        if self.color_method not in color.COLOR_METHODS:
-            raise VideostyleError(f"unknown colour matching method {self.color_method!r}; choose {' or '.join(color.COLOR_METHODS)}")
+            raise VideostyleError(f"iterations must be >= 0, got {self.iterations}", parameter="iterations")
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("init", self.init, INITS)
+        check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
+        check_choice("color_method", self.color_method, color.COLOR_METHODS)
         if self.scales < 1:
-            raise VideostyleError(f"scales must be >= 1, got {self.scales}")
-        if self.style_scale <= 0:
-            raise VideostyleError(f"style scale must be positive, got {self.style_scale}")
-        if min(self.content_weight, self.style_weight, self.tv_weight) < 0:
-            raise VideostyleError("loss weights must be non-negative")
+            raise VideostyleError(f"scales must be >= 1, got {self.scales}", parameter="scales")
+        check_positive("style_scale", self.style_scale)
+        for name in ("content_weight", "style_weight", "tv_weight", "tolerance"):
+            check_positive(name, getattr(self, name), allow_zero=True)
+        if self.learning_rate is not None:
+            check_positive("learning_rate", self.learning_rate)
+        for layers in (self.content_layers, self.style_layers):
+            for weight in layers.values():
+                check_positive("layer weight", weight, allow_zero=True)
         return self
 
 
@@ -190,7 +189,7 @@ def stylize(
     result: OptimizationResult | None = None
     for index, size in enumerate(scale_sizes(height, width, options.scales)):
         scaled_content = resize(full_content, size)
-        criterion.set_style(style_target.at_size(size), options.style_blend)
+        criterion.set_style(style_target.at_size(size), options.style_weights)
         targets = criterion.content_targets(content_for_criterion(scaled_content, options))
         if variable is None:
             variable = initial_variable(scaled_content, style_target.styles, options)
@@ -223,7 +222,3 @@ def stylize(
         diverged=result.diverged,
     )
 
-
-def with_overrides(options: GatysOptions, **overrides) -> GatysOptions:
-    """A copy of ``options`` with the given fields replaced (None values are ignored)."""
-    return replace(options, **{key: value for key, value in overrides.items() if value is not None})

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..color import luminance
+from ..checks import check_choice, check_positive, check_range
 from ..errors import VideostyleError
 from ..features import VGGEncoder
 from ..flow import FlowCache, long_term_weights, warp
@@ -27,7 +28,7 @@ from ..losses import functional as LF
 from .gatys import GatysOptions, StyleTarget, content_for_criterion, initial_variable, make_criterion, to_encoder_space, to_output
 from .optimize import Step, optimize_image
 
-INITS = ("warped", "previous", "random")
+FRAME_INITS = ("warped", "previous", "random")
 
 
 @dataclass
@@ -48,28 +49,30 @@ class VideoOptions:
     first_iterations: int = 500
     temporal_weight: float = 2e5
     long_term: list[int] = field(default_factory=lambda: [1])
-    init: str = "warped"
+    frame_init: str = "warped"
     independent: bool = False
     passes: int = 1
     pass_iterations: int = 50
     pass_blend: float = 0.5
     temporal_from_pass: int = 2
-
+    flow: str = "deepflow"
+    flow_dir: str | None = None
 
     def check(self) -> "VideoOptions":
+        from ..flow.estimators import ESTIMATORS
+
         self.image.check()
-        if self.init not in INITS:
-            raise VideostyleError(f"unknown frame init {self.init!r}; choose {', '.join(INITS)}")
+        check_choice("frame_init", self.frame_init, FRAME_INITS)
+        check_choice("flow", self.flow, tuple(ESTIMATORS))
         if not self.long_term or any(gap < 1 for gap in self.long_term):
-            raise VideostyleError(f"long-term frame gaps must be positive integers, got {self.long_term}")
-        if self.temporal_weight < 0:
-            raise VideostyleError("temporal weight must be non-negative")
-        if self.passes < 1 or self.pass_iterations < 0 or not 0 <= self.pass_blend <= 1:
-            raise VideostyleError("passes must be >= 1, pass iterations >= 0 and the pass blend in [0, 1]")
+            raise VideostyleError(f"long_term frame gaps must be positive integers, got {self.long_term}", parameter="long_term")
+        check_positive("temporal_weight", self.temporal_weight, allow_zero=True)
+        check_range("pass_blend", self.pass_blend, 0, 1)
+        for name, least in (("passes", 1), ("pass_iterations", 0), ("first_iterations", 0), ("temporal_from_pass", 1)):
+            if getattr(self, name) < least:
+                raise VideostyleError(f"{name} must be >= {least}, got {getattr(self, name)}", parameter=name)
         if self.passes > 1 and self.independent:
-            raise VideostyleError("the independent baseline is single-pass; drop --passes or --independent")
-        if self.first_iterations < 0:
-            raise VideostyleError(f"first-frame iterations must be >= 0, got {self.first_iterations}")
+            raise VideostyleError("the independent baseline is single-pass: passes and independent exclude each other", parameter="independent")
         self.long_term = sorted(set(self.long_term))
         return self
 
@@ -103,7 +106,7 @@ class RuderStylizer:
         if self._style_ready_for != size:
             # Colour modes match the style to the first frame's colours, once for the whole clip.
             self._style_target = StyleTarget(self.styles, content, self.options.image)
-            self.criterion.set_style(self._style_target.at_size(size), self.options.image.style_blend)
+            self.criterion.set_style(self._style_target.at_size(size), self.options.image.style_weights)
             self._style_ready_for = size
 
     def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
@@ -129,10 +132,10 @@ class RuderStylizer:
         self._prepare_style(content)
         temporal = [] if options.independent or not self.history else self.temporal_targets(index, frame)
         first = options.independent or not self.history
-        if first or options.init == "random":
+        if first or options.frame_init == "random":
             start_mode = options.image.init if first else "noise"
             init = initial_variable(content, self._style_target.styles, replace(options.image, init=start_mode, seed=options.image.seed + index))
-        elif options.init == "previous":
+        elif options.frame_init == "previous":
             init = self._to_variable(to_tensor(self.history[-1][2], self.device))
         else:
             gap_one = next((warped for gap, warped, _ in temporal if gap == 1), None)

@@ -1,0 +1,72 @@
+"""Validation in one place (after kornia's ``KORNIA_CHECK_*``): each check names the parameter
+it rejects, as the Python API spells it; the CLI maps that name to its flag.
+
+>>> check_range("strength", 0.5, 0, 1)
+0.5
+>>> check_range("strength", 2.0, 0, 1)
+Traceback (most recent call last):
+...
+videostyle.errors.VideostyleError: strength must be between 0 and 1, got 2.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from .errors import VideostyleError
+
+
+def check_finite(name: str, value: float) -> float:
+    """``value`` if it is a finite number."""
+    if not math.isfinite(value):
+        raise VideostyleError(f"{name} must be a finite number, got {value}", parameter=name)
+    return value
+
+
+def check_range(name: str, value: float, low: float, high: float) -> float:
+    """``value`` if ``low <= value <= high`` (and finite)."""
+    check_finite(name, value)
+    if not low <= value <= high:
+        raise VideostyleError(f"{name} must be between {low:g} and {high:g}, got {value}", parameter=name)
+    return value
+
+
+def check_positive(name: str, value: float, allow_zero: bool = False) -> float:
+    """``value`` if it is finite and > 0 (>= 0 with ``allow_zero``)."""
+    check_finite(name, value)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise VideostyleError(f"{name} must be {'non-negative' if allow_zero else 'positive'}, got {value}", parameter=name)
+    return value
+
+
+def check_size(name: str, value: int | None) -> int | None:
+    """A long side in pixels: None (the input's own size) or a positive integer."""
+    if value is not None:
+        check_positive(name, value)
+    return value
+
+
+def check_choice(name: str, value: str, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise VideostyleError(f"unknown {name} {value!r}; choose {', '.join(choices)}", parameter=name)
+    return value
+
+
+def check_style_weights(weights: Sequence[float] | None, num_styles: int, name: str = "style_weights") -> list[float]:
+    """One finite, non-negative weight per style, not all zero (None: equal weights), normalised to sum 1."""
+    if weights is None:
+        return [1.0 / num_styles] * num_styles if num_styles else []
+    if len(weights) != num_styles:
+        raise VideostyleError(f"{num_styles} style images but {len(weights)} {name}", parameter=name)
+    for weight in weights:
+        check_positive(name, weight, allow_zero=True)
+    if sum(weights) <= 0:
+        raise VideostyleError(f"{name} must not all be zero", parameter=name)
+    return [weight / sum(weights) for weight in weights]
+
+
+def check_mask_styles(num_styles: int) -> None:
+    """A mask splits the frame between exactly two styles."""
+    if num_styles != 2:
+        raise VideostyleError(f"mask needs exactly two style images (white: the first, black: the second), got {num_styles}", parameter="mask")

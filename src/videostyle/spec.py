@@ -1,0 +1,175 @@
+"""One serialisable description of a method and its options: :class:`MethodSpec`.
+
+The command line, the Python API, the benchmarks (and the web page and the Ray runner) build
+a spec once and hand it whole to :func:`videostyle.api.stylize_image_file` or
+:func:`videostyle.pipeline.stylize_video`; ``to_dict``/``from_dict`` carry it across a process
+boundary as JSON, and :meth:`MethodSpec.describe` is the resume key of a video run.
+
+>>> spec = MethodSpec(method="feedforward", model="starry_night", strength=0.8)
+>>> MethodSpec.from_dict(spec.to_dict()) == spec
+True
+>>> MethodSpec(method="adain").check()
+Traceback (most recent call last):
+...
+videostyle.errors.VideostyleError: method adain needs at least one image in styles
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+
+from . import color
+from .checks import check_choice, check_mask_styles, check_range, check_size, check_style_weights
+from .errors import VideostyleError
+from .methods.feedforward import RUNTIMES
+from .methods.gatys import GatysOptions
+from .methods.ruder import VideoOptions
+
+#: Methods that stylize each frame with one pass of a trained network, and the bundled model each uses by default.
+ONE_PASS_METHODS = {"feedforward": "starry_night", "reconet": "reconet_starry_night", "adain": "adain_decoder", "arbitrary-video": "arbitrary_video"}
+#: Every method: optimisation (Gatys et al. for images, Ruder et al. for video) and the one-pass methods.
+METHODS = ("optimize", *ONE_PASS_METHODS)
+#: Methods whose network carries its own style (a trained single- or multi-style model).
+MODEL_STYLE_METHODS = ("feedforward", "reconet")
+#: Fields of :class:`GatysOptions` that the spec owns (shared with the one-pass methods) and sets there.
+SHARED_IMAGE_FIELDS = ("size", "style_weights", "preserve_color", "color_method")
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """The perceptual encoder: the bundled ImageNet VGG-16 (``weights=None``), or a user's VGG state dict."""
+
+    weights: str | None = None
+    arch: str = "vgg16"
+    input_convention: str | None = None
+    pooling: str = "max"
+
+    def load(self, device):
+        from .features import load_encoder
+
+        return load_encoder(weights=self.weights, arch=self.arch, input_convention=self.input_convention, pooling=self.pooling, device=device)
+
+
+@dataclass
+class MethodSpec:
+    """A method and every option that changes its result; paths, not pixels, so it serialises.
+
+    ``styles``: style image paths, mixed by ``style_weights`` (None: equal). ``size``: long side
+    of the output in pixels (None: the input's). ``preserve_color``/``color_method``: Gatys et
+    al. 2016's colour control. One-pass methods: ``model`` (bundled name or file; None: the
+    method's bundled default), ``model_style_weights`` (``{style name: weight}`` of a multi-style
+    model), ``strength`` (the output blended with the input: 1 is the full style), ``alpha``
+    (AdaIN's content-style trade-off in feature space), ``mask`` (an image splitting the frame
+    between two styles), ``runtime`` and ``batch_size``. ``optimization``: the optimisation
+    method's options (for images only ``optimization.image`` applies); its fields named in
+    ``SHARED_IMAGE_FIELDS`` are taken from the spec. ``encoder``: the perceptual encoder.
+    """
+
+    method: str = "optimize"
+    styles: list[str] = field(default_factory=list)
+    style_weights: list[float] | None = None
+    size: int | None = None
+    preserve_color: str = "none"
+    color_method: str = "cholesky"
+    model: str | None = None
+    model_style_weights: dict[str, float] | None = None
+    strength: float = 1.0
+    alpha: float = 1.0
+    mask: str | None = None
+    runtime: str = "onnx"
+    batch_size: int = 4
+    optimization: VideoOptions = field(default_factory=VideoOptions)
+    encoder: EncoderSpec = field(default_factory=EncoderSpec)
+
+    def check(self, style_count: int | None = None) -> MethodSpec:
+        """Validate every option (naming the parameter); returns self. ``style_count``: the number of
+        style images when the caller holds them in memory instead of naming them in ``styles``."""
+        styles = len(self.styles) if style_count is None else style_count
+        check_choice("method", self.method, METHODS)
+        check_size("size", self.size)
+        check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
+        check_choice("color_method", self.color_method, color.COLOR_METHODS)
+        check_range("strength", self.strength, 0, 1)
+        check_range("alpha", self.alpha, 0, 1)
+        check_choice("runtime", self.runtime, RUNTIMES)
+        if self.batch_size <= 0:
+            raise VideostyleError(f"batch_size must be positive, got {self.batch_size}", parameter="batch_size")
+        check_style_weights(self.style_weights, styles)
+        if self.method in MODEL_STYLE_METHODS:
+            if styles:
+                raise VideostyleError(f"styles and method {self.method} exclude each other: a trained model carries its own style", parameter="styles")
+            if self.mask is not None:
+                raise VideostyleError(f"mask needs two style images (method adain or arbitrary-video), not method {self.method}", parameter="mask")
+        else:
+            if not styles:
+                raise VideostyleError(f"method {self.method} needs at least one image in styles", parameter="styles")
+            if self.model_style_weights is not None:
+                raise VideostyleError("model_style_weights picks the styles of a multi-style model; weigh style images with style_weights", parameter="model_style_weights")
+            if self.mask is not None:
+                check_mask_styles(styles)
+        if self.method == "optimize":
+            if self.model is not None:
+                raise VideostyleError("model needs a one-pass method (feedforward, reconet, adain or arbitrary-video)", parameter="model")
+            self.video_options()  # checks the optimisation options
+        return self
+
+    @property
+    def one_pass(self) -> bool:
+        return self.method in ONE_PASS_METHODS
+
+    @property
+    def model_or_default(self) -> str:
+        return self.model or ONE_PASS_METHODS[self.method]
+
+    def image_options(self) -> GatysOptions:
+        """The Gatys options of this spec: ``optimization.image`` with the spec's shared fields."""
+        shared = {"size": self.size, "style_weights": self.style_weights, "preserve_color": self.preserve_color, "color_method": self.color_method}
+        return replace(self.optimization.image, **shared).check()
+
+    def video_options(self) -> VideoOptions:
+        """The Ruder options of this spec, checked."""
+        return replace(self.optimization, image=self.image_options()).check()
+
+    def to_dict(self) -> dict:
+        """JSON-able; the shared image fields appear once, at the top."""
+        data = asdict(self)
+        for name in SHARED_IMAGE_FIELDS:
+            data["optimization"]["image"].pop(name)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MethodSpec:
+        """The inverse of :meth:`to_dict`; unknown keys are an error (a newer videostyle's spec?)."""
+        known = {item.name for item in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise VideostyleError(f"unknown method spec field {unknown[0]!r}")
+        values = dict(data)
+        if "optimization" in values:
+            optimization = dict(values["optimization"])
+            image = dict(optimization.get("image", {}))
+            optimization["image"] = GatysOptions(**image)
+            values["optimization"] = VideoOptions(**optimization)
+        if "encoder" in values:
+            values["encoder"] = EncoderSpec(**values["encoder"])
+        try:
+            return cls(**values)
+        except TypeError as error:
+            raise VideostyleError(f"malformed method spec: {error}") from None
+
+    def describe(self) -> dict:
+        """The resume key: :meth:`to_dict` with every input file (styles, mask, model) replaced by its fingerprint,
+        so that a changed file restarts a run, and without what does not change the frames (``batch_size``)."""
+        from .models import resolve_model_path
+        from .runs import file_fingerprint
+
+        data = self.to_dict()
+        data.pop("batch_size")
+        data["styles"] = [file_fingerprint(path) for path in self.styles]
+        data["mask"] = None if self.mask is None else file_fingerprint(self.mask)
+        if self.one_pass:
+            data["model"] = file_fingerprint(resolve_model_path(self.model_or_default))
+            data.pop("optimization")
+            data.pop("encoder")
+        return data
+
