@@ -51,12 +51,12 @@ def main() -> None:
                     stylizer.stylize_tensor(frames)  # warm-up (and ONNX export)
                     label = (name, runtime + (" channels-last" if channels_last else ""), batch)
                     rows[label] = (stylizer, frames, [])
-    from videostyle.io.image import load_image
     from videostyle.methods.one_pass import build_stylizer
+    from videostyle.spec import MethodSpec
 
     for method in args.methods:
         for batch in sorted({args.batch_sizes[0], args.batch_sizes[-1]}):
-            stylizer, _ = build_stylizer(method, styles=[load_image("assets/starry_night.jpg")], batch_size=batch)
+            stylizer, _ = build_stylizer(MethodSpec(method=method, styles=["assets/starry_night.jpg"], batch_size=batch))
             frames = torch.rand(batch, 3, args.height, args.width)
             stylizer.stylize_tensor(frames)
             rows[(method, "onnx" if method == "arbitrary-video" else "torch", batch)] = (stylizer, frames, [])

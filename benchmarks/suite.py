@@ -24,9 +24,8 @@ import torch
 from PIL import Image
 
 STYLE = "assets/starry_night.jpg"
-#: ``{label: settings}``; ``"method"`` in the settings selects a one-pass method (with
-#: ``build_stylizer``'s arguments), else Ruder's optimisation with these VideoOptions fields.
-#: ``"fixed_style"``: a model trained for Starry Night only (skipped with another ``--style``).
+#: ``{label: settings}``: ``method`` (default optimize) and ``model`` of the method spec; ``independent``
+#: for the optimisation rows; ``fixed_style``: a model trained for Starry Night only (skipped with another ``--style``).
 METHODS = {
     "independent (per-frame Gatys)": {"independent": True},
     "optimize (Ruder et al.)": {"independent": False},
@@ -38,26 +37,28 @@ METHODS = {
 }
 
 
-def run_method(clip: str, output: str, frames: int, size: int, settings: dict, args) -> dict:
-    from videostyle.io.video import VideoReader
+def method_spec(settings: dict, size: int, args):
+    """The :class:`~videostyle.spec.MethodSpec` of one suite row."""
     from videostyle.methods.gatys import GatysOptions
     from videostyle.methods.ruder import VideoOptions
-    from videostyle.pipeline import stylize_video, stylize_video_with
+    from videostyle.spec import MethodSpec
+
+    method = settings.get("method", "optimize")
+    if method != "optimize":
+        return MethodSpec(method=method, model=settings.get("model"), styles=[] if settings.get("fixed_style") else [args.style], size=size)
+    image = GatysOptions(iterations=args.iterations, tolerance=0.0)
+    optimization = VideoOptions(image=image, first_iterations=args.first_iterations, independent=settings["independent"], flow=args.flow)
+    return MethodSpec(styles=[args.style], size=size, optimization=optimization)
+
+
+def run_method(clip: str, output: str, frames: int, size: int, settings: dict, args) -> dict:
+    from videostyle.io.video import VideoReader
+    from videostyle.pipeline import RunSettings, stylize_video
 
     torch.manual_seed(0)
     end = float(frames / VideoReader(clip).info.fps) if Path(clip).is_file() else None
     start = time.perf_counter()
-    if "method" in settings:
-        from videostyle.io.image import load_image
-        from videostyle.methods.one_pass import build_stylizer
-
-        styles = [] if settings.get("fixed_style") else [load_image(args.style)]
-        stylizer, _ = build_stylizer(settings["method"], settings.get("model"), styles)
-        described = {name: value for name, value in settings.items() if name != "fixed_style"}
-        summary = stylize_video_with(stylizer, described, clip, output, size=size, end=end, keep_frames=True, run_folder=output + ".run")
-    else:
-        options = VideoOptions(image=GatysOptions(size=size, iterations=args.iterations, tolerance=0.0), first_iterations=args.first_iterations, **settings)
-        summary = stylize_video(clip, output, [args.style], options, flow=args.flow, end=end, keep_frames=True, run_folder=output + ".run")
+    summary = stylize_video(clip, output, method_spec(settings, size, args), end=end, run=RunSettings(output + ".run", keep_frames=True))
     seconds = time.perf_counter() - start
     outputs = sorted(str(p) for p in (summary.run_folder / "frames").glob("out_*.png"))
     return {"fps": summary.frames / seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "outputs": outputs, "size": (summary.height, summary.width)}
@@ -87,10 +88,9 @@ def main() -> None:
         if skipped:
             print(f"skipped (trained for Starry Night only): {', '.join(skipped)}")
 
-    from videostyle.cli import ground_truth_flows
     from videostyle.datasets import generate_sequence, write_sequence
     from videostyle.features import load_encoder
-    from videostyle.flow import make_estimator
+    from videostyle.flow import ground_truth_flows, make_estimator
     from videostyle.io.image import load_image, to_tensor
     from videostyle.io.video import VideoReader
     from videostyle.metrics import evaluate_clip

@@ -17,6 +17,7 @@ then the peak memory of the whole pipeline on a synthetic 30-frame and 300-frame
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import multiprocessing as mp
 import platform
 import resource
@@ -52,7 +53,8 @@ def run_method(clip: Path, height: int, frames: int, args, independent: bool, fo
     from videostyle.io.video import VideoReader
     from videostyle.methods.gatys import GatysOptions
     from videostyle.methods.ruder import VideoOptions
-    from videostyle.pipeline import stylize_video
+    from videostyle.pipeline import Progress, RunSettings, stylize_video
+    from videostyle.spec import MethodSpec
 
     info = VideoReader(clip).info
     end = frames / info.fps
@@ -72,13 +74,15 @@ def run_method(clip: Path, height: int, frames: int, args, independent: bool, fo
             frame_losses.append([])
         frame_losses[-1].append(sum(value for name, value in step.terms.items() if not name.startswith("temporal")))
 
-    def on_frame(index, result):
+    def on_frame(index):
         now = time.perf_counter()
         frame_times.append(now - clock["start"])
         clock["start"] = now
 
     output = folder / ("independent.mp4" if independent else "ruder.mp4")
-    summary = stylize_video(clip, output, [STYLE], options, flow=args.flow, end=float(end), keep_frames=True, run_folder=folder / output.name.replace(".mp4", ".run"), on_frame=on_frame, on_step=on_step)
+    spec = MethodSpec(styles=[STYLE], size=size, optimization=replace(options, flow=args.flow))
+    run = RunSettings(folder / output.name.replace(".mp4", ".run"), keep_frames=True)
+    summary = stylize_video(clip, output, spec, end=float(end), run=run, progress=Progress(on_frame=on_frame, on_step=on_step))
     outputs = [np.asarray(Image.open(p).convert("RGB")) for p in sorted((summary.run_folder / "frames").iterdir())]
     return {"times": frame_times, "losses": frame_losses, "outputs": outputs, "size": (summary.height, summary.width)}
 
@@ -110,12 +114,13 @@ def memory_child(frames: int, size: int) -> float:
     from synthetic import translating_clip, write_clip
     from videostyle.methods.gatys import GatysOptions
     from videostyle.methods.ruder import VideoOptions
-    from videostyle.pipeline import stylize_video
+    from videostyle.pipeline import Progress, RunSettings, stylize_video
+    from videostyle.spec import MethodSpec
 
     with tempfile.TemporaryDirectory() as folder:
         clip = write_clip(Path(folder) / "clip.mp4", translating_clip(frames, size, size, dx=1), fps=Fraction(25), tone_hz=440)
         options = VideoOptions(image=GatysOptions(size=size, iterations=1, tolerance=0.0), first_iterations=1)
-        stylize_video(clip, Path(folder) / "out.mp4", [STYLE], options, flow="dis")
+        stylize_video(clip, Path(folder) / "out.mp4", MethodSpec(styles=[STYLE], size=size, optimization=replace(options, flow="dis")))
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

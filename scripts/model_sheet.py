@@ -19,14 +19,15 @@ from videostyle.io.image import load_image, resize_long_side, to_tensor, to_uint
 from videostyle.io.video import VideoReader
 from videostyle.methods.one_pass import build_stylizer
 from videostyle.models import bundled_models
+from videostyle.spec import MethodSpec
 
 COLUMNS = [
     ("input", None, {}),
     ("starry_night (fast)", "feedforward", {"model": "starry_night"}),
     ("starry_night (johnson)", "feedforward", {"model": "starry_night_johnson"}),
     ("happy_fish (fast)", "feedforward", {"model": "happy_fish"}),
-    ("three_styles: graffiti", "feedforward", {"model": "three_styles", "style_mix": "graffiti=1"}),
-    ("three_styles: 50/50 mix", "feedforward", {"model": "three_styles", "style_mix": "starry_night=1,happy_fish=1"}),
+    ("three_styles: graffiti", "feedforward", {"model": "three_styles", "model_style_weights": {"graffiti": 1}}),
+    ("three_styles: 50/50 mix", "feedforward", {"model": "three_styles", "model_style_weights": {"starry_night": 1, "happy_fish": 1}}),
     ("reconet_starry_night", "reconet", {}),
     ("adain: starry night", "adain", {"styles": ["assets/starry_night.jpg"]}),
     ("arbitrary-video: starry night", "arbitrary-video", {"styles": ["assets/starry_night.jpg"]}),
@@ -48,9 +49,7 @@ def main() -> None:
     for label, method, settings in columns:
         if method is None:
             continue
-        settings = dict(settings)
-        styles = [load_image(p) for p in settings.pop("styles", [])]
-        stylizers[label] = build_stylizer(method, styles=styles, runtime="torch", **settings)[0]
+        stylizers[label] = build_stylizer(MethodSpec(method=method, runtime="torch", **settings))[0]
     rows = []
     for image in inputs:
         cells = []
