@@ -455,7 +455,7 @@ def train_command(method, styles, data, output, arch, width, size, batch_size, s
     from .api import resolve_device
 
     device = resolve_device(device)
-    common = dict(size=size, steps=steps, seed=seed, checkpoint_every=checkpoint_every, init=init)
+    common = dict(size=size, steps=steps, seed=seed, checkpoint_every=checkpoint_every, init_model=init)
     # options whose default differs by method: left out when not given, so each options class's own default applies
     common.update({name: value for name, value in dict(batch_size=batch_size, learning_rate=learning_rate, style_weight=style_weight).items() if value is not None})
     if method == "feedforward":

@@ -1,7 +1,6 @@
 import pytest
 import torch
 
-from videostyle.losses import ContentLoss, StyleLoss, TemporalLoss, TotalVariationLoss
 from videostyle.losses import functional as LF
 
 
@@ -49,15 +48,3 @@ def test_temporal_loss_is_the_masked_mean_over_all_values():
 def test_gradcheck_in_float64(function, inputs):
     args = [tensor.double().requires_grad_(index == 0) for index, tensor in enumerate(inputs())]
     assert torch.autograd.gradcheck(function, args)
-
-
-def test_modules_equal_their_functional_forms():
-    features, target = torch.rand(2, 3, 4, 5), torch.rand(1, 3, 4, 5)
-    torch.testing.assert_close(ContentLoss(target)(features), LF.content_loss(features, target))
-    torch.testing.assert_close(StyleLoss(target_features=target)(features), LF.style_loss(features, LF.gram_matrix(target)))
-    gram = LF.gram_matrix(target)
-    torch.testing.assert_close(StyleLoss(target_gram=gram)(features), LF.style_loss(features, gram))
-    image = torch.rand(1, 3, 6, 6)
-    torch.testing.assert_close(TotalVariationLoss()(image), LF.total_variation_loss(image))
-    warped, weights = torch.rand(1, 3, 6, 6), torch.rand(1, 1, 6, 6)
-    torch.testing.assert_close(TemporalLoss()(image, warped, weights), LF.temporal_loss(image, warped, weights))

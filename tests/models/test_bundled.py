@@ -68,7 +68,7 @@ def test_every_bundled_model_can_start_a_training_of_its_kind(name, tiny_trainin
     photos, clip, styles = tiny_training_data
     _, info = read_model(bundled_models()[name])
     config, options = info["config"], info["training"]["options"]
-    common = dict(steps=1, size=32, batch_size=1, checkpoint_every=1, init=name, learning_rate=1e-9)
+    common = dict(steps=1, size=32, batch_size=1, checkpoint_every=1, init_model=name, learning_rate=1e-9)
     output = tmp_path / "tuned.safetensors"
     control = RunControl(encoder=encoder)
     if info["kind"] == "adain_decoder":

@@ -108,18 +108,18 @@ def test_a_run_resumes_with_more_steps_or_ends_at_its_checkpoint(training_files,
 def test_init_starts_from_a_trained_model(training_files, encoder, tmp_path):
     data, styles = training_files
     first = train_transformer(styles[:1], [data], tmp_path / "a.safetensors", TrainOptions(steps=2, **TINY), RunControl(encoder=encoder))
-    options = TrainOptions(steps=1, learning_rate=1e-9, init=str(first.output), **TINY)
+    options = TrainOptions(steps=1, learning_rate=1e-9, init_model=str(first.output), **TINY)
     tuned = train_transformer(styles[:1], [data], tmp_path / "b.safetensors", options, RunControl(encoder=encoder))
     a, _ = read_model(first.output)
     b, info = read_model(tuned.output)
-    assert info["training"]["options"]["init"] == str(first.output)
+    assert info["training"]["options"]["init_model"] == str(first.output)
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5)
     other_arch = dict(TINY, arch="reconet")
     with pytest.raises(VideostyleError, match="has arch = 'fast'"):
-        train_transformer(styles[:1], [data], tmp_path / "c.safetensors", TrainOptions(steps=1, init=str(first.output), **other_arch), RunControl(encoder=encoder))
+        train_transformer(styles[:1], [data], tmp_path / "c.safetensors", TrainOptions(steps=1, init_model=str(first.output), **other_arch), RunControl(encoder=encoder))
     with pytest.raises(VideostyleError, match="adain_decoder model"):
-        train_transformer(styles[:1], [data], tmp_path / "d.safetensors", TrainOptions(steps=1, init="adain_decoder", **TINY), RunControl(encoder=encoder))
+        train_transformer(styles[:1], [data], tmp_path / "d.safetensors", TrainOptions(steps=1, init_model="adain_decoder", **TINY), RunControl(encoder=encoder))
 
 
 def _interrupt_at(step):

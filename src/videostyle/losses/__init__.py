@@ -1,17 +1,12 @@
-"""Loss terms: pure functions (:mod:`.functional`), thin modules, and the shared perceptual criterion."""
+"""Loss terms: pure functions (:mod:`.functional`) and the perceptual criterion shared by optimisation and training."""
 
 from . import functional
-from .modules import ContentLoss, StyleLoss, TemporalLoss, TotalVariationLoss
 from .perceptual import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, PerceptualLoss, total
 
 __all__ = [
     "DEFAULT_CONTENT_LAYERS",
     "DEFAULT_STYLE_LAYERS",
-    "ContentLoss",
     "PerceptualLoss",
-    "StyleLoss",
-    "TemporalLoss",
-    "TotalVariationLoss",
     "functional",
     "total",
 ]

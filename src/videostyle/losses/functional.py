@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..color import luminance
+
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """Normalised Gram matrix ``G = F F^T / (C H W)``: ``B x C x H x W`` -> ``B x C x C``.
@@ -62,7 +64,7 @@ def output_temporal_loss(output: torch.Tensor, previous_warped: torch.Tensor, co
     All images ``B x 3 x H x W``; ``mask`` ``B x 1 x H x W`` in [0, 1] (1: unoccluded).
     Lighting changes in the input are allowed; flicker that the input does not have is not.
     """
-    luminance_change = _luminance(content) - _luminance(previous_content_warped)
+    luminance_change = luminance(content) - luminance(previous_content_warped)  # YIQ's Y: BT.601 weights, as ReCoNet
     difference = (output - previous_warped) - luminance_change
     return (mask * difference.pow(2)).expand_as(output).mean()
 
@@ -76,12 +78,6 @@ def feature_temporal_loss(features: torch.Tensor, previous_warped: torch.Tensor,
     if mask.shape[-2:] != features.shape[-2:]:
         mask = F.interpolate(mask, size=features.shape[-2:], mode="area")
     return (mask * (features - previous_warped).pow(2)).expand_as(features).mean()
-
-
-def _luminance(image: torch.Tensor) -> torch.Tensor:
-    """Relative luminance ``B x 1 x H x W`` (ITU-R BT.601 weights, as ReCoNet)."""
-    weights = image.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
-    return (image * weights).sum(dim=1, keepdim=True)
 
 
 def feature_statistics(features: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,4 +1,4 @@
-"""The stylizers: optimisation (Gatys) now; video optimisation and feed-forward methods build on the same pieces."""
+"""The stylizers: optimisation (Gatys for images, Ruder for video), feed-forward, AdaIN and the arbitrary-style network; ``one_pass`` builds any one-pass stylizer from a method spec."""
 
 from .gatys import GatysOptions, StylizeResult, stylize
 from .optimize import OptimizationResult, Step, optimize_image

@@ -8,7 +8,6 @@ input) and colour preservation (Gatys et al. 2016, applied to the output).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ from ..checks import check_choice, check_range, check_style_weights
 from ..errors import VideostyleError
 from ..features import cache_dir
 from ..io.atomic import atomic_path
+from ..runs import content_digest
 from ..io.image import pad_to_multiple, to_uint8
 from ..models import TransformerNet
 
@@ -86,11 +86,8 @@ def export_onnx(network: TransformerNet, path: str | os.PathLike, opset: int = 1
 
 
 def _network_digest(network: nn.Module) -> str:
-    digest = hashlib.sha256()
-    for name, value in network.state_dict().items():
-        digest.update(name.encode())
-        digest.update(value.detach().cpu().numpy().tobytes())
-    return digest.hexdigest()[:20]
+    state = network.state_dict().items()
+    return content_digest((chunk for name, value in state for chunk in (name.encode(), value.detach().cpu().numpy().tobytes())), 20)
 
 
 class OnnxRunner:

@@ -1,4 +1,4 @@
-"""Measures of results: temporal consistency now; style and content distances to come."""
+"""Measures of results: temporal consistency (warping errors), content and style distances, the evaluation report."""
 
 from .evaluate import ClipReport, evaluate_clip
 from .temporal import mean_warping_error, warping_errors

@@ -48,7 +48,7 @@ class AdaINTrainOptions:
     painterly: float = 0.5
     identity_weight: float = 0.0
     normalise_layers: bool = True
-    init: str | None = None
+    init_model: str | None = None
     seed: int = 0
     checkpoint_every: int = 100
     video_stride: int = 10
@@ -110,7 +110,7 @@ def train_adain_decoder(
     content_images = load_sources(data, max_short_side=max(2 * options.size, 256), video_stride=options.video_stride)
     style_groups = load_style_groups(styles, max_short_side=max(2 * options.size, 256))
     settings = {"options": asdict(options), "styles_digest": images_digest([image for group in style_groups for image in group]),
-                "data_digest": images_digest(content_images), "init_digest": file_digest(options.init),
+                "data_digest": images_digest(content_images), "init_digest": file_digest(options.init_model),
                 "styles": [str(Path(p).resolve()) for p in styles], "data": [str(Path(p).resolve()) for p in data]}
     run = control.open(output, settings)
 
@@ -118,12 +118,12 @@ def train_adain_decoder(
     encoder = control.load_encoder(device)
     means = layer_means(encoder, content_images, sorted({ENCODER_LAYER, *options.style_layers}), options, device)
     input_scale = float(f"{1 / means[ENCODER_LAYER]:.3g}")
-    if options.init is not None:  # the trained weights expect the input scaling they were trained with
+    if options.init_model is not None:  # the trained weights expect the input scaling they were trained with
         from ..models import load_model
 
-        input_scale = load_model(options.init, "adain_decoder")[1]["config"]["input_scale"]
+        input_scale = load_model(options.init_model, "adain_decoder")[1]["config"]["input_scale"]
     config = DecoderConfig(width=options.width, input_scale=input_scale)
-    decoder = warm_start(AdaINDecoder(config), options.init, "adain_decoder", config.to_dict()).to(device)
+    decoder = warm_start(AdaINDecoder(config), options.init_model, "adain_decoder", config.to_dict()).to(device)
     optimizer = torch.optim.Adam(decoder.parameters(), lr=options.learning_rate)
     scale = (lambda name: 1 / means[name] ** 2) if options.normalise_layers else (lambda name: 1.0)
     style_layers = {name: weight * scale(name) for name, weight in options.style_layers.items()}

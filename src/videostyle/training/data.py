@@ -8,7 +8,6 @@ batches an uninterrupted one would have seen.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import VideostyleError
+from ..runs import content_digest
 from ..io.image import load_image
 from ..io.video import IMAGE_SUFFIXES, VideoReader
 
@@ -97,8 +97,4 @@ class TrainingImages:
 
 def images_digest(images: Sequence[np.ndarray]) -> str:
     """A short digest of decoded training images (a run folder resumes only on the same data)."""
-    digest = hashlib.sha256()
-    for image in images:
-        digest.update(str(image.shape).encode())
-        digest.update(image.tobytes())
-    return digest.hexdigest()[:16]
+    return content_digest((chunk for image in images for chunk in (str(image.shape).encode(), image.tobytes())), 16)

@@ -45,7 +45,7 @@ class TrainOptions:
     seed: int = 0
     checkpoint_every: int = 100
     video_stride: int = 10
-    init: str | None = None
+    init_model: str | None = None
 
     def check(self) -> "TrainOptions":
         TransformerConfig.for_arch(self.arch)
@@ -95,13 +95,13 @@ def train_transformer(
         "styles_digest": images_digest(style_arrays),
         "data": [str(Path(path).resolve()) for path in data],
         "data_digest": images_digest(images),
-        "init_digest": file_digest(options.init),
+        "init_digest": file_digest(options.init_model),
     }
     run = control.open(output, settings)
 
     torch.manual_seed(options.seed)
     config = TransformerConfig.for_arch(options.arch, num_styles=len(styles), style_names=names)
-    network = warm_start(TransformerNet(config), options.init, "transformer", config.to_dict()).to(device)
+    network = warm_start(TransformerNet(config), options.init_model, "transformer", config.to_dict()).to(device)
     optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
     encoder = control.load_encoder(device)
     criterion = PerceptualLoss(encoder, options.content_layers, options.style_layers, options.content_weight, options.style_weight, options.tv_weight)

@@ -12,7 +12,6 @@ settings, it refuses unless told to restart.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import shutil
@@ -29,6 +28,7 @@ from ..errors import VideostyleError
 from ..io.atomic import atomic_path, check_writable_destination
 from ..losses.perceptual import total
 from ..models.files import read_model, resolve_model_path, save_model
+from ..runs import content_digest, default_run_folder, open_run_folder
 
 CHECKPOINT = "checkpoint.safetensors"
 LOG = "log.csv"
@@ -62,9 +62,9 @@ class RunControl:
     on_step: Callable[[StepReport], None] | None = None
 
     def open(self, output: Path, settings: dict) -> Path:
-        """Open (create or check, see :func:`open_run_folder`) the run folder for ``output``; return it."""
-        run = Path(self.run_folder) if self.run_folder else default_run_folder(output)
-        open_run_folder(run, settings, self.restart)
+        """Open (create, or check: see :func:`videostyle.runs.open_run_folder`) the run folder for ``output``; return it."""
+        run = Path(self.run_folder) if self.run_folder else default_run_folder(output, "train")
+        open_run_folder(run, settings, SETTINGS, self.restart, "restart=True", comparable=_without_steps)
         return run
 
     def load_encoder(self, device: torch.device) -> nn.Module:
@@ -84,10 +84,6 @@ class TrainSummary:
     plot_path: Path
 
 
-def default_run_folder(output: Path) -> Path:
-    return output.parent / f".{output.name}.train"
-
-
 def check_model_output(output) -> Path:
     """The model file to write: a ``.safetensors`` path in a writable folder."""
     output = check_writable_destination(output)
@@ -96,30 +92,30 @@ def check_model_output(output) -> Path:
     return output
 
 
-def warm_start(network: nn.Module, init: str | None, kind: str, config: dict) -> nn.Module:
-    """``network`` with the weights of the model file ``init`` (a bundled name or a path) when
+def warm_start(network: nn.Module, init_model: str | None, kind: str, config: dict) -> nn.Module:
+    """``network`` with the weights of the model file ``init_model`` (a bundled name or a path) when
     given, to fine-tune a trained model; the file must hold a ``kind`` network of the same
     architecture: ``config`` equal but for the labels (``LABELS`` of the config class, such as
     the style names, which a fine-tuning to another style changes)."""
-    if init is None:
+    if init_model is None:
         return network
     from ..models import load_model
 
-    trained, info = load_model(init, kind)  # checks the kind and the weights; fills in config defaults
+    trained, info = load_model(init_model, kind)  # checks the kind and the weights; fills in config defaults
     labels = getattr(network.config, "LABELS", ())
     differing = sorted(name for name in set(config) | set(info["config"]) if name not in labels and config.get(name) != info["config"].get(name))
     if differing:
         name = differing[0]
-        raise VideostyleError(f"--init {resolve_model_path(init)} has {name} = {info['config'].get(name)!r}; this training makes {config.get(name)!r}")
+        raise VideostyleError(f"init_model {resolve_model_path(init_model)} has {name} = {info['config'].get(name)!r}; this training makes {config.get(name)!r}")
     network.load_state_dict(trained.state_dict())
     return network
 
 
 def file_digest(name_or_path: str | None) -> str | None:
-    """A short digest of a model file's bytes (None for None): a run resumes only from the same ``--init``."""
+    """A short digest of a model file's bytes (None for None): a run resumes only from the same ``init_model``."""
     if name_or_path is None:
         return None
-    return hashlib.sha256(resolve_model_path(name_or_path).read_bytes()).hexdigest()[:16]
+    return content_digest([resolve_model_path(name_or_path).read_bytes()], 16)
 
 
 def log_paths(output: Path) -> tuple[Path, Path]:
@@ -185,33 +181,8 @@ def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimiz
 
 
 def _without_steps(settings: dict) -> dict:
+    """What must match for a run to resume: everything but the step count (a run may be extended or ended early)."""
     return {**settings, "options": {name: value for name, value in settings.get("options", {}).items() if name != "steps"}}
-
-
-def open_run_folder(run: Path, settings: dict, restart: bool) -> None:
-    """Create the run folder, or check that an existing one was started with the same settings.
-
-    The number of steps may differ: a run can be extended, or ended at its last checkpoint by
-    asking for no more steps than that checkpoint's.
-    """
-    settings_path = run / SETTINGS
-    text = json.dumps(settings, sort_keys=True, indent=1, default=str)
-    if run.exists():
-        try:
-            same = _without_steps(json.loads(settings_path.read_text())) == _without_steps(json.loads(text))
-        except (OSError, ValueError):
-            same = False
-        if not same and not restart:
-            raise VideostyleError(f"the run folder {run} holds a training run with other settings; add --restart to discard it")
-        if not same:
-            shutil.rmtree(run)
-    try:
-        run.mkdir(parents=True, exist_ok=True)
-        if not settings_path.exists():
-            with atomic_path(settings_path) as tmp:
-                tmp.write_text(text)
-    except OSError as error:
-        raise VideostyleError(f"cannot create the run folder {run}: {error.strerror}") from None
 
 
 def _read_log(path: Path, up_to_step: int) -> list[dict[str, float]]:

@@ -60,7 +60,7 @@ class VideoTrainOptions:
     pair_stride: int = 3
     flow: str = "dis"
     painterly: float = 0.5
-    init: str | None = None
+    init_model: str | None = None
     content_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_CONTENT_LAYERS))
     style_layers: dict[str, float] | None = None  # default: Johnson's Gram layers (reconet), AdaIN's (arbitrary)
     seed: int = 0
@@ -121,7 +121,7 @@ def train_video_network(
     textures = load_sources(image_paths, max_short_side=2 * options.size) if image_paths else []
     style_groups = load_style_groups(styles, max_short_side=max(2 * options.size, options.style_size))
     settings = {"options": asdict(options), "styles_digest": images_digest([image for group in style_groups for image in group]),
-                "data_digest": images_digest(textures), "init_digest": file_digest(options.init),
+                "data_digest": images_digest(textures), "init_digest": file_digest(options.init_model),
                 "clips": [str(p.resolve()) for p in clips], "pairs": len(pairs)}
     run = control.open(output, settings)
 
@@ -133,13 +133,13 @@ def train_video_network(
     if options.mode == "reconet":
         names = [style_name(styles[0])]
         config = TransformerConfig.for_arch(options.arch, style_names=names)
-        network = warm_start(TransformerNet(config), options.init, "transformer", config.to_dict()).to(device)
+        network = warm_start(TransformerNet(config), options.init_model, "transformer", config.to_dict()).to(device)
         criterion.style_targets = criterion.style_grams([resize_long_side(to_tensor(style_groups[0][0], device), options.style_size)])
         kind, config_dict = "transformer", config.to_dict()
     else:
         names = [Path(p).name for p in styles]
         config = ArbitraryConfig(arch=options.arch)
-        network = warm_start(ArbitraryStyleNet(config), options.init, "arbitrary_video", config.to_dict()).to(device)
+        network = warm_start(ArbitraryStyleNet(config), options.init_model, "arbitrary_video", config.to_dict()).to(device)
         style_crops = StyleSamples(style_groups, options.size, seed=options.seed, painterly=options.painterly)
         kind, config_dict = "arbitrary_video", config.to_dict()
     optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
