@@ -116,6 +116,8 @@ def test_train_command_errors(tmp_path, content, capsys):
     assert code == 1 and "--steps must be positive" in err
     code, _, err = run_main(["train", "--method", "adain", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "--batch-size", "0", "-q"], capsys)
     assert code == 1 and "--batch-size must be positive" in err
+    code, _, err = run_main(["train", "--method", "adain", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "--identity-weight", "-1", "-q"], capsys)
+    assert code == 1 and "error: --identity-weight must be non-negative, got -1" in err  # the library's identity_weight, as its flag
 
 
 @pytest.fixture

@@ -24,20 +24,30 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def parse_layers(text: str | None) -> dict[str, float] | None:
-    """``"relu1_1,relu2_1:0.5"`` -> ``{"relu1_1": 1.0, "relu2_1": 0.5}``."""
+def parse_weighted(text: str | None, separator: str, flag: str, what: str) -> dict[str, float] | None:
+    """``"a,b<sep>0.5"`` -> ``{"a": 1.0, "b": 0.5}`` (a name alone weighs 1); None stays None."""
     if text is None:
         return None
-    layers = {}
+    weights = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
-        name, _, weight = item.partition(":")
+        name, sep, weight = item.partition(separator)
         try:
-            layers[name] = float(weight) if weight else 1.0
+            weights[name] = float(weight) if sep else 1.0
         except ValueError:
-            raise VideostyleError(f"bad layer weight in {item!r}: expected NAME or NAME:WEIGHT") from None
-    if not layers:
-        raise VideostyleError(f"no layers in {text!r}")
-    return layers
+            raise VideostyleError(f"bad {flag} weight in {item!r}: expected {what}") from None
+    if not weights:
+        raise VideostyleError(f"no names in {flag} {text!r}")
+    return weights
+
+
+def parse_layers(text: str | None) -> dict[str, float] | None:
+    """``"relu1_1,relu2_1:0.5"`` -> ``{"relu1_1": 1.0, "relu2_1": 0.5}``."""
+    return parse_weighted(text, ":", "layer", "NAME or NAME:WEIGHT")
+
+
+def parse_style_mix(text: str | None) -> dict[str, float] | None:
+    """``"starry_night=0.7,graffiti=0.3"`` -> ``{"starry_night": 0.7, "graffiti": 0.3}``."""
+    return parse_weighted(text, "=", "--style-mix", "NAME=WEIGHT")
 
 
 def short_term_name(name: str) -> str:
@@ -155,20 +165,6 @@ def build_spec(method, styles, params: dict, video: bool):
         alpha=1.0 if method == "arbitrary-video" else alpha, mask=take("mask"), runtime=take("runtime"), batch_size=take("batch_size"), optimization=optimization,
         encoder=EncoderSpec(take("vgg_weights"), take("vgg_arch"), take("vgg_input"), take("pooling")),
     ).check()
-
-
-def parse_style_mix(text: str | None) -> dict[str, float] | None:
-    """``"starry_night=0.7,graffiti=0.3"`` -> ``{"starry_night": 0.7, "graffiti": 0.3}`` (a name alone weighs 1)."""
-    if text is None:
-        return None
-    weights = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, value = item.partition("=")
-        try:
-            weights[name] = float(value) if sep else 1.0
-        except ValueError:
-            raise VideostyleError(f"bad --style-mix weight in {item!r}: expected NAME=WEIGHT") from None
-    return weights
 
 
 def parse_gaps(text: str) -> list[int]:

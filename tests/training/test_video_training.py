@@ -75,7 +75,8 @@ def test_a_few_adain_decoder_steps_lower_the_loss(video_data, encoder, tmp_path)
 def test_bad_any_style_training_options_are_refused():
     from videostyle.errors import VideostyleError
 
-    with pytest.raises(VideostyleError, match="identity-weight"):
+    with pytest.raises(VideostyleError, match="identity_weight must be non-negative") as error:
         AdaINTrainOptions(identity_weight=-1).check()
+    assert error.value.parameter == "identity_weight"
     with pytest.raises(VideostyleError, match="painterly"):
         VideoTrainOptions(mode="arbitrary", painterly=2).check()

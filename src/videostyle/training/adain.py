@@ -23,24 +23,24 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from ..checks import check_positive
 from ..errors import VideostyleError
 from ..features import VGGEncoder
 from ..losses.functional import feature_statistics
 from ..losses.perceptual import PerceptualLoss
 from ..models.adain import ENCODER_LAYER, AdaINDecoder, DecoderConfig, adain
 from .data import TrainingImages, images_digest, load_sources
-from .loop import RunControl, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
+from .loop import RunControl, TrainingOptions, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
 from .styles import StyleSamples, load_style_groups
 
 ADAIN_STYLE_LAYERS = {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0}
 
 
 @dataclass
-class AdaINTrainOptions:
+class AdaINTrainOptions(TrainingOptions):
+    """Settings of an AdaIN decoder training."""
+
     width: float = 1.0
-    size: int = 128
-    batch_size: int = 4
-    steps: int = 2000
     learning_rate: float = 1e-4
     style_weight: float = 10.0
     style_layers: dict[str, float] = field(default_factory=lambda: dict(ADAIN_STYLE_LAYERS))
@@ -48,23 +48,11 @@ class AdaINTrainOptions:
     painterly: float = 0.5
     identity_weight: float = 0.0
     normalise_layers: bool = True
-    init_model: str | None = None
-    seed: int = 0
-    checkpoint_every: int = 100
     video_stride: int = 10
 
     def check(self) -> "AdaINTrainOptions":
-        for name in ("size", "batch_size", "steps", "checkpoint_every", "video_stride"):
-            if getattr(self, name) <= 0:
-                raise VideostyleError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
-        if self.size < 32:
-            raise VideostyleError(f"--size must be at least 32 pixels for the relu4_1 encoder, got {self.size}")
-        if self.learning_rate <= 0 or self.width <= 0:
-            raise VideostyleError("--lr and --width must be positive")
-        if not 0 <= self.painterly <= 1:
-            raise VideostyleError(f"--painterly must be between 0 and 1, got {self.painterly}")
-        if self.identity_weight < 0:
-            raise VideostyleError(f"--identity-weight must not be negative, got {self.identity_weight}")
+        self.check_shared(min_size=32, positive=("video_stride",), shares=("painterly",), weights=("identity_weight",))
+        check_positive("width", self.width)
         return self
 
 

@@ -20,7 +20,7 @@ from ..io.image import load_image, resize_long_side, to_tensor
 from ..losses.perceptual import PerceptualLoss
 from ..models.transformer import TransformerConfig, TransformerNet
 from .data import TrainingImages, images_digest, load_sources
-from .loop import RunControl, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
+from .loop import RunControl, TrainingOptions, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
 
 #: Johnson et al. 2016: content at relu2_2 keeps detail; style over four depths.
 TRAIN_CONTENT_LAYERS = {"relu2_2": 1.0}
@@ -28,36 +28,20 @@ TRAIN_STYLE_LAYERS = {"relu1_2": 1.0, "relu2_2": 1.0, "relu3_3": 1.0, "relu4_3":
 
 
 @dataclass
-class TrainOptions:
-    """Settings of one training run (all stored in the model file)."""
+class TrainOptions(TrainingOptions):
+    """Settings of one feed-forward training run (all stored in the model file)."""
 
     arch: str = "fast"
-    size: int = 128
-    batch_size: int = 4
-    steps: int = 2000
-    learning_rate: float = 1e-3
     content_weight: float = 1.0
-    style_weight: float = 3.0
     tv_weight: float = 10.0
     style_size: int = 256
     content_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_CONTENT_LAYERS))
     style_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_STYLE_LAYERS))
-    seed: int = 0
-    checkpoint_every: int = 100
     video_stride: int = 10
-    init_model: str | None = None
 
     def check(self) -> "TrainOptions":
         TransformerConfig.for_arch(self.arch)
-        for name in ("size", "batch_size", "steps", "style_size", "checkpoint_every", "video_stride"):
-            if getattr(self, name) <= 0:
-                raise VideostyleError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
-        if self.size < 16:
-            raise VideostyleError(f"--size must be at least 16 pixels, got {self.size}")
-        if self.learning_rate <= 0:
-            raise VideostyleError(f"--lr must be positive, got {self.learning_rate}")
-        if min(self.content_weight, self.style_weight, self.tv_weight) < 0:
-            raise VideostyleError("loss weights must not be negative")
+        self.check_shared(positive=("style_size", "video_stride"), weights=("content_weight", "tv_weight"))
         return self
 
 

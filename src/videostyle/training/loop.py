@@ -24,6 +24,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
+from ..checks import check_positive, check_range
 from ..errors import VideostyleError
 from ..io.atomic import atomic_path, check_writable_destination
 from ..losses.perceptual import total
@@ -33,6 +34,37 @@ from ..runs import content_digest, default_run_folder, open_run_folder
 CHECKPOINT = "checkpoint.safetensors"
 LOG = "log.csv"
 SETTINGS = "settings.json"
+
+
+@dataclass
+class TrainingOptions:
+    """What every training run shares (each method's options class adds its own and may change the defaults).
+
+    ``size``: side of the square training crops; ``batch_size``: images (or frame pairs) per
+    step; ``init_model``: a trained model (bundled name or file) to fine-tune instead of random weights.
+    """
+
+    size: int = 128
+    batch_size: int = 4
+    steps: int = 2000
+    learning_rate: float = 1e-3
+    style_weight: float = 3.0
+    seed: int = 0
+    checkpoint_every: int = 100
+    init_model: str | None = None
+
+    def check_shared(self, min_size: int = 16, positive: tuple[str, ...] = (), shares: tuple[str, ...] = (), weights: tuple[str, ...] = ()) -> None:
+        """The shared checks, plus the method's own: ``positive`` integers, ``shares`` in [0, 1], non-negative ``weights``."""
+        for name in ("size", "batch_size", "steps", "checkpoint_every", *positive):
+            if getattr(self, name) <= 0:
+                raise VideostyleError(f"{name} must be positive, got {getattr(self, name)}", parameter=name)
+        if self.size < min_size:
+            raise VideostyleError(f"size must be at least {min_size} pixels, got {self.size}", parameter="size")
+        check_positive("learning_rate", self.learning_rate)
+        for name in shares:
+            check_range(name, getattr(self, name), 0, 1)
+        for name in ("style_weight", *weights):
+            check_positive(name, getattr(self, name), allow_zero=True)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from ..checks import check_choice
 from ..errors import VideostyleError
 from ..flow.warp import warp
 from ..io.image import resize_long_side, to_tensor
@@ -35,7 +36,7 @@ from ..models.transformer import TransformerConfig, TransformerNet
 from .adain import ADAIN_STYLE_LAYERS
 from .data import images_digest, load_sources
 from .feedforward import TRAIN_CONTENT_LAYERS, TRAIN_STYLE_LAYERS, style_name
-from .loop import RunControl, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
+from .loop import RunControl, TrainingOptions, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
 from .pairs import TrainingPairs, clip_pairs
 from .styles import StyleSamples, load_style_groups
 
@@ -43,15 +44,14 @@ MODES = ("reconet", "arbitrary")
 
 
 @dataclass
-class VideoTrainOptions:
+class VideoTrainOptions(TrainingOptions):
+    """Settings of a ReCoNet or arbitrary-style video network training (``mode``), stored in the model file."""
+
     mode: str = "reconet"
     arch: str = "fast"
-    size: int = 128
     batch_size: int = 2
     steps: int = 1000
-    learning_rate: float = 1e-3
     content_weight: float = 1.0
-    style_weight: float = 3.0
     tv_weight: float = 10.0
     output_temporal_weight: float = 2e6
     feature_temporal_weight: float = 1e5
@@ -60,22 +60,14 @@ class VideoTrainOptions:
     pair_stride: int = 3
     flow: str = "dis"
     painterly: float = 0.5
-    init_model: str | None = None
     content_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_CONTENT_LAYERS))
     style_layers: dict[str, float] | None = None  # default: Johnson's Gram layers (reconet), AdaIN's (arbitrary)
-    seed: int = 0
-    checkpoint_every: int = 100
 
     def check(self) -> "VideoTrainOptions":
-        if self.mode not in MODES:
-            raise VideostyleError(f"unknown video training mode {self.mode!r}; choose {' or '.join(MODES)}")
+        check_choice("mode", self.mode, MODES)
         TransformerConfig.for_arch(self.arch)
-        for name in ("size", "batch_size", "steps", "style_size", "checkpoint_every", "pair_stride"):
-            if getattr(self, name) <= 0:
-                raise VideostyleError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
-        for name in ("synthetic", "painterly"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise VideostyleError(f"--{name} must be between 0 and 1, got {getattr(self, name)}")
+        weights = ("content_weight", "tv_weight", "output_temporal_weight", "feature_temporal_weight")
+        self.check_shared(positive=("style_size", "pair_stride"), shares=("synthetic", "painterly"), weights=weights)
         if self.style_layers is None:
             self.style_layers = dict(TRAIN_STYLE_LAYERS if self.mode == "reconet" else ADAIN_STYLE_LAYERS)
         return self
