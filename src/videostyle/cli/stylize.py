@@ -1,0 +1,162 @@
+"""``videostyle image`` and ``videostyle video``: build a method spec, call the library once, report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import VideostyleError
+from ..spec import METHODS
+from .app import cli
+from .options import METHOD_HELP, build_spec, encoder_options, format_terms, gatys_options, model_options
+
+
+@cli.command("image")
+@click.argument("content", type=click.Path())
+@click.option("-s", "--style", "styles", multiple=True, type=click.Path(), help="Style image; repeat to blend several styles (needed unless --model).")
+@click.option("-o", "--output", required=True, type=click.Path(), help="Output image (.png, .jpg, ...).")
+@gatys_options(size=512, iterations=500)
+@click.option("--scales", type=int, default=1, show_default=True, help="Coarse-to-fine levels, each half the size of the next.")
+@click.option("--save-every", type=int, default=0, help="Also write every N-th iterate beside the output (OUT_iter0100.png).")
+@click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Gatys et al.", per=""))
+@model_options
+@encoder_options
+def image_command(content, styles, output, method, device, quiet, save_every, **params):
+    """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015), or with a trained --model."""
+    from tqdm import tqdm
+
+    from ..api import stylize
+    from ..io.atomic import check_writable_destination
+    from ..io.image import load_image
+
+    check_writable_destination(output)
+    if Path(output).suffix.lower() not in _image_extensions():
+        raise VideostyleError(f"unknown image format for output {output} (use .png, .jpg, ...)")
+    spec = build_spec(method, styles, params, video=False)
+    content_image = load_image(content)
+    scales = spec.optimization.image.scales
+    bar = None if quiet or spec.one_pass else tqdm(total=spec.optimization.image.iterations * scales, unit="it", desc="stylizing", dynamic_ncols=True)
+
+    def report(scale, step):
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"scale {scale + 1}/{scales} loss {step.loss:.4g} ({format_terms(step.terms)})", refresh=False)
+
+    try:
+        result = stylize(content_image, spec, output=output, device=device, callback=report, save_every=save_every)
+    finally:
+        if bar is not None:
+            bar.close()
+    if quiet:
+        return
+    height, width = result.image.shape[-2:]
+    if spec.one_pass:
+        what = f"--method {spec.method}" + (f" --model {spec.model}" if spec.model else "")
+        click.echo(f"wrote {output} ({width}x{height}) with {what} in {result.seconds:.2f} s", err=True)
+        return
+    why = " (converged)" if result.stopped_early else " (stopped: loss became NaN, kept the last good iterate)" if result.diverged else ""
+    click.echo(
+        f"wrote {output} ({width}x{height}) in {result.seconds:.1f} s, {result.iterations} iterations{why}; final loss {result.loss:.4g} = {format_terms(result.losses)}",
+        err=True,
+    )
+
+
+@cli.command("video")
+@click.argument("input_path", metavar="INPUT", type=click.Path())
+@click.option("-s", "--style", "styles", multiple=True, type=click.Path(), help="Style image; repeat to blend several styles (needed unless --model).")
+@click.option("-o", "--output", required=True, type=click.Path(), help="Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames.")
+@click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Ruder et al. 2016", per=" per frame"))
+@click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="deepflow", show_default=True, help="Optical flow estimator.")
+@click.option("--flow-dir", type=click.Path(file_okay=False), default=None, help="Folder of <a>_<b>.flo flows from another tool (0-based frame indices, at the working size); used before --flow.")
+@click.option("--temporal-weight", type=float, default=2e5, show_default=True, help="Weight of the temporal consistency loss.")
+@click.option("--long-term", default="1", show_default=True, help="Comma-separated earlier-frame gaps J for the temporal loss, e.g. 1,2,4.")
+@click.option("--frame-init", type=click.Choice(["warped", "previous", "random"]), default="warped", show_default=True, help="Start of each frame after the first.")
+@click.option("--independent", is_flag=True, help="Per-frame baseline: no temporal loss, every frame started afresh.")
+@click.option("--first-iterations", type=int, default=500, show_default=True, help="Iterations for the first frame.")
+@click.option("--passes", type=int, default=1, show_default=True, help="Multi-pass: after the first pass, alternate backward and forward passes.")
+@click.option("--pass-iterations", type=int, default=50, show_default=True, help="Iterations per frame in passes after the first.")
+@click.option("--pass-blend", type=float, default=0.5, show_default=True, help="Weight delta of the warped neighbour in a later pass's start.")
+@click.option("--temporal-from-pass", type=int, default=2, show_default=True, help="First later pass that uses the temporal loss.")
+@gatys_options(size=360, iterations=150)
+@click.option("--start", type=float, default=None, help="Start time in seconds.")
+@click.option("--end", type=float, default=None, help="End time in seconds.")
+@click.option("--fps", type=float, default=None, help="Frame rate of an input image folder (default 25).")
+@click.option("--keep-frames", is_flag=True, help="Keep the run folder (stylized PNG frames and flow) after success.")
+@click.option("--resume/--no-resume", default=True, show_default=True, help="Continue an interrupted run with the same arguments (--no-resume: start afresh).")
+@click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
+@model_options
+@encoder_options
+def video_command(input_path, styles, output, method, device, quiet, start, end, fps, keep_frames, resume, run_dir, **params):
+    """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016), or with a trained --model."""
+    from ..pipeline import Progress, RunSettings, stylize_video
+
+    spec = build_spec(method, styles, params, video=True)
+    bars = _FrameProgress(quiet)
+    try:
+        summary = stylize_video(
+            input_path, output, spec, start=start, end=end, fps=fps, run=RunSettings(run_dir, resume, keep_frames), device=device,
+            progress=Progress(bars.on_start, bars.on_frame, bars.on_step),
+        )
+    finally:
+        bars.close()
+    if quiet:
+        return
+    for note in summary.notes:
+        click.echo(f"note: {note}", err=True)
+    if spec.one_pass:
+        detail = f" ({(summary.frames - summary.resumed_frames) / max(summary.seconds, 1e-9):.1f} frames/s end to end)"
+    else:
+        its, passes = summary.iterations, spec.optimization.passes
+        if summary.resumed_frames == 0 and len(its) > 1 and passes == 1:
+            counts = f"first frame {its[0]} iterations, later frames {sum(its[1:]) / len(its[1:]):.0f} on average"
+        else:
+            counts = f"{sum(its)} iterations" + (f" over {passes} passes" if passes > 1 else "")
+        detail = f"; {counts}; flow {summary.flows_computed} computed, {summary.flows_loaded} from cache"
+    click.echo(
+        f"wrote {output}: {summary.frames} frames ({summary.resumed_frames} from an earlier run) at {summary.width}x{summary.height}, "
+        f"{float(summary.fps):.3f} fps, in {summary.seconds:.1f} s{detail}" + (f"; frames kept in {summary.run_folder}" if summary.run_folder else ""),
+        err=True,
+    )
+
+
+class _FrameProgress:
+    """The progress bars of 'videostyle video': frames, and iterations within a frame for optimisation."""
+
+    def __init__(self, quiet: bool):
+        self.quiet, self.bars = quiet, {}
+
+    def on_start(self, total: int, resumed: int) -> None:
+        from tqdm import tqdm
+
+        if not self.quiet:
+            self.bars["frames"] = tqdm(total=total, unit="frame", desc="frames", dynamic_ncols=True, position=0)
+            if resumed:
+                tqdm.write(f"resuming: {resumed} frames already done", file=sys.stderr)
+
+    def on_frame(self, index) -> None:
+        if "frames" in self.bars:
+            self.bars["frames"].update(1)
+
+    def on_step(self, step) -> None:
+        from tqdm import tqdm
+
+        if self.quiet:
+            return
+        if step.iteration == 1:
+            if "iterations" in self.bars:
+                self.bars["iterations"].close()
+            self.bars["iterations"] = tqdm(unit="it", desc="  frame", dynamic_ncols=True, position=1, leave=False)
+        self.bars["iterations"].update(1)
+        self.bars["iterations"].set_postfix_str(f"loss {step.loss:.4g} ({format_terms(step.terms)})", refresh=False)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _image_extensions() -> set[str]:
+    from PIL import Image
+
+    return set(Image.registered_extensions())

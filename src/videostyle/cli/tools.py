@@ -1,0 +1,258 @@
+"""The other commands: ``evaluate``, ``compare``, ``train``, ``export``, ``models``, ``dataset``."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import VideostyleError
+from .app import cli
+from .options import format_terms
+
+
+@cli.command("evaluate")
+@click.argument("original", type=click.Path())
+@click.argument("stylized", type=click.Path())
+@click.option("-s", "--style", type=click.Path(), default=None, help="The style image, for the style distance.")
+@click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="dis", show_default=True, help="Flow estimator run on the original frames.")
+@click.option("--long-gap", type=int, default=10, show_default=True, help="Frame gap of the long-term warping error.")
+@click.option("--gt", "gt_dir", type=click.Path(file_okay=False), default=None, help="Ground-truth folder from 'videostyle dataset': its exact flows replace --flow.")
+@click.option("--json", "json_path", type=click.Path(), default=None, help="Write the summary and per-frame values as JSON.")
+@click.option("--plot", "plot_path", type=click.Path(), default=None, help="Write a PNG of the per-frame warping errors.")
+@click.option("--no-perceptual", is_flag=True, help="Skip the content and style distances (no encoder passes).")
+@click.option("--start", type=float, default=None, help="Start of the original's window in seconds (as given to 'videostyle video').")
+@click.option("--end", type=float, default=None, help="End of the original's window in seconds.")
+@click.option("--device", default="auto", show_default=True)
+def evaluate_command(original, stylized, style, flow, long_gap, gt_dir, json_path, plot_path, no_perceptual, start, end, device):
+    """Measure how much STYLIZED flickers and how well it keeps ORIGINAL's content and the style.
+
+    Both are videos or frame folders. The original is resized to the stylized clip's size.
+    """
+    import json
+
+    from ..api import resolve_device
+    from ..flow import ground_truth_flows, make_estimator
+    from ..io.atomic import atomic_path, check_writable_destination
+    from ..io.image import to_tensor
+    from ..io.video import VideoReader
+    from ..metrics import evaluate_clip
+    from ..metrics.plot import plot_report
+    from ..spec import EncoderSpec
+    from ..pipeline import resize_frame
+
+    for path in (json_path, plot_path):
+        if path is not None:
+            check_writable_destination(path)
+    stylized_reader = VideoReader(stylized)
+    original_reader = VideoReader(original, start=start, end=end)
+    size = (stylized_reader.info.height, stylized_reader.info.width)
+    style_tensor = to_tensor(style) if style is not None else None
+    device = resolve_device(device)
+    encoder = None if no_perceptual else EncoderSpec().load(device)
+    flows = make_estimator(flow) if gt_dir is None else ground_truth_flows(gt_dir)
+    report = evaluate_clip(
+        (resize_frame(frame, size) for frame in original_reader), iter(stylized_reader), flows,
+        long_gap=long_gap, encoder=encoder, style=style_tensor,
+    )
+    summary = report.summary()
+    click.echo("| metric | value |\n| --- | --- |")
+    for name, value in summary.items():
+        click.echo(f"| {name} | {'-' if value is None else (f'{value:.6g}' if isinstance(value, float) else value)} |")
+    if json_path is not None:
+        with atomic_path(json_path) as tmp:
+            tmp.write_text(json.dumps(report.to_dict(), indent=2))
+    if plot_path is not None:
+        plot_report(report, plot_path, title=f"{Path(stylized).name} vs {Path(original).name}")
+
+
+@cli.command("compare")
+@click.argument("clips", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", type=click.Path(), default=None, help="Side-by-side video (.mp4, ...), with the first clip's audio.")
+@click.option("--sheet", type=click.Path(), default=None, help="Contact sheet PNG: one row per chosen frame, one column per clip.")
+@click.option("--frames", "frame_list", default=None, help="Comma-separated frame indices for the sheet (default: 4 evenly spaced).")
+@click.option("--label", "labels", multiple=True, help="Label of each clip, in order (default: file names).")
+@click.option("--height", type=int, default=None, help="Height of each panel in pixels (default: the first clip's).")
+@click.option("--start", type=float, default=None, help="Start of the first clip's window in seconds (as given to 'videostyle video').")
+@click.option("--end", type=float, default=None, help="End of the first clip's window in seconds.")
+def compare_command(clips, output, sheet, frame_list, labels, height, start, end):
+    """Put CLIPS (the original first, then results) side by side, labelled, as a video and/or a contact sheet."""
+    from ..compare import compare_clips
+
+    try:
+        frames = None if frame_list is None else [int(part) for part in frame_list.split(",") if part.strip()]
+    except ValueError:
+        raise VideostyleError(f"--frames takes comma-separated integers, got {frame_list!r}") from None
+    if height is not None and height <= 0:
+        raise VideostyleError(f"--height must be positive, got {height}")
+    count, notes = compare_clips(clips, output, sheet, frames, labels, height, start, end)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    written = " and ".join(str(path) for path in (output, sheet) if path)
+    click.echo(f"wrote {written}: {len(clips)} clips, {count} frames", err=True)
+
+
+TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
+
+
+@cli.command("train")
+@click.option("--method", type=click.Choice(TRAIN_METHODS), default="feedforward", show_default=True,
+              help="feedforward: Johnson et al. (several --style: conditional IN); reconet: one style with temporal losses; "
+                   "arbitrary-video: any style with temporal losses; adain: the AdaIN decoder.")
+@click.option("-s", "--style", "styles", multiple=True, required=True, type=click.Path(), help="Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain: each -s is drawn equally often). Repeatable.")
+@click.option("-d", "--data", multiple=True, required=True, type=click.Path(), help="Training data: folders of images and/or videos, images or videos (reconet and arbitrary-video take frame pairs from the videos). Repeatable.")
+@click.option("-o", "--output", required=True, type=click.Path(), help="Model file to write (.safetensors); its .log.csv and .loss.png go beside it.")
+@click.option("--arch", type=click.Choice(["fast", "johnson", "reconet"]), default="fast", show_default=True, help="Transformer network: fast (CPU real time), johnson (the paper's), reconet (ReCoNet's).")
+@click.option("--width", type=float, default=1.0, show_default=True, help="adain: channel width of the decoder relative to VGG-16's (0.5 halves every layer).")
+@click.option("--size", type=int, default=128, show_default=True, help="Side of the square training crops.")
+@click.option("--batch-size", type=int, default=None, help="Images per step (frame pairs for reconet and arbitrary-video) [default: 4, or 2 pairs].")
+@click.option("--steps", type=int, default=2000, show_default=True)
+@click.option("--lr", "learning_rate", type=float, default=None, help="Adam learning rate [default: 1e-3, 1e-4 for adain].")
+@click.option("--content-weight", type=float, default=1.0, show_default=True)
+@click.option("--style-weight", type=float, default=None, help="Weight of the style loss [default: 3, 10 for adain].")
+@click.option("--tv-weight", type=float, default=10.0, show_default=True)
+@click.option("--output-temporal-weight", type=float, default=2e6, show_default=True, help="ReCoNet's output-level temporal loss (reconet, arbitrary-video).")
+@click.option("--feature-temporal-weight", type=float, default=1e5, show_default=True, help="ReCoNet's feature-level temporal loss (reconet, arbitrary-video).")
+@click.option("--style-size", type=int, default=256, show_default=True, help="Long side of the style images when their statistics are taken.")
+@click.option("--video-stride", type=int, default=10, show_default=True, help="Use every N-th frame of training videos (frame pairs: every 3rd).")
+@click.option("--painterly", type=float, default=0.5, show_default=True,
+              help="adain, arbitrary-video: share of style crops re-rendered by a procedural painting filter (oil, watercolour, cartoon, pencil).")
+@click.option("--identity-weight", type=float, default=0.0, show_default=True,
+              help="adain: weight of the identity loss (the decoder's output for the content's own features against the content image, pixel MSE).")
+@click.option("--init", default=None, help="Start from the weights of this trained model (bundled name or file) instead of random ones: fine-tuning.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Steps between checkpoints (an interrupted run resumes from the last).")
+@click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Checkpoint folder (default: .OUTPUT.train beside the output).")
+@click.option("--restart", is_flag=True, help="Discard a checkpoint folder left by a run with other settings.")
+@click.option("--keep-run", is_flag=True, help="Keep the checkpoint folder after success.")
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def train_command(method, styles, data, output, arch, width, size, batch_size, steps, learning_rate, content_weight, style_weight, tv_weight,
+                  output_temporal_weight, feature_temporal_weight, style_size, video_stride, painterly, identity_weight, init, seed, checkpoint_every, run_dir, restart, keep_run, device, quiet):
+    """Train a network: feed-forward (Johnson et al. 2016; Dumoulin et al. 2017), ReCoNet (Gao et al. 2018),
+    the arbitrary-style video network, or the AdaIN decoder (Huang and Belongie 2017)."""
+    from tqdm import tqdm
+
+    from ..api import resolve_device
+
+    device = resolve_device(device)
+    common = dict(size=size, steps=steps, seed=seed, checkpoint_every=checkpoint_every, init_model=init)
+    # options whose default differs by method: left out when not given, so each options class's own default applies
+    common.update({name: value for name, value in dict(batch_size=batch_size, learning_rate=learning_rate, style_weight=style_weight).items() if value is not None})
+    if method == "feedforward":
+        from ..training.feedforward import TrainOptions, train_transformer
+
+        options = TrainOptions(arch=arch, content_weight=content_weight, tv_weight=tv_weight, style_size=style_size, video_stride=video_stride, **common)
+        run = functools.partial(train_transformer, styles, data, output, options)
+    elif method == "adain":
+        from ..training.adain import AdaINTrainOptions, train_adain_decoder
+
+        options = AdaINTrainOptions(width=width, video_stride=video_stride, painterly=painterly, identity_weight=identity_weight, **common)
+        run = functools.partial(train_adain_decoder, styles, data, output, options)
+    else:
+        from ..training.video import VideoTrainOptions, train_video_network
+
+        options = VideoTrainOptions(
+            mode="reconet" if method == "reconet" else "arbitrary", arch=arch, content_weight=content_weight, tv_weight=tv_weight,
+            output_temporal_weight=output_temporal_weight, feature_temporal_weight=feature_temporal_weight, style_size=style_size, painterly=painterly, **common,
+        )
+        run = functools.partial(train_video_network, styles, data, output, options)
+    options.check()
+    bar = None if quiet else tqdm(total=steps, unit="step", desc="training", dynamic_ncols=True)
+
+    def on_step(report):
+        if bar is not None:
+            if bar.n == 0 and report.step > 1:
+                bar.update(report.step - 1)
+                tqdm.write(f"resuming from step {report.step - 1}", file=sys.stderr)
+            bar.update(1)
+            bar.set_postfix_str(f"loss {report.loss:.4g} ({format_terms(report.terms)})", refresh=False)
+
+    try:
+        from ..training.loop import RunControl
+
+        summary = run(RunControl(device=device, run_folder=run_dir, restart=restart, keep_run=keep_run, on_step=on_step))
+    finally:
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        resumed = f" (resumed at step {summary.resumed_from})" if summary.resumed_from else ""
+        click.echo(
+            f"wrote {summary.output} after {summary.steps} steps{resumed}, {summary.seconds / 60:.1f} min of training; "
+            f"final loss {summary.final_terms['loss']:.4g}; log {summary.log_path}, plot {summary.plot_path}",
+            err=True,
+        )
+
+
+@cli.command("export")
+@click.argument("model")
+@click.option("-o", "--output", required=True, type=click.Path(), help="ONNX file to write.")
+@click.option("--opset", type=int, default=17, show_default=True)
+def export_command(model, output, opset):
+    """Export a trained feed-forward MODEL (bundled name or file) to ONNX for other runtimes."""
+    from ..methods.feedforward import export_onnx
+    from ..models import load_transformer
+
+    if Path(output).suffix.lower() != ".onnx":
+        raise VideostyleError(f"the export must end in .onnx: {output}")
+    from ..io.atomic import check_writable_destination
+
+    check_writable_destination(output)
+    network, _ = load_transformer(model)
+    export_onnx(network, output, opset)
+    inputs = "images (B x 3 x H x W, RGB in [0, 1], H and W multiples of 4)" + (f" and style_weights (B x {network.num_styles})" if network.num_styles > 1 else "")
+    click.echo(f"wrote {output}: inputs {inputs}; output stylized (same shape as images)", err=True)
+
+
+@cli.command("models")
+def models_command():
+    """List the bundled models: what they are, their styles and how they were trained."""
+    from ..models import bundled_models, read_model
+
+    click.echo("| name | kind | network | styles | steps | crop | batch | training time | final loss |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, path in bundled_models().items():
+        _, info = read_model(path)
+        config, training = info.get("config", {}), info.get("training", {})
+        options = training.get("options", {})
+        network = config.get("arch", f"decoder width {config.get('width', '?')}")
+        styles = ", ".join(config.get("style_names") or training.get("styles", [])) or "-"
+        click.echo(
+            f"| {name} | {info.get('kind')} | {network} | {styles} | {options.get('steps')} | {options.get('size')} px | {options.get('batch_size')} | "
+            f"{training.get('seconds', 0) / 60:.0f} min | {training.get('final_loss', float('nan')):.4g} |"
+        )
+
+
+@cli.command("dataset")
+@click.argument("images", type=click.Path(file_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="New folder for frames/, flow/ and occlusion/.")
+@click.option("--frames", type=int, default=20, show_default=True)
+@click.option("--width", type=int, default=160, show_default=True)
+@click.option("--height", type=int, default=128, show_default=True)
+@click.option("--layers", type=int, default=3, show_default=True, help="Moving cut-outs over the moving background.")
+@click.option("--long-gap", type=int, default=10, show_default=True, help="Also write flows between frames this far apart (0: none).")
+@click.option("--seed", type=int, default=0, show_default=True)
+def dataset_command(images, output, frames, width, height, layers, long_gap, seed):
+    """Make a test sequence with exact optical flow and occlusions from the photos in IMAGES."""
+    import numpy as np
+
+    from ..datasets import generate_sequence, write_sequence
+    from ..io.atomic import atomic_folder, check_folder_destination
+    from ..io.image import load_image
+    from ..io.video import IMAGE_SUFFIXES
+
+    folder = Path(images)
+    if not folder.is_dir():
+        raise VideostyleError(f"no such folder: {folder}")
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise VideostyleError(f"no images in {folder}")
+    out = check_folder_destination(output)
+    sequence = generate_sequence([np.asarray(load_image(path)) for path in paths], frames=frames, height=height, width=width, layers=layers, seed=seed)
+    with atomic_folder(out) as tmp:
+        write_sequence(sequence, tmp, long_gap=long_gap)
+    click.echo(f"wrote {out}: {frames} frames at {width}x{height}, {layers} layers, flows and occlusions for gaps 1" + (f" and {long_gap}" if long_gap > 1 else ""), err=True)
+
+
+#: API parameter -> CLI flag, where the flag is not simply ``--`` plus the name with dashes.
