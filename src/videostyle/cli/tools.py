@@ -10,6 +10,7 @@ import click
 
 from ..errors import VideostyleError
 from .app import cli
+from ..training import TRAIN_METHODS
 from .options import format_terms
 
 
@@ -94,9 +95,6 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     click.echo(f"wrote {written}: {len(clips)} clips, {count} frames", err=True)
 
 
-TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
-
-
 @cli.command("train")
 @click.option("--method", type=click.Choice(TRAIN_METHODS), default="feedforward", show_default=True,
               help="feedforward: Johnson et al. (several --style: conditional IN); reconet: one style with temporal losses; "
@@ -129,38 +127,25 @@ TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
 @click.option("--keep-run", is_flag=True, help="Keep the checkpoint folder after success.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def train_command(method, styles, data, output, arch, width, size, batch_size, steps, learning_rate, content_weight, style_weight, tv_weight,
-                  output_temporal_weight, feature_temporal_weight, style_size, video_stride, painterly, identity_weight, init, seed, checkpoint_every, run_dir, restart, keep_run, device, quiet):
+def train_command(method, styles, data, output, init, run_dir, restart, keep_run, device, quiet, **params):
     """Train a network: feed-forward (Johnson et al. 2016; Dumoulin et al. 2017), ReCoNet (Gao et al. 2018),
     the arbitrary-style video network, or the AdaIN decoder (Huang and Belongie 2017)."""
+    from dataclasses import fields
+
     from tqdm import tqdm
 
     from ..api import resolve_device
+    from ..training import trainer
 
     device = resolve_device(device)
-    common = dict(size=size, steps=steps, seed=seed, checkpoint_every=checkpoint_every, init_model=init)
-    # options whose default differs by method: left out when not given, so each options class's own default applies
-    common.update({name: value for name, value in dict(batch_size=batch_size, learning_rate=learning_rate, style_weight=style_weight).items() if value is not None})
-    if method == "feedforward":
-        from ..training.feedforward import TrainOptions, train_transformer
-
-        options = TrainOptions(arch=arch, content_weight=content_weight, tv_weight=tv_weight, style_size=style_size, video_stride=video_stride, **common)
-        run = functools.partial(train_transformer, styles, data, output, options)
-    elif method == "adain":
-        from ..training.adain import AdaINTrainOptions, train_adain_decoder
-
-        options = AdaINTrainOptions(width=width, video_stride=video_stride, painterly=painterly, identity_weight=identity_weight, **common)
-        run = functools.partial(train_adain_decoder, styles, data, output, options)
-    else:
-        from ..training.video import VideoTrainOptions, train_video_network
-
-        options = VideoTrainOptions(
-            mode="reconet" if method == "reconet" else "arbitrary", arch=arch, content_weight=content_weight, tv_weight=tv_weight,
-            output_temporal_weight=output_temporal_weight, feature_temporal_weight=feature_temporal_weight, style_size=style_size, painterly=painterly, **common,
-        )
-        run = functools.partial(train_video_network, styles, data, output, options)
+    options_class, train, fixed = trainer(method)
+    # each options class takes the flags that name its fields; a flag left at None (batch size, learning rate,
+    # style weight) keeps that class's own default, which differs by method
+    values = {field.name: params[field.name] for field in fields(options_class) if params.get(field.name) is not None}
+    options = options_class(**values, **fixed, init_model=init)
+    run = functools.partial(train, styles, data, output, options)
     options.check()
-    bar = None if quiet else tqdm(total=steps, unit="step", desc="training", dynamic_ncols=True)
+    bar = None if quiet else tqdm(total=options.steps, unit="step", desc="training", dynamic_ncols=True)
 
     def on_step(report):
         if bar is not None:

@@ -1,0 +1,27 @@
+"""Training the networks: data, the shared loop with checkpoints and resume, and one trainer per method.
+
+``trainer(method)`` gives a method's options class, train function and fixed option values; the
+``train`` command and any other caller pick a trainer through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+#: The training methods, named as the ``--method`` of ``videostyle train`` and the spec's methods.
+TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
+
+
+def trainer(method: str) -> tuple[type, Callable, dict]:
+    """``(options class, train function, fixed option values)`` of a training method (imported lazily)."""
+    if method == "feedforward":
+        from .feedforward import TrainOptions, train_transformer
+
+        return TrainOptions, train_transformer, {}
+    if method == "adain":
+        from .adain import AdaINTrainOptions, train_adain_decoder
+
+        return AdaINTrainOptions, train_adain_decoder, {}
+    from .video import VideoTrainOptions, train_video_network
+
+    return VideoTrainOptions, train_video_network, {"mode": "reconet" if method == "reconet" else "arbitrary"}
