@@ -81,6 +81,13 @@ class MethodSpec:
     optimization: VideoOptions = field(default_factory=VideoOptions)
     encoder: EncoderSpec = field(default_factory=EncoderSpec)
 
+    def __post_init__(self) -> None:
+        # the copies of the shared fields inside optimization.image always hold the spec's values
+        self.optimization = replace(self.optimization, image=replace(self.optimization.image, **self._shared_image_fields()))
+
+    def _shared_image_fields(self) -> dict:
+        return {"size": self.size, "style_weights": self.style_weights, "preserve_color": self.preserve_color, "color_method": self.color_method}
+
     def check(self, style_count: int | None = None) -> MethodSpec:
         """Validate every option (naming the parameter); returns self. ``style_count``: the number of
         style images when the caller holds them in memory instead of naming them in ``styles``."""
@@ -123,8 +130,7 @@ class MethodSpec:
 
     def image_options(self) -> GatysOptions:
         """The Gatys options of this spec: ``optimization.image`` with the spec's shared fields."""
-        shared = {"size": self.size, "style_weights": self.style_weights, "preserve_color": self.preserve_color, "color_method": self.color_method}
-        return replace(self.optimization.image, **shared).check()
+        return replace(self.optimization.image, **self._shared_image_fields()).check()
 
     def video_options(self) -> VideoOptions:
         """The Ruder options of this spec, checked."""

@@ -1,0 +1,112 @@
+"""The public entry points, called directly: one image call and one video call for every method, same result type."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from synthetic import translating_clip, write_clip
+from videostyle import ImageResult, MethodSpec, stylize, stylize_image, stylize_image_with_model, stylize_video
+from videostyle.errors import VideostyleError
+from videostyle.io.image import save_image
+
+
+@pytest.fixture
+def style_path(tmp_path, style_image):
+    return str(save_image(style_image, tmp_path / "style.png"))
+
+
+@pytest.mark.parametrize("method", ["feedforward", "reconet", "adain", "arbitrary-video"])
+def test_stylize_runs_every_one_pass_method_on_a_spec(method, content_image, style_path, encoder, tmp_path):
+    styles = [] if method in ("feedforward", "reconet") else [style_path]
+    out = tmp_path / "out.png"
+    result = stylize(content_image, MethodSpec(method=method, styles=styles, size=40, runtime="torch"), output=out, encoder=encoder)
+    assert isinstance(result, ImageResult) and result.image.shape == (1, 3, 30, 40) and result.iterations == 0
+    assert Image.open(out).size == (40, 30) and (result.image - content_image.mean()).abs().mean() > 0.01
+
+
+def test_stylize_by_optimisation_lowers_the_loss(content_image, style_path, encoder):
+    from videostyle.methods.gatys import GatysOptions
+    from videostyle.methods.ruder import VideoOptions
+
+    spec = MethodSpec(styles=[style_path], size=32, optimization=VideoOptions(image=GatysOptions(iterations=5, tolerance=0.0)))
+    result = stylize(content_image, spec, encoder=encoder)
+    assert result.iterations == 5 and result.history[-1] < result.history[0] and result.image.shape[-1] == 32
+
+
+def test_the_keyword_shortcuts_return_the_same_result_type(content_image, style_image, encoder):
+    optimised = stylize_image(content_image, style_image, size=24, iterations=2, encoder=encoder)
+    one_pass = stylize_image_with_model(content_image, "three_styles", size=24, model_style_weights={"graffiti": 1.0}, runtime="torch")
+    assert type(optimised) is type(one_pass) is ImageResult
+    assert one_pass.to_numpy().shape == (18, 24, 3) and one_pass.seconds > 0
+    with pytest.raises(VideostyleError, match="unknown option 'strenght'") as error:
+        stylize_image_with_model(content_image, "starry_night", strenght=0.5)
+    assert error.value.parameter == "strenght"
+
+
+def test_in_memory_styles_weigh_like_files(content_image, style_image, style_path, encoder):
+    """build_stylizer with style images given as tensors equals the same spec reading the file."""
+    from videostyle.methods.one_pass import build_stylizer
+
+    spec = MethodSpec(method="arbitrary-video", styles=[style_path], runtime="torch")
+    from_file = build_stylizer(spec, encoder=encoder)[0].stylize_tensor(content_image)
+    in_memory = build_stylizer(MethodSpec(method="arbitrary-video", runtime="torch"), encoder=encoder, style_images=[Image.open(style_path)])[0]
+    torch.testing.assert_close(in_memory.stylize_tensor(content_image), from_file)
+
+
+def test_arbitrary_video_mixes_styles_by_their_weights(content_image, style_image, encoder):
+    from videostyle.methods.arbitrary import ArbitraryVideoStylizer
+    from videostyle.methods.feedforward import FeedForwardOptions
+    from videostyle.models import load_arbitrary
+
+    network, _ = load_arbitrary("arbitrary_video")
+    other = torch.rand(1, 3, 48, 48)
+    options = FeedForwardOptions(runtime="torch")
+    only_first = ArbitraryVideoStylizer(network, encoder, [style_image], None, options).stylize_tensor(content_image)
+    weighted = ArbitraryVideoStylizer(network, encoder, [style_image, other], [1.0, 0.0], options).stylize_tensor(content_image)
+    mixed = ArbitraryVideoStylizer(network, encoder, [style_image, other], [1.0, 1.0], options).stylize_tensor(content_image)
+    torch.testing.assert_close(weighted, only_first)
+    assert (mixed - only_first).abs().mean() > 1e-3
+
+
+def test_stylize_video_writes_exactly_the_stylizers_frames(tmp_path):
+    """The one video entry point with a one-pass spec: each PNG frame is the stylizer's output for that frame."""
+    from videostyle.io.video import VideoReader
+    from videostyle.methods.one_pass import build_stylizer
+
+    clip = write_clip(tmp_path / "clip.mp4", translating_clip(5, 32, 48), lossless=True)
+    spec = MethodSpec(method="feedforward", model="starry_night", runtime="torch", batch_size=2)
+    summary = stylize_video(clip, tmp_path / "frames", spec)
+    assert summary.frames == 5 and summary.run_folder is None
+    stylizer, _ = build_stylizer(spec)
+    frames = list(VideoReader(clip))
+    expected = stylizer.stylize_batch(list(range(5)), frames)
+    written = [np.asarray(Image.open(path).convert("RGB")) for path in sorted((tmp_path / "frames").glob("*.png"))]
+    assert len(written) == 5
+    for mine, theirs in zip(written, expected):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_export_onnx_matches_the_network(tmp_path):
+    import onnxruntime
+
+    from videostyle.methods.feedforward import export_onnx
+    from videostyle.models import load_transformer
+
+    network, _ = load_transformer("starry_night")
+    path = export_onnx(network, tmp_path / "net.onnx")
+    images = torch.rand(2, 3, 32, 40)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (ours,) = session.run(None, {"images": images.numpy()})
+    with torch.no_grad():
+        torch.testing.assert_close(torch.from_numpy(ours), network.core(images, None), atol=1e-4, rtol=0)
+
+
+def test_library_errors_show_flags_in_the_cli():
+    from videostyle.cli import as_flags
+
+    assert as_flags(VideostyleError("strength must be between 0 and 1, got 2", parameter="strength")) == "--strength must be between 0 and 1, got 2"
+    assert as_flags(VideostyleError("2 style images but 1 style_weights", parameter="style_weights")) == "2 style images but 1 --style-blend"
+    message = as_flags(VideostyleError("the run folder x was started with other settings (size differs); resume=False discards it", parameter="resume=False"))
+    assert message.endswith("(size differs); --no-resume discards it")
+    assert as_flags(VideostyleError("the model's styles are ink, fire", parameter="model_style_weights")) == "the model's styles are ink, fire"
