@@ -43,7 +43,7 @@ def main() -> None:
     rows = {}
     for name, network in networks.items():
         for runtime in ("torch", "onnx"):
-            for channels_last in ((False, True) if runtime == "torch" else (False,)):
+            for channels_last in (False, True) if runtime == "torch" else (False,):
                 for batch in args.batch_sizes:
                     options = FeedForwardOptions(runtime=runtime, batch_size=batch, channels_last=channels_last, style_mix=None)
                     stylizer = FeedForwardStylizer(network, options)
@@ -66,7 +66,9 @@ def main() -> None:
             stylizer.stylize_tensor(frames)
             times.append((time.perf_counter() - started) / frames.shape[0])
     baseline = statistics.median(rows[("johnson (untrained)", "torch", args.batch_sizes[0])][2])
-    print(f"machine: {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}; {args.width}x{args.height}, median of {args.repeats}\n")
+    print(
+        f"machine: {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}; {args.width}x{args.height}, median of {args.repeats}\n"
+    )
     print("| network | runtime | batch | ms per frame | frames/s | speed vs johnson torch batch 1 |")
     print("| --- | --- | --- | --- | --- | --- |")
     for (name, runtime, batch), (_, _, times) in rows.items():

@@ -61,10 +61,18 @@ def main() -> None:
     for history in (20, 100):
         variable = content.clone().requires_grad_(True)
         losses = []
-        optimizer = torch.optim.LBFGS([variable], lr=1, max_iter=args.evaluations, max_eval=args.evaluations, history_size=history,
-                                      tolerance_grad=0, tolerance_change=0, line_search_fn="strong_wolfe")
+        optimizer = torch.optim.LBFGS(
+            [variable],
+            lr=1,
+            max_iter=args.evaluations,
+            max_eval=args.evaluations,
+            history_size=history,
+            tolerance_grad=0,
+            tolerance_change=0,
+            line_search_fn="strong_wolfe",
+        )
 
-        def closure():
+        def closure(optimizer=optimizer, variable=variable, losses=losses):  # this configuration's, called within the iteration
             optimizer.zero_grad()
             loss = total(criterion(variable, targets))
             loss.backward()

@@ -64,7 +64,13 @@ def optimisation_loop(size: int, iterations: int, device: str, threads: int) -> 
     encoder, content, style = _setup(size, device)
     stylize(content, [style], GatysOptions(size=size, iterations=2, tolerance=0), encoder=encoder)  # warm-up
     stamps: list[float] = []  # after each evaluation: excludes the one-off style and content set-up
-    stylize(content, [style], GatysOptions(size=size, iterations=iterations + 1, tolerance=0), encoder=encoder, callback=lambda scale, step: stamps.append(time.perf_counter()))
+    stylize(
+        content,
+        [style],
+        GatysOptions(size=size, iterations=iterations + 1, tolerance=0),
+        encoder=encoder,
+        callback=lambda scale, step: stamps.append(time.perf_counter()),
+    )
     return (stamps[-1] - stamps[0]) / (len(stamps) - 1), _peak_memory_mb(device)
 
 
@@ -78,7 +84,10 @@ def coarse_to_fine(size: int, iterations: int, scales: int, device: str, threads
     stamps: list[tuple[int, float, float]] = []
     start = time.perf_counter()
     multi = stylize(
-        content, [style], GatysOptions(size=size, iterations=iterations, tolerance=0, scales=scales), encoder=encoder,
+        content,
+        [style],
+        GatysOptions(size=size, iterations=iterations, tolerance=0, scales=scales),
+        encoder=encoder,
         callback=lambda scale, step: stamps.append((scale, step.loss, time.perf_counter() - start)),
     )
     reached = next((seconds for scale, loss, seconds in stamps if scale == scales - 1 and loss <= target), None)

@@ -61,7 +61,12 @@ def run_method(clip: str, output: str, frames: int, size: int, settings: dict, a
     summary = stylize_video(clip, output, method_spec(settings, size, args), end=end, run=RunSettings(output + ".run", keep_frames=True))
     seconds = time.perf_counter() - start
     outputs = sorted(str(p) for p in (summary.run_folder / "frames").glob("out_*.png"))
-    return {"fps": summary.frames / seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "outputs": outputs, "size": (summary.height, summary.width)}
+    return {
+        "fps": summary.frames / seconds,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "outputs": outputs,
+        "size": (summary.height, summary.width),
+    }
 
 
 def main() -> None:
@@ -75,8 +80,12 @@ def main() -> None:
     parser.add_argument("--metric-flow", default="deepflow", help="Flow the metric estimates on real clips.")
     parser.add_argument("--long-gap", type=int, default=5)
     parser.add_argument("--methods", nargs="*", default=None, help=f"Subset of: {'; '.join(METHODS)}.")
-    parser.add_argument("--style", default=STYLE, help="Style image of the optimisation and any-style methods, and of the style distance "
-                        "(the single-style models are skipped unless it is Starry Night).")
+    parser.add_argument(
+        "--style",
+        default=STYLE,
+        help="Style image of the optimisation and any-style methods, and of the style distance "
+        "(the single-style models are skipped unless it is Starry Night).",
+    )
     parser.add_argument("--arbitrary-model", default=None, help="Model file for the arbitrary-video row (default: the bundled one).")
     args = parser.parse_args()
     methods = {name: METHODS[name] for name in (args.methods or METHODS)}
@@ -98,8 +107,10 @@ def main() -> None:
 
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, CPU")
     print(f"style: {args.style}")
-    print(f"settings: long side {args.size} px, {args.frames} frames, first frame {args.first_iterations} iterations, later {args.iterations}, "
-          f"method flow {args.flow}, metric flow {args.metric_flow} (exact flow on the ground-truth sequence), long gap {args.long_gap}\n")
+    print(
+        f"settings: long side {args.size} px, {args.frames} frames, first frame {args.first_iterations} iterations, later {args.iterations}, "
+        f"method flow {args.flow}, metric flow {args.metric_flow} (exact flow on the ground-truth sequence), long gap {args.long_gap}\n"
+    )
     encoder, style = load_encoder(), to_tensor(args.style)
     with tempfile.TemporaryDirectory() as tmp:
         gt = Path(tmp) / "gt"
@@ -107,7 +118,9 @@ def main() -> None:
         width, height = args.size, round(args.size * 0.75)
         write_sequence(generate_sequence(photos, frames=args.frames, height=height, width=width, layers=3, seed=0), gt, long_gap=args.long_gap)
         inputs = [(Path(clip).name, clip, None) for clip in args.clips] + [("ground-truth sequence", str(gt / "frames"), gt)]
-        print("| input | method | frames/s | peak memory (MiB) | short-term error (ratio to input) | long-term error (ratio) | content distance | style distance |")
+        print(
+            "| input | method | frames/s | peak memory (MiB) | short-term error (ratio to input) | long-term error (ratio) | content distance | style distance |"
+        )
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for name, clip, gt_dir in inputs:
             for method, settings in methods.items():
@@ -118,8 +131,11 @@ def main() -> None:
                 originals = [resize_frame(frame, run["size"]) for _, frame in zip(range(len(outputs)), VideoReader(clip), strict=False)]
                 flows = make_estimator(args.metric_flow) if gt_dir is None else ground_truth_flows(gt_dir)
                 summary = evaluate_clip(originals, outputs, flows, long_gap=args.long_gap, encoder=encoder, style=style).summary()
-                print(f"| {name} | {method} | {run['fps']:.2f} | {run['peak_mb']:.0f} | {summary['short_term_error']:.5f} ({summary['short_term_ratio']:.2f}) | "
-                      f"{summary[f'long_term_error_gap{args.long_gap}']:.5f} ({summary['long_term_ratio']:.2f}) | {summary['content_distance']:.4g} | {summary['style_distance']:.4g} |", flush=True)
+                print(
+                    f"| {name} | {method} | {run['fps']:.2f} | {run['peak_mb']:.0f} | {summary['short_term_error']:.5f} ({summary['short_term_ratio']:.2f}) | "
+                    f"{summary[f'long_term_error_gap{args.long_gap}']:.5f} ({summary['long_term_ratio']:.2f}) | {summary['content_distance']:.4g} | {summary['style_distance']:.4g} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

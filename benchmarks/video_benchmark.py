@@ -17,7 +17,7 @@ then the peak memory of the whole pipeline on a synthetic 30-frame and 300-frame
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
+import itertools
 import multiprocessing as mp
 import platform
 import resource
@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def flow_times(frames: list[np.ndarray]) -> dict[str, float]:
         estimator = make_estimator(name)
         estimator(frames[0], frames[1])  # warm-up
         start = time.perf_counter()
-        for a, b in zip(frames[1:], frames[2:], strict=False):
+        for a, b in itertools.pairwise(frames):
             estimator(a, b)
         times[name] = (time.perf_counter() - start) / (len(frames) - 2)
     return times
@@ -114,7 +115,7 @@ def memory_child(frames: int, size: int) -> float:
     from synthetic import translating_clip, write_clip
     from videostyle.methods.gatys import GatysOptions
     from videostyle.methods.ruder import VideoOptions
-    from videostyle.pipeline import Progress, RunSettings, stylize_video
+    from videostyle.pipeline import stylize_video
     from videostyle.spec import MethodSpec
 
     with tempfile.TemporaryDirectory() as folder:
@@ -142,8 +143,10 @@ def main() -> None:
     from videostyle.metrics import mean_warping_error
 
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}, CPU")
-    print(f"settings: height {args.height} px, {args.frames} frames, first frame {args.first_iterations} iterations, later {args.iterations}, "
-          f"temporal weight {args.temporal_weight:g}, long-term {args.long_term}, method flow {args.flow}, metric flow {args.metric_flow}\n")
+    print(
+        f"settings: height {args.height} px, {args.frames} frames, first frame {args.first_iterations} iterations, later {args.iterations}, "
+        f"temporal weight {args.temporal_weight:g}, long-term {args.long_term}, method flow {args.flow}, metric flow {args.metric_flow}\n"
+    )
     for clip in map(Path, args.clips):
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -164,7 +167,11 @@ def main() -> None:
             print(f"| {name} | {run['times'][0]:.1f} | {statistics.mean(run['times'][1:]):.1f} | {error:.5f} | {error / floor:.2f} |")
         fractions = reach_fraction(ruder["losses"])
         reached = [f for f in fractions if f is not None]
-        text = f"{len(reached)}/{len(fractions)} later frames reached it; median fraction {statistics.median(reached):.2f}" if reached else "no later frame reached it"
+        text = (
+            f"{len(reached)}/{len(fractions)} later frames reached it; median fraction {statistics.median(reached):.2f}"
+            if reached
+            else "no later frame reached it"
+        )
         print(f"\nlater frames reaching the first frame's final loss (content+style+TV): {text}\n", flush=True)
 
     print("| synthetic clip | peak memory of the pipeline (MiB) |\n| --- | --- |")

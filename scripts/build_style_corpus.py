@@ -38,15 +38,24 @@ from PIL import Image
 WESNOTH_LICENCE = "GPL-2+ (Battle for Wesnoth artists; see the package's copyright file and images/portraits/ARTISTS)"
 PACKAGES = {
     # package: (licence, [(glob inside the unpacked package, kind)])
-    "wesnoth-1.16-data": (WESNOTH_LICENCE, [
-        ("usr/share/games/wesnoth/1.16/data/core/images/story/*.jpg", "painting"),
-        ("usr/share/games/wesnoth/1.16/data/core/images/portraits/**/*.png", "portrait"),
-        ("usr/share/games/wesnoth/1.16/data/core/images/maps/background.jpg", "map"),
-    ]),
-    **{f"wesnoth-1.16-{campaign}": (WESNOTH_LICENCE, [
-        ("usr/share/games/wesnoth/1.16/data/campaigns/*/images/story/*.*", "painting"),
-        ("usr/share/games/wesnoth/1.16/data/campaigns/*/images/portraits/**/*.png", "portrait"),
-    ]) for campaign in ("httt", "trow", "sota", "utbs", "low", "did")},
+    "wesnoth-1.16-data": (
+        WESNOTH_LICENCE,
+        [
+            ("usr/share/games/wesnoth/1.16/data/core/images/story/*.jpg", "painting"),
+            ("usr/share/games/wesnoth/1.16/data/core/images/portraits/**/*.png", "portrait"),
+            ("usr/share/games/wesnoth/1.16/data/core/images/maps/background.jpg", "map"),
+        ],
+    ),
+    **{
+        f"wesnoth-1.16-{campaign}": (
+            WESNOTH_LICENCE,
+            [
+                ("usr/share/games/wesnoth/1.16/data/campaigns/*/images/story/*.*", "painting"),
+                ("usr/share/games/wesnoth/1.16/data/campaigns/*/images/portraits/**/*.png", "portrait"),
+            ],
+        )
+        for campaign in ("httt", "trow", "sota", "utbs", "low", "did")
+    },
     "krita-data": ("GPL-3+ (Krita resources; see the package's copyright file)", [("usr/share/krita/patterns/*.*", "pattern")]),
     "gimp-data": ("GPL-3+ (GIMP data; see the package's copyright file)", [("usr/share/gimp/2.0/patterns/*/*.pat", "pattern")]),
 }
@@ -94,7 +103,7 @@ def read_gimp_pattern(path: Path) -> np.ndarray:
     header_size, _, width, height, depth = struct.unpack(">5I", data[:20])
     if data[20:24] != b"GPAT" or depth not in (1, 2, 3, 4):
         raise ValueError("not a GIMP pattern")
-    pixels = np.frombuffer(data[header_size: header_size + width * height * depth], np.uint8).reshape(height, width, depth)
+    pixels = np.frombuffer(data[header_size : header_size + width * height * depth], np.uint8).reshape(height, width, depth)
     if depth in (1, 2):
         return np.repeat(pixels[..., :1], 3, axis=2)
     return pixels[..., :3].copy()
@@ -103,7 +112,7 @@ def read_gimp_pattern(path: Path) -> np.ndarray:
 def read_rgba(path: Path) -> np.ndarray:
     if path.suffix == ".pat":
         rgb = read_gimp_pattern(path)
-        return np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 255, np.uint8)], axis=2)
+        return np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
     with Image.open(path) as image:
         return np.asarray(image.convert("RGBA"))
 
@@ -123,13 +132,13 @@ def portrait_crop(rgba: np.ndarray) -> np.ndarray | None:
             break
         for y in np.linspace(top, bottom - side, 5).astype(int):
             for x in np.linspace(left, right - side, 5).astype(int):
-                coverage = opaque[y: y + side, x: x + side].mean()
+                coverage = opaque[y : y + side, x : x + side].mean()
                 if coverage > best[0] + 0.02:  # larger squares first: a smaller one must be clearly better
                     best = (coverage, (y, x, side))
     if best[1] is None or best[0] < 0.7:
         return None
     y, x, side = best[1]
-    crop = rgba[y: y + side, x: x + side]
+    crop = rgba[y : y + side, x : x + side]
     hole = (crop[..., 3] <= 200).astype(np.uint8)
     return cv2.inpaint(np.ascontiguousarray(crop[..., :3]), hole, 7, cv2.INPAINT_TELEA)
 
@@ -151,7 +160,7 @@ def map_crops(rgb: np.ndarray, count: int = 8, side: int = 768) -> list[tuple[st
     for index in range(count):
         y = (index % 2) * (height - side) // 1
         x = (index // 2) * (width - side) // max(1, count // 2 - 1)
-        crops.append((f"crop{index}", rgb[y: y + side, x: x + side]))
+        crops.append((f"crop{index}", rgb[y : y + side, x : x + side]))
     return crops
 
 
@@ -279,15 +288,27 @@ def main(argv: list[str] | None = None) -> int:
         Image.fromarray(resized(candidate.image)).save(args.output / split / name, quality=92)
         if split == "heldout":
             heldout.append(name)
-        rows.append({"file": f"{split}/{name}", "package": candidate.package, "version": candidate.version, "path": candidate.path,
-                     "kind": candidate.kind, "licence": candidate.licence})
+        rows.append(
+            {
+                "file": f"{split}/{name}",
+                "package": candidate.package,
+                "version": candidate.version,
+                "path": candidate.path,
+                "kind": candidate.kind,
+                "licence": candidate.licence,
+            }
+        )
     with (args.output / "CREDITS.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     (args.output / "heldout.txt").write_text("".join(f"{name}\n" for name in sorted(heldout)))
-    report.update(kept=len(kept), train=len(kept) - len(heldout), heldout=len(heldout),
-                  by_kind={kind: sum(c.kind == kind for c in kept) for kind in sorted({c.kind for c in kept})})
+    report.update(
+        kept=len(kept),
+        train=len(kept) - len(heldout),
+        heldout=len(heldout),
+        by_kind={kind: sum(c.kind == kind for c in kept) for kind in sorted({c.kind for c in kept})},
+    )
     (args.output / "report.json").write_text(json.dumps(report, indent=1))
     print(json.dumps(report))
     return 0

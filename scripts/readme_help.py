@@ -17,7 +17,9 @@ def main() -> None:
     text = README.read_text()
     for command in re.findall(r"<!-- help (\w+) -->", text):
         output = CliRunner().invoke(cli, [command, "--help"], prog_name="videostyle", terminal_width=100).output
-        text = re.sub(rf"(<!-- help {command} -->\n```\n).*?(```\n<!-- end help -->)", lambda m: m.group(1) + output + m.group(2), text, flags=re.S)
+        text = re.sub(
+            rf"(<!-- help {command} -->\n```\n).*?(```\n<!-- end help -->)", lambda m, output=output: m.group(1) + output + m.group(2), text, flags=re.S
+        )
     README.write_text(text)
 
 

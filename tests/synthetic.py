@@ -125,4 +125,4 @@ class ExactTranslation:
 
     def __call__(self, a, b):
         steps = self._index(b) - self._index(a)
-        return np.broadcast_to(-steps * self.d, a.shape[:2] + (2,)).copy()
+        return np.broadcast_to(-steps * self.d, (*a.shape[:2], 2)).copy()

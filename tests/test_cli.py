@@ -49,7 +49,28 @@ def test_image_command_writes_the_output(images, tmp_path, capsys):
 def test_save_every_and_two_styles(images, tmp_path, capsys):
     content, style = images
     out = tmp_path / "out.png"
-    code, _, err = run_main(["image", str(content), "-s", str(style), "-s", str(content), "--style-blend", "1", "--style-blend", "3", "-o", str(out), "--save-every", "2", "--tolerance", "0", *FAST[:4]], capsys)
+    code, _, err = run_main(
+        [
+            "image",
+            str(content),
+            "-s",
+            str(style),
+            "-s",
+            str(content),
+            "--style-blend",
+            "1",
+            "--style-blend",
+            "3",
+            "-o",
+            str(out),
+            "--save-every",
+            "2",
+            "--tolerance",
+            "0",
+            *FAST[:4],
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert out.exists() and (tmp_path / "out_iter0002.png").exists()
 
@@ -84,7 +105,20 @@ def error_cases(tmp_path, content, style):
 
 @pytest.mark.parametrize(
     "case",
-    ["missing content", "missing style", "not an image", "empty file", "missing output folder", "output is a folder", "unknown output format", "unknown layer", "negative size", "bad blend count", "bad device", "missing style option"],
+    [
+        "missing content",
+        "missing style",
+        "not an image",
+        "empty file",
+        "missing output folder",
+        "output is a folder",
+        "unknown output format",
+        "unknown layer",
+        "negative size",
+        "bad blend count",
+        "bad device",
+        "missing style option",
+    ],
 )
 def test_bad_input_gives_one_line_and_no_output(images, tmp_path, capsys, case):
     content, style = images
@@ -92,7 +126,7 @@ def test_bad_input_gives_one_line_and_no_output(images, tmp_path, capsys, case):
     if "-o" not in args:
         args = [*args, "-o", str(tmp_path / "result.png")]
     before = set(tmp_path.rglob("*"))
-    code, out, err = run_main([args[0], *FAST, *args[1:]], capsys)
+    code, _out, err = run_main([args[0], *FAST, *args[1:]], capsys)
     assert code != 0
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
@@ -101,7 +135,7 @@ def test_bad_input_gives_one_line_and_no_output(images, tmp_path, capsys, case):
     assert set(tmp_path.rglob("*")) == before  # nothing written, not even a temporary file
 
 
-@pytest.mark.skipif(not os.path.isdir("/sys") or os.access("/sys", os.W_OK) and os.geteuid() != 0, reason="needs a folder this user cannot create files in")
+@pytest.mark.skipif(not os.path.isdir("/sys") or (os.access("/sys", os.W_OK) and os.geteuid() != 0), reason="needs a folder this user cannot create files in")
 def test_unwritable_output_folder(images, capsys):
     content, style = images
     code, _, err = run_main(["image", str(content), "-s", str(style), "-o", "/sys/out.png", *FAST], capsys)
@@ -181,7 +215,19 @@ def test_cli_defaults_match_the_library_defaults():
     image = {param.name: param.default for param in cli.commands["image"].params}
     video = {param.name: param.default for param in cli.commands["video"].params}
     library = GatysOptions()
-    for name in ["content_weight", "style_weight", "tv_weight", "optimizer", "init", "preserve_color", "color_method", "style_scale", "tolerance", "seed", "scales"]:
+    for name in [
+        "content_weight",
+        "style_weight",
+        "tv_weight",
+        "optimizer",
+        "init",
+        "preserve_color",
+        "color_method",
+        "style_scale",
+        "tolerance",
+        "seed",
+        "scales",
+    ]:
         assert image[name] == getattr(library, name), name
     assert (image["size"], image["iterations"]) == (library.size, library.iterations)
     assert image["content_layers"] == ",".join(library.content_layers) and image["style_layers"] == ",".join(library.style_layers)
@@ -198,7 +244,10 @@ def test_a_truncated_video_gives_a_one_line_warning_and_a_shorter_output(images,
     source = write_clip(tmp_path / "in.mkv", translating_clip(40, 64, 64))
     cut = tmp_path / "cut.mkv"
     cut.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
-    code, _, err = run_main(["video", str(cut), "-s", str(style), "-o", str(tmp_path / "out.mp4"), "--size", "32", "--iterations", "1", "--first-iterations", "1", "--flow", "dis"], capsys)
+    code, _, err = run_main(
+        ["video", str(cut), "-s", str(style), "-o", str(tmp_path / "out.mp4"), "--size", "32", "--iterations", "1", "--first-iterations", "1", "--flow", "dis"],
+        capsys,
+    )
     assert code == 0, err
     import av
 
@@ -214,7 +263,10 @@ def test_evaluate_writes_a_table_json_and_plot(clip, images, tmp_path, capsys):
 
     _, style = images
     stylized = write_clip(tmp_path / "same.mp4", translating_clip(4, 32, 32))
-    code, out, err = run_main(["evaluate", str(clip), str(stylized), "-s", str(style), "--long-gap", "2", "--json", str(tmp_path / "m.json"), "--plot", str(tmp_path / "m.png")], capsys)
+    code, out, err = run_main(
+        ["evaluate", str(clip), str(stylized), "-s", str(style), "--long-gap", "2", "--json", str(tmp_path / "m.json"), "--plot", str(tmp_path / "m.png")],
+        capsys,
+    )
     assert code == 0, err
     assert "| short_term_error |" in out and "| style_distance |" in out
     data = json.loads((tmp_path / "m.json").read_text())
@@ -237,7 +289,24 @@ def test_compare_writes_a_side_by_side_video_and_a_contact_sheet(clip, tmp_path,
     from synthetic import translating_clip, write_clip
 
     other = write_clip(tmp_path / "other.mp4", translating_clip(4, 16, 16, seed=5))
-    code, _, err = run_main(["compare", str(clip), str(other), "--label", "in", "--label", "out", "-o", str(tmp_path / "cmp.mp4"), "--sheet", str(tmp_path / "sheet.png"), "--frames", "0,3"], capsys)
+    code, _, err = run_main(
+        [
+            "compare",
+            str(clip),
+            str(other),
+            "--label",
+            "in",
+            "--label",
+            "out",
+            "-o",
+            str(tmp_path / "cmp.mp4"),
+            "--sheet",
+            str(tmp_path / "sheet.png"),
+            "--frames",
+            "0,3",
+        ],
+        capsys,
+    )
     assert code == 0, err
     with av.open(str(tmp_path / "cmp.mp4")) as container:
         stream = container.streams.video[0]
@@ -277,7 +346,9 @@ def test_dataset_then_evaluate_with_ground_truth(tmp_path, capsys):
     code, _, err = run_main(["dataset", str(photos), "-o", str(tmp_path / "gt"), "--frames", "6", "--width", "48", "--height", "40", "--long-gap", "3"], capsys)
     assert code == 0, err
     gt = tmp_path / "gt"
-    code, out, err = run_main(["evaluate", str(gt / "frames"), str(gt / "frames"), "--gt", str(gt), "--long-gap", "3", "--no-perceptual", "--json", str(tmp_path / "m.json")], capsys)
+    code, _out, err = run_main(
+        ["evaluate", str(gt / "frames"), str(gt / "frames"), "--gt", str(gt), "--long-gap", "3", "--no-perceptual", "--json", str(tmp_path / "m.json")], capsys
+    )
     assert code == 0, err
     summary = json.loads((tmp_path / "m.json").read_text())["summary"]
     assert summary["frames"] == 6 and summary["short_term_ratio"] == pytest.approx(1.0)
@@ -295,7 +366,24 @@ def test_a_killed_video_run_leaves_no_partial_output_and_resumes(clip, images, t
 
     _, style = images
     out = tmp_path / "styled.mp4"
-    command = [sys.executable, "-m", "videostyle.cli", "video", str(clip), "-s", str(style), "-o", str(out), "--size", "32", "--first-iterations", "100000", "--flow", "dis", "-q"]
+    command = [
+        sys.executable,
+        "-m",
+        "videostyle.cli",
+        "video",
+        str(clip),
+        "-s",
+        str(style),
+        "-o",
+        str(out),
+        "--size",
+        "32",
+        "--first-iterations",
+        "100000",
+        "--flow",
+        "dis",
+        "-q",
+    ]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     run = tmp_path / ".styled.mp4.run"
     deadline = time.time() + 60

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-
 from test_cli import run_main
+
 from videostyle.models import TransformerConfig, TransformerNet, save_model
 
 
@@ -26,7 +26,9 @@ def content(tmp_path):
 @pytest.mark.parametrize("runtime", ["torch", "onnx"])
 def test_image_with_model_and_style_mix(model_file, content, tmp_path, capsys, runtime):
     out = tmp_path / "out.png"
-    code, _, err = run_main(["image", str(content), "--model", str(model_file), "--style-mix", "ink=3,fire=1", "--size", "0", "--runtime", runtime, "-o", str(out)], capsys)
+    code, _, err = run_main(
+        ["image", str(content), "--model", str(model_file), "--style-mix", "ink=3,fire=1", "--size", "0", "--runtime", runtime, "-o", str(out)], capsys
+    )
     assert code == 0, err
     assert Image.open(out).size == (42, 30)
 
@@ -95,7 +97,11 @@ def test_model_option_errors(model_file, content, tmp_path, capsys, args, messag
 def test_missing_and_corrupt_models(content, tmp_path, capsys):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a model")
-    for model, message in ((str(tmp_path / "nope.safetensors"), "no such model"), (str(bad), "not a videostyle model file"), ("no_such_name", "bundled models:")):
+    for model, message in (
+        (str(tmp_path / "nope.safetensors"), "no such model"),
+        (str(bad), "not a videostyle model file"),
+        ("no_such_name", "bundled models:"),
+    ):
         code, _, err = run_main(["image", str(content), "--model", model, "-o", str(tmp_path / "o.png")], capsys)
         assert code == 1 and message in err and err.count("\n") == 1, err
 
@@ -118,9 +124,13 @@ def test_train_command_errors(tmp_path, content, capsys):
     assert code == 1 and "must end in .safetensors" in err
     code, _, err = run_main(["train", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "--steps", "0", "-q"], capsys)
     assert code == 1 and "--steps must be positive" in err
-    code, _, err = run_main(["train", "--method", "adain", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "--batch-size", "0", "-q"], capsys)
+    code, _, err = run_main(
+        ["train", "--method", "adain", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "--batch-size", "0", "-q"], capsys
+    )
     assert code == 1 and "--batch-size must be positive" in err
-    code, _, err = run_main(["train", "--method", "adain", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "--identity-weight", "-1", "-q"], capsys)
+    code, _, err = run_main(
+        ["train", "--method", "adain", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "--identity-weight", "-1", "-q"], capsys
+    )
     assert code == 1 and "error: --identity-weight must be non-negative, got -1" in err  # the library's identity_weight, as its flag
 
 
@@ -129,7 +139,9 @@ def arbitrary_models(tmp_path):
     from videostyle.models import AdaINDecoder, ArbitraryStyleNet, DecoderConfig
 
     torch.manual_seed(0)
-    decoder = save_model(tmp_path / "decoder.safetensors", AdaINDecoder(DecoderConfig(width=0.125)).state_dict(), "adain_decoder", DecoderConfig(width=0.125).to_dict())
+    decoder = save_model(
+        tmp_path / "decoder.safetensors", AdaINDecoder(DecoderConfig(width=0.125)).state_dict(), "adain_decoder", DecoderConfig(width=0.125).to_dict()
+    )
     network = ArbitraryStyleNet()
     arbitrary = save_model(tmp_path / "arbitrary.safetensors", network.state_dict(), "arbitrary_video", network.config.to_dict())
     return decoder, arbitrary
@@ -141,7 +153,26 @@ def test_any_style_methods_on_an_image_with_a_mask(method, arbitrary_models, con
     mask = tmp_path / "mask.png"
     Image.fromarray(np.tile(np.array([255] * 20 + [0] * 22, np.uint8), (30, 1))).save(mask)
     out = tmp_path / "out.png"
-    args = ["image", str(content), "--method", method, "--model", str(model), "-s", str(content), "-s", str(mask), "--mask", str(mask), "--alpha", "0.7", "--size", "0", "-o", str(out)]
+    args = [
+        "image",
+        str(content),
+        "--method",
+        method,
+        "--model",
+        str(model),
+        "-s",
+        str(content),
+        "-s",
+        str(mask),
+        "--mask",
+        str(mask),
+        "--alpha",
+        "0.7",
+        "--size",
+        "0",
+        "-o",
+        str(out),
+    ]
     code, _, err = run_main(args, capsys)
     assert code == 0, err
     assert Image.open(out).size == (42, 30)
@@ -156,7 +187,9 @@ def test_arbitrary_video_through_the_pipeline(arbitrary_models, tmp_path, capsys
     style = tmp_path / "style.png"
     Image.fromarray(np.random.default_rng(1).integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(style)
     out = tmp_path / "any.mp4"
-    code, _, err = run_main(["video", str(clip), "--method", "arbitrary-video", "--model", str(arbitrary_models[1]), "-s", str(style), "--size", "0", "-o", str(out)], capsys)
+    code, _, err = run_main(
+        ["video", str(clip), "--method", "arbitrary-video", "--model", str(arbitrary_models[1]), "-s", str(style), "--size", "0", "-o", str(out)], capsys
+    )
     assert code == 0, err
     with av.open(str(out)) as container:
         assert container.streams.video[0].frames == 5 and len(container.streams.audio) == 1

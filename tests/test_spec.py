@@ -28,8 +28,12 @@ def test_specs_survive_json(style_files):
         MethodSpec(),
         MethodSpec(method="feedforward", model="three_styles", model_style_weights={"graffiti": 1.0}, strength=0.5, size=320),
         MethodSpec(method="adain", styles=style_files, style_weights=[2.0, 1.0], mask=style_files[0], alpha=0.3, preserve_color="luminance"),
-        MethodSpec(styles=style_files[:1], size=128, encoder=EncoderSpec(pooling="avg"),
-                   optimization=VideoOptions(image=GatysOptions(iterations=7, style_layers={"relu1_1": 2.0}), long_term=[1, 4], flow="dis")),
+        MethodSpec(
+            styles=style_files[:1],
+            size=128,
+            encoder=EncoderSpec(pooling="avg"),
+            optimization=VideoOptions(image=GatysOptions(iterations=7, style_layers={"relu1_1": 2.0}), long_term=[1, 4], flow="dis"),
+        ),
     ]
     for spec in specs:
         again = MethodSpec.from_dict(json.loads(json.dumps(spec.to_dict())))

@@ -12,5 +12,13 @@ from .spec import MethodSpec
 
 __version__ = "0.1.0"
 __all__ = [
-    "ImageResult", "MethodSpec", "VideostyleError", "__version__", "resolve_device", "stylize", "stylize_image", "stylize_image_with_model", "stylize_video",
+    "ImageResult",
+    "MethodSpec",
+    "VideostyleError",
+    "__version__",
+    "resolve_device",
+    "stylize",
+    "stylize_image",
+    "stylize_image_with_model",
+    "stylize_video",
 ]

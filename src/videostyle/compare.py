@@ -63,7 +63,13 @@ def compare_clips(
     shortest = min(reader.info.frame_count for reader in readers)
     wanted = set(sheet_frames if sheet_frames is not None else _evenly_spaced(shortest, 4))
     rows: dict[int, np.ndarray] = {}
-    writer = VideoWriter(output, readers[0].info.fps or Fraction(25), audio_from=clips[0] if readers[0].info.has_audio else None, audio_start=start or 0.0, audio_end=end) if output else None
+    writer = (
+        VideoWriter(
+            output, readers[0].info.fps or Fraction(25), audio_from=clips[0] if readers[0].info.has_audio else None, audio_start=start or 0.0, audio_end=end
+        )
+        if output
+        else None
+    )
     count = 0
     try:
         for index, frames in enumerate(zip_clips(*readers)):

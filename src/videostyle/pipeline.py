@@ -158,8 +158,12 @@ class RuderFrames:
                     continue
                 frame = _load_png(frames / f"in_{index + 1:06d}.png")
                 output = _load_png(previous / name)
-                neighbour = None if before is None else (before, _load_png(frames / f"in_{before + 1:06d}.png"), _load_png(folder / f"out_{before + 1:06d}.png"))
-                result = self.stylizer.refine(index, frame, output, neighbour, use_temporal_loss=number >= options.temporal_from_pass, callback=self.progress.on_step)
+                neighbour = (
+                    None if before is None else (before, _load_png(frames / f"in_{before + 1:06d}.png"), _load_png(folder / f"out_{before + 1:06d}.png"))
+                )
+                result = self.stylizer.refine(
+                    index, frame, output, neighbour, use_temporal_loss=number >= options.temporal_from_pass, callback=self.progress.on_step
+                )
                 _save_png(result.output, folder / name)
                 self.iterations.append(result.iterations)
                 self.progress.frame(index)

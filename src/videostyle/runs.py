@@ -57,7 +57,12 @@ def _normalised(settings: dict) -> dict:
 
 
 def open_run_folder(
-    run: Path, settings: dict, settings_file: str, restart: bool, restart_parameter: str, comparable: Callable[[dict], dict] = lambda settings: settings,
+    run: Path,
+    settings: dict,
+    settings_file: str,
+    restart: bool,
+    restart_parameter: str,
+    comparable: Callable[[dict], dict] = lambda settings: settings,
 ) -> bool:
     """Create ``run`` with ``settings`` in ``settings_file``, or check an existing one; True if resumed.
 

@@ -111,7 +111,9 @@ class MethodSpec:
             if not styles:
                 raise VideostyleError(f"method {self.method} needs at least one image in styles", parameter="styles")
             if self.model_style_weights is not None:
-                raise VideostyleError("model_style_weights picks the styles of a multi-style model; weigh style images with style_weights", parameter="model_style_weights")
+                raise VideostyleError(
+                    "model_style_weights picks the styles of a multi-style model; weigh style images with style_weights", parameter="model_style_weights"
+                )
             if self.mask is not None:
                 check_mask_styles(styles)
         if self.method == "optimize":
@@ -178,4 +180,3 @@ class MethodSpec:
             data.pop("optimization")
             data.pop("encoder")
         return data
-

@@ -135,7 +135,18 @@ def test_a_file_without_vgg_weights_is_refused(tmp_path):
 def test_layer_names_follow_torchvision_indices():
     names = layer_names("vgg16")
     # FACTS.md: relu1_1=1, relu1_2=3, relu2_1=6, relu2_2=8, relu3_1=11, relu3_3=15, relu4_1=18, relu4_2=20, relu4_3=22, relu5_1=25
-    for name, index in {"relu1_1": 1, "relu1_2": 3, "relu2_1": 6, "relu2_2": 8, "relu3_1": 11, "relu3_3": 15, "relu4_1": 18, "relu4_2": 20, "relu4_3": 22, "relu5_1": 25}.items():
+    for name, index in {
+        "relu1_1": 1,
+        "relu1_2": 3,
+        "relu2_1": 6,
+        "relu2_2": 8,
+        "relu3_1": 11,
+        "relu3_3": 15,
+        "relu4_1": 18,
+        "relu4_2": 20,
+        "relu4_3": 22,
+        "relu5_1": 25,
+    }.items():
         assert names[index] == name
 
 

@@ -70,13 +70,13 @@ def test_unknown_estimator_is_a_user_error():
 
 
 def test_consistency_masks_the_uncovered_region_and_nothing_far_from_it():
-    a, b, forward, backward, (top, left) = moving_square_pair(size=48, square=16, shift=4)
+    _a, _b, forward, backward, (top, left) = moving_square_pair(size=48, square=16, shift=4)
     weights = consistency_weights(flow_to_tensor(forward), flow_to_tensor(backward))[0, 0]
     uncovered = weights[top + 1 : top + 15, left : left + 4]  # background in b that the square covered in a
     assert uncovered.max() == 0
     occluded = disocclusion(flow_to_tensor(forward), flow_to_tensor(backward))[0, 0]
     assert occluded[top + 1 : top + 15, left : left + 4].all()
-    assert weights[:top - 2].min() == 1 and weights[top + 19 :].min() == 1  # background far away
+    assert weights[: top - 2].min() == 1 and weights[top + 19 :].min() == 1  # background far away
     assert weights[top + 2 : top + 14, left + 6 : left + 18].min() == 1  # the square's inside moved consistently
     assert 0.02 < 1 - weights.mean() < 0.15
 

@@ -25,7 +25,7 @@ def test_transparent_pixels_are_composited_over_white(tmp_path):
 
 
 def test_to_tensor_accepts_arrays_tensors_and_pillow():
-    array = (np.arange(24, dtype=np.uint8).reshape(2, 4, 3) * 10)
+    array = np.arange(24, dtype=np.uint8).reshape(2, 4, 3) * 10
     from_array = to_tensor(array)
     assert from_array.shape == (1, 3, 2, 4) and from_array.dtype == torch.float32
     torch.testing.assert_close(to_tensor(Image.fromarray(array)), from_array)
@@ -59,10 +59,9 @@ def test_save_is_atomic_and_leaves_nothing_on_failure(tmp_path):
     save_image(torch.rand(1, 3, 4, 4), target)
     assert Image.open(target).size == (4, 4)
     before = target.read_bytes()
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_bytes(b"half")
-            raise RuntimeError("crash mid-write")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("crash mid-write")
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
 

@@ -28,7 +28,7 @@ def test_round_trip_keeps_frame_count_size_and_exact_rate(tmp_path):
     assert again.info.fps == NTSC and again.info.frame_count == 12
     decoded = list(again)
     assert len(decoded) == 12
-    difference = lambda a, b: np.abs(a.astype(int) - b.astype(int)).mean()  # noqa: E731
+    difference = lambda a, b: np.abs(a.astype(int) - b.astype(int)).mean()
     distances = [difference(decoded[5], frame) for frame in frames]
     assert int(np.argmin(distances)) == 5 and distances[5] < 16  # lossy (yuv420p on a noisy texture), but frame 5
 
@@ -83,10 +83,9 @@ def test_gif_and_frame_folder_outputs_and_folder_input(tmp_path):
 
 
 def test_a_failed_write_leaves_nothing(tmp_path):
-    with pytest.raises(RuntimeError):
-        with VideoWriter(tmp_path / "out.mp4", Fraction(25)) as writer:
-            writer.write(texture(16, 16))
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError), VideoWriter(tmp_path / "out.mp4", Fraction(25)) as writer:
+        writer.write(texture(16, 16))
+        raise RuntimeError("crash")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from videostyle import color
-from videostyle.errors import VideostyleError
 from videostyle.cli import parse_style_mix
+from videostyle.errors import VideostyleError
 from videostyle.methods.feedforward import model_style_mix, post_process
 
 

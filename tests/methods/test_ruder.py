@@ -102,7 +102,9 @@ def test_an_interrupted_run_resumes_to_the_same_frames(tmp_path, encoder, style_
 
 def test_changed_arguments_are_refused_unless_restarted(tmp_path, encoder, style_file):
     source = write_clip(tmp_path / "in.mp4", translating_clip(2, 32, 32))
-    stylize_video(source, tmp_path / "out.mp4", optimization_spec(style_file, iterations=1, first_iterations=1), encoder=encoder, run=RunSettings(keep_frames=True))
+    stylize_video(
+        source, tmp_path / "out.mp4", optimization_spec(style_file, iterations=1, first_iterations=1), encoder=encoder, run=RunSettings(keep_frames=True)
+    )
     changed = optimization_spec(style_file, iterations=2, first_iterations=1)
     with pytest.raises(VideostyleError, match=r"other settings \(optimization.image.iterations differs\); resume=False discards it"):
         stylize_video(source, tmp_path / "out.mp4", changed, encoder=encoder, run=RunSettings(keep_frames=True))

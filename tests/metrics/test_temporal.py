@@ -15,7 +15,7 @@ def test_warping_error_is_zero_for_outputs_that_move_exactly_with_the_flow():
 def test_warping_error_grows_with_per_frame_noise():
     frames = translating_clip(5, 24, 32, dx=2, dy=1)
     rng = np.random.default_rng(0)
-    noisy = lambda scale: [np.clip(f.astype(int) + rng.integers(-scale, scale + 1, f.shape), 0, 255).astype(np.uint8) for f in frames]  # noqa: E731
+    noisy = lambda scale: [np.clip(f.astype(int) + rng.integers(-scale, scale + 1, f.shape), 0, 255).astype(np.uint8) for f in frames]
     small = mean_warping_error(frames, noisy(5), ExactTranslation(frames, 2, 1))
     large = mean_warping_error(frames, noisy(40), ExactTranslation(frames, 2, 1))
     assert 0 < small < large

@@ -4,8 +4,11 @@ import torch
 from videostyle.models import bundled_models, load_adain_decoder, load_arbitrary, load_transformer
 
 TRANSFORMERS = {
-    "starry_night": ["starry_night"], "happy_fish": ["happy_fish"], "three_styles": ["starry_night", "happy_fish", "graffiti"],
-    "starry_night_johnson": ["starry_night"], "reconet_starry_night": ["starry_night"],
+    "starry_night": ["starry_night"],
+    "happy_fish": ["happy_fish"],
+    "three_styles": ["starry_night", "happy_fish", "graffiti"],
+    "starry_night_johnson": ["starry_night"],
+    "reconet_starry_night": ["starry_night"],
 }
 
 

@@ -31,7 +31,7 @@ def test_batches_are_deterministic_per_step(training_files):
     data, _ = training_files
     images = TrainingImages(load_sources([data]), size=24, seed=3)
     first, again, other = images.batch(5, 3), images.batch(5, 3), images.batch(6, 3)
-    assert first.shape == (3, 3, 24, 24) and 0 <= first.min() and first.max() <= 1
+    assert first.shape == (3, 3, 24, 24) and first.min() >= 0 and first.max() <= 1
     torch.testing.assert_close(first, again)
     assert not torch.equal(first, other)
 
@@ -117,9 +117,13 @@ def test_init_starts_from_a_trained_model(training_files, encoder, tmp_path):
         torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5)
     other_arch = dict(TINY, arch="reconet")
     with pytest.raises(VideostyleError, match="has arch = 'fast'"):
-        train_transformer(styles[:1], [data], tmp_path / "c.safetensors", TrainOptions(steps=1, init_model=str(first.output), **other_arch), RunControl(encoder=encoder))
+        train_transformer(
+            styles[:1], [data], tmp_path / "c.safetensors", TrainOptions(steps=1, init_model=str(first.output), **other_arch), RunControl(encoder=encoder)
+        )
     with pytest.raises(VideostyleError, match="adain_decoder model"):
-        train_transformer(styles[:1], [data], tmp_path / "d.safetensors", TrainOptions(steps=1, init_model="adain_decoder", **TINY), RunControl(encoder=encoder))
+        train_transformer(
+            styles[:1], [data], tmp_path / "d.safetensors", TrainOptions(steps=1, init_model="adain_decoder", **TINY), RunControl(encoder=encoder)
+        )
 
 
 def _interrupt_at(step):

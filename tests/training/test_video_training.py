@@ -55,10 +55,10 @@ def test_a_few_video_training_steps_lower_the_loss(video_data, encoder, tmp_path
     summary = train_video_network(style, [clip, photos], tmp_path / f"{mode}.safetensors", options, RunControl(encoder=encoder))
     assert loss_drops(summary)
     if mode == "reconet":
-        network, info = load_transformer(summary.output)
+        _, info = load_transformer(summary.output)
         assert info["training"]["options"]["mode"] == "reconet"
     else:
-        network, info = load_arbitrary(summary.output)
+        _, info = load_arbitrary(summary.output)
         assert info["kind"] == "arbitrary_video"
 
 

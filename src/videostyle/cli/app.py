@@ -32,9 +32,16 @@ def cli() -> None:
     """Artistic style transfer for images and flicker-free video."""
 
 
-
-FLAGS = {"style_weights": "--style-blend", "model_style_weights": "--style-mix", "styles": "--style", "learning_rate": "--lr", "resume=False": "--no-resume",
-         "restart=True": "--restart", "init_model": "--init", "vgg_weights": "--vgg-weights"}
+FLAGS = {
+    "style_weights": "--style-blend",
+    "model_style_weights": "--style-mix",
+    "styles": "--style",
+    "learning_rate": "--lr",
+    "resume=False": "--no-resume",
+    "restart=True": "--restart",
+    "init_model": "--init",
+    "vgg_weights": "--vgg-weights",
+}
 
 
 def as_flags(error: VideostyleError) -> str:
@@ -56,7 +63,7 @@ def _exit_interrupted() -> None:
     os._exit(EXIT_INTERRUPTED)
 
 
-def _caused_by_interrupt(error: BaseException) -> bool:
+def _caused_by_interrupt(error: BaseException | None) -> bool:
     seen = set()
     while error is not None and id(error) not in seen:
         if isinstance(error, KeyboardInterrupt):
@@ -97,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     except MemoryError:
         click.echo("error: out of memory; try a smaller --size", err=True)
         sys.exit(EXIT_USER_ERROR)
-    except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+    except Exception as error:
         if _caused_by_interrupt(error):  # a signal during a lazy import arrives wrapped (RuntimeError from __set_name__, ...)
             _exit_interrupted()
         if debug:
@@ -108,5 +115,3 @@ def main(argv: list[str] | None = None) -> None:
         else:
             click.echo(f"error: unexpected {type(error).__name__}: {message} (set VIDEOSTYLE_DEBUG=1 for a traceback)", err=True)
         sys.exit(EXIT_USER_ERROR)
-
-

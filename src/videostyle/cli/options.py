@@ -9,10 +9,8 @@ import click
 from ..errors import VideostyleError
 
 
-def parse_weighted(text: str | None, separator: str, flag: str, what: str) -> dict[str, float] | None:
-    """``"a,b<sep>0.5"`` -> ``{"a": 1.0, "b": 0.5}`` (a name alone weighs 1); None stays None."""
-    if text is None:
-        return None
+def parse_weighted(text: str, separator: str, flag: str, what: str) -> dict[str, float]:
+    """``"a,b<sep>0.5"`` -> ``{"a": 1.0, "b": 0.5}`` (a name alone weighs 1)."""
     weights = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, sep, weight = item.partition(separator)
@@ -25,14 +23,14 @@ def parse_weighted(text: str | None, separator: str, flag: str, what: str) -> di
     return weights
 
 
-def parse_layers(text: str | None) -> dict[str, float] | None:
+def parse_layers(text: str) -> dict[str, float]:
     """``"relu1_1,relu2_1:0.5"`` -> ``{"relu1_1": 1.0, "relu2_1": 0.5}``."""
     return parse_weighted(text, ":", "layer", "NAME or NAME:WEIGHT")
 
 
 def parse_style_mix(text: str | None) -> dict[str, float] | None:
     """``"starry_night=0.7,graffiti=0.3"`` -> ``{"starry_night": 0.7, "graffiti": 0.3}``."""
-    return parse_weighted(text, "=", "--style-mix", "NAME=WEIGHT")
+    return None if text is None else parse_weighted(text, "=", "--style-mix", "NAME=WEIGHT")
 
 
 def short_term_name(name: str) -> str:
@@ -52,9 +50,18 @@ def format_terms(terms: dict[str, float]) -> str:
 def encoder_options(function):
     """Options that choose the perceptual encoder, shared by every optimisation command."""
 
-    @click.option("--vgg-weights", type=click.Path(dir_okay=False), help="Use this VGG state dict (torchvision layout, .pth or .safetensors) instead of the bundled ImageNet VGG-16.")
+    @click.option(
+        "--vgg-weights",
+        type=click.Path(dir_okay=False),
+        help="Use this VGG state dict (torchvision layout, .pth or .safetensors) instead of the bundled ImageNet VGG-16.",
+    )
     @click.option("--vgg-arch", type=click.Choice(["vgg16", "vgg19"]), default="vgg16", show_default=True, help="Architecture of --vgg-weights.")
-    @click.option("--vgg-input", type=click.Choice(["torch", "caffe"]), default=None, help="Input convention of --vgg-weights: torchvision's (default for files) or Caffe BGR 0-255.")
+    @click.option(
+        "--vgg-input",
+        type=click.Choice(["torch", "caffe"]),
+        default=None,
+        help="Input convention of --vgg-weights: torchvision's (default for files) or Caffe BGR 0-255.",
+    )
     @click.option("--pooling", type=click.Choice(["max", "avg"]), default="max", show_default=True, help="Pooling in the encoder (Gatys et al. suggest avg).")
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
@@ -69,19 +76,44 @@ def gatys_options(size: int, iterations: int):
     options = [
         click.option("--style-blend", multiple=True, type=float, help="Blend weight of each --style, in the same order (default: equal)."),
         click.option("--size", type=int, default=size, show_default=True, help="Long side of the output in pixels (0: the input's own size)."),
-        click.option("--iterations", type=int, default=iterations, show_default=True, help="Iterations (per scale for images; per frame after the first for video)."),
+        click.option(
+            "--iterations", type=int, default=iterations, show_default=True, help="Iterations (per scale for images; per frame after the first for video)."
+        ),
         click.option("--content-weight", type=float, default=1.0, show_default=True),
         click.option("--style-weight", type=float, default=50.0, show_default=True, help="Weight of the style loss (relative to the content loss)."),
         click.option("--tv-weight", type=float, default=1e4, show_default=True, help="Weight of the total-variation smoothness loss."),
         click.option("--content-layers", default="relu4_2", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT."),
-        click.option("--style-layers", default="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", show_default=True, help="Comma-separated encoder layers, each optionally NAME:WEIGHT."),
+        click.option(
+            "--style-layers",
+            default="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
+            show_default=True,
+            help="Comma-separated encoder layers, each optionally NAME:WEIGHT.",
+        ),
         click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), default="lbfgs", show_default=True),
         click.option("--lr", "learning_rate", type=float, default=None, help="Step size (default 1 for L-BFGS, 0.02 for Adam)."),
         click.option("--init", type=click.Choice(["content", "noise", "style"]), default="content", show_default=True, help="Starting image."),
-        click.option("--preserve-color", type=click.Choice(["none", "luminance", "histogram"]), default="none", show_default=True, help="Keep the content's colours (Gatys et al. 2016)."),
-        click.option("--color-method", type=click.Choice(["cholesky", "symmetric"]), default="cholesky", show_default=True, help="Linear map for --preserve-color histogram."),
+        click.option(
+            "--preserve-color",
+            type=click.Choice(["none", "luminance", "histogram"]),
+            default="none",
+            show_default=True,
+            help="Keep the content's colours (Gatys et al. 2016).",
+        ),
+        click.option(
+            "--color-method",
+            type=click.Choice(["cholesky", "symmetric"]),
+            default="cholesky",
+            show_default=True,
+            help="Linear map for --preserve-color histogram.",
+        ),
         click.option("--style-scale", type=float, default=1.0, show_default=True, help="Style image size relative to the output's long side."),
-        click.option("--tolerance", type=float, default=1e-5, show_default=True, help="Stop early when 5 iterations in a row improve the best loss by less than this, relative (0: never)."),
+        click.option(
+            "--tolerance",
+            type=float,
+            default=1e-5,
+            show_default=True,
+            help="Stop early when 5 iterations in a row improve the best loss by less than this, relative (0: never).",
+        ),
         click.option("--seed", type=int, default=0, show_default=True),
         click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
@@ -99,13 +131,35 @@ def model_options(function):
     """Options of the feed-forward method (``--model``), shared by ``image`` and ``video``."""
 
     options = [
-        click.option("-m", "--model", default=None, help="A trained feed-forward model: a bundled name (see 'videostyle models') or a .safetensors file. Replaces optimisation."),
+        click.option(
+            "-m",
+            "--model",
+            default=None,
+            help="A trained feed-forward model: a bundled name (see 'videostyle models') or a .safetensors file. Replaces optimisation.",
+        ),
         click.option("--style-mix", default=None, help="Multi-style model: NAME=WEIGHT,... (weights normalised; default: equal)."),
         click.option("--strength", type=float, default=1.0, show_default=True, help="Model output blended with the input: 1 is the full style, 0 the input."),
-        click.option("--runtime", type=click.Choice(["torch", "onnx"]), default="onnx", show_default=True, help="Model inference engine on the CPU (onnxruntime is faster there; torch is used on GPUs)."),
+        click.option(
+            "--runtime",
+            type=click.Choice(["torch", "onnx"]),
+            default="onnx",
+            show_default=True,
+            help="Model inference engine on the CPU (onnxruntime is faster there; torch is used on GPUs).",
+        ),
         click.option("--batch-size", type=int, default=4, show_default=True, help="Frames per model call."),
-        click.option("--alpha", type=float, default=1.0, show_default=True, help="adain: content-style trade-off in feature space; arbitrary-video: blend with the input (1: full style)."),
-        click.option("--mask", type=click.Path(dir_okay=False), default=None, help="adain, arbitrary-video: a mask image for two --style images (white: the first style, black: the second)."),
+        click.option(
+            "--alpha",
+            type=float,
+            default=1.0,
+            show_default=True,
+            help="adain: content-style trade-off in feature space; arbitrary-video: blend with the input (1: full style).",
+        ),
+        click.option(
+            "--mask",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="adain, arbitrary-video: a mask image for two --style images (white: the first style, black: the second).",
+        ),
     ]
 
     def decorate(function):
@@ -125,17 +179,35 @@ def build_spec(method, styles, params: dict, video: bool):
     take = params.pop
     method = method or ("feedforward" if params["model"] else "optimize")
     image = GatysOptions(
-        iterations=take("iterations"), content_weight=take("content_weight"), style_weight=take("style_weight"), tv_weight=take("tv_weight"),
-        content_layers=parse_layers(take("content_layers")), style_layers=parse_layers(take("style_layers")), optimizer=take("optimizer"),
-        learning_rate=take("learning_rate"), init=take("init"), seed=take("seed"), tolerance=take("tolerance"), style_scale=take("style_scale"),
+        iterations=take("iterations"),
+        content_weight=take("content_weight"),
+        style_weight=take("style_weight"),
+        tv_weight=take("tv_weight"),
+        content_layers=parse_layers(take("content_layers")),
+        style_layers=parse_layers(take("style_layers")),
+        optimizer=take("optimizer"),
+        learning_rate=take("learning_rate"),
+        init=take("init"),
+        seed=take("seed"),
+        tolerance=take("tolerance"),
+        style_scale=take("style_scale"),
         scales=take("scales", 1),
     )
     optimization = VideoOptions(image=image)
     if video:
         optimization = VideoOptions(
-            image=image, first_iterations=take("first_iterations"), temporal_weight=take("temporal_weight"), long_term=parse_gaps(take("long_term")),
-            frame_init=take("frame_init"), independent=take("independent"), passes=take("passes"), pass_iterations=take("pass_iterations"),
-            pass_blend=take("pass_blend"), temporal_from_pass=take("temporal_from_pass"), flow=take("flow"), flow_dir=take("flow_dir"),
+            image=image,
+            first_iterations=take("first_iterations"),
+            temporal_weight=take("temporal_weight"),
+            long_term=parse_gaps(take("long_term")),
+            frame_init=take("frame_init"),
+            independent=take("independent"),
+            passes=take("passes"),
+            pass_iterations=take("pass_iterations"),
+            pass_blend=take("pass_blend"),
+            temporal_from_pass=take("temporal_from_pass"),
+            flow=take("flow"),
+            flow_dir=take("flow_dir"),
         )
     size = take("size")
     if size < 0:
@@ -145,9 +217,20 @@ def build_spec(method, styles, params: dict, video: bool):
         raise VideostyleError(f"{len(styles)} --style images but {len(style_blend)} --style-blend weights")
     alpha, strength = take("alpha"), take("strength")
     return MethodSpec(  # arbitrary-video's --alpha is its output blend, which the spec calls strength
-        method=method, styles=list(styles), style_weights=style_blend, size=size or None, preserve_color=take("preserve_color"), color_method=take("color_method"),
-        model=take("model"), model_style_weights=parse_style_mix(take("style_mix")), strength=alpha if method == "arbitrary-video" else strength,
-        alpha=1.0 if method == "arbitrary-video" else alpha, mask=take("mask"), runtime=take("runtime"), batch_size=take("batch_size"), optimization=optimization,
+        method=method,
+        styles=list(styles),
+        style_weights=style_blend,
+        size=size or None,
+        preserve_color=take("preserve_color"),
+        color_method=take("color_method"),
+        model=take("model"),
+        model_style_weights=parse_style_mix(take("style_mix")),
+        strength=alpha if method == "arbitrary-video" else strength,
+        alpha=1.0 if method == "arbitrary-video" else alpha,
+        mask=take("mask"),
+        runtime=take("runtime"),
+        batch_size=take("batch_size"),
+        optimization=optimization,
         encoder=EncoderSpec(take("vgg_weights"), take("vgg_arch"), take("vgg_input"), take("pooling")),
     ).check()
 
@@ -160,5 +243,3 @@ def parse_gaps(text: str) -> list[int]:
 
 
 METHOD_HELP = "optimize: {optimize} (default with --style); feedforward (default with --model), reconet, adain, arbitrary-video: one network pass{per}."
-
-

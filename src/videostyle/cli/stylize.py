@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 from ..errors import VideostyleError
 from ..spec import METHODS
@@ -25,8 +26,6 @@ from .options import METHOD_HELP, build_spec, encoder_options, format_terms, gat
 @encoder_options
 def image_command(content, styles, output, method, device, quiet, save_every, **params):
     """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015), or with a trained --model."""
-    from tqdm import tqdm
-
     from ..api import stylize
     from ..io.atomic import check_writable_destination
     from ..io.image import load_image
@@ -69,10 +68,17 @@ def image_command(content, styles, output, method, device, quiet, save_every, **
 @click.option("-o", "--output", required=True, type=click.Path(), help="Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames.")
 @click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Ruder et al. 2016", per=" per frame"))
 @click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="deepflow", show_default=True, help="Optical flow estimator.")
-@click.option("--flow-dir", type=click.Path(file_okay=False), default=None, help="Folder of <a>_<b>.flo flows from another tool (0-based frame indices, at the working size); used before --flow.")
+@click.option(
+    "--flow-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of <a>_<b>.flo flows from another tool (0-based frame indices, at the working size); used before --flow.",
+)
 @click.option("--temporal-weight", type=float, default=2e5, show_default=True, help="Weight of the temporal consistency loss.")
 @click.option("--long-term", default="1", show_default=True, help="Comma-separated earlier-frame gaps J for the temporal loss, e.g. 1,2,4.")
-@click.option("--frame-init", type=click.Choice(["warped", "previous", "random"]), default="warped", show_default=True, help="Start of each frame after the first.")
+@click.option(
+    "--frame-init", type=click.Choice(["warped", "previous", "random"]), default="warped", show_default=True, help="Start of each frame after the first."
+)
 @click.option("--independent", is_flag=True, help="Per-frame baseline: no temporal loss, every frame started afresh.")
 @click.option("--first-iterations", type=int, default=500, show_default=True, help="Iterations for the first frame.")
 @click.option("--passes", type=int, default=1, show_default=True, help="Multi-pass: after the first pass, alternate backward and forward passes.")
@@ -96,7 +102,14 @@ def video_command(input_path, styles, output, method, device, quiet, start, end,
     bars = _FrameProgress(quiet)
     try:
         summary = stylize_video(
-            input_path, output, spec, start=start, end=end, fps=fps, run=RunSettings(run_dir, resume, keep_frames), device=device,
+            input_path,
+            output,
+            spec,
+            start=start,
+            end=end,
+            fps=fps,
+            run=RunSettings(run_dir, resume, keep_frames),
+            device=device,
             progress=Progress(bars.on_start, bars.on_frame, bars.on_step),
         )
     finally:
@@ -125,11 +138,10 @@ class _FrameProgress:
     """The progress bars of 'videostyle video': frames, and iterations within a frame for optimisation."""
 
     def __init__(self, quiet: bool):
-        self.quiet, self.bars = quiet, {}
+        self.quiet = quiet
+        self.bars: dict[str, tqdm] = {}
 
     def on_start(self, total: int, resumed: int) -> None:
-        from tqdm import tqdm
-
         if not self.quiet:
             self.bars["frames"] = tqdm(total=total, unit="frame", desc="frames", dynamic_ncols=True, position=0)
             if resumed:
@@ -140,8 +152,6 @@ class _FrameProgress:
             self.bars["frames"].update(1)
 
     def on_step(self, step) -> None:
-        from tqdm import tqdm
-
         if self.quiet:
             return
         if step.iteration == 1:

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from ..errors import VideostyleError
-from .app import cli
 from ..training import TRAIN_METHODS
+from .app import cli
 from .options import format_terms
 
 
@@ -18,9 +18,13 @@ from .options import format_terms
 @click.argument("original", type=click.Path())
 @click.argument("stylized", type=click.Path())
 @click.option("-s", "--style", type=click.Path(), default=None, help="The style image, for the style distance.")
-@click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="dis", show_default=True, help="Flow estimator run on the original frames.")
+@click.option(
+    "--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="dis", show_default=True, help="Flow estimator run on the original frames."
+)
 @click.option("--long-gap", type=int, default=10, show_default=True, help="Frame gap of the long-term warping error.")
-@click.option("--gt", "gt_dir", type=click.Path(file_okay=False), default=None, help="Ground-truth folder from 'videostyle dataset': its exact flows replace --flow.")
+@click.option(
+    "--gt", "gt_dir", type=click.Path(file_okay=False), default=None, help="Ground-truth folder from 'videostyle dataset': its exact flows replace --flow."
+)
 @click.option("--json", "json_path", type=click.Path(), default=None, help="Write the summary and per-frame values as JSON.")
 @click.option("--plot", "plot_path", type=click.Path(), default=None, help="Write a PNG of the per-frame warping errors.")
 @click.option("--no-perceptual", is_flag=True, help="Skip the content and style distances (no encoder passes).")
@@ -41,8 +45,8 @@ def evaluate_command(original, stylized, style, flow, long_gap, gt_dir, json_pat
     from ..io.video import VideoReader
     from ..metrics import evaluate_clip
     from ..metrics.plot import plot_report
-    from ..spec import EncoderSpec
     from ..pipeline import resize_frame
+    from ..spec import EncoderSpec
 
     for path in (json_path, plot_path):
         if path is not None:
@@ -55,8 +59,12 @@ def evaluate_command(original, stylized, style, flow, long_gap, gt_dir, json_pat
     encoder = None if no_perceptual else EncoderSpec().load(device)
     flows = make_estimator(flow) if gt_dir is None else ground_truth_flows(gt_dir)
     report = evaluate_clip(
-        (resize_frame(frame, size) for frame in original_reader), iter(stylized_reader), flows,
-        long_gap=long_gap, encoder=encoder, style=style_tensor,
+        (resize_frame(frame, size) for frame in original_reader),
+        iter(stylized_reader),
+        flows,
+        long_gap=long_gap,
+        encoder=encoder,
+        style=style_tensor,
     )
     summary = report.summary()
     click.echo("| metric | value |\n| --- | --- |")
@@ -96,13 +104,39 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 
 
 @cli.command("train")
-@click.option("--method", type=click.Choice(TRAIN_METHODS), default="feedforward", show_default=True,
-              help="feedforward: Johnson et al. (several --style: conditional IN); reconet: one style with temporal losses; "
-                   "arbitrary-video: any style with temporal losses; adain: the AdaIN decoder.")
-@click.option("-s", "--style", "styles", multiple=True, required=True, type=click.Path(), help="Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain: each -s is drawn equally often). Repeatable.")
-@click.option("-d", "--data", multiple=True, required=True, type=click.Path(), help="Training data: folders of images and/or videos, images or videos (reconet and arbitrary-video take frame pairs from the videos). Repeatable.")
+@click.option(
+    "--method",
+    type=click.Choice(TRAIN_METHODS),
+    default="feedforward",
+    show_default=True,
+    help="feedforward: Johnson et al. (several --style: conditional IN); reconet: one style with temporal losses; "
+    "arbitrary-video: any style with temporal losses; adain: the AdaIN decoder.",
+)
+@click.option(
+    "-s",
+    "--style",
+    "styles",
+    multiple=True,
+    required=True,
+    type=click.Path(),
+    help="Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain: each -s is drawn equally often). Repeatable.",
+)
+@click.option(
+    "-d",
+    "--data",
+    multiple=True,
+    required=True,
+    type=click.Path(),
+    help="Training data: folders of images and/or videos, images or videos (reconet and arbitrary-video take frame pairs from the videos). Repeatable.",
+)
 @click.option("-o", "--output", required=True, type=click.Path(), help="Model file to write (.safetensors); its .log.csv and .loss.png go beside it.")
-@click.option("--arch", type=click.Choice(["fast", "johnson", "reconet"]), default="fast", show_default=True, help="Transformer network: fast (CPU real time), johnson (the paper's), reconet (ReCoNet's).")
+@click.option(
+    "--arch",
+    type=click.Choice(["fast", "johnson", "reconet"]),
+    default="fast",
+    show_default=True,
+    help="Transformer network: fast (CPU real time), johnson (the paper's), reconet (ReCoNet's).",
+)
 @click.option("--width", type=float, default=1.0, show_default=True, help="adain: channel width of the decoder relative to VGG-16's (0.5 halves every layer).")
 @click.option("--size", type=int, default=128, show_default=True, help="Side of the square training crops.")
 @click.option("--batch-size", type=int, default=None, help="Images per step (frame pairs for reconet and arbitrary-video) [default: 4, or 2 pairs].")
@@ -115,10 +149,20 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("--feature-temporal-weight", type=float, default=1e5, show_default=True, help="ReCoNet's feature-level temporal loss (reconet, arbitrary-video).")
 @click.option("--style-size", type=int, default=256, show_default=True, help="Long side of the style images when their statistics are taken.")
 @click.option("--video-stride", type=int, default=10, show_default=True, help="Use every N-th frame of training videos (frame pairs: every 3rd).")
-@click.option("--painterly", type=float, default=0.5, show_default=True,
-              help="adain, arbitrary-video: share of style crops re-rendered by a procedural painting filter (oil, watercolour, cartoon, pencil).")
-@click.option("--identity-weight", type=float, default=0.0, show_default=True,
-              help="adain: weight of the identity loss (the decoder's output for the content's own features against the content image, pixel MSE).")
+@click.option(
+    "--painterly",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="adain, arbitrary-video: share of style crops re-rendered by a procedural painting filter (oil, watercolour, cartoon, pencil).",
+)
+@click.option(
+    "--identity-weight",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="adain: weight of the identity loss (the decoder's output for the content's own features against the content image, pixel MSE).",
+)
 @click.option("--init", default=None, help="Start from the weights of this trained model (bundled name or file) instead of random ones: fine-tuning.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Steps between checkpoints (an interrupted run resumes from the last).")
@@ -187,7 +231,9 @@ def export_command(model, output, opset):
     check_writable_destination(output)
     network, _ = load_transformer(model)
     export_onnx(network, output, opset)
-    inputs = "images (B x 3 x H x W, RGB in [0, 1], H and W multiples of 4)" + (f" and style_weights (B x {network.num_styles})" if network.num_styles > 1 else "")
+    inputs = "images (B x 3 x H x W, RGB in [0, 1], H and W multiples of 4)" + (
+        f" and style_weights (B x {network.num_styles})" if network.num_styles > 1 else ""
+    )
     click.echo(f"wrote {output}: inputs {inputs}; output stylized (same shape as images)", err=True)
 
 
@@ -196,7 +242,9 @@ def models_command():
     """List the bundled models: what they are, their styles and how they were trained."""
     from ..models import bundled_models, read_model
 
-    click.echo("| name | kind | network | styles | steps | crop | batch | training time | final loss |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    click.echo(
+        "| name | kind | network | styles | steps | crop | batch | training time | final loss |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    )
     for name, path in bundled_models().items():
         _, info = read_model(path)
         config, training = info.get("config", {}), info.get("training", {})
@@ -237,7 +285,10 @@ def dataset_command(images, output, frames, width, height, layers, long_gap, see
     sequence = generate_sequence([np.asarray(load_image(path)) for path in paths], frames=frames, height=height, width=width, layers=layers, seed=seed)
     with atomic_folder(out) as tmp:
         write_sequence(sequence, tmp, long_gap=long_gap)
-    click.echo(f"wrote {out}: {frames} frames at {width}x{height}, {layers} layers, flows and occlusions for gaps 1" + (f" and {long_gap}" if long_gap > 1 else ""), err=True)
+    click.echo(
+        f"wrote {out}: {frames} frames at {width}x{height}, {layers} layers, flows and occlusions for gaps 1" + (f" and {long_gap}" if long_gap > 1 else ""),
+        err=True,
+    )
 
 
 #: API parameter -> CLI flag, where the flag is not simply ``--`` plus the name with dashes.

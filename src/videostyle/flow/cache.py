@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from ..errors import VideostyleError
-from .estimators import FlowEstimator
 from .consistency import consistency_weights
+from .estimators import FlowEstimator
 from .flo import read_flo, write_flo
 from .warp import flow_to_tensor
 

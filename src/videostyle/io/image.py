@@ -19,7 +19,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..errors import VideostyleError
 from .atomic import atomic_path
 
-
 #: Transparent pixels are composited over this background (white, like a page).
 ALPHA_BACKGROUND = (255, 255, 255)
 
@@ -42,7 +41,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
         image = Image.fromarray(np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
     if image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
         rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, ALPHA_BACKGROUND + (255,))
+        background = Image.new("RGBA", rgba.size, (*ALPHA_BACKGROUND, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     return image.convert("RGB")
 

@@ -12,6 +12,7 @@ frames; inputs: any file ffmpeg reads, or a folder of images.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -76,7 +77,7 @@ def _first_frame_rotation(container, stream) -> int:
     """Display rotation (degrees counter-clockwise) that the first decodable frame carries; 0 if none decodes."""
     try:
         for frame in container.decode(stream):
-            return int(round(getattr(frame, "rotation", 0) or 0))
+            return round(getattr(frame, "rotation", 0) or 0)
     except av.FFmpegError:
         return 0
     return 0
@@ -240,7 +241,7 @@ class VideoWriter:
             if self.is_gif:  # frames wait on disk (not in memory) until Pillow assembles the GIF
                 self._gif_frames = temporary_sibling_folder(self.path, suffix=".frames")
 
-    def __enter__(self) -> "VideoWriter":
+    def __enter__(self) -> VideoWriter:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
@@ -314,7 +315,7 @@ class VideoWriter:
 
         with source:
             if copy:
-                offset = int(round(start / in_stream.time_base)) if start else 0
+                offset = round(start / in_stream.time_base) if start else 0
                 for packet in source.demux(in_stream):
                     if packet.pts is None or packet.size == 0:
                         continue
@@ -368,10 +369,8 @@ class VideoWriter:
     def abort(self) -> None:
         """Drop the partial output."""
         if self._container is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self._container.close()
-            except Exception:  # noqa: BLE001 - already failing; the file goes anyway
-                pass
             self._container = None
         if self._tmp.is_dir():
             shutil.rmtree(self._tmp, ignore_errors=True)

@@ -55,8 +55,9 @@ def temporal_loss(image: torch.Tensor, warped: torch.Tensor, weights: torch.Tens
     return (weights * (image - warped).pow(2)).expand_as(image).mean()
 
 
-
-def output_temporal_loss(output: torch.Tensor, previous_warped: torch.Tensor, content: torch.Tensor, previous_content_warped: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def output_temporal_loss(
+    output: torch.Tensor, previous_warped: torch.Tensor, content: torch.Tensor, previous_content_warped: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
     """ReCoNet's output-level temporal loss (Gao et al. 2018, eq. 4).
 
     The change of the output between frames must follow the change of the input's relative

@@ -40,7 +40,7 @@ class AdaINOptions:
     mask: np.ndarray | None = field(default=None, repr=False)
     batch_size: int = 2
 
-    def check(self, num_styles: int) -> "AdaINOptions":
+    def check(self, num_styles: int) -> AdaINOptions:
         check_range("alpha", self.alpha, 0, 1)
         check_style_weights(self.style_weights, num_styles)
         if self.mask is not None:
@@ -51,7 +51,9 @@ class AdaINOptions:
         return self
 
 
-def masked_adain(content: torch.Tensor, statistics: Sequence[tuple[torch.Tensor, torch.Tensor]], masks: Sequence[torch.Tensor], eps: float = 1e-5) -> torch.Tensor:
+def masked_adain(
+    content: torch.Tensor, statistics: Sequence[tuple[torch.Tensor, torch.Tensor]], masks: Sequence[torch.Tensor], eps: float = 1e-5
+) -> torch.Tensor:
     """Spatial control: each region (``B x 1 x h x w`` soft masks summing to 1) gets its style's statistics,
     normalising the content by the statistics of that region alone."""
     result = torch.zeros_like(content)
@@ -68,7 +70,14 @@ class AdaINStylizer(OnePassStylizer):
 
     STRIDE = 8
 
-    def __init__(self, encoder: VGGEncoder, decoder: AdaINDecoder, styles: Sequence[torch.Tensor], options: AdaINOptions | None = None, device: torch.device | str = "cpu"):
+    def __init__(
+        self,
+        encoder: VGGEncoder,
+        decoder: AdaINDecoder,
+        styles: Sequence[torch.Tensor],
+        options: AdaINOptions | None = None,
+        device: torch.device | str = "cpu",
+    ):
         self.options = (options or AdaINOptions()).check(len(styles))
         self.device = torch.device(device)
         self.encoder, self.decoder = encoder.to(self.device), decoder.to(self.device).eval().requires_grad_(False)

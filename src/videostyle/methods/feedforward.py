@@ -22,9 +22,9 @@ from ..checks import check_choice, check_range, check_style_weights
 from ..errors import VideostyleError
 from ..features import cache_dir
 from ..io.atomic import atomic_path
-from ..runs import content_digest
 from ..io.image import pad_to_multiple, to_uint8
 from ..models import TransformerNet
+from ..runs import content_digest
 
 RUNTIMES = ("torch", "onnx")
 
@@ -127,7 +127,7 @@ class FeedForwardOptions:
     batch_size: int = 4
     channels_last: bool = False
 
-    def check(self) -> "FeedForwardOptions":
+    def check(self) -> FeedForwardOptions:
         check_range("strength", self.strength, 0, 1)
         check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
         check_choice("runtime", self.runtime, RUNTIMES)
@@ -162,7 +162,9 @@ class FeedForwardStylizer(OnePassStylizer):
     ``style_vector``: for an adaptive network, the ``P`` normalisation parameters of the style.
     """
 
-    def __init__(self, network: TransformerNet, options: FeedForwardOptions | None = None, device: torch.device | str = "cpu", style_vector: torch.Tensor | None = None):
+    def __init__(
+        self, network: TransformerNet, options: FeedForwardOptions | None = None, device: torch.device | str = "cpu", style_vector: torch.Tensor | None = None
+    ):
         self.options = (options or FeedForwardOptions()).check()
         self.device = torch.device(device)
         self.network = network.to(self.device).eval().requires_grad_(False)

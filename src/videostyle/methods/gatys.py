@@ -38,9 +38,7 @@ class GatysOptions:
     style_weight: float = 50.0
     tv_weight: float = 1e4
     content_layers: dict[str, float] = field(default_factory=lambda: {"relu4_2": 1.0})
-    style_layers: dict[str, float] = field(
-        default_factory=lambda: {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0, "relu5_1": 1.0}
-    )
+    style_layers: dict[str, float] = field(default_factory=lambda: {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0, "relu5_1": 1.0})
     style_weights: list[float] | None = None
     style_scale: float = 1.0
     optimizer: str = "lbfgs"
@@ -52,7 +50,7 @@ class GatysOptions:
     preserve_color: str = "none"
     color_method: str = "cholesky"
 
-    def check(self) -> "GatysOptions":
+    def check(self) -> GatysOptions:
         check_size("size", self.size)
         if self.iterations < 0:
             raise VideostyleError(f"iterations must be >= 0, got {self.iterations}", parameter="iterations")
@@ -196,7 +194,7 @@ def stylize(
         else:
             variable = resize(variable, size)
 
-        def objective(x: torch.Tensor) -> dict[str, torch.Tensor]:
+        def objective(x: torch.Tensor, targets: dict = targets) -> dict[str, torch.Tensor]:  # this scale's targets
             return criterion(to_encoder_space(x, options), targets)
 
         result = optimize_image(
@@ -221,4 +219,3 @@ def stylize(
         stopped_early=result.stopped_early,
         diverged=result.diverged,
     )
-

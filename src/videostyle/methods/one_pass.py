@@ -25,7 +25,9 @@ def build_stylizer(
     """
     spec.check(style_count=None if style_images is None else len(style_images))
     device = torch.device(device)
-    options = FeedForwardOptions(strength=spec.strength, preserve_color=spec.preserve_color, color_method=spec.color_method, runtime=spec.runtime, batch_size=spec.batch_size)
+    options = FeedForwardOptions(
+        strength=spec.strength, preserve_color=spec.preserve_color, color_method=spec.color_method, runtime=spec.runtime, batch_size=spec.batch_size
+    )
     if spec.method in MODEL_STYLE_METHODS:
         return load_stylizer(spec.model_or_default, spec.model_style_weights, options, device)
     images = [load_image(path) for path in spec.styles] if style_images is None else list(style_images)
@@ -37,7 +39,14 @@ def build_stylizer(
         from .adain import AdaINOptions, AdaINStylizer
 
         decoder, info = load_adain_decoder(spec.model_or_default, device)
-        adain_options = AdaINOptions(alpha=spec.alpha, style_weights=spec.style_weights, preserve_color=spec.preserve_color, color_method=spec.color_method, mask=mask, batch_size=spec.batch_size)
+        adain_options = AdaINOptions(
+            alpha=spec.alpha,
+            style_weights=spec.style_weights,
+            preserve_color=spec.preserve_color,
+            color_method=spec.color_method,
+            mask=mask,
+            batch_size=spec.batch_size,
+        )
         return AdaINStylizer(encoder, decoder, style_tensors, adain_options, device), info
     from ..models import load_arbitrary
     from .arbitrary import ArbitraryVideoStylizer

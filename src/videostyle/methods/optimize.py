@@ -79,8 +79,14 @@ def optimize_image(
     variable = init.detach().clone().requires_grad_(True)
     if optimizer == "lbfgs":
         opt = torch.optim.LBFGS(
-            [variable], lr=learning_rate or 1.0, max_iter=iterations or 1, max_eval=iterations or 1,
-            history_size=LBFGS_HISTORY, tolerance_grad=0.0, tolerance_change=0.0, line_search_fn="strong_wolfe",
+            [variable],
+            lr=learning_rate or 1.0,
+            max_iter=iterations or 1,
+            max_eval=iterations or 1,
+            history_size=LBFGS_HISTORY,
+            tolerance_grad=0.0,
+            tolerance_change=0.0,
+            line_search_fn="strong_wolfe",
         )
     else:
         opt = torch.optim.Adam([variable], lr=learning_rate or ADAM_LEARNING_RATE)
@@ -120,6 +126,4 @@ def optimize_image(
         pass
     if not math.isfinite(best["loss"]):  # nothing finite was ever evaluated
         best["variable"] = init.detach().clone()
-    return OptimizationResult(
-        best["variable"], len(history), best["terms"], history, time.perf_counter() - start, state["stopped_early"], state["diverged"]
-    )
+    return OptimizationResult(best["variable"], len(history), best["terms"], history, time.perf_counter() - start, state["stopped_early"], state["diverged"])

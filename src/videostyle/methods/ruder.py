@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from ..color import luminance
 from ..checks import check_choice, check_positive, check_range
+from ..color import luminance
 from ..errors import VideostyleError
 from ..features import VGGEncoder
 from ..flow import FlowCache, long_term_weights, warp
@@ -58,7 +58,7 @@ class VideoOptions:
     flow: str = "deepflow"
     flow_dir: str | None = None
 
-    def check(self) -> "VideoOptions":
+    def check(self) -> VideoOptions:
         from ..flow.estimators import ESTIMATORS
 
         self.image.check()
@@ -113,7 +113,9 @@ class RuderStylizer:
         """Record a finished frame (its input and uint8 output) as history for the next ones."""
         self.history.append((index, frame, output))
 
-    def warped_neighbour(self, index: int, frame: np.ndarray, other: int, other_frame: np.ndarray, other_output: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    def warped_neighbour(
+        self, index: int, frame: np.ndarray, other: int, other_frame: np.ndarray, other_output: np.ndarray
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Frame ``other``'s output warped onto frame ``index`` and the consistency weights there."""
         backward, weights = self.flow_cache.backward_and_weights(other, index, other_frame, frame, self.device)
         return warp(to_tensor(other_output, self.device), backward), weights
@@ -185,8 +187,13 @@ class RuderStylizer:
 
         torch.manual_seed(options.image.seed + index)
         result = optimize_image(
-            init, objective, iterations, optimizer=options.image.optimizer, learning_rate=options.image.learning_rate,
-            tolerance=options.image.tolerance, callback=callback,
+            init,
+            objective,
+            iterations,
+            optimizer=options.image.optimizer,
+            learning_rate=options.image.learning_rate,
+            tolerance=options.image.tolerance,
+            callback=callback,
         )
         output = to_uint8(to_output(result.variable, content, options.image))
         return FrameResult(output, result.iterations, result.terms, result.history)

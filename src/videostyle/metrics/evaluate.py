@@ -41,8 +41,8 @@ class ClipReport:
     style_distance: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, float | int | None]:
-        mean = lambda values: float(np.mean(values)) if values else None  # noqa: E731
-        ratio = lambda a, b: (a / b) if a is not None and b else None  # noqa: E731
+        mean = lambda values: float(np.mean(values)) if values else None
+        ratio = lambda a, b: (a / b) if a is not None and b else None
         short, short_in, long, long_in = (mean(self.short_term), mean(self.short_term_input), mean(self.long_term), mean(self.long_term_input))
         return {
             "frames": self.frames,

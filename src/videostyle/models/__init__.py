@@ -7,11 +7,10 @@ import os
 import torch
 
 from ..errors import VideostyleError
-from .arbitrary import ArbitraryConfig, ArbitraryStyleNet, StylePredictor, style_statistics
 from .adain import AdaINDecoder, DecoderConfig, adain, mix_statistics
+from .arbitrary import ArbitraryConfig, ArbitraryStyleNet, StylePredictor, style_statistics
 from .files import bundled_models, load_weights, read_model, resolve_model_path, save_model
 from .transformer import ConditionalInstanceNorm2d, TransformerConfig, TransformerNet
-
 
 #: ``kind`` in a model file's metadata -> (what it is called in errors, its config class, its network class).
 KINDS = {
@@ -67,8 +66,25 @@ def load_arbitrary(name_or_path: str | os.PathLike, device: torch.device | str =
 
 
 __all__ = [
-    "ArbitraryConfig", "ArbitraryStyleNet", "StylePredictor", "load_arbitrary", "style_statistics",
-    "AdaINDecoder", "DecoderConfig", "adain", "load_adain_decoder", "mix_statistics",
-    "ConditionalInstanceNorm2d", "TransformerConfig", "TransformerNet", "bundled_models", "load_transformer",
-    "load_model", "load_weights", "read_config", "read_model", "resolve_model_path", "save_model",
+    "AdaINDecoder",
+    "ArbitraryConfig",
+    "ArbitraryStyleNet",
+    "ConditionalInstanceNorm2d",
+    "DecoderConfig",
+    "StylePredictor",
+    "TransformerConfig",
+    "TransformerNet",
+    "adain",
+    "bundled_models",
+    "load_adain_decoder",
+    "load_arbitrary",
+    "load_model",
+    "load_transformer",
+    "load_weights",
+    "mix_statistics",
+    "read_config",
+    "read_model",
+    "resolve_model_path",
+    "save_model",
+    "style_statistics",
 ]

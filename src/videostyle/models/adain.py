@@ -57,7 +57,7 @@ class DecoderConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "DecoderConfig":
+    def from_dict(cls, data: dict) -> DecoderConfig:
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise VideostyleError(f"unknown decoder settings {sorted(unknown)}")

@@ -35,7 +35,7 @@ class ArbitraryConfig:
         return {"arch": self.arch, "hidden": self.hidden, "layers": list(self.layers)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ArbitraryConfig":
+    def from_dict(cls, data: dict) -> ArbitraryConfig:
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise VideostyleError(f"unknown arbitrary-style network settings {sorted(unknown)}")

@@ -62,7 +62,7 @@ def read_model(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
     try:
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata() or {}
-            tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (a safetensors handle, not a dict)
     except FileNotFoundError:
         raise VideostyleError(f"no such model file: {path}") from None
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:
@@ -88,7 +88,9 @@ def load_weights(module: nn.Module, tensors: Mapping[str, torch.Tensor], path: s
         raise VideostyleError(f"model {path} does not match its architecture: {what} ({len(missing)} missing, {len(unexpected)} unexpected)")
     for name, value in tensors.items():
         if value.shape != expected[name].shape:
-            raise VideostyleError(f"model {path} does not match its architecture: {name} has shape {tuple(value.shape)}, expected {tuple(expected[name].shape)}")
+            raise VideostyleError(
+                f"model {path} does not match its architecture: {name} has shape {tuple(value.shape)}, expected {tuple(expected[name].shape)}"
+            )
         if not torch.isfinite(value).all():
             raise VideostyleError(f"model {path} is corrupt: {name} holds NaN or infinite values")
     module.load_state_dict(tensors)

@@ -50,7 +50,7 @@ class TransformerConfig:
     LABELS = ("style_names",)
 
     @classmethod
-    def for_arch(cls, arch: str, num_styles: int = 1, style_names=(), adaptive: bool = False) -> "TransformerConfig":
+    def for_arch(cls, arch: str, num_styles: int = 1, style_names=(), adaptive: bool = False) -> TransformerConfig:
         if arch == "johnson":
             return cls("johnson", num_styles, (32, 64, 128), 5, 9, False, tuple(style_names), adaptive)
         if arch == "fast":
@@ -63,7 +63,7 @@ class TransformerConfig:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TransformerConfig":
+    def from_dict(cls, data: dict) -> TransformerConfig:
         known = set(cls.__dataclass_fields__)
         unknown = set(data) - known
         if unknown:
@@ -173,16 +173,20 @@ class TransformerNet(nn.Module):
         self.config = config
         c1, c2, c3 = config.channels
         n, k, separable = (0 if config.adaptive else config.num_styles), config.outer_kernel, config.separable
-        self.down = nn.ModuleList([
-            _ConvNormReLU(3, c1, k, n),
-            _ConvNormReLU(c1, c2, 3, n, stride=2),
-            _ConvNormReLU(c2, c3, 3, n, stride=2),
-        ])
+        self.down = nn.ModuleList(
+            [
+                _ConvNormReLU(3, c1, k, n),
+                _ConvNormReLU(c1, c2, 3, n, stride=2),
+                _ConvNormReLU(c2, c3, 3, n, stride=2),
+            ]
+        )
         self.residuals = nn.ModuleList([_Residual(c3, n, separable) for _ in range(config.residual_blocks)])
-        self.up = nn.ModuleList([
-            _ConvNormReLU(c3, c2, 3, n, upsample=2),
-            _ConvNormReLU(c2, c1, 3, n, upsample=2),
-        ])
+        self.up = nn.ModuleList(
+            [
+                _ConvNormReLU(c3, c2, 3, n, upsample=2),
+                _ConvNormReLU(c2, c1, 3, n, upsample=2),
+            ]
+        )
         self.out = _Conv(c1, 3, k)
         self.num_norm_params = 0
         for module in self.modules():

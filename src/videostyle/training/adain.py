@@ -24,7 +24,6 @@ import torch
 import torch.nn.functional as F
 
 from ..checks import check_positive
-from ..errors import VideostyleError
 from ..features import VGGEncoder
 from ..losses.functional import feature_statistics
 from ..losses.perceptual import PerceptualLoss
@@ -50,7 +49,7 @@ class AdaINTrainOptions(TrainingOptions):
     normalise_layers: bool = True
     video_stride: int = 10
 
-    def check(self) -> "AdaINTrainOptions":
+    def check(self) -> AdaINTrainOptions:
         self.check_shared(min_size=32, positive=("video_stride",), shares=("painterly",), weights=("identity_weight",))
         check_positive("width", self.width)
         return self
@@ -97,9 +96,14 @@ def train_adain_decoder(
     device = torch.device(control.device)
     content_images = load_sources(data, max_short_side=max(2 * options.size, 256), video_stride=options.video_stride)
     style_groups = load_style_groups(styles, max_short_side=max(2 * options.size, 256))
-    settings = {"options": asdict(options), "styles_digest": images_digest([image for group in style_groups for image in group]),
-                "data_digest": images_digest(content_images), "init_digest": file_digest(options.init_model),
-                "styles": [str(Path(p).resolve()) for p in styles], "data": [str(Path(p).resolve()) for p in data]}
+    settings = {
+        "options": asdict(options),
+        "styles_digest": images_digest([image for group in style_groups for image in group]),
+        "data_digest": images_digest(content_images),
+        "init_digest": file_digest(options.init_model),
+        "styles": [str(Path(p).resolve()) for p in styles],
+        "data": [str(Path(p).resolve()) for p in data],
+    }
     run = control.open(output, settings)
 
     torch.manual_seed(options.seed)
@@ -129,7 +133,12 @@ def train_adain_decoder(
         return terms
 
     rows, resumed = train(run, decoder, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step)
-    training = {"options": asdict(options), "styles": [Path(p).name for p in styles], "data": [Path(p).name for p in data], "device": device.type,
-                "layer_means": means}
+    training = {
+        "options": asdict(options),
+        "styles": [Path(p).name for p in styles],
+        "data": [Path(p).name for p in data],
+        "device": device.type,
+        "layer_means": means,
+    }
     title = f"{output.stem}: AdaIN decoder, width {options.width}, {options.size} px, batch {options.batch_size}"
     return finish_training(run, output, decoder, "adain_decoder", config.to_dict(), rows, resumed, training, title, control.keep_run)

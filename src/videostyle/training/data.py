@@ -18,9 +18,9 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import VideostyleError
-from ..runs import content_digest
 from ..io.image import load_image
 from ..io.video import IMAGE_SUFFIXES, VideoReader
+from ..runs import content_digest
 
 
 def _shrink(image: np.ndarray, max_short_side: int) -> np.ndarray:

@@ -39,7 +39,7 @@ class TrainOptions(TrainingOptions):
     style_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_STYLE_LAYERS))
     video_stride: int = 10
 
-    def check(self) -> "TrainOptions":
+    def check(self) -> TrainOptions:
         TransformerConfig.for_arch(self.arch)
         self.check_shared(positive=("style_size", "video_stride"), weights=("content_weight", "tv_weight"))
         return self

@@ -138,7 +138,9 @@ def warm_start(network: nn.Module, init_model: str | None, kind: str, config: di
     differing = sorted(name for name in set(config) | set(info["config"]) if name not in labels and config.get(name) != info["config"].get(name))
     if differing:
         name = differing[0]
-        raise VideostyleError(f"init_model {resolve_model_path(init_model)} has {name} = {info['config'].get(name)!r}; this training makes {config.get(name)!r}")
+        raise VideostyleError(
+            f"init_model {resolve_model_path(init_model)} has {name} = {info['config'].get(name)!r}; this training makes {config.get(name)!r}"
+        )
     network.load_state_dict(trained.state_dict())
     return network
 
@@ -156,8 +158,16 @@ def log_paths(output: Path) -> tuple[Path, Path]:
 
 
 def finish_training(
-    run: Path, output: Path, network: nn.Module, kind: str, config: dict, rows: list[dict[str, float]], resumed: int,
-    training: dict, title: str, keep_run: bool,
+    run: Path,
+    output: Path,
+    network: nn.Module,
+    kind: str,
+    config: dict,
+    rows: list[dict[str, float]],
+    resumed: int,
+    training: dict,
+    title: str,
+    keep_run: bool,
 ) -> TrainSummary:
     """Write the model (with ``training`` plus the final loss and time in its metadata), its log and
     loss plot; remove the run folder unless ``keep_run``."""

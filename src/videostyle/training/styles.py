@@ -67,7 +67,9 @@ def painterly(style: torch.Tensor, kind: str, generator: torch.Generator) -> tor
         edges = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 9, _randint(generator, 2, 6))
         rendered = (posterized.astype(np.float32) * (edges[..., None] / 255.0)).astype(np.uint8)
     elif kind == "pencil":
-        rendered = cv2.pencilSketch(image, sigma_s=_uniform(generator, 20, 80), sigma_r=_uniform(generator, 0.05, 0.12), shade_factor=_uniform(generator, 0.02, 0.08))[1]
+        rendered = cv2.pencilSketch(
+            image, sigma_s=_uniform(generator, 20, 80), sigma_r=_uniform(generator, 0.05, 0.12), shade_factor=_uniform(generator, 0.02, 0.08)
+        )[1]
     else:
         raise VideostyleError(f"unknown painterly filter {kind!r}; choose from {', '.join(PAINTERLY_FILTERS)}")
     return torch.from_numpy(np.ascontiguousarray(rendered)).permute(2, 0, 1).float() / 255

@@ -63,7 +63,7 @@ class VideoTrainOptions(TrainingOptions):
     content_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_CONTENT_LAYERS))
     style_layers: dict[str, float] | None = None  # default: Johnson's Gram layers (reconet), AdaIN's (arbitrary)
 
-    def check(self) -> "VideoTrainOptions":
+    def check(self) -> VideoTrainOptions:
         check_choice("mode", self.mode, MODES)
         TransformerConfig.for_arch(self.arch)
         weights = ("content_weight", "tv_weight", "output_temporal_weight", "feature_temporal_weight")
@@ -112,15 +112,22 @@ def train_video_network(
     pairs = clip_pairs(clips, stride=options.pair_stride, max_short_side=max(options.size, 144), flow=options.flow)
     textures = load_sources(image_paths, max_short_side=2 * options.size) if image_paths else []
     style_groups = load_style_groups(styles, max_short_side=max(2 * options.size, options.style_size))
-    settings = {"options": asdict(options), "styles_digest": images_digest([image for group in style_groups for image in group]),
-                "data_digest": images_digest(textures), "init_digest": file_digest(options.init_model),
-                "clips": [str(p.resolve()) for p in clips], "pairs": len(pairs)}
+    settings = {
+        "options": asdict(options),
+        "styles_digest": images_digest([image for group in style_groups for image in group]),
+        "data_digest": images_digest(textures),
+        "init_digest": file_digest(options.init_model),
+        "clips": [str(p.resolve()) for p in clips],
+        "pairs": len(pairs),
+    }
     run = control.open(output, settings)
 
     torch.manual_seed(options.seed)
     encoder = control.load_encoder(device)
     statistic = "gram" if options.mode == "reconet" else "mean_std"
-    criterion = PerceptualLoss(encoder, options.content_layers, options.style_layers, options.content_weight, options.style_weight, options.tv_weight, style_statistic=statistic)
+    criterion = PerceptualLoss(
+        encoder, options.content_layers, options.style_layers, options.content_weight, options.style_weight, options.tv_weight, style_statistic=statistic
+    )
     batches = TrainingPairs(pairs, textures, options.size, seed=options.seed, synthetic=options.synthetic)
     if options.mode == "reconet":
         names = [style_name(styles[0])]
@@ -153,7 +160,9 @@ def train_video_network(
         terms = criterion(outputs, criterion.content_targets(both))
         out_previous, out_current = outputs.chunk(2)
         feat_previous, feat_current = features.chunk(2)
-        terms["temporal.output"] = options.output_temporal_weight * LF.output_temporal_loss(out_current, warp(out_previous, flow), current, warp(previous, flow), mask)
+        terms["temporal.output"] = options.output_temporal_weight * LF.output_temporal_loss(
+            out_current, warp(out_previous, flow), current, warp(previous, flow), mask
+        )
         scale = feat_current.shape[-1] / flow.shape[-1]
         small_flow = F.interpolate(flow, size=feat_current.shape[-2:], mode="area") * scale
         terms["temporal.feature"] = options.feature_temporal_weight * LF.feature_temporal_loss(feat_current, warp(feat_previous, small_flow), mask)
