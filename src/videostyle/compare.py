@@ -48,7 +48,7 @@ def compare_clips(
     first clip's height).
     """
     if output is None and sheet is None:
-        raise VideostyleError("nothing to write: give an output video (-o) and/or --sheet")
+        raise VideostyleError("nothing to write: give an output video and/or a sheet", parameter="sheet")
     if len(clips) < 2:
         raise VideostyleError("compare needs at least two clips")
     labels = list(labels) if labels else [Path(clip).stem for clip in clips]

@@ -64,3 +64,13 @@ def test_config_round_trip_and_unknown_arch():
         TransformerConfig.for_arch("resnet")
     with pytest.raises(VideostyleError, match="unknown network settings"):
         TransformerConfig.from_dict({**config.to_dict(), "wings": 2})
+
+
+def test_the_normalisation_kind_is_explicit():
+    from videostyle.models.transformer import NormKind
+
+    assert TransformerConfig.for_arch("fast").norm_kind is NormKind.INSTANCE
+    assert TransformerConfig.for_arch("fast", num_styles=3).norm_kind is NormKind.CONDITIONAL
+    assert TransformerConfig.for_arch("fast", adaptive=True).norm_kind is NormKind.ADAPTIVE
+    adaptive = TransformerNet(TransformerConfig.for_arch("fast", adaptive=True))
+    assert not any(name.endswith(".norm.weight") for name, _ in adaptive.named_parameters())  # nothing learned in the norms

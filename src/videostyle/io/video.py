@@ -100,7 +100,7 @@ class VideoReader:
         self.path = Path(path)
         self.start, self.end = start or 0.0, end
         if self.end is not None and self.end <= self.start:
-            raise VideostyleError(f"--end ({end}) must be after --start ({start or 0})")
+            raise VideostyleError(f"end ({end}) must be after start ({start or 0})", parameter="end")
         if not self.path.exists():
             raise VideostyleError(f"no such file: {self.path}")
         self._folder = self.path.is_dir()

@@ -97,7 +97,7 @@ class OnnxRunner:
         try:
             import onnxruntime
         except ImportError:
-            raise VideostyleError("--runtime onnx needs onnxruntime (pip install onnxruntime)") from None
+            raise VideostyleError("runtime onnx needs onnxruntime (pip install onnxruntime)", parameter="runtime") from None
         path = cache_dir() / "onnx" / f"transformer-{_network_digest(network)}.onnx"
         if not path.is_file():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -181,12 +181,12 @@ class FeedForwardStylizer(OnePassStylizer):
             self.style_weights = torch.tensor([mix], dtype=torch.float32, device=self.device)
         else:
             if self.options.style_mix is not None and len(self.options.style_mix) != 1:
-                raise VideostyleError("--style-mix needs a multi-style model; this one has a single style")
+                raise VideostyleError("model_style_weights needs a multi-style model; this one has a single style", parameter="model_style_weights")
             self.style_weights = None
         if self.options.channels_last:
             self.network = self.network.to(memory_format=torch.channels_last)
         if self.options.runtime == "onnx" and self.device.type != "cpu":
-            raise VideostyleError("--runtime onnx runs on the CPU; use --runtime torch with --device cuda")
+            raise VideostyleError("runtime onnx runs on the CPU; use runtime torch on a GPU", parameter="runtime")
         self.runner = OnnxRunner(self.network) if self.options.runtime == "onnx" else None
 
     @torch.inference_mode()

@@ -21,7 +21,9 @@ Convention: every network takes and returns RGB in [0, 1], ``B x 3 x H x W``, fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +33,16 @@ from ..errors import VideostyleError
 from ..io.image import pad_to_multiple
 
 ARCHITECTURES = ("johnson", "fast", "reconet")
+
+
+class NormKind(str, Enum):
+    """The normalisation of every layer: one learned scale and shift (instance norm, one style), one per
+    style mixed by the style weights (conditional instance norm, Dumoulin et al. 2017), or given from
+    outside per image (adaptive, Ghiasi et al. 2017)."""
+
+    INSTANCE = "instance"
+    CONDITIONAL = "conditional"
+    ADAPTIVE = "adaptive"
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,12 @@ class TransformerConfig:
 
     #: Fields that name things rather than shape the weights: a fine-tuning run (``--init``) may change them.
     LABELS = ("style_names",)
+
+    @property
+    def norm_kind(self) -> NormKind:
+        if self.adaptive:
+            return NormKind.ADAPTIVE
+        return NormKind.CONDITIONAL if self.num_styles > 1 else NormKind.INSTANCE
 
     @classmethod
     def for_arch(cls, arch: str, num_styles: int = 1, style_names=(), adaptive: bool = False) -> TransformerConfig:
@@ -93,17 +111,18 @@ class ConditionalInstanceNorm2d(nn.Module):
 
 
 class _Norm(nn.Module):
-    """Instance norm (one style), conditional instance norm (``num_styles`` > 1) or adaptive
-    (``num_styles`` = 0: scale and shift are slices of the per-image parameter vector), behind one call."""
+    """One normalisation layer of ``kind`` behind one call (adaptive: scale and shift are slices of the
+    per-image parameter vector, at ``offset``)."""
 
-    def __init__(self, channels: int, num_styles: int):
+    def __init__(self, channels: int, kind: NormKind, num_styles: int = 1):
         super().__init__()
-        self.channels, self.conditional, self.adaptive = channels, num_styles > 1, num_styles == 0
+        self.channels, self.conditional, self.adaptive = channels, kind is NormKind.CONDITIONAL, kind is NormKind.ADAPTIVE
         self.offset = 0  # where this layer's [scale, shift] start in the adaptive parameter vector
-        if self.adaptive:
-            self.norm = None
-        else:
-            self.norm = ConditionalInstanceNorm2d(channels, num_styles) if self.conditional else nn.InstanceNorm2d(channels, affine=True)
+        self.norm: nn.Module | None = None
+        if kind is NormKind.CONDITIONAL:
+            self.norm = ConditionalInstanceNorm2d(channels, num_styles)
+        elif kind is NormKind.INSTANCE:
+            self.norm = nn.InstanceNorm2d(channels, affine=True)
 
     def forward(self, x: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
         if self.adaptive:
@@ -134,11 +153,15 @@ class _Conv(nn.Module):
         return self.conv(self.pad(x))
 
 
+#: ``channels -> normalisation layer`` of one network (its kind and number of styles bound).
+NormFactory = Callable[[int], _Norm]
+
+
 class _ConvNormReLU(nn.Module):
-    def __init__(self, in_channels, out_channels, kernel, num_styles, stride=1, upsample=1, separable=False, relu=True):
+    def __init__(self, in_channels, out_channels, kernel, norm: NormFactory, stride=1, upsample=1, separable=False, relu=True):
         super().__init__()
         self.conv = _Conv(in_channels, out_channels, kernel, stride, upsample, separable)
-        self.norm = _Norm(out_channels, num_styles)
+        self.norm = norm(out_channels)
         self.relu = relu
 
     def forward(self, x, style_weights):
@@ -149,10 +172,10 @@ class _ConvNormReLU(nn.Module):
 class _Residual(nn.Module):
     """Two 3x3 conv-norm layers with an identity shortcut (Johnson et al., after He et al. 2016)."""
 
-    def __init__(self, channels: int, num_styles: int, separable: bool):
+    def __init__(self, channels: int, norm: NormFactory, separable: bool):
         super().__init__()
-        self.first = _ConvNormReLU(channels, channels, 3, num_styles, separable=separable)
-        self.second = _ConvNormReLU(channels, channels, 3, num_styles, separable=separable, relu=False)
+        self.first = _ConvNormReLU(channels, channels, 3, norm, separable=separable)
+        self.second = _ConvNormReLU(channels, channels, 3, norm, separable=separable, relu=False)
 
     def forward(self, x, style_weights):
         return x + self.second(self.first(x, style_weights), style_weights)
@@ -172,7 +195,11 @@ class TransformerNet(nn.Module):
         super().__init__()
         self.config = config
         c1, c2, c3 = config.channels
-        n, k, separable = (0 if config.adaptive else config.num_styles), config.outer_kernel, config.separable
+        k, separable = config.outer_kernel, config.separable
+
+        def n(channels: int) -> _Norm:
+            return _Norm(channels, config.norm_kind, config.num_styles)
+
         self.down = nn.ModuleList(
             [
                 _ConvNormReLU(3, c1, k, n),

@@ -65,7 +65,7 @@ def train_transformer(
     options = (options or TrainOptions()).check()
     output = check_model_output(output)
     if not styles:
-        raise VideostyleError("give at least one --style image")
+        raise VideostyleError("training needs at least one image in styles", parameter="styles")
     control = control or RunControl()
     device = torch.device(control.device)
     names = [style_name(path) for path in styles]

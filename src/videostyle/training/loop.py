@@ -271,7 +271,9 @@ def train(
         terms = step_terms(step)
         loss = total(terms)
         if not torch.isfinite(loss):
-            raise VideostyleError(f"training diverged at step {step + 1} (loss {loss.item()}); lower --lr or the loss weights")
+            raise VideostyleError(
+                f"training diverged at step {step + 1} (loss {loss.item()}); lower learning_rate or the loss weights", parameter="learning_rate"
+            )
         loss.backward()
         optimizer.step()
         values = {name: value.item() for name, value in terms.items()}

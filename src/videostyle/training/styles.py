@@ -87,7 +87,7 @@ class StyleSamples:
         if not groups or not all(groups):
             raise VideostyleError("every style group needs at least one image")
         if not 0 <= painterly <= 1:
-            raise VideostyleError(f"--painterly must be between 0 and 1, got {painterly}")
+            raise VideostyleError(f"painterly must be between 0 and 1, got {painterly}", parameter="painterly")
         self.groups = [TrainingImages(group, size, seed=seed) for group in groups]
         self.seed, self.vary, self.painterly = seed, vary, painterly
 

@@ -105,7 +105,7 @@ def train_video_network(
     options = (options or VideoTrainOptions()).check()
     output = check_model_output(output)
     if options.mode == "reconet" and len(styles) != 1:
-        raise VideostyleError(f"a ReCoNet model is trained for one --style image, got {len(styles)}")
+        raise VideostyleError(f"a ReCoNet model is trained for one image in styles, got {len(styles)}", parameter="styles")
     control = control or RunControl()
     device = torch.device(control.device)
     clips, image_paths = _split_clips(data)
