@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import torch
 import torch.nn.functional as F
@@ -35,7 +35,7 @@ from ..io.image import pad_to_multiple
 ARCHITECTURES = ("johnson", "fast", "reconet")
 
 
-class NormKind(str, Enum):
+class NormKind(StrEnum):
     """The normalisation of every layer: one learned scale and shift (instance norm, one style), one per
     style mixed by the style weights (conditional instance norm, Dumoulin et al. 2017), or given from
     outside per image (adaptive, Ghiasi et al. 2017)."""
