@@ -20,7 +20,7 @@ import torch
 
 from .errors import VideostyleError
 from .features import VGGEncoder
-from .io.atomic import check_writable_destination
+from .io.atomic import check_not_an_input, check_writable_destination
 from .io.image import save_image, to_pil, to_tensor, to_uint8
 from .methods.gatys import GatysOptions, StylizeResult, to_output
 from .methods.gatys import stylize as gatys_stylize
@@ -81,6 +81,7 @@ def stylize(
 
     if output is not None:
         check_writable_destination(output)
+        check_not_an_input(output, [content, *spec.styles, spec.mask, *(style_images or [])])
     spec.check(style_count=None if style_images is None else len(style_images))
     device = resolve_device(device)
     content_tensor = to_tensor(content, device)

@@ -40,10 +40,16 @@ def check_positive(name: str, value: float, allow_zero: bool = False) -> float:
     return value
 
 
+#: The longest side, in pixels, of an output or working size (a typo such as 100000 is refused, not allocated).
+MAX_SIDE = 16384
+
+
 def check_size(name: str, value: int | None) -> int | None:
-    """A long side in pixels: None (the input's own size) or a positive integer."""
+    """A long side in pixels: None (the input's own size) or a positive integer up to ``MAX_SIDE``."""
     if value is not None:
         check_positive(name, value)
+        if value > MAX_SIDE:
+            raise VideostyleError(f"{name} must be at most {MAX_SIDE} pixels, got {value}", parameter=name)
     return value
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .checks import check_size
 from .errors import VideostyleError
-from .io.atomic import atomic_path, check_writable_destination
+from .io.atomic import atomic_path, check_not_an_input, check_png_destination
 from .io.video import VideoReader, VideoWriter, check_video_destination, zip_clips
 from .pipeline import resize_frame
 
@@ -54,10 +55,13 @@ def compare_clips(
     labels = list(labels) if labels else [Path(clip).stem for clip in clips]
     if len(labels) != len(clips):
         raise VideostyleError(f"{len(clips)} clips but {len(labels)} labels")
+    check_size("height", height)
     if output is not None:
         check_video_destination(output)
+        check_not_an_input(output, clips)
     if sheet is not None:
-        check_writable_destination(sheet)
+        check_png_destination(sheet, "sheet")
+        check_not_an_input(sheet, clips, parameter="sheet")
     readers = [VideoReader(clips[0], start=start, end=end)] + [VideoReader(clip) for clip in clips[1:]]
     height = height or readers[0].info.height
     shortest = min(reader.info.frame_count for reader in readers)

@@ -28,12 +28,12 @@ from PIL import Image
 
 from .features import VGGEncoder
 from .flow import FlowCache, make_estimator
-from .io.atomic import atomic_path
+from .io.atomic import atomic_path, check_not_an_input
 from .io.image import size_for_long_side
 from .io.video import VideoReader, VideoWriter, check_video_destination, is_frame_folder_path
 from .methods.optimize import Step
 from .methods.ruder import RuderStylizer
-from .runs import default_run_folder, file_fingerprint, open_run_folder
+from .runs import default_run_folder, file_fingerprint, open_run_folder, run_lock
 from .spec import MethodSpec
 
 RUN_FORMAT = 1
@@ -244,14 +244,21 @@ def stylize_video(
     device = resolve_device(device)
     run = run or RunSettings()
     progress = progress or Progress()
+    check_not_an_input(output_path, [input_path, *spec.styles, spec.mask, spec.optimization.flow_dir, spec.model])
     video = _OpenVideo(input_path, output_path, spec.size, start, end, fps, run.folder)
     flow_cache = None
     if not spec.one_pass:
         options = spec.video_options()
         flow_cache = FlowCache(video.run / "flow", make_estimator(options.flow), user_folder=options.flow_dir)  # checks flow_dir
     stylizer = frame_stylizer(spec, device, encoder, flow_cache, progress)  # reads styles and model before the run folder is made
-    open_run_folder(video.run, video.config(spec.describe()), "config.json", restart=not run.resume, restart_parameter="resume=False")
-    summary = _run(video, stylizer, _finished_frames(video.run), run.keep_frames, progress)
+    with run_lock(video.run):
+        open_run_folder(video.run, video.config(spec.describe()), "config.json", restart=not run.resume, restart_parameter="resume=False")
+        try:
+            summary = _run(video, stylizer, _finished_frames(video.run), run.keep_frames, progress)
+        except Exception:
+            if _finished_frames(video.run) == 0:  # an error before the first frame: no empty run folder is left behind
+                shutil.rmtree(video.run, ignore_errors=True)
+            raise  # an interrupt keeps the folder (flows, config): the same command resumes
     if flow_cache is not None:
         summary.flows_computed, summary.flows_loaded = flow_cache.computed, flow_cache.loaded
     return summary

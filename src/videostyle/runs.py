@@ -9,11 +9,13 @@ training's step count, which extends or ends a run).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import VideostyleError
@@ -92,3 +94,31 @@ def open_run_folder(
     except OSError as error:
         raise VideostyleError(f"cannot create the run folder {run}: {error.strerror}") from None
     return resumed
+
+
+@contextlib.contextmanager
+def run_lock(run: Path) -> Iterator[None]:
+    """Hold ``RUN.lock`` beside the run folder for the block: a second run of the same output is refused
+    at once, naming the first's process. The lock is the kernel's (``flock``), so a killed run never
+    leaves a stale one."""
+    lock_path = run.with_name(run.name + ".lock")
+    try:
+        run.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise VideostyleError(f"cannot create the run folder's lock {lock_path}: {error.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise VideostyleError(f"another run (process {holder}) is using {run}: wait for it to finish, or write to another output") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            lock_path.unlink()
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

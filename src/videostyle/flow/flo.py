@@ -12,6 +12,9 @@ from ..errors import VideostyleError
 from ..io.atomic import atomic_path
 
 FLO_MAGIC = 202021.25
+#: Flows larger than this many pixels on a side, or moving further than this many frame sizes, are refused as damaged.
+MAX_FLO_SIDE = 16384
+MAX_FLO_MAGNITUDE = 4.0
 
 
 def write_flo(path: str | os.PathLike, flow: np.ndarray) -> None:
@@ -33,10 +36,17 @@ def read_flo(path: str | os.PathLike) -> np.ndarray:
             magic = np.fromfile(handle, "<f4", 1)
             if magic.size != 1 or magic[0] != FLO_MAGIC:
                 raise VideostyleError(f"not a .flo file (bad magic number): {path}")
-            width, height = (int(v) for v in np.fromfile(handle, "<i4", 2))
+            size = np.fromfile(handle, "<i4", 2)
+            if size.size != 2 or not (0 < size[0] <= MAX_FLO_SIDE and 0 < size[1] <= MAX_FLO_SIDE):
+                raise VideostyleError(f"damaged .flo file (its header claims {' x '.join(map(str, size))} pixels): {path}")
+            width, height = (int(v) for v in size)
             data = np.fromfile(handle, "<f4", width * height * 2)
     except OSError as error:
         raise VideostyleError(f"cannot read flow {path}: {error.strerror}") from None
     if data.size != width * height * 2:
         raise VideostyleError(f"truncated .flo file: {path}")
+    if not np.isfinite(data).all():
+        raise VideostyleError(f"damaged .flo file (NaN or infinite values): {path}")
+    if np.abs(data).max(initial=0) > MAX_FLO_MAGNITUDE * max(width, height):
+        raise VideostyleError(f"damaged .flo file (motion of {np.abs(data).max():.3g} pixels in a {width}x{height} frame): {path}")
     return data.reshape(height, width, 2)

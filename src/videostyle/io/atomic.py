@@ -7,10 +7,11 @@ destination, and never clobbers an existing file until the new one is whole.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import VideostyleError
@@ -29,10 +30,56 @@ def check_writable_destination(path: str | os.PathLike) -> Path:
     return path
 
 
-def temporary_sibling(path: Path) -> Path:
-    """Create an empty temporary file beside ``path`` (same suffix, usual permissions) and return its path."""
+def check_png_destination(path: str | os.PathLike, parameter: str) -> Path:
+    """A writable destination for a PNG picture (a sheet, a plot): the name must say .png."""
+    if Path(path).suffix.lower() != ".png":
+        raise VideostyleError(f"{parameter} is written as PNG: its name must end in .png, got {path}", parameter=parameter)
+    return check_writable_destination(path)
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name the same file or folder: by identity (device and inode) where both exist,
+    through symbolic links and other spellings, else by their resolved absolute paths."""
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def check_not_an_input(output: str | os.PathLike, inputs: Iterable[str | os.PathLike | None], parameter: str = "output") -> None:
+    """Refuse an output that is one of the inputs (an input is never overwritten), before anything is written."""
+    for given in inputs:
+        if given is not None and isinstance(given, (str, os.PathLike)) and same_file(output, given):
+            raise VideostyleError(f"the output {output} is the input {given}: refusing to overwrite an input", parameter=parameter)
+
+
+def remove_stale_partials(path: Path) -> None:
+    """Remove the temporary siblings of ``path`` (``.STEM.PID.XXXX.partialSUFFIX``) left by processes that
+    no longer run (killed with SIGKILL, or a machine that went down); a live process's are kept."""
+    for partial in path.parent.glob(f".{glob.escape(path.stem)}.*.partial{glob.escape(path.suffix)}"):
+        pid = partial.name[len(path.stem) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            partial.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def temporary_sibling(path: Path) -> Path:
+    """Create an empty temporary file beside ``path`` (same suffix, usual permissions) and return its path.
+
+    Its name carries this process's id, so that a later run can tell a killed run's leftovers from a live one's.
+    """
+    remove_stale_partials(path)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}.", suffix=f".partial{path.suffix}", dir=path.parent)
     except OSError as error:
         raise VideostyleError(f"cannot write to folder {path.parent}: {error.strerror}") from None
     os.close(fd)

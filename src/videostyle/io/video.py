@@ -26,6 +26,7 @@ import av
 import numpy as np
 from PIL import Image
 
+from ..checks import check_positive
 from ..errors import VideostyleError
 from .atomic import check_folder_destination, check_writable_destination, move_folder_into_place, temporary_sibling, temporary_sibling_folder
 from .image import load_image
@@ -98,6 +99,11 @@ class VideoReader:
 
     def __init__(self, path: str | os.PathLike, start: float | None = None, end: float | None = None, folder_fps: Fraction | float | None = None):
         self.path = Path(path)
+        for name, value in (("start", start), ("end", end)):
+            if value is not None:
+                check_positive(name, value, allow_zero=True)
+        if folder_fps is not None:
+            check_positive("fps", float(folder_fps))
         self.start, self.end = start or 0.0, end
         if self.end is not None and self.end <= self.start:
             raise VideostyleError(f"end ({end}) must be after start ({start or 0})", parameter="end")
@@ -123,7 +129,8 @@ class VideoReader:
                 if not fps:
                     raise VideostyleError(f"cannot tell the frame rate of {self.path}")
                 duration = float(stream.duration * stream.time_base) if stream.duration else (container.duration or 0) / av.time_base
-                frames = stream.frames or round(duration * fps)
+                stream_frames = stream.frames
+                frames = stream_frames or round(duration * fps)
                 width, height = stream.codec_context.width, stream.codec_context.height
                 has_audio = bool(container.streams.audio)
                 rotation = _first_frame_rotation(container, stream)
@@ -134,6 +141,9 @@ class VideoReader:
         if rotation % 180:
             width, height = height, width
         self.info = VideoInfo(width, height, Fraction(fps), int(frames), duration, has_audio, rotation)
+        self._container_frames = int(stream_frames)  # 0 where the container does not say
+        if duration > 0 and self.start >= duration:
+            raise VideostyleError(f"start ({self.start:g} s) is at or beyond the end of {self.path.name} ({duration:.3g} s)", parameter="start")
 
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._folder:
@@ -189,6 +199,11 @@ class VideoReader:
                     break
                 count += 1
                 yield _rotate(frame.to_ndarray(format="rgb24"), self.info.rotation)
+            else_ended = self.end is None or (index + 1) / self.info.fps < self.end - 1e-9
+            if self.stopped_early is None and else_ended and self._container_frames and index + 1 < self._container_frames:
+                # threaded decoding can end quietly at damage: the container's own count tells
+                self.stopped_early = f"decoded {index + 1} of the {self._container_frames} frames that {self.path.name} declares: the file is damaged"
+                warnings.warn(self.stopped_early, VideoWarning, stacklevel=2)
         if count == 0:
             raise VideostyleError(f"no decodable frames in {self.path}" + (" in the chosen time window" if self.start or self.end else ""))
 

@@ -18,9 +18,9 @@ import torch
 from torch import nn
 
 from .. import color
+from ..cache import cached_file, discard
 from ..checks import check_choice, check_range, check_style_weights
 from ..errors import VideostyleError
-from ..features import cache_dir
 from ..io.atomic import atomic_path
 from ..io.image import pad_to_multiple, to_uint8
 from ..models import TransformerNet
@@ -98,14 +98,20 @@ class OnnxRunner:
             import onnxruntime
         except ImportError:
             raise VideostyleError("runtime onnx needs onnxruntime (pip install onnxruntime)", parameter="runtime") from None
-        path = cache_dir() / "onnx" / f"transformer-{_network_digest(network)}.onnx"
-        if not path.is_file():
-            path.parent.mkdir(parents=True, exist_ok=True)
+        relative = f"onnx/transformer-{_network_digest(network)}.onnx"
+
+        def export(path: Path) -> None:
             export_onnx(network, path)
+
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        path = cached_file(relative, export, "ONNX graph")  # verified by its checksum; rebuilt when damaged
+        try:
+            self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception:  # verified yet unloadable (another onnxruntime's file?): exported again
+            discard(path)
+            self.session = onnxruntime.InferenceSession(str(cached_file(relative, export, "ONNX graph")), options, providers=["CPUExecutionProvider"])
         self.multi_style = network.num_styles > 1 or network.config.adaptive
 
     def __call__(self, padded: torch.Tensor, style_weights: torch.Tensor | None) -> torch.Tensor:

@@ -91,7 +91,7 @@ def train_adain_decoder(
 ) -> TrainSummary:
     """Train an :class:`AdaINDecoder` on content ``data`` and style images/folders ``styles``; write ``output``."""
     options = (options or AdaINTrainOptions()).check()
-    output = check_model_output(output)
+    output = check_model_output(output, [*styles, *data], options.init_model)
     control = control or RunControl()
     device = torch.device(control.device)
     content_images = load_sources(data, max_short_side=max(2 * options.size, 256), video_stride=options.video_stride)

@@ -63,7 +63,7 @@ def train_transformer(
     after an interruption resumes. Writes ``output`` plus its ``.log.csv`` and ``.loss.png``.
     """
     options = (options or TrainOptions()).check()
-    output = check_model_output(output)
+    output = check_model_output(output, [*styles, *data], options.init_model)
     if not styles:
         raise VideostyleError("training needs at least one image in styles", parameter="styles")
     control = control or RunControl()

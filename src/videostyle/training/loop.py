@@ -26,10 +26,10 @@ from torch import nn
 
 from ..checks import check_positive, check_range
 from ..errors import VideostyleError
-from ..io.atomic import atomic_path, check_writable_destination
+from ..io.atomic import atomic_path, check_not_an_input, check_writable_destination
 from ..losses.perceptual import total
 from ..models.files import read_model, resolve_model_path, save_model
-from ..runs import content_digest, default_run_folder, open_run_folder
+from ..runs import content_digest, default_run_folder, open_run_folder, run_lock
 
 CHECKPOINT = "checkpoint.safetensors"
 LOG = "log.csv"
@@ -116,11 +116,13 @@ class TrainSummary:
     plot_path: Path
 
 
-def check_model_output(output) -> Path:
-    """The model file to write: a ``.safetensors`` path in a writable folder."""
+def check_model_output(output, inputs=(), init_model: str | None = None) -> Path:
+    """The model file to write: a ``.safetensors`` path in a writable folder that is none of the ``inputs``
+    (style and data paths) nor the ``init_model`` fine-tuned from."""
     output = check_writable_destination(output)
     if output.suffix != ".safetensors":
-        raise VideostyleError(f"the model file must end in .safetensors: {output}")
+        raise VideostyleError(f"the model file must end in .safetensors: {output}", parameter="output")
+    check_not_an_input(output, [*inputs, None if init_model is None else resolve_model_path(init_model)])
     return output
 
 
@@ -260,6 +262,11 @@ def train(
     and the step this call resumed from. ``run`` must have been opened with
     :func:`open_run_folder`.
     """
+    with run_lock(run):  # one process trains in a run folder at a time
+        return _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, on_step, on_checkpoint)
+
+
+def _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, on_step, on_checkpoint) -> tuple[list[dict[str, float]], int]:
     checkpoint, log_path = run / CHECKPOINT, run / LOG
     start = load_checkpoint(checkpoint, model, optimizer) if checkpoint.is_file() else 0
     rows = _read_log(log_path, start)

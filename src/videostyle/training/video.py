@@ -103,7 +103,7 @@ def train_video_network(
     scenes with exact flow).
     """
     options = (options or VideoTrainOptions()).check()
-    output = check_model_output(output)
+    output = check_model_output(output, [*styles, *data], options.init_model)
     if options.mode == "reconet" and len(styles) != 1:
         raise VideostyleError(f"a ReCoNet model is trained for one image in styles, got {len(styles)}", parameter="styles")
     control = control or RunControl()
