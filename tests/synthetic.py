@@ -56,12 +56,14 @@ def write_clip(
     audio_codec: str = "aac",
     lossless: bool = False,
     rotation: int | None = None,
+    faststart: bool = False,
 ) -> Path:
     """Encode frames as H.264 (and, with ``tone_hz``, a sine tone as long as the clip).
 
-    ``lossless``: yuv444p at qp 0; ``rotation``: display rotation metadata, degrees counter-clockwise.
+    ``lossless``: yuv444p at qp 0; ``rotation``: display rotation metadata, degrees counter-clockwise;
+    ``faststart``: the MP4 index at the front of the file, as web videos have it.
     """
-    with av.open(str(path), "w") as container:
+    with av.open(str(path), "w", options={"movflags": "faststart"} if faststart else {}) as container:
         video = container.add_stream("libx264", rate=fps)
         video.height, video.width = frames[0].shape[:2]
         video.pix_fmt = "yuv444p" if lossless else "yuv420p"

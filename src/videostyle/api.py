@@ -87,10 +87,11 @@ def stylize(
     content_tensor = to_tensor(content, device)
     started = time.perf_counter()
     if spec.one_pass:
-        from .methods.one_pass import build_stylizer
+        from .methods.one_pass import build_stylizer, check_picture_size
 
-        stylizer, _ = build_stylizer(spec, device, encoder, style_images)
         image = resize_long_side(content_tensor, spec.size) if spec.size else content_tensor
+        check_picture_size(*image.shape[-2:])
+        stylizer, _ = build_stylizer(spec, device, encoder, style_images)
         result = ImageResult(stylizer.stylize_tensor(image), iterations=0, seconds=0.0, losses={}, history=[])
     else:
         options = spec.image_options()

@@ -62,7 +62,9 @@ def cached_file(relative: str, build: Callable[[Path], None], what: str) -> Path
     if is_verified(path):
         return path
     if path.exists() or _sidecar(path).exists():
-        warnings.warn(f"the cached {what} {path} was damaged or incomplete; rebuilding it", CacheWarning, stacklevel=2)
+        warnings.warn(
+            f"the cached {what} {path} could not be verified (damaged, incomplete, or from an older videostyle); rebuilding it", CacheWarning, stacklevel=2
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _sidecar(path).unlink(missing_ok=True)

@@ -247,7 +247,11 @@ def stylize_video(
     check_not_an_input(output_path, [input_path, *spec.styles, spec.mask, spec.optimization.flow_dir, spec.model])
     video = _OpenVideo(input_path, output_path, spec.size, start, end, fps, run.folder)
     flow_cache = None
-    if not spec.one_pass:
+    if spec.one_pass:
+        from .methods.one_pass import check_picture_size
+
+        check_picture_size(*video.size)
+    else:
         options = spec.video_options()
         flow_cache = FlowCache(video.run / "flow", make_estimator(options.flow), user_folder=options.flow_dir)  # checks flow_dir
     stylizer = frame_stylizer(spec, device, encoder, flow_cache, progress)  # reads styles and model before the run folder is made

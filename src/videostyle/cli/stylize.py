@@ -34,7 +34,7 @@ def image_command(content, styles, output, method, device, quiet, save_every, **
     if Path(output).suffix.lower() not in _image_extensions():
         raise VideostyleError(f"unknown image format for output {output} (use .png, .jpg, ...)")
     spec = build_spec(method, styles, params, video=False)
-    content_image = load_image(content)
+    load_image(content)  # a missing or unreadable content is reported before the spec's files are read
     scales = spec.optimization.image.scales
     bar = None if quiet or spec.one_pass else tqdm(total=spec.optimization.image.iterations * scales, unit="it", desc="stylizing", dynamic_ncols=True)
 
@@ -44,7 +44,7 @@ def image_command(content, styles, output, method, device, quiet, save_every, **
             bar.set_postfix_str(f"scale {scale + 1}/{scales} loss {step.loss:.4g} ({format_terms(step.terms)})", refresh=False)
 
     try:
-        result = stylize(content_image, spec, output=output, device=device, callback=report, save_every=save_every)
+        result = stylize(content, spec, output=output, device=device, callback=report, save_every=save_every)
     finally:
         if bar is not None:
             bar.close()

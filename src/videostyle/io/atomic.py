@@ -53,13 +53,16 @@ def check_not_an_input(output: str | os.PathLike, inputs: Iterable[str | os.Path
             raise VideostyleError(f"the output {output} is the input {given}: refusing to overwrite an input", parameter=parameter)
 
 
-def remove_stale_partials(path: Path) -> None:
-    """Remove the temporary siblings of ``path`` (``.STEM.PID.XXXX.partialSUFFIX``) left by processes that
-    no longer run (killed with SIGKILL, or a machine that went down); a live process's are kept."""
-    for partial in path.parent.glob(f".{glob.escape(path.stem)}.*.partial{glob.escape(path.suffix)}"):
-        pid = partial.name[len(path.stem) + 2 :].split(".", 1)[0]
+def remove_stale_partials(path: Path, stem: str, suffix: str) -> None:
+    """Remove the temporary siblings of ``path`` (``.STEM.PID.XXXX<suffix>``, files or folders) left by
+    processes that no longer run (killed with SIGKILL, or a machine that went down); a live process's are kept."""
+    for partial in path.parent.glob(f".{glob.escape(stem)}.*{glob.escape(suffix)}"):
+        pid = partial.name[len(stem) + 2 :].split(".", 1)[0]
         if pid.isdigit() and not _process_alive(int(pid)):
-            partial.unlink(missing_ok=True)
+            if partial.is_dir() and not partial.is_symlink():
+                shutil.rmtree(partial, ignore_errors=True)
+            else:
+                partial.unlink(missing_ok=True)
 
 
 def _process_alive(pid: int) -> bool:
@@ -77,7 +80,7 @@ def temporary_sibling(path: Path) -> Path:
 
     Its name carries this process's id, so that a later run can tell a killed run's leftovers from a live one's.
     """
-    remove_stale_partials(path)
+    remove_stale_partials(path, path.stem, f".partial{path.suffix}")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}.", suffix=f".partial{path.suffix}", dir=path.parent)
     except OSError as error:
@@ -116,9 +119,10 @@ def check_folder_destination(path: str | os.PathLike) -> Path:
 
 
 def temporary_sibling_folder(path: Path, suffix: str = ".partial") -> Path:
-    """Create an empty temporary folder beside ``path`` and return its path."""
+    """Create an empty temporary folder beside ``path`` (its name carries this process's id) and return its path."""
+    remove_stale_partials(path, path.name, suffix)
     try:
-        return Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent))
+        return Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=suffix, dir=path.parent))
     except OSError as error:
         raise VideostyleError(f"cannot write to folder {path.parent}: {error.strerror}") from None
 
@@ -127,6 +131,7 @@ def move_folder_into_place(tmp: Path, path: Path) -> None:
     """Rename a finished temporary folder onto ``path`` (missing or empty, as checked at the start)."""
     if path.exists():
         path.rmdir()
+    os.chmod(tmp, 0o777 & ~_current_umask())  # mkdtemp makes 0700; outputs get the usual permissions
     os.replace(tmp, path)
 
 

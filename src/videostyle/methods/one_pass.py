@@ -8,10 +8,22 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ..errors import VideostyleError
 from ..features import VGGEncoder
 from ..io.image import load_image, to_tensor
 from ..spec import MODEL_STYLE_METHODS, MethodSpec
 from .feedforward import FeedForwardOptions, OnePassStylizer, load_stylizer
+
+#: The smallest picture side the networks take: AdaIN's decoder works at 1/8 of it and pads by reflection.
+MIN_SIDE = 16
+
+
+def check_picture_size(height: int, width: int) -> None:
+    """A picture (or working frame size) the one-pass networks can take."""
+    if min(height, width) < MIN_SIDE:
+        raise VideostyleError(
+            f"the picture is {width}x{height}; the networks need at least {MIN_SIDE} pixels on each side (give a larger size)", parameter="size"
+        )
 
 
 def build_stylizer(

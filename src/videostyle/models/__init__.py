@@ -48,7 +48,10 @@ def load_model(name_or_path: str | os.PathLike, kind: str, device: torch.device 
         raise VideostyleError(f"{path} is a {info.get('kind', 'unknown')} model, not {what}")
     config = read_config(info, kind, path)
     info = {**info, "config": config.to_dict()}
-    network = network_class(config)
+    try:
+        network = network_class(config)
+    except (TypeError, ValueError, RuntimeError, KeyError, ZeroDivisionError) as error:
+        raise VideostyleError(f"model {path} is malformed: its config cannot build a network ({str(error).splitlines()[0]})") from None
     load_weights(network, tensors, path)
     return network.to(device).eval().requires_grad_(False), info
 
