@@ -35,7 +35,9 @@ def main() -> None:
         header += [f"{label} (content {content_index + 1})" for label in models]
     for style in args.style:
         cells = [cell(resize_long_side(to_tensor(load_image(style)), 256))]
-        stylizers = {label: build_stylizer(MethodSpec(method="arbitrary-video", model=model, styles=[style], runtime="torch"))[0] for label, model in models.items()}
+        stylizers = {
+            label: build_stylizer(MethodSpec(method="arbitrary-video", model=model, styles=[style], runtime="torch"))[0] for label, model in models.items()
+        }
         for content in contents:
             cells += [cell(stylizer.stylize_tensor(content)) for stylizer in stylizers.values()]
         rows.append(cells)
