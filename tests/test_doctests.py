@@ -5,10 +5,12 @@ import doctest
 import pytest
 
 import videostyle.checks
+import videostyle.methods.gatys
+import videostyle.methods.ruder
 import videostyle.spec
 
 
-@pytest.mark.parametrize("module", [videostyle.checks, videostyle.spec])
+@pytest.mark.parametrize("module", [videostyle.checks, videostyle.spec, videostyle.methods.gatys, videostyle.methods.ruder])
 def test_docstring_examples(module):
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0

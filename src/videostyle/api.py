@@ -114,6 +114,33 @@ def stylize(
     return result
 
 
+def estimate_image(
+    content, spec: MethodSpec, *, device: str | torch.device | None = None, encoder: VGGEncoder | None = None, probe_iterations: int = 3
+) -> float:
+    """Seconds :func:`stylize` would take for this content and spec, without running it: a few iterations
+    at the output size (optimisation) or one warm pass (one-pass methods) are timed and extrapolated."""
+    from dataclasses import replace
+
+    from .io.image import resize_long_side, size_for_long_side
+    from .methods.gatys import estimate_seconds
+
+    spec.check()
+    content_tensor = to_tensor(content)
+    device = resolve_device(device)
+    if not spec.one_pass and encoder is None:
+        encoder = spec.encoder.load(device)  # loaded before the timing: a run loads it once
+    if spec.one_pass:
+        stylize(content_tensor, spec, device=device, encoder=encoder)  # warm-up: model load, graph export
+        return stylize(content_tensor, spec, device=device, encoder=encoder).seconds
+    options = spec.image_options()
+    height, width = content_tensor.shape[-2:]
+    if options.size is not None:
+        height, width = size_for_long_side(height, width, options.size)
+    probe = replace(spec, optimization=replace(spec.optimization, image=replace(options, iterations=probe_iterations, scales=1, tolerance=0.0)))
+    seconds = stylize(resize_long_side(content_tensor, max(height, width)), probe, device=device, encoder=encoder).seconds
+    return estimate_seconds(options, height, width, seconds / probe_iterations)
+
+
 def stylize_image(
     content,
     style,

@@ -32,7 +32,7 @@ from .io.atomic import atomic_path, check_not_an_input
 from .io.image import size_for_long_side
 from .io.video import VideoReader, VideoWriter, check_video_destination, is_frame_folder_path
 from .methods.optimize import Step
-from .methods.ruder import RuderStylizer
+from .methods.ruder import RuderStylizer, estimate_seconds, planned_flows
 from .runs import default_run_folder, file_fingerprint, open_run_folder, run_lock
 from .spec import MethodSpec
 
@@ -87,6 +87,21 @@ class FrameStylizer(Protocol):
 
 
 @dataclass
+class TimeEstimate:
+    """How long a run by optimisation will take, measured on its own first frame(s).
+
+    ``total_seconds``: the whole run (what is done plus what is planned); ``remaining_seconds``:
+    from now; the measured ``seconds_per_iteration`` and ``seconds_per_flow``; ``frames`` in all.
+    """
+
+    total_seconds: float
+    remaining_seconds: float
+    seconds_per_iteration: float
+    seconds_per_flow: float
+    frames: int
+
+
+@dataclass
 class Progress:
     """Callbacks of a video run, each optional: ``on_start(total, resumed)`` once (total counts
     every frame of every pass), ``on_frame(index)`` after every frame (also one taken from an
@@ -95,6 +110,7 @@ class Progress:
     on_start: Callable[[int, int], None] | None = None
     on_frame: Callable[[int], None] | None = None
     on_step: Callable[[Step], None] | None = None
+    on_estimate: Callable[[TimeEstimate], None] | None = None
 
     def start(self, total: int, resumed: int) -> None:
         if self.on_start is not None:
@@ -125,15 +141,35 @@ class RuderFrames:
 
     batch_size = 1
 
-    def __init__(self, stylizer: RuderStylizer, progress: Progress):
-        self.stylizer, self.progress = stylizer, progress
+    def __init__(self, stylizer: RuderStylizer, progress: Progress, frames: int):
+        self.stylizer, self.progress, self.frames = stylizer, progress, frames
         self.passes = stylizer.options.passes
         self.iterations: list[int] = []
+        self.started = time.perf_counter()
 
     def stylize_batch(self, indices, frames):
-        results = [self.stylizer.stylize(index, frame, callback=self.progress.on_step) for index, frame in zip(indices, frames)]
-        self.iterations += [result.iterations for result in results]
+        results = []
+        for index, frame in zip(indices, frames):
+            began = time.perf_counter()
+            results.append(self.stylizer.stylize(index, frame, callback=self.progress.on_step))
+            if not self.iterations and self.progress.on_estimate is not None:  # the first frame this run stylized
+                self.progress.on_estimate(self._estimate(index, frame, time.perf_counter() - began, results[-1].iterations))
+            self.iterations.append(results[-1].iterations)
         return [result.output for result in results]
+
+    def _estimate(self, index: int, frame: np.ndarray, seconds: float, iterations: int) -> TimeEstimate:
+        """The run's time from this frame's cost per iteration and one flow estimate timed here."""
+        options = self.stylizer.options
+        per_iteration = seconds / max(iterations, 1)
+        per_flow = 0.0
+        if planned_flows(options, self.frames) and self.stylizer.flow_cache is not None:
+            began = time.perf_counter()
+            self.stylizer.flow_cache.estimator(frame, frame)
+            per_flow = time.perf_counter() - began
+        done = index + 1  # frames before this one were resumed; this one is done
+        remaining = estimate_seconds(options, self.frames, per_iteration, per_flow) - estimate_seconds(options, done, per_iteration, per_flow)
+        elapsed = time.perf_counter() - self.started
+        return TimeEstimate(elapsed + remaining, remaining, per_iteration, per_flow, self.frames)
 
     def observe(self, index, frame, output):
         self.stylizer.observe(index, frame, output)
@@ -202,7 +238,9 @@ class _OpenVideo:
         return max(1, round(((self.end if self.end is not None else info.duration) - (self.start or 0)) * info.fps))
 
 
-def frame_stylizer(spec: MethodSpec, device: torch.device, encoder: VGGEncoder | None, flow_cache: FlowCache | None, progress: Progress) -> FrameStylizer:
+def frame_stylizer(
+    spec: MethodSpec, device: torch.device, encoder: VGGEncoder | None, flow_cache: FlowCache | None, progress: Progress, frames: int
+) -> FrameStylizer:
     """The :class:`FrameStylizer` of a checked spec: Ruder's optimisation, or a one-pass network."""
     from .io.image import load_image, to_tensor
 
@@ -212,7 +250,7 @@ def frame_stylizer(spec: MethodSpec, device: torch.device, encoder: VGGEncoder |
         return build_stylizer(spec, device, encoder)[0]
     styles = [to_tensor(load_image(path), device) for path in spec.styles]
     encoder = encoder if encoder is not None else spec.encoder.load(device)
-    return RuderFrames(RuderStylizer(encoder, styles, spec.video_options(), flow_cache, device), progress)
+    return RuderFrames(RuderStylizer(encoder, styles, spec.video_options(), flow_cache, device), progress, frames)
 
 
 def stylize_video(
@@ -254,7 +292,7 @@ def stylize_video(
     else:
         options = spec.video_options()
         flow_cache = FlowCache(video.run / "flow", make_estimator(options.flow), user_folder=options.flow_dir)  # checks flow_dir
-    stylizer = frame_stylizer(spec, device, encoder, flow_cache, progress)  # reads styles and model before the run folder is made
+    stylizer = frame_stylizer(spec, device, encoder, flow_cache, progress, video.expected_frames())  # reads styles and model before the run folder is made
     with run_lock(video.run):
         open_run_folder(video.run, video.config(spec.describe()), "config.json", restart=not run.resume, restart_parameter="resume=False")
         try:
@@ -266,6 +304,59 @@ def stylize_video(
     if flow_cache is not None:
         summary.flows_computed, summary.flows_loaded = flow_cache.computed, flow_cache.loaded
     return summary
+
+
+def estimate_video(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    spec: MethodSpec,
+    *,
+    start: float | None = None,
+    end: float | None = None,
+    fps: float | None = None,
+    device: torch.device | str | None = None,
+    encoder: VGGEncoder | None = None,
+    probe_iterations: int = 5,
+) -> TimeEstimate:
+    """How long :func:`stylize_video` with these arguments would take, without running it: the first
+    frame is stylized with ``probe_iterations`` iterations (optimisation; one flow is timed too) or
+    one batch is run twice (one-pass methods), and the costs are extrapolated to the whole clip.
+    Nothing is written; the arguments are checked as for a real run."""
+    from dataclasses import replace
+
+    from .api import resolve_device
+
+    spec.check()
+    device = resolve_device(device)
+    check_not_an_input(output_path, [input_path, *spec.styles, spec.mask, spec.optimization.flow_dir, spec.model])
+    video = _OpenVideo(input_path, output_path, spec.size, start, end, fps, None)
+    frames = video.expected_frames()
+    first = resize_frame(next(iter(video.reader)), video.size)
+    if spec.one_pass:
+        from .methods.one_pass import check_picture_size
+
+        check_picture_size(*video.size)
+        stylizer = frame_stylizer(spec, device, encoder, None, Progress(), frames)
+        batch = [first] * min(stylizer.batch_size, frames)
+        stylizer.stylize_batch(list(range(len(batch))), batch)  # warm-up (graph export, session)
+        began = time.perf_counter()
+        stylizer.stylize_batch(list(range(len(batch))), batch)
+        per_frame = (time.perf_counter() - began) / len(batch)
+        return TimeEstimate(per_frame * frames, per_frame * frames, 0.0, 0.0, frames)
+    options = spec.video_options()
+    probe = replace(options, first_iterations=probe_iterations, image=replace(options.image, tolerance=0.0))
+    flows = FlowCache(None, make_estimator(options.flow))
+    ruder = frame_stylizer(replace(spec, optimization=probe), device, encoder, flows, Progress(), frames)
+    began = time.perf_counter()
+    ruder.stylize_batch([0], [first])
+    per_iteration = (time.perf_counter() - began) / probe_iterations
+    per_flow = 0.0
+    if planned_flows(options, frames):
+        began = time.perf_counter()
+        flows.estimator(first, first)
+        per_flow = time.perf_counter() - began
+    total = estimate_seconds(options, frames, per_iteration, per_flow)
+    return TimeEstimate(total, total, per_iteration, per_flow, frames)
 
 
 def _finished_frames(run: Path) -> int:

@@ -22,9 +22,10 @@ from .options import METHOD_HELP, build_spec, encoder_options, format_terms, gat
 @click.option("--scales", type=int, default=1, show_default=True, help="Coarse-to-fine levels, each half the size of the next.")
 @click.option("--save-every", type=int, default=0, help="Also write every N-th iterate beside the output (OUT_iter0100.png).")
 @click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Gatys et al.", per=""))
+@click.option("--dry-run", is_flag=True, help="Time a few iterations (or one pass), print the estimated total time and exit without writing.")
 @model_options
 @encoder_options
-def image_command(content, styles, output, method, device, quiet, save_every, **params):
+def image_command(content, styles, output, method, device, quiet, save_every, dry_run, **params):
     """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015), or with a trained --model."""
     from ..api import stylize
     from ..io.atomic import check_writable_destination
@@ -35,6 +36,13 @@ def image_command(content, styles, output, method, device, quiet, save_every, **
         raise VideostyleError(f"unknown image format for output {output} (use .png, .jpg, ...)")
     spec = build_spec(method, styles, params, video=False)
     load_image(content)  # a missing or unreadable content is reported before the spec's files are read
+    if dry_run:
+        from ..api import estimate_image
+        from ..io.atomic import check_not_an_input
+
+        check_not_an_input(output, [content, *spec.styles, spec.mask])
+        report_estimate(estimate_image(content, spec, device=device), None, spec)
+        return
     scales = spec.optimization.image.scales
     bar = None if quiet or spec.one_pass else tqdm(total=spec.optimization.image.iterations * scales, unit="it", desc="stylizing", dynamic_ncols=True)
 
@@ -92,14 +100,22 @@ def image_command(content, styles, output, method, device, quiet, save_every, **
 @click.option("--keep-frames", is_flag=True, help="Keep the run folder (stylized PNG frames and flow) after success.")
 @click.option("--resume/--no-resume", default=True, show_default=True, help="Continue an interrupted run with the same arguments (--no-resume: start afresh).")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
+@click.option("--dry-run", is_flag=True, help="Time the first frame (a few iterations, or one batch), print the estimated total time and exit without writing.")
 @model_options
 @encoder_options
-def video_command(input_path, styles, output, method, device, quiet, start, end, fps, keep_frames, resume, run_dir, **params):
+def video_command(input_path, styles, output, method, device, quiet, start, end, fps, keep_frames, resume, run_dir, dry_run, **params):
     """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016), or with a trained --model."""
     from ..pipeline import Progress, RunSettings, stylize_video
 
     spec = build_spec(method, styles, params, video=True)
+    if dry_run:
+        from ..pipeline import estimate_video
+
+        estimate = estimate_video(input_path, output, spec, start=start, end=end, fps=fps, device=device)
+        report_estimate(estimate.total_seconds, estimate, spec)
+        return
     bars = _FrameProgress(quiet)
+    on_estimate = None if quiet else lambda estimate: report_estimate(estimate.total_seconds, estimate, spec)
     try:
         summary = stylize_video(
             input_path,
@@ -110,7 +126,7 @@ def video_command(input_path, styles, output, method, device, quiet, start, end,
             fps=fps,
             run=RunSettings(run_dir, resume, keep_frames),
             device=device,
-            progress=Progress(bars.on_start, bars.on_frame, bars.on_step),
+            progress=Progress(bars.on_start, bars.on_frame, bars.on_step, on_estimate),
         )
     finally:
         bars.close()
@@ -132,6 +148,36 @@ def video_command(input_path, styles, output, method, device, quiet, start, end,
         f"{float(summary.fps):.3f} fps, in {summary.seconds:.1f} s{detail}" + (f"; frames kept in {summary.run_folder}" if summary.run_folder else ""),
         err=True,
     )
+
+
+#: Past this, a run's estimate comes with the faster ways to the same picture.
+LONG_RUN_SECONDS = 600
+
+
+def duration(seconds: float) -> str:
+    """``4321`` -> ``"1 h 12 min"``; ``75`` -> ``"1 min 15 s"``; ``3.2`` -> ``"3.2 s"``."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s"
+
+
+def report_estimate(total: float, estimate, spec) -> None:
+    """The estimate line (``tqdm.write``, so progress bars stay whole), and a hint when the run is long."""
+    detail = ""
+    if estimate is not None and estimate.seconds_per_iteration:
+        to_go = f", {duration(estimate.remaining_seconds)} to go" if estimate.remaining_seconds < estimate.total_seconds - 1 else ""
+        flows = f", {estimate.seconds_per_flow:.2f} s per flow" if estimate.seconds_per_flow else ""
+        detail = f"{to_go} ({estimate.frames} frames, {estimate.seconds_per_iteration:.2f} s per iteration{flows})"
+    elif estimate is not None:
+        detail = f" ({estimate.frames} frames)"
+    tqdm.write(f"estimate: about {duration(total)} in all{detail}", file=sys.stderr)
+    if total > LONG_RUN_SECONDS and not spec.one_pass:
+        tqdm.write(
+            "faster: --method arbitrary-video (any style) or a bundled --model (see 'videostyle models') take seconds; a smaller --size helps too",
+            file=sys.stderr,
+        )
 
 
 class _FrameProgress:

@@ -200,3 +200,29 @@ class RuderStylizer:
 
     def _to_variable(self, rgb: torch.Tensor) -> torch.Tensor:
         return luminance(rgb) if self.options.image.preserve_color == "luminance" else rgb
+
+
+def planned_iterations(options: VideoOptions, frames: int) -> int:
+    """Every iteration a run of ``frames`` frames will take at most (early stopping can only shorten it)."""
+    if options.independent:
+        return frames * options.first_iterations
+    return options.first_iterations + max(frames - 1, 0) * options.image.iterations + (options.passes - 1) * frames * options.pass_iterations
+
+
+def planned_flows(options: VideoOptions, frames: int) -> int:
+    """The optical flows a run of ``frames`` frames estimates: both directions for every gap in ``long_term``."""
+    if options.independent:
+        return 0
+    return sum(2 * max(frames - gap, 0) for gap in options.long_term)
+
+
+def estimate_seconds(options: VideoOptions, frames: int, seconds_per_iteration: float, seconds_per_flow: float) -> float:
+    """The time of a run by optimisation, from measured costs: each planned iteration at
+    ``seconds_per_iteration``, each planned flow at ``seconds_per_flow`` (reading, writing and
+    start-up are small beside them). An upper bound where early stopping ends frames sooner.
+
+    >>> options = VideoOptions(first_iterations=100, image=GatysOptions(iterations=10))
+    >>> estimate_seconds(options, frames=11, seconds_per_iteration=0.5, seconds_per_flow=0.25)
+    105.0
+    """
+    return planned_iterations(options, frames) * seconds_per_iteration + planned_flows(options, frames) * seconds_per_flow
