@@ -395,3 +395,25 @@ def test_a_killed_video_run_leaves_no_partial_output_and_resumes(clip, images, t
     assert process.returncode == 130 and err.strip() == "interrupted"
     assert not out.exists() and not [p for p in tmp_path.iterdir() if "partial" in p.name]
     assert (run / "config.json").exists()  # kept, so the same command resumes
+
+
+def test_dry_runs_print_an_estimate_and_write_nothing(clip, images, tmp_path, capsys):
+    content, style = images
+    before = set(tmp_path.rglob("*"))
+    runs = [
+        ["video", str(clip), "-s", str(style), "-o", str(tmp_path / "a.mp4"), *VIDEO_FAST, "--dry-run"],
+        ["video", str(clip), "--model", "starry_night", "--size", "0", "-o", str(tmp_path / "b.mp4"), "--dry-run"],
+        ["image", str(content), "-s", str(style), "-o", str(tmp_path / "c.png"), "--size", "32", "--iterations", "100000", "--dry-run"],
+    ]
+    for args in runs:
+        code, _, err = run_main(args, capsys)
+        assert code == 0 and err.startswith("estimate: about "), err
+    assert "faster: --method arbitrary-video" in err  # 100000 iterations: the long-run hint names the fast methods
+    assert set(tmp_path.rglob("*")) == before
+
+
+def test_a_video_run_by_optimisation_prints_its_estimate_after_the_first_frame(clip, images, tmp_path, capsys):
+    _, style = images
+    args = ["video", str(clip), "-s", str(style), "-o", str(tmp_path / "out.mp4"), *[a for a in VIDEO_FAST if a != "-q"]]
+    code, _, err = run_main(args, capsys)
+    assert code == 0 and "estimate: about" in err and "s per iteration" in err, err
