@@ -70,6 +70,17 @@ def encoder_options(function):
     return wrapper
 
 
+def stacked(options: list):
+    """One decorator applying click ``options`` in the order listed (the first is shown first in ``--help``)."""
+
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
 def gatys_options(size: int, iterations: int):
     """Options of the optimisation method shared by ``image`` and ``video`` (defaults differ)."""
 
@@ -119,12 +130,7 @@ def gatys_options(size: int, iterations: int):
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
     ]
 
-    def decorate(function):
-        for option in reversed(options):
-            function = option(function)
-        return function
-
-    return decorate
+    return stacked(options)
 
 
 def model_options(function):
@@ -162,12 +168,7 @@ def model_options(function):
         ),
     ]
 
-    def decorate(function):
-        for option in reversed(options):
-            function = option(function)
-        return function
-
-    return decorate(function)
+    return stacked(options)(function)
 
 
 def build_spec(method, styles, params: dict, video: bool):
