@@ -110,3 +110,33 @@ def test_library_errors_show_flags_in_the_cli():
     message = as_flags(VideostyleError("the run folder x was started with other settings (size differs); resume=False discards it", parameter="resume=False"))
     assert message.endswith("(size differs); --no-resume discards it")
     assert as_flags(VideostyleError("the model's styles are ink, fire", parameter="model_style_weights")) == "the model's styles are ink, fire"
+
+
+def test_the_pipeline_threads_hand_over_errors_and_stop_cleanly():
+    import threading
+
+    from videostyle.pipeline import _prefetch, _Stage
+
+    assert list(_prefetch(iter(range(50)), 3)) == list(range(50))  # in order, through a small queue
+
+    def broken():
+        yield 1
+        raise ValueError("decode failed")
+
+    with pytest.raises(ValueError, match="decode failed"):
+        list(_prefetch(broken(), 2))
+    items = _prefetch(iter(range(10**6)), 2)
+    assert next(items) == 0
+    items.close()  # the consumer stops early: the producer thread ends instead of blocking on a full queue
+    assert not [t for t in threading.enumerate() if t.name == "videostyle-decode"]
+
+    seen = []
+    stage = _Stage(lambda value: seen.append(value) if value != 3 else 1 / 0, 2, "test-stage")
+    for value in range(6):
+        try:
+            stage.put(value)
+        except ZeroDivisionError:
+            break
+    with pytest.raises(ZeroDivisionError):
+        stage.close()
+    assert seen[:3] == [0, 1, 2] and 3 not in seen

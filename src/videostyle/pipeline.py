@@ -13,9 +13,11 @@ refused (see :mod:`videostyle.runs`) unless ``RunSettings.resume`` is False.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -150,17 +152,26 @@ class RuderFrames:
     def stylize_batch(self, indices, frames):
         results = []
         for index, frame in zip(indices, frames):
+            first = not self.iterations and self.progress.on_estimate is not None  # the first frame this run stylizes
+            steps: list[float] = []
+
+            def on_step(step: Step, steps: list[float] = steps) -> None:  # this frame's list
+                steps.append(time.perf_counter())
+                if self.progress.on_step is not None:
+                    self.progress.on_step(step)
+
             began = time.perf_counter()
-            results.append(self.stylizer.stylize(index, frame, callback=self.progress.on_step))
-            if not self.iterations and self.progress.on_estimate is not None:  # the first frame this run stylized
-                self.progress.on_estimate(self._estimate(index, frame, time.perf_counter() - began, results[-1].iterations))
+            results.append(self.stylizer.stylize(index, frame, callback=on_step if first else self.progress.on_step))
+            if first and self.progress.on_estimate is not None:
+                # between the first and the last iteration: the one-time costs before them (style targets, warm-up) left out
+                per_iteration = (steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else time.perf_counter() - began
+                self.progress.on_estimate(self._estimate(index, frame, per_iteration))
             self.iterations.append(results[-1].iterations)
         return [result.output for result in results]
 
-    def _estimate(self, index: int, frame: np.ndarray, seconds: float, iterations: int) -> TimeEstimate:
-        """The run's time from this frame's cost per iteration and one flow estimate timed here."""
+    def _estimate(self, index: int, frame: np.ndarray, per_iteration: float) -> TimeEstimate:
+        """The run's time from the measured cost of one iteration and one flow estimate timed here."""
         options = self.stylizer.options
-        per_iteration = seconds / max(iterations, 1)
         per_flow = 0.0
         if planned_flows(options, self.frames) and self.stylizer.flow_cache is not None:
             began = time.perf_counter()
@@ -296,7 +307,7 @@ def stylize_video(
     with run_lock(video.run):
         open_run_folder(video.run, video.config(spec.describe()), "config.json", restart=not run.resume, restart_parameter="resume=False")
         try:
-            summary = _run(video, stylizer, _finished_frames(video.run), run.keep_frames, progress)
+            summary = _run(video, stylizer, _finished_frames(video.run), run, progress)
         except Exception:
             if _finished_frames(video.run) == 0:  # an error before the first frame: no empty run folder is left behind
                 shutil.rmtree(video.run, ignore_errors=True)
@@ -366,8 +377,83 @@ def _finished_frames(run: Path) -> int:
     return done
 
 
-def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, keep_frames: bool, progress: Progress) -> VideoSummary:
-    """The loop every method shares: read, resize, replay or stylize in batches, store, write."""
+_END = object()
+
+
+def _prefetch(items: Iterable, size: int) -> Iterator:
+    """Iterate ``items`` in a thread, at most ``size`` ahead (memory stays flat); its error is raised here."""
+    buffer: queue.Queue = queue.Queue(maxsize=size)
+    stop = threading.Event()
+
+    def offer(item) -> bool:
+        """Put ``item`` unless the consumer has stopped (then it never would be taken)."""
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer(item):
+                    return
+            offer(_END)
+        except BaseException as error:  # handed to the consumer, raised there
+            offer(error)
+
+    thread = threading.Thread(target=produce, name="videostyle-decode", daemon=True)
+    thread.start()
+    try:
+        while (item := buffer.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+class _Stage:
+    """A worker thread fed through a bounded queue, in order; its first error is raised in the caller."""
+
+    def __init__(self, work: Callable, size: int, name: str):
+        self.work = work
+        self.error: BaseException | None = None
+        self.queue: queue.Queue = queue.Queue(maxsize=size)
+        self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while (item := self.queue.get()) is not _END:
+            if self.error is None:
+                try:
+                    self.work(*item)
+                except BaseException as error:  # raised in the caller at its next put or close
+                    self.error = error
+
+    def put(self, *item) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(item)
+
+    def close(self) -> None:
+        """Wait for the queued work; raise its error if any."""
+        self.queue.put(_END)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, run_settings: RunSettings, progress: Progress) -> VideoSummary:
+    """The loop every method shares: read, resize, replay or stylize in batches, store, write.
+
+    Decoding (a thread, a few frames ahead), stylizing (here) and writing (a thread) overlap, through
+    bounded queues. Finished frames are kept as PNGs for a resume unless nothing could use them
+    (``resume`` and ``keep_frames`` both off, one pass).
+    """
     started = time.perf_counter()
     reader, run, size, input_path = video.reader, video.run, video.size, video.input_path
     passes = getattr(stylizer, "passes", 1)
@@ -375,38 +461,48 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, keep_frames: boo
     progress.start(video.expected_frames() * passes, done)
     summary = VideoSummary(video.output_path, 0, 0, 0.0, reader.info.fps, size[1], size[0], run_folder=run)
     multi_pass = passes > 1
+    keep_pngs = multi_pass or run_settings.resume or run_settings.keep_frames
     (run / "frames").mkdir(exist_ok=True)
     with VideoWriter(video.output_path, reader.info.fps, audio_from=audio_from, audio_start=video.start or 0.0, audio_end=video.end) as writer:
-        pending: list[tuple[int, np.ndarray]] = []
 
-        def keep(index: int, output: np.ndarray) -> None:
+        def store(index: int, output: np.ndarray, fresh: bool) -> None:
+            if fresh and keep_pngs:
+                _save_png(output, run / "frames" / f"out_{index + 1:06d}.png")
             if not multi_pass:
                 writer.write(output)
+
+        stage = _Stage(store, 2 * stylizer.batch_size + 2, "videostyle-write")
+        pending: list[tuple[int, np.ndarray]] = []
+
+        def keep(index: int, output: np.ndarray, fresh: bool) -> None:
+            stage.put(index, output, fresh)
             summary.frames += 1
             progress.frame(index)
 
         def flush() -> None:
             outputs = stylizer.stylize_batch([index for index, _ in pending], [frame for _, frame in pending])
             for (index, _), output in zip(pending, outputs):
-                _save_png(output, run / "frames" / f"out_{index + 1:06d}.png")
-                keep(index, output)
+                keep(index, output, True)
             pending.clear()
 
-        for index, raw in enumerate(reader):
-            frame = resize_frame(raw, size)
-            if multi_pass:
-                _save_png(frame, run / "frames" / f"in_{index + 1:06d}.png")
-            if index < done:
-                output = _load_png(run / "frames" / f"out_{index + 1:06d}.png")
-                stylizer.observe(index, frame, output)
-                summary.resumed_frames += 1
-                keep(index, output)
-                continue
-            pending.append((index, frame))
-            if len(pending) >= stylizer.batch_size:
+        try:
+            frames = _prefetch((resize_frame(raw, size) for raw in reader), 2 * stylizer.batch_size + 2)
+            for index, frame in enumerate(frames):
+                if multi_pass:
+                    _save_png(frame, run / "frames" / f"in_{index + 1:06d}.png")
+                if index < done:
+                    output = _load_png(run / "frames" / f"out_{index + 1:06d}.png")
+                    stylizer.observe(index, frame, output)
+                    summary.resumed_frames += 1
+                    keep(index, output, False)
+                    continue
+                pending.append((index, frame))
+                if len(pending) >= stylizer.batch_size:
+                    flush()
+            if pending:
                 flush()
-        if pending:
-            flush()
+        finally:
+            stage.close()  # the written frames are whole before the writer finishes or aborts
         if multi_pass:
             final = stylizer.later_passes(run / "frames", summary.frames)  # type: ignore[attr-defined]
             for index in range(summary.frames):
@@ -414,7 +510,7 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, keep_frames: boo
     summary.iterations = list(getattr(stylizer, "iterations", []))
     summary.notes = writer.notes + ([reader.stopped_early] if reader.stopped_early else [])
     summary.seconds = time.perf_counter() - started
-    if not keep_frames:
+    if not run_settings.keep_frames:
         shutil.rmtree(run, ignore_errors=True)
         summary.run_folder = None
     return summary
