@@ -140,3 +140,15 @@ def test_the_pipeline_threads_hand_over_errors_and_stop_cleanly():
     with pytest.raises(ZeroDivisionError):
         stage.close()
     assert seen[:3] == [0, 1, 2] and 3 not in seen
+
+
+@pytest.mark.parametrize("resume, written", [(None, 0), (True, 4)])
+def test_one_pass_runs_write_per_frame_pngs_only_for_a_resume(resume, written, tmp_path, monkeypatch):
+    import videostyle.pipeline as pipeline
+    from videostyle.pipeline import RunSettings
+
+    saved = []
+    monkeypatch.setattr(pipeline, "_save_png", lambda array, path: saved.append(path))
+    clip = write_clip(tmp_path / "clip.mp4", translating_clip(4, 32, 32))
+    stylize_video(clip, tmp_path / "out.mp4", MethodSpec(method="feedforward", runtime="torch"), run=RunSettings(resume=resume))
+    assert len(saved) == written and (tmp_path / "out.mp4").is_file()

@@ -70,12 +70,16 @@ def test_video_with_model_keeps_audio_and_resumes(model_file, tmp_path, capsys):
     assert len(frames) == 6
     (run / "frames" / "out_000005.png").unlink()
     (run / "frames" / "out_000006.png").unlink()
-    code, _, err = run_main(["video", str(clip), "--model", str(model_file), "--batch-size", "4", "--size", "0", "--keep-frames", "-o", str(out)], capsys)
+    code, _, err = run_main(
+        ["video", str(clip), "--model", str(model_file), "--batch-size", "4", "--size", "0", "--keep-frames", "--resume", "-o", str(out)], capsys
+    )
     assert code == 0 and "4 from an earlier run" in err, err
     resumed = {path.name: path.read_bytes() for path in (run / "frames").glob("out_*.png")}
     assert resumed == frames  # the frames redone after the resume are byte-identical
-    code, _, err = run_main(["video", str(clip), "--model", str(model_file), "--batch-size", "4", "--size", "0", "-o", str(out)], capsys)
+    code, _, err = run_main(["video", str(clip), "--model", str(model_file), "--batch-size", "4", "--size", "0", "--resume", "-o", str(out)], capsys)
     assert code == 0 and "6 from an earlier run" in err and not run.exists(), err
+    code, _, err = run_main(["video", str(clip), "--model", str(model_file), "--size", "0", "--keep-frames", "-o", str(out)], capsys)
+    assert code == 0 and "0 from an earlier run" in err, err  # one-pass: no resume unless asked
 
 
 @pytest.mark.parametrize(

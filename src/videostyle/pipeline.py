@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
@@ -127,14 +127,19 @@ class Progress:
 class RunSettings:
     """How a video run is carried out, as opposed to what it computes (the spec).
 
-    ``folder``: the run folder (default ``.OUTPUT.run`` beside the output); ``resume``: continue
-    an interrupted run with the same arguments (False: discard its folder and start afresh);
+    ``folder``: the run folder (default ``.OUTPUT.run`` beside the output); ``resume``: keep every
+    finished frame so that an interrupted run continues where it stopped (False: discard an old run
+    folder and start afresh; None: on for optimisation, off for the one-pass methods, whose per-frame
+    PNGs would cost a third of their speed and whose rerun takes seconds; docs/benchmarks.md);
     ``keep_frames``: keep the run folder (PNG frames and flow) after success.
     """
 
     folder: str | os.PathLike | None = None
-    resume: bool = True
+    resume: bool | None = None
     keep_frames: bool = False
+
+    def resuming(self, spec: MethodSpec) -> bool:
+        return self.resume if self.resume is not None else not spec.one_pass
 
 
 class RuderFrames:
@@ -305,9 +310,10 @@ def stylize_video(
         flow_cache = FlowCache(video.run / "flow", make_estimator(options.flow), user_folder=options.flow_dir)  # checks flow_dir
     stylizer = frame_stylizer(spec, device, encoder, flow_cache, progress, video.expected_frames())  # reads styles and model before the run folder is made
     with run_lock(video.run):
-        open_run_folder(video.run, video.config(spec.describe()), "config.json", restart=not run.resume, restart_parameter="resume=False")
+        open_run_folder(video.run, video.config(spec.describe()), "config.json", restart=not run.resuming(spec), restart_parameter="resume=False")
         try:
-            summary = _run(video, stylizer, _finished_frames(video.run), run, progress)
+            resume = run.resuming(spec)
+            summary = _run(video, stylizer, _finished_frames(video.run) if resume else 0, replace(run, resume=resume), progress)
         except Exception:
             if _finished_frames(video.run) == 0:  # an error before the first frame: no empty run folder is left behind
                 shutil.rmtree(video.run, ignore_errors=True)
@@ -333,8 +339,6 @@ def estimate_video(
     frame is stylized with ``probe_iterations`` iterations (optimisation; one flow is timed too) or
     one batch is run twice (one-pass methods), and the costs are extrapolated to the whole clip.
     Nothing is written; the arguments are checked as for a real run."""
-    from dataclasses import replace
-
     from .api import resolve_device
 
     spec.check()

@@ -320,7 +320,7 @@ KILLS = [(method, sig) for method in ("model", "optimize") for sig in (signal.SI
 @pytest.mark.parametrize("method, sig", KILLS, ids=[f"{m}-{s.name}" for m, s in KILLS])
 def test_a_kill_at_a_random_point_then_resume_gives_identical_frames(method, sig, tmp_path):
     clip = write_clip(tmp_path / "clip.mp4", translating_clip(8, 32, 32), tone_hz=440)
-    extra = VIDEO_OPT if method == "optimize" else ["--size", "0", "--batch-size", "1", "-q"]
+    extra = VIDEO_OPT if method == "optimize" else ["--size", "0", "--batch-size", "1", "--resume", "-q"]
     reference = tmp_path / "reference"
     subprocess.run(_command(["video", clip, *METHODS[method], "-o", reference, *extra]), check=True, timeout=120)
     out = tmp_path / "out"  # a frame folder: the frames themselves are compared byte for byte

@@ -98,7 +98,12 @@ def image_command(content, styles, output, method, device, quiet, save_every, dr
 @click.option("--end", type=float, default=None, help="End time in seconds.")
 @click.option("--fps", type=float, default=None, help="Frame rate of an input image folder (default 25).")
 @click.option("--keep-frames", is_flag=True, help="Keep the run folder (stylized PNG frames and flow) after success.")
-@click.option("--resume/--no-resume", default=True, show_default=True, help="Continue an interrupted run with the same arguments (--no-resume: start afresh).")
+@click.option(
+    "--resume/--no-resume",
+    default=None,
+    help="Keep finished frames so that an interrupted run with the same arguments continues (--no-resume: start afresh) "
+    "[default: on for optimisation, off for one-pass methods].",
+)
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
 @click.option("--dry-run", is_flag=True, help="Time the first frame (a few iterations, or one batch), print the estimated total time and exit without writing.")
 @model_options
