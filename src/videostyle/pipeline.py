@@ -183,7 +183,8 @@ class RuderFrames:
             self.stylizer.flow_cache.estimator(frame, frame)
             per_flow = time.perf_counter() - began
         done = index + 1  # frames before this one were resumed; this one is done
-        remaining = estimate_seconds(options, self.frames, per_iteration, per_flow) - estimate_seconds(options, done, per_iteration, per_flow)
+        first_pass_done = estimate_seconds(replace(options, passes=1), done, per_iteration, per_flow)  # later passes have not begun
+        remaining = estimate_seconds(options, self.frames, per_iteration, per_flow) - first_pass_done
         elapsed = time.perf_counter() - self.started
         return TimeEstimate(elapsed + remaining, remaining, per_iteration, per_flow, self.frames)
 

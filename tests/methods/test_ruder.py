@@ -143,3 +143,14 @@ def test_multi_pass_runs_alternating_passes_and_resumes_mid_pass(tmp_path, encod
 def test_independent_multi_pass_is_refused():
     with pytest.raises(VideostyleError, match="single-pass"):
         VideoOptions(passes=2, independent=True).check()
+
+
+def test_the_estimate_counts_every_planned_iteration_and_flow():
+    from videostyle.methods.ruder import estimate_seconds, planned_flows, planned_iterations
+
+    options = VideoOptions(first_iterations=100, image=GatysOptions(iterations=10), long_term=[1, 3], passes=3, pass_iterations=5)
+    assert planned_iterations(options, 11) == 100 + 10 * 10 + 2 * 11 * 5
+    assert planned_flows(options, 11) == 2 * 10 + 2 * 8
+    assert estimate_seconds(options, 11, 1.0, 0.5) == planned_iterations(options, 11) + 0.5 * planned_flows(options, 11)
+    independent = VideoOptions(first_iterations=40, independent=True)
+    assert (planned_iterations(independent, 5), planned_flows(independent, 5)) == (200, 0)
