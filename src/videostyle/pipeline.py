@@ -299,21 +299,16 @@ def stylize_video(
     device = resolve_device(device)
     run = run or RunSettings()
     progress = progress or Progress()
-    check_not_an_input(output_path, [input_path, *spec.styles, spec.mask, spec.optimization.flow_dir, spec.model])
-    video = _OpenVideo(input_path, output_path, spec.size, start, end, fps, run.folder)
+    video = _open_checked(input_path, output_path, spec, start, end, fps, run.folder)
     flow_cache = None
-    if spec.one_pass:
-        from .methods.one_pass import check_picture_size
-
-        check_picture_size(*video.size)
-    else:
+    if not spec.one_pass:
         options = spec.video_options()
         flow_cache = FlowCache(video.run / "flow", make_estimator(options.flow), user_folder=options.flow_dir)  # checks flow_dir
     stylizer = frame_stylizer(spec, device, encoder, flow_cache, progress, video.expected_frames())  # reads styles and model before the run folder is made
+    resume = run.resuming(spec)
     with run_lock(video.run):
-        open_run_folder(video.run, video.config(spec.describe()), "config.json", restart=not run.resuming(spec), restart_parameter="resume=False")
+        open_run_folder(video.run, video.config(spec.describe()), "config.json", restart=not resume, restart_parameter="resume=False")
         try:
-            resume = run.resuming(spec)
             summary = _run(video, stylizer, _finished_frames(video.run) if resume else 0, replace(run, resume=resume), progress)
         except Exception:
             if _finished_frames(video.run) == 0:  # an error before the first frame: no empty run folder is left behind
@@ -344,14 +339,10 @@ def estimate_video(
 
     spec.check()
     device = resolve_device(device)
-    check_not_an_input(output_path, [input_path, *spec.styles, spec.mask, spec.optimization.flow_dir, spec.model])
-    video = _OpenVideo(input_path, output_path, spec.size, start, end, fps, None)
+    video = _open_checked(input_path, output_path, spec, start, end, fps, None)
     frames = video.expected_frames()
     first = resize_frame(next(iter(video.reader)), video.size)
     if spec.one_pass:
-        from .methods.one_pass import check_picture_size
-
-        check_picture_size(*video.size)
         stylizer = frame_stylizer(spec, device, encoder, None, Progress(), frames)
         batch = [first] * min(stylizer.batch_size, frames)
         stylizer.stylize_batch(list(range(len(batch))), batch)  # warm-up (graph export, session)
@@ -359,20 +350,28 @@ def estimate_video(
         stylizer.stylize_batch(list(range(len(batch))), batch)
         per_frame = (time.perf_counter() - began) / len(batch)
         return TimeEstimate(per_frame * frames, per_frame * frames, 0.0, 0.0, frames)
+    # the probe measures its costs as a real run does after its first frame (RuderFrames), priced here for the real options
     options = spec.video_options()
     probe = replace(options, first_iterations=probe_iterations, image=replace(options.image, tolerance=0.0))
-    flows = FlowCache(None, make_estimator(options.flow))
-    ruder = frame_stylizer(replace(spec, optimization=probe), device, encoder, flows, Progress(), frames)
-    began = time.perf_counter()
+    measured: list[TimeEstimate] = []
+    ruder = frame_stylizer(
+        replace(spec, optimization=probe), device, encoder, FlowCache(None, make_estimator(options.flow)), Progress(on_estimate=measured.append), frames
+    )
     ruder.stylize_batch([0], [first])
-    per_iteration = (time.perf_counter() - began) / probe_iterations
-    per_flow = 0.0
-    if planned_flows(options, frames):
-        began = time.perf_counter()
-        flows.estimator(first, first)
-        per_flow = time.perf_counter() - began
+    per_iteration, per_flow = measured[0].seconds_per_iteration, measured[0].seconds_per_flow
     total = estimate_seconds(options, frames, per_iteration, per_flow)
     return TimeEstimate(total, total, per_iteration, per_flow, frames)
+
+
+def _open_checked(input_path, output_path, spec: MethodSpec, start, end, fps, run_folder) -> _OpenVideo:
+    """Open the clip after checking that the output is none of the inputs; one-pass networks need frames of 16 px or more."""
+    check_not_an_input(output_path, [input_path, *spec.styles, spec.mask, spec.optimization.flow_dir, spec.model])
+    video = _OpenVideo(input_path, output_path, spec.size, start, end, fps, run_folder)
+    if spec.one_pass:
+        from .methods.one_pass import check_picture_size
+
+        check_picture_size(*video.size)
+    return video
 
 
 def _finished_frames(run: Path) -> int:

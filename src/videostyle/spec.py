@@ -1,7 +1,7 @@
 """One serialisable description of a method and its options: :class:`MethodSpec`.
 
 The command line, the Python API, the benchmarks (and the web page and the Ray runner) build
-a spec once and hand it whole to :func:`videostyle.api.stylize_image_file` or
+a spec once and hand it whole to :func:`videostyle.api.stylize` or
 :func:`videostyle.pipeline.stylize_video`; ``to_dict``/``from_dict`` carry it across a process
 boundary as JSON, and :meth:`MethodSpec.describe` is the resume key of a video run.
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from . import color
-from .checks import check_choice, check_mask_styles, check_range, check_size, check_style_weights
+from .checks import check_choice, check_mask_styles, check_positive, check_range, check_size, check_style_weights
 from .errors import VideostyleError
 from .methods.feedforward import RUNTIMES
 from .methods.gatys import GatysOptions
@@ -99,8 +99,7 @@ class MethodSpec:
         check_range("strength", self.strength, 0, 1)
         check_range("alpha", self.alpha, 0, 1)
         check_choice("runtime", self.runtime, RUNTIMES)
-        if self.batch_size <= 0:
-            raise VideostyleError(f"batch_size must be positive, got {self.batch_size}", parameter="batch_size")
+        check_positive("batch_size", self.batch_size)
         check_style_weights(self.style_weights, styles)
         if self.method in MODEL_STYLE_METHODS:
             if styles:

@@ -98,8 +98,6 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
         frames = None if frame_list is None else [int(part) for part in frame_list.split(",") if part.strip()]
     except ValueError:
         raise VideostyleError(f"--frames takes comma-separated integers, got {frame_list!r}") from None
-    if height is not None and height <= 0:
-        raise VideostyleError(f"--height must be positive, got {height}")
     count, notes = compare_clips(clips, output, sheet, frames, labels, height, start, end)
     for note in notes:
         click.echo(f"note: {note}", err=True)

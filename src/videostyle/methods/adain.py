@@ -16,8 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import color
-from ..checks import check_choice, check_mask_styles, check_range, check_style_weights
-from ..errors import VideostyleError
+from ..checks import check_choice, check_mask_styles, check_positive, check_range, check_style_weights
 from ..features import VGGEncoder
 from ..io.image import pad_to_multiple, resize_long_side
 from ..losses.functional import feature_statistics
@@ -46,8 +45,7 @@ class AdaINOptions:
         if self.mask is not None:
             check_mask_styles(num_styles)
         check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
-        if self.batch_size <= 0:
-            raise VideostyleError(f"batch_size must be positive, got {self.batch_size}", parameter="batch_size")
+        check_positive("batch_size", self.batch_size)
         return self
 
 

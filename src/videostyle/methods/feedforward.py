@@ -19,7 +19,7 @@ from torch import nn
 
 from .. import color
 from ..cache import cached_file, discard
-from ..checks import check_choice, check_range, check_style_weights
+from ..checks import check_choice, check_positive, check_range, check_style_weights
 from ..errors import VideostyleError
 from ..io.atomic import atomic_path
 from ..io.image import pad_to_multiple, to_uint8
@@ -137,8 +137,7 @@ class FeedForwardOptions:
         check_range("strength", self.strength, 0, 1)
         check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
         check_choice("runtime", self.runtime, RUNTIMES)
-        if self.batch_size <= 0:
-            raise VideostyleError(f"batch_size must be positive, got {self.batch_size}", parameter="batch_size")
+        check_positive("batch_size", self.batch_size)
         return self
 
 

@@ -56,8 +56,7 @@ class TrainingOptions:
     def check_shared(self, min_size: int = 16, positive: tuple[str, ...] = (), shares: tuple[str, ...] = (), weights: tuple[str, ...] = ()) -> None:
         """The shared checks, plus the method's own: ``positive`` integers, ``shares`` in [0, 1], non-negative ``weights``."""
         for name in ("size", "batch_size", "steps", "checkpoint_every", *positive):
-            if getattr(self, name) <= 0:
-                raise VideostyleError(f"{name} must be positive, got {getattr(self, name)}", parameter=name)
+            check_positive(name, getattr(self, name))
         if self.size < min_size:
             raise VideostyleError(f"size must be at least {min_size} pixels, got {self.size}", parameter="size")
         check_positive("learning_rate", self.learning_rate)
