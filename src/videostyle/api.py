@@ -85,6 +85,8 @@ def stylize(
     spec.check(style_count=None if style_images is None else len(style_images))
     device = resolve_device(device)
     content_tensor = to_tensor(content, device)
+    if not spec.one_pass and encoder is None:
+        encoder = spec.encoder.load(device)  # before the clock, as the command line always timed it
     started = time.perf_counter()
     if spec.one_pass:
         from .methods.one_pass import build_stylizer, check_picture_size
@@ -96,7 +98,6 @@ def stylize(
     else:
         options = spec.image_options()
         styles = [to_tensor(item, device) for item in (style_images if style_images is not None else [load_image(path) for path in spec.styles])]
-        encoder = encoder if encoder is not None else spec.encoder.load(device)
         hook = callback
         if save_every and output is not None:
             multi_scale = options.scales > 1
@@ -115,7 +116,7 @@ def stylize(
 
 
 def estimate_image(
-    content, spec: MethodSpec, *, device: str | torch.device | None = None, encoder: VGGEncoder | None = None, probe_iterations: int = 3
+    content, spec: MethodSpec, *, device: str | torch.device | None = None, encoder: VGGEncoder | None = None, probe_iterations: int = 4
 ) -> float:
     """Seconds :func:`stylize` would take for this content and spec, without running it: a few iterations
     at the output size (optimisation) or one warm pass (one-pass methods) are timed and extrapolated."""
@@ -137,8 +138,15 @@ def estimate_image(
     if options.size is not None:
         height, width = size_for_long_side(height, width, options.size)
     probe = replace(spec, optimization=replace(spec.optimization, image=replace(options, iterations=probe_iterations, scales=1, tolerance=0.0)))
-    seconds = stylize(resize_long_side(content_tensor, max(height, width)), probe, device=device, encoder=encoder).seconds
-    return estimate_seconds(options, height, width, seconds / probe_iterations)
+    stamps: list[float] = []  # between the first and the last iteration: the style targets' set-up left out, as a video run measures
+    stylize(
+        resize_long_side(content_tensor, max(height, width)),
+        probe,
+        device=device,
+        encoder=encoder,
+        callback=lambda scale, step: stamps.append(time.perf_counter()),
+    )
+    return estimate_seconds(options, height, width, (stamps[-1] - stamps[0]) / max(len(stamps) - 1, 1))
 
 
 def stylize_image(
