@@ -69,3 +69,25 @@ def test_save_is_atomic_and_leaves_nothing_on_failure(tmp_path):
 def test_output_folder_must_exist(tmp_path):
     with pytest.raises(VideostyleError, match="output folder does not exist"):
         save_image(torch.rand(1, 3, 4, 4), tmp_path / "missing" / "out.png")
+
+
+def test_temporary_leftovers_of_dead_processes_are_removed_once_per_folder(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from videostyle.io import atomic
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True).stdout.strip()
+    leftovers = [tmp_path / f".out.{dead}.abc.partial.mp4", tmp_path / f".frames.{dead}.xyz.partial", tmp_path / f".anim.gif.{dead}.q1.frames"]
+    leftovers[0].write_bytes(b"")
+    leftovers[1].mkdir()
+    leftovers[2].mkdir()
+    mine = tmp_path / f".out.{os.getpid()}.def.partial.mp4"  # a live process's work in progress
+    mine.write_bytes(b"")
+    (tmp_path / "out.mp4").write_bytes(b"a finished output")
+    atomic.remove_stale_partials(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, "out.mp4"])
+    leftovers[0].write_bytes(b"")  # appears after this process looked: left for the next process
+    atomic.remove_stale_partials(tmp_path)
+    assert leftovers[0].exists()

@@ -7,7 +7,6 @@ destination, and never clobbers an existing file until the new one is whole.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import shutil
 import tempfile
@@ -53,16 +52,29 @@ def check_not_an_input(output: str | os.PathLike, inputs: Iterable[str | os.Path
             raise VideostyleError(f"the output {output} is the input {given}: refusing to overwrite an input", parameter=parameter)
 
 
-def remove_stale_partials(path: Path, stem: str, suffix: str) -> None:
-    """Remove the temporary siblings of ``path`` (``.STEM.PID.XXXX<suffix>``, files or folders) left by
-    processes that no longer run (killed with SIGKILL, or a machine that went down); a live process's are kept."""
-    for partial in path.parent.glob(f".{glob.escape(stem)}.*{glob.escape(suffix)}"):
-        pid = partial.name[len(stem) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and not _process_alive(int(pid)):
-            if partial.is_dir() and not partial.is_symlink():
-                shutil.rmtree(partial, ignore_errors=True)
+_CLEANED_FOLDERS: set[Path] = set()
+#: The markers of temporary names (``.NAME.PID.XXXX.partial.EXT``, ``.NAME.PID.XXXX.partial``, ``.NAME.PID.XXXX.frames``).
+_TEMPORARY_MARKERS = (".partial", ".frames")
+
+
+def remove_stale_partials(folder: Path) -> None:
+    """Remove the temporary files and folders in ``folder`` left by processes that no longer run (killed
+    with SIGKILL, or a machine that went down); a live process's are kept. Once per folder and process:
+    one listing, however many files are then written there."""
+    key = folder.resolve()
+    if key in _CLEANED_FOLDERS:
+        return
+    _CLEANED_FOLDERS.add(key)
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        marker = next((m for m in _TEMPORARY_MARKERS if m in entry.name), None)
+        if not entry.name.startswith(".") or marker is None:
+            continue
+        parts = entry.name.split(marker, 1)[0].rsplit(".", 2)  # [".NAME", PID, XXXX]
+        if len(parts) == 3 and parts[1].isdigit() and not _process_alive(int(parts[1])):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
             else:
-                partial.unlink(missing_ok=True)
+                entry.unlink(missing_ok=True)
 
 
 def _process_alive(pid: int) -> bool:
@@ -80,7 +92,7 @@ def temporary_sibling(path: Path) -> Path:
 
     Its name carries this process's id, so that a later run can tell a killed run's leftovers from a live one's.
     """
-    remove_stale_partials(path, path.stem, f".partial{path.suffix}")
+    remove_stale_partials(path.parent)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}.", suffix=f".partial{path.suffix}", dir=path.parent)
     except OSError as error:
@@ -120,7 +132,7 @@ def check_folder_destination(path: str | os.PathLike) -> Path:
 
 def temporary_sibling_folder(path: Path, suffix: str = ".partial") -> Path:
     """Create an empty temporary folder beside ``path`` (its name carries this process's id) and return its path."""
-    remove_stale_partials(path, path.name, suffix)
+    remove_stale_partials(path.parent)
     try:
         return Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=suffix, dir=path.parent))
     except OSError as error:
