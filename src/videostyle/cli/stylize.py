@@ -29,13 +29,11 @@ def image_command(content, styles, output, method, device, quiet, save_every, dr
     """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015), or with a trained --model."""
     from ..api import stylize
     from ..io.atomic import check_writable_destination
-    from ..io.image import load_image
 
     check_writable_destination(output)
     if Path(output).suffix.lower() not in _image_extensions():
         raise VideostyleError(f"unknown image format for output {output} (use .png, .jpg, ...)")
     spec = build_spec(method, styles, params, video=False)
-    load_image(content)  # a missing or unreadable content is reported before the spec's files are read
     if dry_run:
         from ..api import estimate_image
         from ..io.atomic import check_not_an_input
