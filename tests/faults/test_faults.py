@@ -75,14 +75,19 @@ def _spellings(path: Path, tmp_path: Path) -> list[Path]:
     return [path, link, path.parent / "." / path.name, path.parent / ".." / path.parent.name / path.name]
 
 
+def assert_refused_in_every_spelling(command: str, source: Path, method_args: list, options: list, tmp_path: Path, capsys) -> None:
+    """``command SOURCE ... -o OUT`` with OUT the source itself, in four spellings: refused, nothing changed."""
+    for output in _spellings(source, tmp_path):
+        before = snapshot(tmp_path)
+        code, err = run_cli([command, source, *method_args, "-o", output, *options], capsys)
+        assert_clean_failure(code, err, "refusing to overwrite an input")
+        assert snapshot(tmp_path) == before
+
+
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_image_output_equal_to_an_input_is_refused(method, media, tmp_path, capsys):
     content, _ = media
-    for output in _spellings(content, tmp_path):
-        before = snapshot(tmp_path)
-        code, err = run_cli(["image", content, *METHODS[method], "-o", output, *IMAGE_OPT], capsys)
-        assert_clean_failure(code, err, "refusing to overwrite an input")
-        assert snapshot(tmp_path) == before
+    assert_refused_in_every_spelling("image", content, METHODS[method], IMAGE_OPT, tmp_path, capsys)
     style_copy = tmp_path / "style.png"
     Image.open(STYLE).save(style_copy)
     if method != "model":
@@ -94,11 +99,7 @@ def test_image_output_equal_to_an_input_is_refused(method, media, tmp_path, caps
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_video_output_equal_to_the_input_is_refused(method, media, tmp_path, capsys):
     _, clip = media
-    for output in _spellings(clip, tmp_path):
-        before = snapshot(tmp_path)
-        code, err = run_cli(["video", clip, *METHODS[method], "-o", output, *VIDEO_OPT], capsys)
-        assert_clean_failure(code, err, "refusing to overwrite an input")
-        assert snapshot(tmp_path) == before
+    assert_refused_in_every_spelling("video", clip, METHODS[method], VIDEO_OPT, tmp_path, capsys)
 
 
 def test_evaluate_compare_and_train_never_overwrite_an_input(media, tmp_path, capsys):
