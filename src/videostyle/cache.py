@@ -53,6 +53,12 @@ def is_verified(path: Path) -> bool:
         return False
 
 
+def write_sidecar(path: Path) -> None:
+    """Record ``path``'s digest beside it (written last: a file without one is never trusted)."""
+    with atomic_path(_sidecar(path)) as tmp:
+        tmp.write_text(file_digest(path) + "\n")
+
+
 def cached_file(relative: str, build: Callable[[Path], None], what: str) -> Path:
     """The verified cache file ``cache_dir() / relative``, built by ``build(path)`` when missing or damaged.
 
@@ -70,8 +76,7 @@ def cached_file(relative: str, build: Callable[[Path], None], what: str) -> Path
         _sidecar(path).unlink(missing_ok=True)
         with atomic_path(path) as tmp:
             build(tmp)
-        with atomic_path(_sidecar(path)) as tmp:
-            tmp.write_text(file_digest(path) + "\n")
+        write_sidecar(path)
         return path
     except (OSError, VideostyleError) as error:
         reason = getattr(error, "strerror", None) or str(error)

@@ -112,7 +112,8 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     default="feedforward",
     show_default=True,
     help="feedforward: Johnson et al. (several --style: conditional IN); reconet: one style with temporal losses; "
-    "arbitrary-video: any style with temporal losses; adain: the AdaIN decoder.",
+    "arbitrary-video: any style with temporal losses; adain: the AdaIN decoder; "
+    "reptile: a starting point that `videostyle adapt` fine-tunes to one style fast (meta-learned over the -s styles).",
 )
 @click.option(
     "-s",
@@ -121,7 +122,8 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     multiple=True,
     required=True,
     type=click.Path(),
-    help="Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain: each -s is drawn equally often). Repeatable.",
+    help="Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain, reptile: each -s is drawn equally often). "
+    "Repeatable.",
 )
 @click.option(
     "-d",
@@ -165,6 +167,8 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     show_default=True,
     help="adain: weight of the identity loss (the decoder's output for the content's own features against the content image, pixel MSE).",
 )
+@click.option("--inner-steps", type=int, default=20, show_default=True, help="reptile: adaptation steps per style in each meta step.")
+@click.option("--meta-lr", type=float, default=1.0, show_default=True, help="reptile: the outer step size (annealed to 0 over the run).")
 @click.option("--init", default=None, help="Start from the weights of this trained model (bundled name or file) instead of random ones: fine-tuning.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Steps between checkpoints (an interrupted run resumes from the last).")

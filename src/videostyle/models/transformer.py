@@ -225,6 +225,10 @@ class TransformerNet(nn.Module):
     def num_styles(self) -> int:
         return self.config.num_styles
 
+    def norm_layers(self) -> list[_Norm]:
+        """The normalisation layers in order (an adaptive network's parameter vector is laid out in this order)."""
+        return [module for module in self.modules() if isinstance(module, _Norm)]
+
     def style_weights(self, batch: int, style_weights: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
         """Broadcast ``None`` (single style), ``N`` or ``B x N`` weights to ``B x N`` (adaptive: ``P`` or ``B x P`` parameters)."""
         if self.config.adaptive:

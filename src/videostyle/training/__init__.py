@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 #: The training methods, named as the ``--method`` of ``videostyle train`` and the spec's methods.
-TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain")
+TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain", "reptile")
 
 
 def trainer(method: str) -> tuple[type, Callable, dict]:
@@ -22,6 +22,10 @@ def trainer(method: str) -> tuple[type, Callable, dict]:
         from .adain import AdaINTrainOptions, train_adain_decoder
 
         return AdaINTrainOptions, train_adain_decoder, {}
+    if method == "reptile":
+        from .meta import MetaTrainOptions, train_meta_init
+
+        return MetaTrainOptions, train_meta_init, {}
     from .video import VideoTrainOptions, train_video_network
 
     return VideoTrainOptions, train_video_network, {"mode": "reconet" if method == "reconet" else "arbitrary"}

@@ -31,7 +31,7 @@ def _shrink(image: np.ndarray, max_short_side: int) -> np.ndarray:
     return cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
 
 
-def _is_video(path: Path) -> bool:
+def is_video(path: Path) -> bool:
     return path.suffix.lower() in {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".gif", ".mpg", ".mpeg", ".wmv"}
 
 
@@ -50,7 +50,7 @@ def load_sources(paths: Sequence[str | os.PathLike], max_short_side: int = 512, 
         for file in files:
             if file.suffix.lower() in IMAGE_SUFFIXES:
                 images.append(_shrink(np.asarray(load_image(file)), max_short_side))
-            elif _is_video(file):
+            elif is_video(file):
                 for index, frame in enumerate(VideoReader(file)):
                     if index % video_stride == 0:
                         images.append(_shrink(frame, max_short_side))

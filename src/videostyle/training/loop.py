@@ -82,7 +82,8 @@ class RunControl:
     ``device``: where to train; ``encoder``: an already loaded VGG to share (else loaded on
     ``device``); ``run_folder``: the checkpoint folder (default ``.OUTPUT.train`` beside the
     output); ``restart``: discard a run folder left with other settings; ``keep_run``: keep the
-    folder after success; ``on_step``: called after every step (progress bars, tests).
+    folder after success; ``on_step``: called after every step (progress bars, tests);
+    ``time_limit``: seconds of training after which the run ends early, at a checkpoint.
     """
 
     device: torch.device | str = "cpu"
@@ -91,6 +92,7 @@ class RunControl:
     restart: bool = False
     keep_run: bool = False
     on_step: Callable[[StepReport], None] | None = None
+    time_limit: float | None = None
 
     def open(self, output: Path, settings: dict) -> Path:
         """Open (create, or check: see :func:`videostyle.runs.open_run_folder`) the run folder for ``output``; return it."""
@@ -254,18 +256,20 @@ def train(
     checkpoint_every: int,
     on_step: Callable[[StepReport], None] | None = None,
     on_checkpoint: Callable[[list[dict[str, float]]], None] | None = None,
+    time_limit: float | None = None,
 ) -> tuple[list[dict[str, float]], int]:
-    """Run steps ``[checkpoint step, steps)`` of ``step_terms(step) -> {name: weighted loss}``.
+    """Run steps ``[checkpoint step, steps)`` of ``step_terms(step) -> {name: weighted loss}``, or fewer:
+    the run ends at the first step whose total training time reaches ``time_limit`` seconds.
 
     Returns the whole log (one dict per step: ``step``, ``loss``, each term, ``seconds``)
     and the step this call resumed from. ``run`` must have been opened with
     :func:`open_run_folder`.
     """
     with run_lock(run):  # one process trains in a run folder at a time
-        return _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, on_step, on_checkpoint)
+        return _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, on_step, on_checkpoint, time_limit)
 
 
-def _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, on_step, on_checkpoint) -> tuple[list[dict[str, float]], int]:
+def _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, on_step, on_checkpoint, time_limit) -> tuple[list[dict[str, float]], int]:
     checkpoint, log_path = run / CHECKPOINT, run / LOG
     start = load_checkpoint(checkpoint, model, optimizer) if checkpoint.is_file() else 0
     rows = _read_log(log_path, start)
@@ -287,11 +291,14 @@ def _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, on_
         rows.append(row)
         if on_step is not None:
             on_step(StepReport(step + 1, steps, row["loss"], values, row["seconds"]))
-        if (step + 1) % checkpoint_every == 0 or step + 1 == steps:
+        out_of_time = time_limit is not None and row["seconds"] >= time_limit
+        if (step + 1) % checkpoint_every == 0 or step + 1 == steps or out_of_time:
             save_checkpoint(checkpoint, model, optimizer, step + 1)
             write_log(log_path, rows)
             if on_checkpoint is not None:
                 on_checkpoint(rows)
+        if out_of_time:
+            break
     model.eval()
     return rows, start
 

@@ -34,7 +34,7 @@ from ..losses.perceptual import PerceptualLoss
 from ..models.arbitrary import ArbitraryConfig, ArbitraryStyleNet, style_statistics
 from ..models.transformer import TransformerConfig, TransformerNet
 from .adain import ADAIN_STYLE_LAYERS
-from .data import images_digest, load_sources
+from .data import images_digest, is_video, load_sources
 from .feedforward import TRAIN_CONTENT_LAYERS, TRAIN_STYLE_LAYERS, style_name
 from .loop import RunControl, TrainingOptions, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
 from .pairs import TrainingPairs, clip_pairs
@@ -84,8 +84,8 @@ def _split_clips(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[P
         for child in children:
             if child.suffix.lower() in IMAGE_SUFFIXES:
                 images.append(child)
-            elif child.is_file() and not child.name.startswith("."):
-                clips.append(child)
+            elif child.is_file() and not child.name.startswith(".") and (child == path or is_video(child)):
+                clips.append(child)  # a file given by name is read as a clip; in a folder, only video files are
     return clips, images
 
 
@@ -168,7 +168,7 @@ def train_video_network(
         terms["temporal.feature"] = options.feature_temporal_weight * LF.feature_temporal_loss(feat_current, warp(feat_previous, small_flow), mask)
         return terms
 
-    rows, resumed = train(run, network, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step)
+    rows, resumed = train(run, network, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step, time_limit=control.time_limit)
     training = {"options": asdict(options), "styles": names, "data": [Path(p).name for p in data], "pairs": len(pairs), "device": device.type}
     title = f"{output.stem}: {options.mode} ({options.arch}), {options.size} px, batch {options.batch_size} pairs"
     return finish_training(run, output, network, kind, config_dict, rows, resumed, training, title, control.keep_run)

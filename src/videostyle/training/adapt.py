@@ -1,0 +1,198 @@
+"""Per-style adaptation: a fast single-style network fine-tuned to one style in minutes.
+
+The network is the bundled single-style models' (``arch="fast"``, real time on the CPU). It
+starts from a learned point, ``init``:
+
+- ``"any-style"``: the any-style network's own prediction for the style
+  (:func:`any_style_network`): its convolutions, with the normalisation scales and shifts it
+  predicts for this style written into ordinary instance normalisation;
+- ``"meta"``: the bundled Reptile initialisation ``meta_init`` (:mod:`videostyle.training.meta`);
+- ``"scratch"``: random weights (the baseline the benchmark compares against);
+- a trained fast single-style model (bundled name or file).
+
+It is then trained by the ReCoNet trainer (:func:`~videostyle.training.video.train_video_network`,
+Gram statistics, temporal losses): on frame pairs of the content clip with estimated flow, or on
+scenes generated from content images with exact flow. Results are cached under
+``cache_dir()/adapted`` by the style's bytes, the content and the settings; an interrupted
+adaptation resumes from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from ..cache import CacheWarning, cache_dir, file_digest, is_verified, write_sidecar
+from ..checks import check_positive
+from ..errors import VideostyleError
+from ..io.atomic import atomic_path
+from ..io.image import load_image, to_tensor
+from ..models import load_model
+from ..models.arbitrary import ArbitraryStyleNet
+from ..models.files import resolve_model_path, save_model
+from ..models.transformer import TransformerConfig, TransformerNet
+from ..runs import content_digest
+from .loop import RunControl, StepReport
+
+#: Starting points by name (anything else is a model name or file).
+INITS = ("any-style", "meta", "scratch")
+#: The smallest style image side adaptation accepts (its statistics need a few VGG pooling levels).
+MIN_STYLE_SIDE = 32
+
+
+@dataclass
+class AdaptOptions:
+    """How a style is adapted (all part of the cache key). ``steps``: training steps (2 frame pairs
+    each); ``minutes``: a wall-time limit that ends the training early (None: none); ``init``: see
+    the module docstring; ``any_style_model``: the any-style network ``init="any-style"`` reads."""
+
+    init: str = "any-style"
+    steps: int = 300
+    minutes: float | None = None
+    size: int = 128
+    learning_rate: float = 1e-3
+    style_weight: float = 3.0
+    any_style_model: str = "arbitrary_video_corpus"
+    seed: int = 0
+
+    def check(self) -> AdaptOptions:
+        check_positive("steps", self.steps)
+        if self.minutes is not None:
+            check_positive("minutes", self.minutes)
+        check_positive("size", self.size)
+        check_positive("learning_rate", self.learning_rate)
+        check_positive("style_weight", self.style_weight)
+        return self
+
+
+def default_content() -> Path:
+    """The folder of photos shipped to adapt on when no content is given."""
+    return Path(str(resources.files("videostyle") / "data" / "content"))
+
+
+def _load_style(style: str | os.PathLike) -> torch.Tensor:
+    image = load_image(style)  # a one-line error for a missing or unreadable file
+    if min(image.size) < MIN_STYLE_SIDE:
+        raise VideostyleError(
+            f"style image {style} is {image.width}x{image.height}; adaptation needs at least {MIN_STYLE_SIDE} pixels a side", parameter="styles"
+        )
+    return to_tensor(image)
+
+
+def any_style_network(style: str | os.PathLike, model: str = "arbitrary_video_corpus", encoder=None, style_size: int = 256) -> TransformerNet:
+    """The any-style network's prediction for ``style`` as a single-style :class:`TransformerNet` (instance
+    normalisation holding the predicted scales and shifts); it stylizes exactly as the any-style network does."""
+    from ..features import load_encoder
+    from ..methods.arbitrary import style_parameters
+
+    network, _ = load_model(model, "arbitrary_video")
+    assert isinstance(network, ArbitraryStyleNet)
+    params = style_parameters(network, encoder or load_encoder(), [_load_style(style)], style_size)[0]
+    single = TransformerNet(TransformerConfig.for_arch(network.config.arch, style_names=[Path(style).stem]))
+    single.load_state_dict(network.transformer.state_dict(), strict=False)  # the convolutions; the normalisations follow
+    with torch.no_grad():
+        for own, theirs in zip(single.norm_layers(), network.transformer.norm_layers(), strict=True):
+            assert own.norm is not None
+            own.norm.weight.copy_(params[theirs.offset : theirs.offset + theirs.channels])
+            own.norm.bias.copy_(params[theirs.offset + theirs.channels : theirs.offset + 2 * theirs.channels])
+    return single.eval()
+
+
+def _init_model_file(style: Path, options: AdaptOptions, path: Path) -> str | None:
+    """A model name or file the trainer can warm-start from (``init="any-style"``: written to ``path``)."""
+    if options.init == "scratch":
+        return None
+    if options.init == "meta":
+        return "meta_init"
+    if options.init != "any-style":
+        return options.init
+    network = any_style_network(style, options.any_style_model)
+    save_model(path, network.state_dict(), "transformer", network.config.to_dict(), {"training": {"init": "any-style", "model": options.any_style_model}})
+    return str(path)
+
+
+def adaptation_key(style: Path, content: Path, options: AdaptOptions) -> str:
+    """What identifies an adaptation: the style's and the content's bytes, the settings, the init model's bytes."""
+    init = None if options.init in ("any-style", "scratch") else file_digest(resolve_model_path("meta_init" if options.init == "meta" else options.init))
+    any_style = file_digest(resolve_model_path(options.any_style_model)) if options.init == "any-style" else None
+    files = sorted(content.iterdir()) if content.is_dir() else [content]
+    content_key = [(file.name, file_digest(file)) for file in files if file.is_file() and not file.name.startswith(".")]
+    parts = [file_digest(style), str(content_key), str(sorted(asdict(options).items())), str(init), str(any_style)]
+    return content_digest((part.encode() for part in parts), 20)
+
+
+def _cache_folder() -> Path:
+    """``cache_dir()/adapted``, or a temporary folder for this process (with a warning) where the cache cannot be written."""
+    folder = cache_dir() / "adapted"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        return folder
+    except OSError as error:
+        fallback = Path(tempfile.mkdtemp(prefix="videostyle-adapted-"))
+        warnings.warn(f"cannot write the cache {folder} ({error.strerror or error}); adapting into {fallback}, not kept", CacheWarning, stacklevel=3)
+        return fallback
+
+
+def adapt(
+    style: str | os.PathLike,
+    content: str | os.PathLike | None = None,
+    options: AdaptOptions | None = None,
+    output: str | os.PathLike | None = None,
+    device: torch.device | str = "cpu",
+    on_step=None,
+) -> tuple[Path, bool]:
+    """A fast network adapted to ``style`` on ``content`` (a clip, an image or a folder of images;
+    None: the shipped photos). Returns ``(model file, whether it came from the cache)``.
+
+    The model is cached; ``output``, when given, receives a copy. ``on_step(StepReport)`` follows
+    the training.
+    """
+    from .video import VideoTrainOptions, train_video_network
+
+    options = (options or AdaptOptions()).check()
+    style = Path(style)
+    _load_style(style)
+    content = Path(content) if content is not None else default_content()
+    if not content.exists():
+        raise VideostyleError(f"no such content to adapt on: {content}", parameter="content")
+    folder = _cache_folder()
+    key = adaptation_key(style, content, options)
+    cached = folder / f"{style.stem}-{key}.safetensors"
+    hit = is_verified(cached)
+    if not hit:
+        if cached.exists():
+            warnings.warn(f"the cached adapted model {cached} could not be verified; adapting again", CacheWarning, stacklevel=2)
+            cached.unlink()
+        run, init_file = folder / f".{cached.stem}.train", folder / f".{cached.stem}.init.safetensors"
+        train_options = VideoTrainOptions(
+            mode="reconet",
+            steps=options.steps,
+            size=options.size,
+            learning_rate=options.learning_rate,
+            style_weight=options.style_weight,
+            seed=options.seed,
+            checkpoint_every=25,
+            init_model=_init_model_file(style, options, init_file),
+        )
+        time_limit = None if options.minutes is None else options.minutes * 60
+        control = RunControl(device=device, run_folder=run, on_step=on_step, time_limit=time_limit)
+        train_video_network([style], [content], cached, train_options, control)
+        write_sidecar(cached)
+        init_file.unlink(missing_ok=True)
+    if output is not None:
+        with atomic_path(Path(output)) as tmp:
+            shutil.copyfile(cached, tmp)
+        return Path(output), hit
+    return cached, hit
+
+
+__all__ = ["INITS", "AdaptOptions", "StepReport", "adapt", "adaptation_key", "any_style_network", "default_content"]
