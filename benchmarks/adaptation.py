@@ -1,6 +1,6 @@
 """Per-style adaptation against its baselines, on paintings held out of every training (issue 13).
 
-For each style: adapt a fast network on the clip from each starting point (``any-style``,
+For each style: adapt a fast network on the clip from each start (``any-style``,
 ``meta``, ``scratch``; wall time measured), train the reference (a fast network trained from
 scratch per frame for ``--reference-steps`` steps, the bundled single-style recipe), then stylize
 the clip and a generated ground-truth sequence with every network and with arbitrary-video, and
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--clip", default="assets/carphone.mp4")
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--steps", type=int, default=None, help="Adaptation steps (default: AdaptOptions's).")
-    parser.add_argument("--inits", default="any-style,meta,scratch")
+    parser.add_argument("--starts", default="any-style,meta,scratch")
     parser.add_argument("--reference-steps", type=int, default=1000)
     parser.add_argument("--arbitrary-model", default="arbitrary_video_corpus")
     parser.add_argument("--keep", default=None, help="Folder to keep the adapted and reference models in.")
@@ -85,11 +85,11 @@ def main() -> None:
             networks: dict[str, tuple[MethodSpec, float | None]] = {
                 "arbitrary-video": (MethodSpec(method="arbitrary-video", model=args.arbitrary_model, styles=[style], runtime="torch"), None)
             }
-            for init in args.inits.split(","):
-                options = AdaptOptions(init=init) if args.steps is None else AdaptOptions(init=init, steps=args.steps)
+            for start in args.starts.split(","):
+                options = AdaptOptions(start=start) if args.steps is None else AdaptOptions(start=start, steps=args.steps)
                 start = time.perf_counter()
-                path, _ = adapt(style, args.clip, options, output=None if keep is None else keep / f"{name}-adapt-{init}.safetensors")
-                networks[f"adapt from {init}, {options.steps} steps"] = (
+                path, _ = adapt(style, args.clip, options, output=None if keep is None else keep / f"{name}-adapt-{start}.safetensors")
+                networks[f"adapt from {start}, {options.steps} steps"] = (
                     MethodSpec(method="feedforward", model=str(path), runtime="torch"),
                     (time.perf_counter() - start) / 60,
                 )

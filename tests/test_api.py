@@ -152,3 +152,20 @@ def test_one_pass_runs_write_per_frame_pngs_only_for_a_resume(resume, written, t
     clip = write_clip(tmp_path / "clip.mp4", translating_clip(4, 32, 32))
     stylize_video(clip, tmp_path / "out.mp4", MethodSpec(method="feedforward", runtime="torch"), run=RunSettings(resume=resume))
     assert len(saved) == written and (tmp_path / "out.mp4").is_file()
+
+
+def test_stylize_with_method_adapt_adapts_on_the_content_file(tmp_path, monkeypatch):
+    from synthetic import texture
+    from videostyle.training.adapt import AdaptOptions
+
+    monkeypatch.setenv("VIDEOSTYLE_CACHE", str(tmp_path / "cache"))
+    style, photo = tmp_path / "painting.png", tmp_path / "photo.png"
+    Image.fromarray(texture(48, 48, seed=3)).save(style)
+    Image.fromarray(texture(40, 56, seed=4)).save(photo)
+    spec = MethodSpec(method="adapt", styles=[str(style)], adaptation=AdaptOptions(size=32, steps=2))
+    steps = []
+    result = stylize(str(photo), spec, on_adapt=steps.append)
+    assert result.image.shape == (1, 3, 40, 56) and len(steps) == 2
+    assert len(list((tmp_path / "cache" / "adapted").glob("painting-*.safetensors"))) == 1
+    with pytest.raises(VideostyleError, match="not style_images"):
+        stylize(str(photo), spec, style_images=[np.zeros((32, 32, 3), np.uint8)])

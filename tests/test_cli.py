@@ -417,3 +417,68 @@ def test_a_video_run_by_optimisation_prints_its_estimate_after_the_first_frame(c
     args = ["video", str(clip), "-s", str(style), "-o", str(tmp_path / "out.mp4"), *[a for a in VIDEO_FAST if a != "-q"]]
     code, _, err = run_main(args, capsys)
     assert code == 0 and "estimate: about" in err and "s per iteration" in err, err
+
+
+@pytest.fixture
+def adapt_inputs(tmp_path, monkeypatch):
+    from synthetic import texture, translating_clip, write_clip
+
+    monkeypatch.setenv("VIDEOSTYLE_CACHE", str(tmp_path / "cache"))
+    style = tmp_path / "painting.png"
+    Image.fromarray(texture(48, 48, seed=3)).save(style)
+    return style, write_clip(tmp_path / "clip.mp4", translating_clip(7, 40, 48), lossless=True)
+
+
+def test_adapt_writes_a_model_that_video_runs_and_caches_it(adapt_inputs, tmp_path, capsys):
+    style, clip = adapt_inputs
+    model = tmp_path / "adapted.safetensors"
+    code, _, err = run_main(["adapt", str(style), "--content", str(clip), "--steps", "2", "-o", str(model)], capsys)
+    assert code == 0, err
+    assert "adapted in" in err and "adapting" in err and model.is_file()
+    code, _, err = run_main(["adapt", str(style), "--content", str(clip), "--steps", "2"], capsys)
+    assert code == 0 and "from the cache" in err
+    out = tmp_path / "styled.mp4"
+    code, _, err = run_main(["video", str(clip), "-m", str(model), "-o", str(out), "-q"], capsys)
+    assert code == 0 and out.is_file(), err
+
+
+def test_video_method_adapt_adapts_to_the_clip_then_stylizes_it(adapt_inputs, tmp_path, capsys):
+    import av
+
+    style, clip = adapt_inputs
+    out = tmp_path / "styled.mp4"
+    code, _, err = run_main(["video", str(clip), "-s", str(style), "--method", "adapt", "--adapt-steps", "2", "-o", str(out)], capsys)
+    assert code == 0, err
+    assert "adapting" in err and "7 frames" in err
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].frames == 7
+    code, _, err = run_main(["video", str(clip), "-s", str(style), "--method", "adapt", "--adapt-steps", "2", "-o", str(out), "--dry-run"], capsys)
+    assert code == 0 and "estimate" in err  # adapted once: the dry run times the cached network
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["adapt", "{style}", "--minutes", "0"], "--minutes must be positive"),
+        (["adapt", "{style}", "--minutes", "-2"], "--minutes must be positive"),
+        (["adapt", "{tiny}"], "at least 32 pixels"),
+        (["adapt", "{style}", "--content", "{missing}"], "no such file or folder to adapt on"),
+        (["adapt", "{style}", "-o", "{style}"], "must end in .safetensors"),
+        (["adapt", "{model}", "-o", "{model}"], "refusing to overwrite an input"),
+        (["video", "{clip}", "-s", "{style}", "--method", "adapt", "--adapt-minutes", "-1", "-o", "{out}"], "--adapt-minutes must be positive"),
+        (["video", "{clip}", "-s", "{style}", "--method", "adapt", "--adapt-start", "nope", "-o", "{out}"], "--adapt-start must be one of"),
+        (["video", "{clip}", "-s", "{style}", "--method", "adapt", "-o", "{out}", "--dry-run"], "cannot be timed before painting.png is adapted"),
+    ],
+)
+def test_adapt_bad_input_gives_one_line_and_writes_nothing(adapt_inputs, tmp_path, capsys, args, message):
+    from synthetic import texture
+
+    style, clip = adapt_inputs
+    tiny = tmp_path / "tiny.png"
+    Image.fromarray(texture(16, 16)).save(tiny)
+    model = tmp_path / "painting.safetensors"
+    model.write_bytes(b"a style image named .safetensors")
+    names = {"style": style, "tiny": tiny, "missing": tmp_path / "none.mp4", "clip": clip, "out": tmp_path / "out.mp4", "model": model}
+    code, _, err = run_main([arg.format(**names) for arg in args], capsys)
+    assert code != 0 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "out.mp4").exists() and not list((tmp_path / "cache").rglob("[!.]*.safetensors"))

@@ -12,6 +12,7 @@ from videostyle.methods.gatys import GatysOptions
 from videostyle.methods.ruder import VideoOptions
 from videostyle.runs import content_digest, first_difference, open_run_folder
 from videostyle.spec import EncoderSpec, MethodSpec
+from videostyle.training.adapt import AdaptOptions
 
 
 @pytest.fixture
@@ -34,6 +35,7 @@ def test_specs_survive_json(style_files):
             encoder=EncoderSpec(pooling="avg"),
             optimization=VideoOptions(image=GatysOptions(iterations=7, style_layers={"relu1_1": 2.0}), long_term=[1, 4], flow="dis"),
         ),
+        MethodSpec(method="adapt", styles=style_files[:1], adaptation=AdaptOptions(start="meta", steps=50, minutes=2.5)),
     ]
     for spec in specs:
         again = MethodSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
@@ -64,6 +66,10 @@ def test_the_spec_owns_the_shared_image_options(style_files):
         (lambda s: MethodSpec(styles=s[:1], optimization=VideoOptions(temporal_weight=float("inf"))), "temporal_weight", "finite"),
         (lambda s: MethodSpec(styles=s[:1], optimization=VideoOptions(image=GatysOptions(style_weight=-1))), "style_weight", "non-negative"),
         (lambda s: MethodSpec(method="feedforward", batch_size=0), "batch_size", "batch_size must be positive"),
+        (lambda s: MethodSpec(method="adapt", styles=s), "styles", "one image in styles, got 2"),
+        (lambda s: MethodSpec(method="adapt", styles=s[:1], model="starry_night"), "model", "does not apply to method adapt"),
+        (lambda s: MethodSpec(method="adapt", styles=s[:1], adaptation=AdaptOptions(minutes=0)), "adaptation.minutes", "must be positive"),
+        (lambda s: MethodSpec(method="adapt", styles=s[:1], adaptation=AdaptOptions(start="nope")), "adaptation.start", "any-style, meta, scratch"),
     ],
 )
 def test_bad_specs_name_their_parameter(style_files, spec, parameter, message):

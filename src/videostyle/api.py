@@ -26,7 +26,9 @@ from .methods.gatys import GatysOptions, StylizeResult, to_output
 from .methods.gatys import stylize as gatys_stylize
 from .methods.optimize import Step
 from .methods.ruder import VideoOptions
-from .spec import SHARED_IMAGE_FIELDS, MethodSpec
+from .spec import ADAPT_METHOD, SHARED_IMAGE_FIELDS, MethodSpec
+from .training.adapt import adapted_spec
+from .training.loop import StepReport
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
@@ -65,13 +67,16 @@ def stylize(
     encoder: VGGEncoder | None = None,
     callback: Callable[[int, Step], None] | None = None,
     save_every: int = 0,
+    on_adapt: Callable[[StepReport], None] | None = None,
 ) -> ImageResult:
     """Stylize one image with any method: the one library call behind ``videostyle image``.
 
     ``content``: a path, Pillow image, ``H x W x C`` array or ``[B x] C x H x W`` tensor in [0, 1].
     ``style_images`` (same kinds) replace reading ``spec.styles`` from disk. With ``output`` the
     result is also written there (atomically). Optimisation only: ``callback(scale, step)`` after
-    every iteration; ``save_every=N`` also writes every N-th iterate beside ``output``.
+    every iteration; ``save_every=N`` also writes every N-th iterate beside ``output``. Method adapt:
+    adapts on ``content`` when it is a path (else on the shipped photos), ``on_adapt(report)`` after
+    every training step, unless the cache holds the network.
 
     >>> from videostyle.spec import MethodSpec
     >>> result = stylize("photo.jpg", MethodSpec(method="feedforward", model="starry_night"))  # doctest: +SKIP
@@ -85,6 +90,9 @@ def stylize(
     spec.check(style_count=None if style_images is None else len(style_images))
     device = resolve_device(device)
     content_tensor = to_tensor(content, device)
+    if spec.method == ADAPT_METHOD and style_images is not None:
+        raise VideostyleError("method adapt reads its style image from the spec's styles (a file), not style_images", parameter="style_images")
+    spec = adapted_spec(spec, _path_or_none(content), device, on_adapt)
     if not spec.one_pass and encoder is None:
         encoder = spec.encoder.load(device)  # before the clock, as the command line always timed it
     started = time.perf_counter()
@@ -115,6 +123,10 @@ def stylize(
     return result
 
 
+def _path_or_none(content) -> str | os.PathLike | None:
+    return content if isinstance(content, str | os.PathLike) else None
+
+
 def estimate_image(
     content, spec: MethodSpec, *, device: str | torch.device | None = None, encoder: VGGEncoder | None = None, probe_iterations: int = 4
 ) -> float:
@@ -128,6 +140,7 @@ def estimate_image(
     spec.check()
     content_tensor = to_tensor(content)
     device = resolve_device(device)
+    spec = adapted_spec(spec, _path_or_none(content), train=False)
     if not spec.one_pass and encoder is None:
         encoder = spec.encoder.load(device)  # loaded before the timing: a run loads it once
     if spec.one_pass:

@@ -37,6 +37,8 @@ from .methods.optimize import Step
 from .methods.ruder import RuderStylizer, estimate_seconds, planned_flows
 from .runs import default_run_folder, file_fingerprint, open_run_folder, run_lock
 from .spec import MethodSpec
+from .training.adapt import adapted_spec
+from .training.loop import StepReport
 
 RUN_FORMAT = 1
 
@@ -107,12 +109,14 @@ class TimeEstimate:
 class Progress:
     """Callbacks of a video run, each optional: ``on_start(total, resumed)`` once (total counts
     every frame of every pass), ``on_frame(index)`` after every frame (also one taken from an
-    earlier run), ``on_step(step)`` after every optimisation iteration."""
+    earlier run), ``on_step(step)`` after every optimisation iteration, ``on_estimate`` once the
+    first frame has timed the run, ``on_adapt(report)`` after every training step of method adapt."""
 
     on_start: Callable[[int, int], None] | None = None
     on_frame: Callable[[int], None] | None = None
     on_step: Callable[[Step], None] | None = None
     on_estimate: Callable[[TimeEstimate], None] | None = None
+    on_adapt: Callable[[StepReport], None] | None = None
 
     def start(self, total: int, resumed: int) -> None:
         if self.on_start is not None:
@@ -300,6 +304,7 @@ def stylize_video(
     run = run or RunSettings()
     progress = progress or Progress()
     video = _open_checked(input_path, output_path, spec, start, end, fps, run.folder)
+    spec = adapted_spec(spec, input_path, device, progress.on_adapt)  # method adapt: its network, adapted to this clip first unless cached
     flow_cache = None
     if not spec.one_pass:
         options = spec.video_options()
@@ -340,6 +345,7 @@ def estimate_video(
     spec.check()
     device = resolve_device(device)
     video = _open_checked(input_path, output_path, spec, start, end, fps, None)
+    spec = adapted_spec(spec, input_path, train=False)
     frames = video.expected_frames()
     first = resize_frame(next(iter(video.reader)), video.size)
     if spec.one_pass:

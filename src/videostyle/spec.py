@@ -24,11 +24,14 @@ from .errors import VideostyleError
 from .methods.feedforward import RUNTIMES
 from .methods.gatys import GatysOptions
 from .methods.ruder import VideoOptions
+from .training.adapt import AdaptOptions
 
 #: Methods that stylize each frame with one pass of a trained network, and the bundled model each uses by default.
 ONE_PASS_METHODS = {"feedforward": "starry_night", "reconet": "reconet_starry_night", "adain": "adain_decoder", "arbitrary-video": "arbitrary_video"}
-#: Every method: optimisation (Gatys et al. for images, Ruder et al. for video) and the one-pass methods.
-METHODS = ("optimize", *ONE_PASS_METHODS)
+#: A fast network adapted to the style first (cached), then one pass per frame: see :mod:`videostyle.training.adapt`.
+ADAPT_METHOD = "adapt"
+#: Every method: optimisation (Gatys et al. for images, Ruder et al. for video), the one-pass methods and adaptation.
+METHODS = ("optimize", *ONE_PASS_METHODS, ADAPT_METHOD)
 #: Methods whose network carries its own style (a trained single- or multi-style model).
 MODEL_STYLE_METHODS = ("feedforward", "reconet")
 #: Fields of :class:`GatysOptions` that the spec owns (shared with the one-pass methods) and sets there.
@@ -63,6 +66,7 @@ class MethodSpec:
     between two styles), ``runtime`` and ``batch_size``. ``optimization``: the optimisation
     method's options (for images only ``optimization.image`` applies); its fields named in
     ``SHARED_IMAGE_FIELDS`` are taken from the spec. ``encoder``: the perceptual encoder.
+    ``adaptation``: how method ``adapt`` makes its network (one style image).
     """
 
     method: str = "optimize"
@@ -80,6 +84,7 @@ class MethodSpec:
     batch_size: int = 4
     optimization: VideoOptions = field(default_factory=VideoOptions)
     encoder: EncoderSpec = field(default_factory=EncoderSpec)
+    adaptation: AdaptOptions = field(default_factory=AdaptOptions)
 
     def __post_init__(self) -> None:
         # the copies of the shared fields inside optimization.image always hold the spec's values
@@ -115,6 +120,13 @@ class MethodSpec:
                 )
             if self.mask is not None:
                 check_mask_styles(styles)
+        if self.method == ADAPT_METHOD:
+            if styles != 1:
+                raise VideostyleError(f"method adapt makes a network for one image in styles, got {styles}", parameter="styles")
+            if self.mask is not None or self.model is not None:
+                name = "mask" if self.mask is not None else "model"
+                raise VideostyleError(f"{name} does not apply to method adapt (it makes its own single-style network)", parameter=name)
+            self.adaptation.check(prefix="adaptation.")
         if self.method == "optimize":
             if self.model is not None:
                 raise VideostyleError("model needs a one-pass method (feedforward, reconet, adain or arbitrary-video)", parameter="model")
@@ -123,10 +135,13 @@ class MethodSpec:
 
     @property
     def one_pass(self) -> bool:
-        return self.method in ONE_PASS_METHODS
+        """Whether frames go through a network in one pass (method adapt too, once adapted)."""
+        return self.method in ONE_PASS_METHODS or self.method == ADAPT_METHOD
 
     @property
     def model_or_default(self) -> str:
+        if self.method == ADAPT_METHOD:
+            raise VideostyleError("method adapt has no model until adapted: see videostyle.training.adapt.adapted_spec")
         return self.model or ONE_PASS_METHODS[self.method]
 
     def image_options(self) -> GatysOptions:
@@ -159,6 +174,8 @@ class MethodSpec:
             values["optimization"] = VideoOptions(**optimization)
         if "encoder" in values:
             values["encoder"] = EncoderSpec(**values["encoder"])
+        if "adaptation" in values:
+            values["adaptation"] = AdaptOptions(**values["adaptation"])
         try:
             return cls(**values)
         except TypeError as error:

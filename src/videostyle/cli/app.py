@@ -41,6 +41,9 @@ FLAGS = {
     "restart=True": "--restart",
     "init_model": "--init",
     "vgg_weights": "--vgg-weights",
+    "adaptation.steps": "--adapt-steps",
+    "adaptation.minutes": "--adapt-minutes",
+    "adaptation.start": "--adapt-start",
 }
 
 

@@ -171,11 +171,29 @@ def model_options(function):
     return stacked(options)(function)
 
 
+def adapt_options(function):
+    """Options of method adapt (``--adapt-steps``, ``--adapt-minutes``, ``--adapt-start``), shared by ``image`` and ``video``."""
+    from ..training.adapt import AdaptOptions
+
+    options = [
+        click.option("--adapt-steps", type=int, default=AdaptOptions.steps, show_default=True, help="adapt: training steps of the adaptation."),
+        click.option("--adapt-minutes", type=float, default=None, help="adapt: end the adaptation after this many minutes (default: no limit)."),
+        click.option(
+            "--adapt-start",
+            default=AdaptOptions.start,
+            show_default=True,
+            help="adapt: start from any-style (the any-style network's prediction), meta (the bundled Reptile start), scratch, or a model.",
+        ),
+    ]
+    return stacked(options)(function)
+
+
 def build_spec(method, styles, params: dict, video: bool):
     """The method spec of an ``image`` or ``video`` command from its parsed options (consumed from ``params``)."""
     from ..methods.gatys import GatysOptions
     from ..methods.ruder import VideoOptions
     from ..spec import EncoderSpec, MethodSpec
+    from ..training.adapt import AdaptOptions
 
     take = params.pop
     method = method or ("feedforward" if params["model"] else "optimize")
@@ -233,6 +251,7 @@ def build_spec(method, styles, params: dict, video: bool):
         batch_size=take("batch_size"),
         optimization=optimization,
         encoder=EncoderSpec(take("vgg_weights"), take("vgg_arch"), take("vgg_input"), take("pooling")),
+        adaptation=AdaptOptions(start=take("adapt_start"), steps=take("adapt_steps"), minutes=take("adapt_minutes")),
     ).check()
 
 
@@ -243,4 +262,7 @@ def parse_gaps(text: str) -> list[int]:
         raise VideostyleError(f"--long-term takes comma-separated integers, got {text!r}") from None
 
 
-METHOD_HELP = "optimize: {optimize} (default with --style); feedforward (default with --model), reconet, adain, arbitrary-video: one network pass{per}."
+METHOD_HELP = (
+    "optimize: {optimize} (default with --style); feedforward (default with --model), reconet, adain, arbitrary-video: one network pass{per}; "
+    "adapt: a fast network adapted to the --style first (minutes, cached), then one pass{per}."
+)

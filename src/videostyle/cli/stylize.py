@@ -11,7 +11,7 @@ from tqdm import tqdm
 from ..errors import VideostyleError
 from ..spec import METHODS
 from .app import cli
-from .options import METHOD_HELP, build_spec, encoder_options, format_terms, gatys_options, model_options
+from .options import METHOD_HELP, adapt_options, build_spec, encoder_options, format_terms, gatys_options, model_options
 
 
 @cli.command("image")
@@ -24,6 +24,7 @@ from .options import METHOD_HELP, build_spec, encoder_options, format_terms, gat
 @click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Gatys et al.", per=""))
 @click.option("--dry-run", is_flag=True, help="Time a few iterations (or one pass), print the estimated total time and exit without writing.")
 @model_options
+@adapt_options
 @encoder_options
 def image_command(content, styles, output, method, device, quiet, save_every, dry_run, **params):
     """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015), or with a trained --model."""
@@ -49,9 +50,11 @@ def image_command(content, styles, output, method, device, quiet, save_every, dr
             bar.update(1)
             bar.set_postfix_str(f"scale {scale + 1}/{scales} loss {step.loss:.4g} ({format_terms(step.terms)})", refresh=False)
 
+    adapting = AdaptProgress(quiet)
     try:
-        result = stylize(content, spec, output=output, device=device, callback=report, save_every=save_every)
+        result = stylize(content, spec, output=output, device=device, callback=report, save_every=save_every, on_adapt=adapting.on_step)
     finally:
+        adapting.close()
         if bar is not None:
             bar.close()
     if quiet:
@@ -105,6 +108,7 @@ def image_command(content, styles, output, method, device, quiet, save_every, dr
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
 @click.option("--dry-run", is_flag=True, help="Time the first frame (a few iterations, or one batch), print the estimated total time and exit without writing.")
 @model_options
+@adapt_options
 @encoder_options
 def video_command(input_path, styles, output, method, device, quiet, start, end, fps, keep_frames, resume, run_dir, dry_run, **params):
     """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016), or with a trained --model."""
@@ -117,7 +121,7 @@ def video_command(input_path, styles, output, method, device, quiet, start, end,
         estimate = estimate_video(input_path, output, spec, start=start, end=end, fps=fps, device=device)
         report_estimate(estimate.total_seconds, estimate, spec)
         return
-    bars = _FrameProgress(quiet)
+    bars, adapting = _FrameProgress(quiet), AdaptProgress(quiet)
     on_estimate = None if quiet else lambda estimate: report_estimate(estimate.total_seconds, estimate, spec)
     try:
         summary = stylize_video(
@@ -129,9 +133,10 @@ def video_command(input_path, styles, output, method, device, quiet, start, end,
             fps=fps,
             run=RunSettings(run_dir, resume, keep_frames),
             device=device,
-            progress=Progress(bars.on_start, bars.on_frame, bars.on_step, on_estimate),
+            progress=Progress(bars.on_start, bars.on_frame, bars.on_step, on_estimate, adapting.on_step),
         )
     finally:
+        adapting.close()
         bars.close()
     if quiet:
         return
@@ -178,7 +183,8 @@ def report_estimate(total: float, estimate, spec) -> None:
     tqdm.write(f"estimate: about {duration(total)} in all{detail}", file=sys.stderr)
     if total > LONG_RUN_SECONDS and not spec.one_pass:
         tqdm.write(
-            "faster: --method arbitrary-video (any style) or a bundled --model (see 'videostyle models') take seconds; a smaller --size helps too",
+            "faster: --method arbitrary-video (any style) or a bundled --model (see 'videostyle models') take seconds, --method adapt "
+            "a few minutes for a network of this style; a smaller --size helps too",
             file=sys.stderr,
         )
 
@@ -213,6 +219,38 @@ class _FrameProgress:
     def close(self) -> None:
         for bar in self.bars.values():
             bar.close()
+
+
+class AdaptProgress:
+    """The progress bar of an adaptation (method adapt, 'videostyle adapt'): steps and time left, or
+    seconds of a ``minutes`` limit when time is what ends it."""
+
+    def __init__(self, quiet: bool, minutes: float | None = None):
+        self.quiet, self.minutes = quiet, minutes
+        self.bar: tqdm | None = None
+
+    def on_step(self, report) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            self.bar = self._open(report)
+            if report.step > 1:
+                tqdm.write(f"adapting: resuming from step {report.step - 1}", file=sys.stderr)
+        if self.minutes is not None:
+            self.bar.update(min(report.seconds, self.bar.total) - self.bar.n)
+            self.bar.set_postfix_str(f"step {report.step}, loss {report.loss:.4g}", refresh=False)
+        else:
+            self.bar.update(1)
+            self.bar.set_postfix_str(f"loss {report.loss:.4g}", refresh=False)
+
+    def _open(self, report) -> tqdm:
+        if self.minutes is not None:
+            return tqdm(total=round(self.minutes * 60), unit="s", desc="adapting", dynamic_ncols=True, bar_format="{l_bar}{bar}| {n:.0f}/{total} s {postfix}")
+        return tqdm(total=report.steps, initial=report.step - 1, unit="step", desc="adapting", dynamic_ncols=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _image_extensions() -> set[str]:

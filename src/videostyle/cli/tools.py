@@ -221,6 +221,54 @@ def train_command(method, styles, data, output, init, run_dir, restart, keep_run
         )
 
 
+@cli.command("adapt")
+@click.argument("style", type=click.Path())
+@click.option("-o", "--output", type=click.Path(), default=None, help="Also copy the adapted model here (.safetensors); it is cached either way.")
+@click.option(
+    "--content",
+    type=click.Path(),
+    default=None,
+    help="Clip (frame pairs with flow: temporal losses), image, or folder of images to adapt on [default: photos shipped with videostyle].",
+)
+@click.option("--steps", type=int, default=None, help="Training steps [default: 300, or no step limit with --minutes].")
+@click.option("--minutes", type=float, default=None, help="End the adaptation after this many minutes of training.")
+@click.option(
+    "--start",
+    default="any-style",
+    show_default=True,
+    help="Start from: any-style (the any-style network's prediction for STYLE), meta (the bundled Reptile start), scratch, or a model.",
+)
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def adapt_command(style, output, content, steps, minutes, start, device, quiet):
+    """Adapt a fast network to the STYLE image in minutes, for 'videostyle video IN -m MODEL' (or --method adapt).
+
+    The result is cached by the style's and the content's bytes and the settings: the same command
+    again returns at once, and an interrupted adaptation resumes."""
+    import time
+
+    from ..api import resolve_device
+    from ..training.adapt import AdaptOptions, adapt
+    from .stylize import AdaptProgress
+
+    if output is not None:
+        from ..training.loop import check_model_output
+
+        check_model_output(output, [style, content])
+    if steps is None:
+        steps = AdaptOptions.steps if minutes is None else 10**6  # --minutes alone: time is the limit
+    options = AdaptOptions(start=start, steps=steps, minutes=minutes).check()
+    progress = AdaptProgress(quiet, minutes if steps == 10**6 else None)
+    started = time.perf_counter()
+    try:
+        path, cached = adapt(style, content, options, output=output, device=resolve_device(device), on_step=progress.on_step)
+    finally:
+        progress.close()
+    if not quiet:
+        how = "from the cache" if cached else f"adapted in {time.perf_counter() - started:.0f} s"
+        click.echo(f"wrote {path} ({how}); use it with: videostyle video IN -o OUT -m {path}", err=True)
+
+
 @cli.command("export")
 @click.argument("model")
 @click.option("-o", "--output", required=True, type=click.Path(), help="ONNX file to write.")

@@ -1,7 +1,7 @@
 """Per-style adaptation: a fast single-style network fine-tuned to one style in minutes.
 
 The network is the bundled single-style models' (``arch="fast"``, real time on the CPU). It
-starts from a learned point, ``init``:
+starts from a learned point, ``start``:
 
 - ``"any-style"``: the any-style network's own prediction for the style
   (:func:`any_style_network`): its convolutions, with the normalisation scales and shifts it
@@ -19,6 +19,7 @@ adaptation resumes from its checkpoint.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -42,7 +43,11 @@ from ..runs import content_digest
 from .loop import RunControl, StepReport
 
 #: Starting points by name (anything else is a model name or file).
-INITS = ("any-style", "meta", "scratch")
+STARTS = ("any-style", "meta", "scratch")
+#: At most this many frame pairs are taken from a content clip (a longer clip is sampled more sparsely).
+MAX_PAIRS = 200
+#: The smallest training crop (the trainers' own lower bound).
+MIN_TRAINING_SIZE = 16
 #: The smallest style image side adaptation accepts (its statistics need a few VGG pooling levels).
 MIN_STYLE_SIDE = 32
 
@@ -50,10 +55,10 @@ MIN_STYLE_SIDE = 32
 @dataclass
 class AdaptOptions:
     """How a style is adapted (all part of the cache key). ``steps``: training steps (2 frame pairs
-    each); ``minutes``: a wall-time limit that ends the training early (None: none); ``init``: see
-    the module docstring; ``any_style_model``: the any-style network ``init="any-style"`` reads."""
+    each); ``minutes``: a wall-time limit that ends the training early (None: none); ``start``: where the
+    training starts (module docstring); ``any_style_model``: the any-style network ``start="any-style"`` reads."""
 
-    init: str = "any-style"
+    start: str = "any-style"
     steps: int = 300
     minutes: float | None = None
     size: int = 128
@@ -62,13 +67,21 @@ class AdaptOptions:
     any_style_model: str = "arbitrary_video_corpus"
     seed: int = 0
 
-    def check(self) -> AdaptOptions:
-        check_positive("steps", self.steps)
+    def check(self, prefix: str = "") -> AdaptOptions:
+        """Validate; errors name ``prefix + field`` (the spec passes ``"adaptation."``)."""
+        check_positive(prefix + "steps", self.steps)
         if self.minutes is not None:
-            check_positive("minutes", self.minutes)
-        check_positive("size", self.size)
-        check_positive("learning_rate", self.learning_rate)
-        check_positive("style_weight", self.style_weight)
+            check_positive(prefix + "minutes", self.minutes)
+        check_positive(prefix + "size", self.size)
+        if self.size < MIN_TRAINING_SIZE:
+            raise VideostyleError(f"{prefix}size must be at least {MIN_TRAINING_SIZE} pixels, got {self.size}", parameter=prefix + "size")
+        check_positive(prefix + "learning_rate", self.learning_rate)
+        check_positive(prefix + "style_weight", self.style_weight)
+        if self.start not in STARTS:
+            try:
+                resolve_model_path(self.start)
+            except VideostyleError as error:
+                raise VideostyleError(f"{prefix}start must be one of {', '.join(STARTS)} or a model: {error}", parameter=prefix + "start") from None
         return self
 
 
@@ -105,26 +118,87 @@ def any_style_network(style: str | os.PathLike, model: str = "arbitrary_video_co
     return single.eval()
 
 
-def _init_model_file(style: Path, options: AdaptOptions, path: Path) -> str | None:
-    """A model name or file the trainer can warm-start from (``init="any-style"``: written to ``path``)."""
-    if options.init == "scratch":
+def _init_model_file(style: Path, options: AdaptOptions, path: Path, encoder) -> str | None:
+    """A model name or file the trainer can warm-start from (``start="any-style"``: written to ``path``)."""
+    if options.start == "scratch":
         return None
-    if options.init == "meta":
+    if options.start == "meta":
         return "meta_init"
-    if options.init != "any-style":
-        return options.init
-    network = any_style_network(style, options.any_style_model)
-    save_model(path, network.state_dict(), "transformer", network.config.to_dict(), {"training": {"init": "any-style", "model": options.any_style_model}})
+    if options.start != "any-style":
+        return options.start
+    network = any_style_network(style, options.any_style_model, encoder)
+    save_model(path, network.state_dict(), "transformer", network.config.to_dict(), {"training": {"start": "any-style", "model": options.any_style_model}})
     return str(path)
 
 
+def _is_clip(content: Path) -> bool:
+    from ..io.video import IMAGE_SUFFIXES
+
+    return not content.is_dir() and content.suffix.lower() not in IMAGE_SUFFIXES
+
+
+def _crop_size(content: Path, size: int) -> int:
+    """The training crop: ``size``, or a clip's short side where that is smaller."""
+    from ..io.video import VideoReader
+
+    if not _is_clip(content):
+        return size
+    info = VideoReader(content).info
+    short = min(info.width, info.height)
+    if short < MIN_TRAINING_SIZE:
+        raise VideostyleError(
+            f"the content clip {content.name} is {info.width}x{info.height}; adaptation needs at least {MIN_TRAINING_SIZE} pixels a side", parameter="content"
+        )
+    return min(size, short)
+
+
+def _pair_stride(content: Path) -> int:
+    """Every 3rd frame pair (the trainer's default), sparser for a clip of over ``3 * MAX_PAIRS`` frames."""
+    from ..io.video import VideoReader
+
+    if not _is_clip(content):
+        return 3
+    return max(3, -(-VideoReader(content).info.frame_count // MAX_PAIRS))
+
+
+def cached_adaptation(style: str | os.PathLike, content: str | os.PathLike | None, options: AdaptOptions) -> Path | None:
+    """The cached model :func:`adapt` would return at once for these arguments, or None (nothing is trained)."""
+    content = Path(content) if content is not None else default_content()
+    path = cache_dir() / "adapted" / f"{Path(style).stem}-{adaptation_key(Path(style), content, options.check())}.safetensors"
+    return path if is_verified(path) else None
+
+
+def adapted_spec(spec, content: str | os.PathLike | None, device: torch.device | str = "cpu", on_step=None, train: bool = True):
+    """For a :class:`~videostyle.spec.MethodSpec` of method ``adapt``: the spec of its adapted network
+    (method ``feedforward``, ``model`` the cached file), adapting first unless cached (``train=False``:
+    an error instead). ``content``: the clip or image being stylized (None: the shipped photos).
+    Other specs come back unchanged."""
+    from dataclasses import replace
+
+    from ..spec import ADAPT_METHOD
+
+    if spec.method != ADAPT_METHOD:
+        return spec
+    if train:
+        path, _ = adapt(spec.styles[0], content, spec.adaptation, device=device, on_step=on_step)
+    else:
+        found = cached_adaptation(spec.styles[0], content, spec.adaptation)
+        if found is None:
+            raise VideostyleError(
+                f"method adapt cannot be timed before {Path(spec.styles[0]).name} is adapted to this content (the adaptation is capped by adaptation.minutes); "
+                "run it once, or `videostyle adapt` first"
+            )
+        path = found
+    return replace(spec, method="feedforward", model=str(path), styles=[], style_weights=None, adaptation=AdaptOptions())
+
+
 def adaptation_key(style: Path, content: Path, options: AdaptOptions) -> str:
-    """What identifies an adaptation: the style's and the content's bytes, the settings, the init model's bytes."""
-    init = None if options.init in ("any-style", "scratch") else file_digest(resolve_model_path("meta_init" if options.init == "meta" else options.init))
-    any_style = file_digest(resolve_model_path(options.any_style_model)) if options.init == "any-style" else None
+    """What identifies an adaptation: the style's and the content's bytes, the settings, the starting model's bytes."""
+    start = None if options.start in ("any-style", "scratch") else file_digest(resolve_model_path("meta_init" if options.start == "meta" else options.start))
+    any_style = file_digest(resolve_model_path(options.any_style_model)) if options.start == "any-style" else None
     files = sorted(content.iterdir()) if content.is_dir() else [content]
     content_key = [(file.name, file_digest(file)) for file in files if file.is_file() and not file.name.startswith(".")]
-    parts = [file_digest(style), str(content_key), str(sorted(asdict(options).items())), str(init), str(any_style)]
+    parts = [file_digest(style), str(content_key), str(sorted(asdict(options).items())), str(start), str(any_style)]
     return content_digest((part.encode() for part in parts), 20)
 
 
@@ -138,6 +212,7 @@ def _cache_folder() -> Path:
         return folder
     except OSError as error:
         fallback = Path(tempfile.mkdtemp(prefix="videostyle-adapted-"))
+        atexit.register(shutil.rmtree, fallback, ignore_errors=True)
         warnings.warn(f"cannot write the cache {folder} ({error.strerror or error}); adapting into {fallback}, not kept", CacheWarning, stacklevel=3)
         return fallback
 
@@ -149,12 +224,13 @@ def adapt(
     output: str | os.PathLike | None = None,
     device: torch.device | str = "cpu",
     on_step=None,
+    encoder=None,
 ) -> tuple[Path, bool]:
     """A fast network adapted to ``style`` on ``content`` (a clip, an image or a folder of images;
     None: the shipped photos). Returns ``(model file, whether it came from the cache)``.
 
     The model is cached; ``output``, when given, receives a copy. ``on_step(StepReport)`` follows
-    the training.
+    the training; ``encoder``: an already loaded VGG to share.
     """
     from .video import VideoTrainOptions, train_video_network
 
@@ -163,10 +239,9 @@ def adapt(
     _load_style(style)
     content = Path(content) if content is not None else default_content()
     if not content.exists():
-        raise VideostyleError(f"no such content to adapt on: {content}", parameter="content")
+        raise VideostyleError(f"no such file or folder to adapt on: {content}", parameter="content")
     folder = _cache_folder()
-    key = adaptation_key(style, content, options)
-    cached = folder / f"{style.stem}-{key}.safetensors"
+    cached = folder / f"{style.stem}-{adaptation_key(style, content, options)}.safetensors"
     hit = is_verified(cached)
     if not hit:
         if cached.exists():
@@ -175,16 +250,17 @@ def adapt(
         run, init_file = folder / f".{cached.stem}.train", folder / f".{cached.stem}.init.safetensors"
         train_options = VideoTrainOptions(
             mode="reconet",
+            pair_stride=_pair_stride(content),
             steps=options.steps,
-            size=options.size,
+            size=_crop_size(content, options.size),
             learning_rate=options.learning_rate,
             style_weight=options.style_weight,
             seed=options.seed,
             checkpoint_every=25,
-            init_model=_init_model_file(style, options, init_file),
+            init_model=_init_model_file(style, options, init_file, encoder),
         )
         time_limit = None if options.minutes is None else options.minutes * 60
-        control = RunControl(device=device, run_folder=run, on_step=on_step, time_limit=time_limit)
+        control = RunControl(device=device, encoder=encoder, run_folder=run, on_step=on_step, time_limit=time_limit)
         train_video_network([style], [content], cached, train_options, control)
         write_sidecar(cached)
         init_file.unlink(missing_ok=True)
@@ -195,4 +271,4 @@ def adapt(
     return cached, hit
 
 
-__all__ = ["INITS", "AdaptOptions", "StepReport", "adapt", "adaptation_key", "any_style_network", "default_content"]
+__all__ = ["STARTS", "AdaptOptions", "StepReport", "adapt", "adaptation_key", "adapted_spec", "any_style_network", "default_content"]
