@@ -48,9 +48,9 @@ def main() -> None:
     parser.add_argument("--clip", default="assets/carphone.mp4")
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--steps", type=int, default=None, help="Adaptation steps (default: AdaptOptions's).")
-    parser.add_argument("--starts", default="any-style,meta,scratch")
-    parser.add_argument("--reference-steps", type=int, default=1000)
-    parser.add_argument("--arbitrary-model", default="arbitrary_video_corpus")
+    parser.add_argument("--starts", default="any-style,meta,scratch", help="Comma-separated starts to adapt from ('' for none).")
+    parser.add_argument("--reference-steps", type=int, default=1000, help="Steps of the from-scratch reference (0: none).")
+    parser.add_argument("--arbitrary-model", action="append", default=None, help="Any-style models to compare (repeat) [default: arbitrary_video_corpus].")
     parser.add_argument("--keep", default=None, help="Folder to keep the adapted and reference models in.")
     args = parser.parse_args()
 
@@ -83,24 +83,24 @@ def main() -> None:
         for style in args.style:
             name = Path(style).stem
             networks: dict[str, tuple[MethodSpec, float | None]] = {
-                "arbitrary-video": (MethodSpec(method="arbitrary-video", model=args.arbitrary_model, styles=[style], runtime="torch"), None)
+                f"arbitrary-video {Path(model).stem}": (MethodSpec(method="arbitrary-video", model=model, styles=[style], runtime="torch"), None)
+                for model in args.arbitrary_model or ["arbitrary_video_corpus"]
             }
-            for start in args.starts.split(","):
+            for start in filter(None, args.starts.split(",")):
                 options = AdaptOptions(start=start) if args.steps is None else AdaptOptions(start=start, steps=args.steps)
-                start = time.perf_counter()
+                began = time.perf_counter()
                 path, _ = adapt(style, args.clip, options, output=None if keep is None else keep / f"{name}-adapt-{start}.safetensors")
                 networks[f"adapt from {start}, {options.steps} steps"] = (
                     MethodSpec(method="feedforward", model=str(path), runtime="torch"),
-                    (time.perf_counter() - start) / 60,
+                    (time.perf_counter() - began) / 60,
                 )
-            reference = Path(keep or tmp) / f"{name}-scratch-{args.reference_steps}.safetensors"
-            start = time.perf_counter()
-            if not reference.exists():
-                train_transformer([style], REFERENCE_DATA, reference, TrainOptions(steps=args.reference_steps), RunControl())
-            networks[f"fast per-frame from scratch, {args.reference_steps} steps"] = (
-                MethodSpec(method="feedforward", model=str(reference), runtime="torch"),
-                (time.perf_counter() - start) / 60,
-            )
+            if args.reference_steps:
+                reference = Path(keep or tmp) / f"{name}-scratch-{args.reference_steps}.safetensors"
+                began = time.perf_counter()
+                if not reference.exists():
+                    train_transformer([style], REFERENCE_DATA, reference, TrainOptions(steps=args.reference_steps), RunControl())
+                label = f"fast per-frame from scratch, {args.reference_steps} steps"
+                networks[label] = (MethodSpec(method="feedforward", model=str(reference), runtime="torch"), (time.perf_counter() - began) / 60)
             style_image = to_tensor(style)
             for label, (spec, minutes) in networks.items():
                 for input_name, (frames, flows) in inputs.items():

@@ -4,6 +4,8 @@
 #   scripts/train_bundled.sh feedforward   # the four Johnson/CIN models (two queues side by side)
 #   scripts/train_bundled.sh video         # AdaIN decoder, ReCoNet, arbitrary-style video (two queues)
 #   scripts/train_bundled.sh corpus        # arbitrary_video on the painterly corpus (issue 13; CORPUS_STEPS)
+#   scripts/train_bundled.sh corpus_gpu    # its continuation, bundled as arbitrary_video_corpus (a GPU; DEVICE=cpu works, slowly)
+#   scripts/train_bundled.sh meta          # meta_init, the Reptile start of 'videostyle adapt --start meta' 
 #   scripts/train_bundled.sh video_a       # one queue alone (ARBITRARY_STEPS / ADAIN_STEPS override the step counts;
 #                                          # a smaller count than the last checkpoint's ends the run there)
 # Each queue runs on one CPU thread; on a 2-core machine the two queues share the cores.
@@ -66,9 +68,40 @@ corpus() {
     -s runs/paintings "${DATA[@]}" --arch fast --steps "${CORPUS_STEPS:-3000}" --output-temporal-weight 2e7 --init arbitrary_video --keep-run \
     -o runs/init/arbitrary_video_corpus.safetensors -q
 }
+# Session 5, on a lent H100 (the device tool; VGG weights and data carried over, run with --device cuda):
+# the bundled arbitrary_video_corpus is the 8000-step CPU model above continued for 3000 steps at batch 4, on
+# generated scenes only (every 10th frame of the clips saved as images: no real frame pairs) and without the
+# painterly filters (that machine's OpenCV lacks xphoto); it stopped at a time limit, at its last checkpoint.
+# meta_init: Reptile over the corpus, 300 meta steps, then 1000 more from that result with seed 1.
+gpu_inputs() {
+  any_style_inputs
+  [ -d runs/corpus ] || python scripts/build_style_corpus.py -o runs/corpus
+  mkdir -p runs/frames
+  python -c "
+from PIL import Image
+from videostyle.io.video import VideoReader
+for clip in ['$M/video/carphone.mp4', '$M/video/tree.avi', '$M/video/vtest.avi']:
+    for i, frame in enumerate(VideoReader(clip)):
+        if i % 10 == 0:
+            Image.fromarray(frame).save(f'runs/frames/{clip.split(\"/\")[-1].split(\".\")[0]}_{i:04d}.jpg', quality=92)"
+}
+corpus_gpu() {
+  gpu_inputs
+  C=runs/corpus/train
+  videostyle train --method arbitrary-video -s $C/portrait -s $C/landscape -s $C/pattern -s runs/paintings -d src/videostyle/data/content -d runs/frames \
+    --arch fast --init runs/init/arbitrary_video_corpus.safetensors --output-temporal-weight 2e7 --painterly 0 --batch-size 4 --checkpoint-every 250 \
+    --steps 3000 --device "${DEVICE:-cuda}" -o $OUT/arbitrary_video_corpus.safetensors -q
+}
+meta() {
+  gpu_inputs
+  C=runs/corpus/train
+  S=(-s $C/portrait -s $C/landscape -s $C/pattern -d $M/photos)
+  videostyle train --method reptile "${S[@]}" --steps 300 --device "${DEVICE:-cuda}" -o runs/init/meta_init_300.safetensors -q
+  videostyle train --method reptile "${S[@]}" --steps 1000 --seed 1 --init runs/init/meta_init_300.safetensors --device "${DEVICE:-cuda}" -o $OUT/meta_init.safetensors -q
+}
 case "${1:-}" in
   feedforward) feedforward_a > runs/feedforward_a.log 2>&1 & feedforward_b > runs/feedforward_b.log 2>&1 & wait ;;
   video) video_a > runs/video_a.log 2>&1 & video_b > runs/video_b.log 2>&1 & wait ;;
-  video_a|video_b|feedforward_a|feedforward_b|corpus) "$1" ;;
-  *) echo "usage: $0 feedforward|video|video_a|video_b|corpus" >&2; exit 2 ;;
+  video_a|video_b|feedforward_a|feedforward_b|corpus|corpus_gpu|meta) "$1" ;;
+  *) echo "usage: $0 feedforward|video|video_a|video_b|corpus|corpus_gpu|meta" >&2; exit 2 ;;
 esac

@@ -27,7 +27,7 @@ from .methods.ruder import VideoOptions
 from .training.adapt import AdaptOptions
 
 #: Methods that stylize each frame with one pass of a trained network, and the bundled model each uses by default.
-ONE_PASS_METHODS = {"feedforward": "starry_night", "reconet": "reconet_starry_night", "adain": "adain_decoder", "arbitrary-video": "arbitrary_video"}
+ONE_PASS_METHODS = {"feedforward": "starry_night", "reconet": "reconet_starry_night", "adain": "adain_decoder", "arbitrary-video": "arbitrary_video_corpus"}
 #: A fast network adapted to the style first (cached), then one pass per frame: see :mod:`videostyle.training.adapt`.
 ADAPT_METHOD = "adapt"
 #: Every method: optimisation (Gatys et al. for images, Ruder et al. for video), the one-pass methods and adaptation.
