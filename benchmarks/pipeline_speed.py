@@ -7,6 +7,7 @@ model load and session creation, `peak MiB` is the process's peak resident memor
 
     python benchmarks/pipeline_speed.py --frames 300
     python benchmarks/pipeline_speed.py --frames 300 3000 --methods feedforward   # memory flat in clip length?
+    python benchmarks/pipeline_speed.py --methods feedforward --model adapted.safetensors
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ def main() -> None:
     parser.add_argument("--frames", type=int, nargs="+", default=[300], help="Clip lengths to run (frames at 25 frames/s).")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--network-frames", type=int, default=48, help="Frames timed for the network-alone and Johnson rows.")
+    parser.add_argument("--model", default=None, help="Model of the feedforward row (default: starry_night), e.g. an adapted one.")
     args = parser.parse_args()
+    if args.model:
+        METHODS["feedforward"] = {"method": "feedforward", "model": args.model}
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}; {WIDTH}x{HEIGHT}\n")
     johnson = in_child(johnson_eager, max(4, args.network_frames // 8))
     print(
