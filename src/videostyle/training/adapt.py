@@ -118,7 +118,7 @@ def any_style_network(style: str | os.PathLike, model: str = "arbitrary_video_co
     return single.eval()
 
 
-def _init_model_file(style: Path, options: AdaptOptions, path: Path, encoder) -> str | None:
+def _start_model_file(style: Path, options: AdaptOptions, path: Path, encoder) -> str | None:
     """A model name or file the trainer can warm-start from (``start="any-style"``: written to ``path``)."""
     if options.start == "scratch":
         return None
@@ -257,7 +257,7 @@ def adapt(
             style_weight=options.style_weight,
             seed=options.seed,
             checkpoint_every=25,
-            init_model=_init_model_file(style, options, init_file, encoder),
+            init_model=_start_model_file(style, options, init_file, encoder),
         )
         time_limit = None if options.minutes is None else options.minutes * 60
         control = RunControl(device=device, encoder=encoder, run_folder=run, on_step=on_step, time_limit=time_limit)
