@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--starts", default="any-style,meta,scratch", help="Comma-separated starts to adapt from ('' for none).")
     parser.add_argument("--reference-steps", type=int, default=1000, help="Steps of the from-scratch reference (0: none).")
     parser.add_argument("--arbitrary-model", action="append", default=None, help="Any-style models to compare (repeat) [default: arbitrary_video_corpus].")
+    parser.add_argument("--with-photos", action="store_true", help="AdaptOptions.with_photos: mix the shipped photos' scenes into a clip's pairs.")
     parser.add_argument("--keep", default=None, help="Folder to keep the adapted and reference models in.")
     args = parser.parse_args()
 
@@ -87,7 +88,7 @@ def main() -> None:
                 for model in args.arbitrary_model or ["arbitrary_video_corpus"]
             }
             for start in filter(None, args.starts.split(",")):
-                options = AdaptOptions(start=start) if args.steps is None else AdaptOptions(start=start, steps=args.steps)
+                options = AdaptOptions(start=start, with_photos=args.with_photos, **({} if args.steps is None else {"steps": args.steps}))
                 began = time.perf_counter()
                 path, _ = adapt(style, args.clip, options, output=None if keep is None else keep / f"{name}-adapt-{start}.safetensors")
                 networks[f"adapt from {start}, {options.steps} steps"] = (

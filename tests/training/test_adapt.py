@@ -154,3 +154,9 @@ def test_reptile_writes_a_start_that_adaptation_takes(tmp_path, style, clip, cac
     assert info["config"]["arch"] == "fast" and summary.steps == 3
     path, _ = adapt(style, clip, AdaptOptions(start=str(summary.output), **TINY), encoder=encoder)
     load_transformer(path)
+
+
+def test_with_photos_mixes_the_shipped_photos_into_a_clips_pairs(style, clip, cache, encoder):
+    path, _ = adapt(style, clip, AdaptOptions(with_photos=True, **TINY), encoder=encoder)
+    training = load_transformer(path)[1]["training"]
+    assert training["pairs"] > 0 and training["data"] == ["clip.mp4", "content"]

@@ -56,7 +56,8 @@ MIN_STYLE_SIDE = 32
 class AdaptOptions:
     """How a style is adapted (all part of the cache key). ``steps``: training steps (2 frame pairs
     each); ``minutes``: a wall-time limit that ends the training early (None: none); ``start``: where the
-    training starts (module docstring); ``any_style_model``: the any-style network ``start="any-style"`` reads."""
+    training starts (module docstring); ``any_style_model``: the any-style network ``start="any-style"`` reads; ``with_photos``:
+    a clip's frame pairs are mixed half and half with scenes generated from the shipped photos."""
 
     start: str = "any-style"
     steps: int = 300
@@ -66,6 +67,7 @@ class AdaptOptions:
     style_weight: float = 3.0
     any_style_model: str = "arbitrary_video_corpus"
     seed: int = 0
+    with_photos: bool = False
 
     def check(self, prefix: str = "") -> AdaptOptions:
         """Validate; errors name ``prefix + field`` (the spec passes ``"adaptation."``)."""
@@ -261,7 +263,8 @@ def adapt(
         )
         time_limit = None if options.minutes is None else options.minutes * 60
         control = RunControl(device=device, encoder=encoder, run_folder=run, on_step=on_step, time_limit=time_limit)
-        train_video_network([style], [content], cached, train_options, control)
+        data = [content, default_content()] if options.with_photos and _is_clip(content) else [content]
+        train_video_network([style], data, cached, train_options, control)
         write_sidecar(cached)
         init_file.unlink(missing_ok=True)
     if output is not None:
