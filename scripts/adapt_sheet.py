@@ -15,7 +15,8 @@ import argparse
 from pathlib import Path
 
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
+from sheet_grid import save_labelled_grid
 
 from videostyle.api import stylize
 from videostyle.io.image import load_image, resize_long_side, to_tensor, to_uint8
@@ -55,15 +56,7 @@ def main() -> None:
             cells += [cell(stylize(content, spec).image) for spec in specs]
         rows.append(cells)
         print(f"done: {Path(style).name}", flush=True)
-    width = max(c.width for row in rows for c in row)
-    sheet = Image.new("RGB", (width * len(header), 16 + args.height * len(rows)), "white")
-    draw = ImageDraw.Draw(sheet)
-    for column, label in enumerate(header):
-        draw.text((column * width + 3, 2), label, fill="black")
-    for row_index, cells in enumerate(rows):
-        for column, image in enumerate(cells):
-            sheet.paste(image, (column * width, 16 + row_index * args.height))
-    sheet.save(args.sheet)
+    save_labelled_grid(header, rows, args.height, args.sheet)
     print(f"wrote {args.sheet}")
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
+from sheet_grid import save_labelled_grid
 
 from videostyle.io.image import load_image, resize_long_side, to_tensor, to_uint8
 from videostyle.io.video import VideoReader
@@ -41,15 +42,7 @@ def main() -> None:
         for content in contents:
             cells += [cell(stylizer.stylize_tensor(content)) for stylizer in stylizers.values()]
         rows.append(cells)
-    width = max(c.width for row in rows for c in row)
-    sheet = Image.new("RGB", (width * len(header), 16 + args.height * len(rows)), "white")
-    draw = ImageDraw.Draw(sheet)
-    for column, label in enumerate(header):
-        draw.text((column * width + 3, 2), label, fill="black")
-    for row_index, cells in enumerate(rows):
-        for column, image in enumerate(cells):
-            sheet.paste(image, (column * width, 16 + row_index * args.height))
-    sheet.save(args.sheet)
+    save_labelled_grid(header, rows, args.height, args.sheet)
     print(f"wrote {args.sheet}")
 
 

@@ -81,11 +81,31 @@ def cached_file(relative: str, build: Callable[[Path], None], what: str) -> Path
     except (OSError, VideostyleError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         warnings.warn(f"cannot write the cache {path.parent} ({reason}); using a temporary copy of the {what}", CacheWarning, stacklevel=2)
-    folder = Path(tempfile.mkdtemp(prefix="videostyle-cache-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    fallback = folder / Path(relative).name
+    fallback = _temporary_folder() / Path(relative).name
     build(fallback)
     return fallback
+
+
+def _temporary_folder() -> Path:
+    """A folder for this process only, removed at exit: where derived files go when the cache cannot be written."""
+    folder = Path(tempfile.mkdtemp(prefix="videostyle-cache-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def cache_folder(name: str, what: str) -> Path:
+    """The folder ``cache_dir() / name`` for files a caller verifies itself (with :func:`is_verified` and
+    :func:`write_sidecar`), or, where it cannot be written, a temporary one with a warning naming ``what``."""
+    folder = cache_dir() / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        return folder
+    except OSError as error:
+        fallback = _temporary_folder()
+        warnings.warn(f"cannot write the cache {folder} ({error.strerror or error}); {what} go to {fallback}, not kept", CacheWarning, stacklevel=3)
+        return fallback
 
 
 def discard(path: Path) -> None:

@@ -255,10 +255,11 @@ def adapt_command(style, output, content, steps, minutes, start, device, quiet):
         from ..training.loop import check_model_output
 
         check_model_output(output, [style, content])
+    time_bound = steps is None and minutes is not None  # --minutes alone: time is the limit, not steps
     if steps is None:
-        steps = AdaptOptions.steps if minutes is None else 10**6  # --minutes alone: time is the limit
+        steps = 10**6 if time_bound else AdaptOptions.steps
     options = AdaptOptions(start=start, steps=steps, minutes=minutes).check()
-    progress = AdaptProgress(quiet, minutes if steps == 10**6 else None)
+    progress = AdaptProgress(quiet, minutes if time_bound else None)
     started = time.perf_counter()
     try:
         path, cached = adapt(style, content, options, output=output, device=resolve_device(device), on_step=progress.on_step)

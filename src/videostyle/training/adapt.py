@@ -19,10 +19,8 @@ adaptation resumes from its checkpoint.
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
-import tempfile
 import warnings
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -30,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from ..cache import CacheWarning, cache_dir, file_digest, is_verified, write_sidecar
+from ..cache import CacheWarning, cache_dir, cache_folder, discard, file_digest, is_verified, write_sidecar
 from ..checks import check_positive
 from ..errors import VideostyleError
 from ..io.atomic import atomic_path
@@ -44,6 +42,8 @@ from .loop import RunControl, StepReport
 
 #: Starting points by name (anything else is a model name or file).
 STARTS = ("any-style", "meta", "scratch")
+#: The cache's subfolder of adapted models.
+CACHE_FOLDER = "adapted"
 #: At most this many frame pairs are taken from a content clip (a longer clip is sampled more sparsely).
 MAX_PAIRS = 200
 #: The smallest training crop (the trainers' own lower bound).
@@ -139,34 +139,26 @@ def _is_clip(content: Path) -> bool:
     return not content.is_dir() and content.suffix.lower() not in IMAGE_SUFFIXES
 
 
-def _crop_size(content: Path, size: int) -> int:
-    """The training crop: ``size``, or a clip's short side where that is smaller."""
+def _clip_settings(content: Path, size: int) -> tuple[int, int]:
+    """``(crop size, pair stride)``: ``size`` or a clip's short side where that is smaller, and every 3rd
+    frame pair (the trainer's default), sparser for a clip of over ``3 * MAX_PAIRS`` frames."""
     from ..io.video import VideoReader
 
     if not _is_clip(content):
-        return size
+        return size, 3
     info = VideoReader(content).info
     short = min(info.width, info.height)
     if short < MIN_TRAINING_SIZE:
         raise VideostyleError(
             f"the content clip {content.name} is {info.width}x{info.height}; adaptation needs at least {MIN_TRAINING_SIZE} pixels a side", parameter="content"
         )
-    return min(size, short)
-
-
-def _pair_stride(content: Path) -> int:
-    """Every 3rd frame pair (the trainer's default), sparser for a clip of over ``3 * MAX_PAIRS`` frames."""
-    from ..io.video import VideoReader
-
-    if not _is_clip(content):
-        return 3
-    return max(3, -(-VideoReader(content).info.frame_count // MAX_PAIRS))
+    return min(size, short), max(3, -(-info.frame_count // MAX_PAIRS))
 
 
 def cached_adaptation(style: str | os.PathLike, content: str | os.PathLike | None, options: AdaptOptions) -> Path | None:
     """The cached model :func:`adapt` would return at once for these arguments, or None (nothing is trained)."""
     content = Path(content) if content is not None else default_content()
-    path = cache_dir() / "adapted" / f"{Path(style).stem}-{adaptation_key(Path(style), content, options.check())}.safetensors"
+    path = cache_dir() / CACHE_FOLDER / f"{Path(style).stem}-{adaptation_key(Path(style), content, options.check())}.safetensors"
     return path if is_verified(path) else None
 
 
@@ -204,21 +196,6 @@ def adaptation_key(style: Path, content: Path, options: AdaptOptions) -> str:
     return content_digest((part.encode() for part in parts), 20)
 
 
-def _cache_folder() -> Path:
-    """``cache_dir()/adapted``, or a temporary folder for this process (with a warning) where the cache cannot be written."""
-    folder = cache_dir() / "adapted"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-        return folder
-    except OSError as error:
-        fallback = Path(tempfile.mkdtemp(prefix="videostyle-adapted-"))
-        atexit.register(shutil.rmtree, fallback, ignore_errors=True)
-        warnings.warn(f"cannot write the cache {folder} ({error.strerror or error}); adapting into {fallback}, not kept", CacheWarning, stacklevel=3)
-        return fallback
-
-
 def adapt(
     style: str | os.PathLike,
     content: str | os.PathLike | None = None,
@@ -242,19 +219,20 @@ def adapt(
     content = Path(content) if content is not None else default_content()
     if not content.exists():
         raise VideostyleError(f"no such file or folder to adapt on: {content}", parameter="content")
-    folder = _cache_folder()
+    folder = cache_folder(CACHE_FOLDER, "adapted models")
     cached = folder / f"{style.stem}-{adaptation_key(style, content, options)}.safetensors"
     hit = is_verified(cached)
     if not hit:
         if cached.exists():
             warnings.warn(f"the cached adapted model {cached} could not be verified; adapting again", CacheWarning, stacklevel=2)
-            cached.unlink()
+            discard(cached)
         run, init_file = folder / f".{cached.stem}.train", folder / f".{cached.stem}.init.safetensors"
+        crop, stride = _clip_settings(content, options.size)
         train_options = VideoTrainOptions(
             mode="reconet",
-            pair_stride=_pair_stride(content),
+            pair_stride=stride,
             steps=options.steps,
-            size=_crop_size(content, options.size),
+            size=crop,
             learning_rate=options.learning_rate,
             style_weight=options.style_weight,
             seed=options.seed,

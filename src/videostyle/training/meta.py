@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -28,8 +28,8 @@ from ..checks import check_positive
 from ..losses.perceptual import PerceptualLoss, total
 from ..models.transformer import TransformerConfig, TransformerNet
 from .data import TrainingImages, images_digest, load_sources
-from .feedforward import TRAIN_CONTENT_LAYERS, TRAIN_STYLE_LAYERS
-from .loop import RunControl, TrainingOptions, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
+from .feedforward import TrainOptions
+from .loop import RunControl, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
 from .styles import StyleSamples, load_style_groups
 
 #: The style name a meta-learned network carries (it has no style until adapted).
@@ -37,24 +37,17 @@ META_STYLE_NAME = "meta_init"
 
 
 @dataclass
-class MetaTrainOptions(TrainingOptions):
-    """Settings of a Reptile run (stored in the model file). ``steps`` counts meta steps; ``learning_rate``
-    is the inner Adam's (the adaptation's own rate); ``meta_lr`` the outer step size epsilon."""
+class MetaTrainOptions(TrainOptions):
+    """Settings of a Reptile run (stored in the model file): the feed-forward trainer's, plus ``inner_steps``
+    and ``meta_lr`` (the outer step size epsilon). ``steps`` counts meta steps; ``learning_rate`` is the
+    inner Adam's (the adaptation's own rate)."""
 
-    arch: str = "fast"
-    steps: int = 2000
     inner_steps: int = 20
     meta_lr: float = 1.0
-    content_weight: float = 1.0
-    tv_weight: float = 10.0
-    style_size: int = 256
-    content_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_CONTENT_LAYERS))
-    style_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_STYLE_LAYERS))
-    video_stride: int = 10
 
     def check(self) -> MetaTrainOptions:
-        TransformerConfig.for_arch(self.arch)
-        self.check_shared(positive=("inner_steps", "style_size", "video_stride"), weights=("content_weight", "tv_weight"))
+        super().check()
+        check_positive("inner_steps", self.inner_steps)
         check_positive("meta_lr", self.meta_lr)
         return self
 
