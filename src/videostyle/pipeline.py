@@ -105,6 +105,19 @@ class TimeEstimate:
     frames: int
 
 
+#: Past this, a run's estimate comes with the faster ways to the same picture (command line and web page).
+LONG_RUN_SECONDS = 600
+
+
+def format_duration(seconds: float) -> str:
+    """``4321`` -> ``"1 h 12 min"``; ``75`` -> ``"1 min 15 s"``; ``3.2`` -> ``"3.2 s"``."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s"
+
+
 @dataclass
 class Progress:
     """Callbacks of a video run, each optional: ``on_start(total, resumed)`` once (total counts

@@ -9,6 +9,7 @@ import click
 from tqdm import tqdm
 
 from ..errors import VideostyleError
+from ..pipeline import LONG_RUN_SECONDS, format_duration
 from ..spec import METHODS
 from .app import cli
 from .options import METHOD_HELP, adapt_options, build_spec, encoder_options, format_terms, gatys_options, model_options
@@ -158,29 +159,16 @@ def video_command(input_path, styles, output, method, device, quiet, start, end,
     )
 
 
-#: Past this, a run's estimate comes with the faster ways to the same picture.
-LONG_RUN_SECONDS = 600
-
-
-def duration(seconds: float) -> str:
-    """``4321`` -> ``"1 h 12 min"``; ``75`` -> ``"1 min 15 s"``; ``3.2`` -> ``"3.2 s"``."""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s"
-
-
 def report_estimate(total: float, estimate, spec) -> None:
     """The estimate line (``tqdm.write``, so progress bars stay whole), and a hint when the run is long."""
     detail = ""
     if estimate is not None and estimate.seconds_per_iteration:
-        to_go = f", {duration(estimate.remaining_seconds)} to go" if estimate.remaining_seconds < estimate.total_seconds - 1 else ""
+        to_go = f", {format_duration(estimate.remaining_seconds)} to go" if estimate.remaining_seconds < estimate.total_seconds - 1 else ""
         flows = f", {estimate.seconds_per_flow:.2f} s per flow" if estimate.seconds_per_flow else ""
         detail = f"{to_go} ({estimate.frames} frames, {estimate.seconds_per_iteration:.2f} s per iteration{flows})"
     elif estimate is not None:
         detail = f" ({estimate.frames} frames)"
-    tqdm.write(f"estimate: about {duration(total)} in all{detail}", file=sys.stderr)
+    tqdm.write(f"estimate: about {format_duration(total)} in all{detail}", file=sys.stderr)
     if total > LONG_RUN_SECONDS and not spec.one_pass:
         tqdm.write(
             "faster: --method arbitrary-video (any style) or a bundled --model (see 'videostyle models') take seconds, --method adapt "

@@ -270,6 +270,41 @@ def adapt_command(style, output, content, steps, minutes, start, device, quiet):
         click.echo(f"wrote {path} ({how}); use it with: videostyle video IN -o OUT -m {path}", err=True)
 
 
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface; the page has no login).")
+@click.option("--port", type=int, default=7860, show_default=True)
+@click.option("--output-dir", type=click.Path(), default="videostyle-web", show_default=True, help="Results, their inputs and unfinished runs.")
+@click.option("--max-upload-mb", type=float, default=200, show_default=True, help="Largest upload.")
+@click.option("--max-clip-seconds", type=float, default=60, show_default=True, help="Longest clip (or part of a clip between start and end).")
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
+def serve_command(host, port, output_dir, max_upload_mb, max_clip_seconds, device):
+    """Start the web page: Image and Video tabs, one job at a time, results in --output-dir.
+
+    Needs the web extra: pip install 'videostyle[web]'. A video job interrupted by a restart
+    continues where it stopped when it is run again with the same inputs and settings."""
+    from ..api import resolve_device
+    from ..checks import check_positive
+
+    for flag, value in (("max_upload_mb", max_upload_mb), ("max_clip_seconds", max_clip_seconds)):
+        check_positive(flag, value)
+    if not 0 < port < 65536:
+        raise VideostyleError(f"--port must be between 1 and 65535, got {port}")
+    try:
+        from ..serve.app import launch
+    except ImportError as error:
+        if "gradio" not in str(error):
+            raise
+        raise VideostyleError("the web page needs the web extra: pip install 'videostyle[web]'") from None
+    from ..serve.jobs import ServeSettings
+
+    output = Path(output_dir)
+    if output.exists() and not output.is_dir():
+        raise VideostyleError(f"--output-dir is a file, not a folder: {output}")
+    settings = ServeSettings(output, max_upload_mb=max_upload_mb, max_clip_seconds=max_clip_seconds, device=str(resolve_device(device)))
+    click.echo(f"videostyle: the page is at http://{host}:{port} (results in {output}); Ctrl-C stops it", err=True)
+    launch(settings, host=host, port=port, quiet=True)
+
+
 @cli.command("export")
 @click.argument("model")
 @click.option("-o", "--output", required=True, type=click.Path(), help="ONNX file to write.")
