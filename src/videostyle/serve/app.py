@@ -28,6 +28,7 @@ from .jobs import (
     JobProgress,
     PageChoices,
     ServeSettings,
+    check_image_upload,
     estimate,
     run_image,
     run_video,
@@ -179,7 +180,9 @@ def build_app(settings: ServeSettings) -> tuple[gr.Blocks, Server]:
 def _image_tab(server: Server) -> None:
     with gr.Row():
         with gr.Column():
-            content = gr.Image(type="filepath", sources=["upload"], label="Content", elem_id="image-content")
+            # a file box, not an image box: the upload reaches our own check by content, whose message the page shows
+            content = gr.File(file_types=["image"], label="Content picture", elem_id="image-content")
+            preview = gr.Image(label="Content", interactive=False, height=240)
             gr.Button("Use the sample photo", size="sm").click(lambda: str(sample_image()), outputs=content, queue=False, api_visibility="private")
             method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, iterations = _style_controls(video=False)
         with gr.Column():
@@ -211,6 +214,16 @@ def _image_tab(server: Server) -> None:
         choices = _choices(method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, iterations)
         return await _estimate(server, lambda: estimate(Path(content), choices, server.settings, video=False))
 
+    def show(content):
+        """The preview of an upload that is a picture; a message for one that is not."""
+        if not content:
+            return None, ""
+        try:
+            return str(check_image_upload(content, "content picture", server.settings)), ""
+        except VideostyleError as error:
+            return None, f"**Error:** {error}"
+
+    content.change(show, content, [preview, status], queue=False, api_visibility="private")
     run = run_button.click(stylize, controls, [result, slider, download, status], concurrency_limit=1, concurrency_id="stylize", api_name="stylize_image")
     cancel_button.click(server.cancel_button, None, status, cancels=[run], queue=False, api_name="cancel_image")
     _estimate_on_change(estimate_button, [content, method, model, bundled, uploads, size], time_it, controls, estimate_text, "estimate_image")
@@ -335,7 +348,7 @@ def launch(settings: ServeSettings, host: str = "127.0.0.1", port: int = 7860, b
             allowed_paths=[str(samples_folder())],
             prevent_thread_lock=not block,
             quiet=quiet,
-            show_error=False,
+            show_error=True,  # every error reaching Gradio is already a one-line gr.Error
             footer_links=[],
         )
     except OSError as error:

@@ -115,6 +115,8 @@ def check_video_upload(path: str | Path, settings: ServeSettings, start: float |
         raise VideostyleError("the clip is not a video that can be read (MP4, WebM, MOV, MKV, ...)") from None
     except StopIteration:
         raise VideostyleError("the clip has no frames between start and end") from None
+    if reader.info.frame_count <= 1:
+        raise VideostyleError("the clip is a single picture: use the Image tab for pictures")
     length = (end if end is not None else reader.info.duration) - (start or 0.0)
     if length > settings.max_clip_seconds:
         raise VideostyleError(

@@ -1,0 +1,117 @@
+"""The page through its HTTP API with gradio_client: the app runs in this process on a free port."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+gradio_client = pytest.importorskip("gradio_client", reason="the web extra is not installed: pip install 'videostyle[web]'")
+
+from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
+
+from synthetic import translating_clip, write_clip  # noqa: E402
+from videostyle.serve.app import launch  # noqa: E402
+from videostyle.serve.jobs import ServeSettings, sample_image  # noqa: E402
+
+#: The inputs of /stylize_image after the content, in the page's order.
+IMAGE_OPTIONS = {
+    "method": "feedforward",
+    "model": "starry_night",
+    "uploads": [],
+    "bundled": [],
+    "weights": "",
+    "size": 128,
+    "strength": 1.0,
+    "alpha": 1.0,
+    "preserve_color": "none",
+    "iterations": 300,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    settings = ServeSettings(tmp_path_factory.mktemp("web") / "results", max_clip_seconds=5)
+    app, server, url = launch(settings, port=free_port(), block=False, quiet=True)
+    yield url, server, settings
+    app.close()
+    server.close()
+
+
+def image_arguments(content, **changes):
+    assert set(changes) <= set(IMAGE_OPTIONS)
+    return [handle_file(str(content)), *{**IMAGE_OPTIONS, **changes}.values()]
+
+
+def test_bundled_model_stylizes_the_bundled_image(page):
+    url, _, settings = page
+    result, (before, _), _, status = Client(url, verbose=False).predict(*image_arguments(sample_image()), api_name="/stylize_image")
+    stylized = np.asarray(Image.open(result), dtype=np.float32)
+    original = np.asarray(Image.open(before), dtype=np.float32)
+    assert stylized.shape == original.shape and max(stylized.shape[:2]) == 128
+    assert np.abs(stylized - original).mean() > 10
+    assert status.startswith("**Done:**") and len(list(settings.output_dir.glob("*-feedforward-starry_night-*.png"))) == 2  # the result and its input
+
+
+def test_ten_frame_clip_keeps_its_sound_and_is_measured(page, tmp_path):
+    url, _, _ = page
+    clip = write_clip(tmp_path / "walk.mp4", translating_clip(10, 48, 64), tone_hz=440)
+    arguments = [handle_file(str(clip)), "arbitrary-video", "starry_night", [], ["graffiti"], "", 0, 1.0, 1.0, "none", "draft", None, None, True]
+    result, side_by_side, plot, metrics, _, status = Client(url, verbose=False).predict(*arguments, api_name="/stylize_video")
+    with av.open(result) as container:
+        frames = sum(1 for _ in container.decode(video=0))
+        assert container.streams.audio, "the clip's sound was dropped"
+    assert frames == 10 and status.startswith("**Done:**") and "10 frames" in status
+    assert Image.open(plot).size[0] > 0 and "short-term warping error" in metrics
+    with av.open(side_by_side) as container:
+        assert container.streams.video[0].width > 64  # input and result side by side
+
+
+def test_a_bad_upload_gets_a_one_line_message(page, tmp_path):
+    url, _, _ = page
+    fake = tmp_path / "photo.png"
+    fake.write_text("this is text")
+    with pytest.raises(AppError) as raised:
+        Client(url, verbose=False).predict(*image_arguments(fake), api_name="/stylize_image")
+    assert str(raised.value) == "the content image is not an image that can be read (PNG, JPEG, WebP, ...)"
+    long_clip = write_clip(tmp_path / "long.mp4", translating_clip(180, 32, 48))  # 6 s, over the page's 5
+    arguments = [handle_file(str(long_clip)), "feedforward", "starry_night", [], [], "", 0, 1.0, 1.0, "none", "draft", None, None, False]
+    with pytest.raises(AppError, match=r"at most 5 s: set start and end to a shorter part$"):
+        Client(url, verbose=False).predict(*arguments, api_name="/stylize_video")
+
+
+def test_one_job_at_a_time_others_see_their_place_and_cancel_frees_the_queue(page):
+    url, server, settings = page
+    slow_spec = {"method": "optimize", "bundled": ["starry_night"], "size": 96, "iterations": 1000}
+    slow = Client(url, verbose=False).submit(*image_arguments(sample_image(), **slow_spec), api_name="/stylize_image")
+    waiting_client = Client(url, verbose=False)
+    wait_until(lambda: slow.status().code.name in ("PROCESSING", "PROGRESS"), "the first job to start")
+    waiting = waiting_client.submit(*image_arguments(sample_image(), strength=0.5), api_name="/stylize_image")
+    wait_until(lambda: waiting.status().code.name == "IN_QUEUE" and waiting.status().rank == 0, "the second job to be first in the queue")
+    assert waiting.status().rank == 0 and not waiting.done()
+    wait_until(lambda: server.running, "the first job to be running in its thread")
+    assert not slow.done()
+    slow.cancel()
+    result, *_ = waiting.result(timeout=120)  # the queue moves on once the slow job has stopped
+    assert Image.open(result).size[0] > 0
+    wait_until(lambda: not server.running and not server.heavy.locked(), "the cancelled job's thread to stop")
+    assert not list(settings.output_dir.glob("*-optimize-*.png")), "a cancelled job left an output"
+
+
+def wait_until(condition, what: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
