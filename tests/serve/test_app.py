@@ -115,3 +115,40 @@ def wait_until(condition, what: str, seconds: float = 120) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def test_the_page_opens_no_path_a_client_names(page):
+    url, _, _ = page
+    with pytest.raises(AppError):
+        Client(url, verbose=False).predict(*image_arguments(sample_image(), model="/etc/passwd"), api_name="/stylize_image")
+    with pytest.raises(AppError):
+        Client(url, verbose=False).predict(*image_arguments(sample_image(), method="adain", bundled=["../../etc/passwd"]), api_name="/stylize_image")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "0"], "--port must be between 1 and 65535"),
+        (["--max-upload-mb", "-1"], "--max-upload-mb must be"),
+        (["--output-dir", "README.md"], "--output-dir is a file, not a folder"),
+    ],
+)
+def test_serve_command_bad_input_gives_one_line(args, message, capsys):
+    from videostyle.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", *args])
+    error = capsys.readouterr().err
+    assert exited.value.code == 1 and error.startswith(f"error: {message}") and error.count("\n") == 1
+
+
+def test_serve_command_on_a_port_in_use_says_so(page, capsys):
+    from videostyle.cli import main
+
+    port = page[0].rstrip("/").rsplit(":", 1)[1]
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", port, "--output-dir", str(page[2].output_dir)])
+    assert (
+        exited.value.code == 1
+        and capsys.readouterr().err == f"error: cannot start the page on 127.0.0.1:{port}: --port {port} is in use (choose another --port)\n"
+    )

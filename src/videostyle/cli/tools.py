@@ -301,8 +301,13 @@ def serve_command(host, port, output_dir, max_upload_mb, max_clip_seconds, devic
     if output.exists() and not output.is_dir():
         raise VideostyleError(f"--output-dir is a file, not a folder: {output}")
     settings = ServeSettings(output, max_upload_mb=max_upload_mb, max_clip_seconds=max_clip_seconds, device=str(resolve_device(device)))
-    click.echo(f"videostyle: the page is at http://{host}:{port} (results in {output}); Ctrl-C stops it", err=True)
-    launch(settings, host=host, port=port, quiet=True)
+    launch(
+        settings,
+        host=host,
+        port=port,
+        quiet=True,
+        on_ready=lambda url: click.echo(f"videostyle: the page is at {url} (results in {output}); Ctrl-C stops it", err=True),
+    )
 
 
 @cli.command("export")

@@ -133,12 +133,19 @@ def _window(start, end) -> tuple[float | None, float | None]:
 
 
 def _style_controls(video: bool):
-    """The controls both tabs share: method, model, styles and their weights, the main options."""
-    method = gr.Radio(METHOD_CHOICES, value="feedforward", label="Method")
-    model = gr.Dropdown(style_models(), value="starry_night", label="Bundled model", info="used by the bundled-model method")
+    """The controls both tabs share: method, model, styles and their weights, the main options
+    (``elem_id`` of the method and the model: ``image-method``, ``video-model``, ...)."""
+    tab = "video" if video else "image"
+    method = gr.Radio(METHOD_CHOICES, value="feedforward", label="Method", elem_id=f"{tab}-method")
+    model = gr.Dropdown(style_models(), value="starry_night", label="Bundled model", info="used by the bundled-model method", elem_id=f"{tab}-model")
     styles = sample_styles()
     gallery = gr.Gallery(
-        [(str(path), name) for name, path in styles.items()], label="Bundled styles (click to add)", columns=4, height=170, allow_preview=False
+        [(str(path), name) for name, path in styles.items()],
+        label="Bundled styles (click to add)",
+        columns=4,
+        height=170,
+        allow_preview=False,
+        elem_id=f"{tab}-gallery",
     )
     bundled = gr.CheckboxGroup(list(styles), label="Chosen bundled styles")
     uploads = gr.File(file_count="multiple", file_types=["image"], label="Or upload style pictures")
@@ -158,6 +165,7 @@ def _style_controls(video: bool):
         strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (network methods: 1 is the full style)")
         alpha = gr.Slider(0, 1, value=1, step=0.05, label="Alpha (AdaIN: content-style trade-off)")
         preserve_color = gr.Radio(["none", "luminance", "histogram"], value="none", label="Preserve the input's colours")
+        quality: gr.Radio | gr.Slider
         if video:
             quality = gr.Radio(list(TEMPORAL_QUALITY), value="draft", label="Temporal quality (optimisation: iterations per frame, long-term memory)")
         else:
@@ -235,8 +243,8 @@ def _video_tab(server: Server) -> None:
             content = gr.Video(sources=["upload"], label="Clip", elem_id="video-content")
             gr.Button("Use the sample clip", size="sm").click(lambda: str(sample_clip()), outputs=content, queue=False, api_visibility="private")
             with gr.Row():
-                start = gr.Number(label="Start (s)", value=None, minimum=0)
-                end = gr.Number(label="End (s)", value=None, minimum=0)
+                start = gr.Number(label="Start (s)", value=0, minimum=0)
+                end = gr.Number(label="End (s; 0: the end of the clip)", value=0, minimum=0)
             method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, quality = _style_controls(video=True)
             measure = gr.Checkbox(value=True, label="Measure flicker and make a side-by-side video after the run")
         with gr.Column():
@@ -248,7 +256,7 @@ def _video_tab(server: Server) -> None:
             status = gr.Markdown(elem_id="video-status")
             result = gr.Video(label="Result (with the clip's sound)", interactive=False, elem_id="video-result")
             side_by_side = gr.Video(label="Input | result", interactive=False)
-            plot = gr.Image(label="Flicker (videostyle evaluate)", interactive=False)
+            plot = gr.Image(label="Flicker (videostyle evaluate)", interactive=False, elem_id="video-plot")
             metrics = gr.Markdown()
             download = gr.File(label="Download", interactive=False)
     controls = [content, method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, quality, start, end, measure]
@@ -314,8 +322,18 @@ def _estimate_on_change(button, triggers, handler, controls, target, api_name: s
 
 
 async def _estimate(server: Server, work) -> str:
+    """An estimate is a measurement: it runs only while no job runs (timing a shared machine would mislead)."""
+
+    def alone() -> str:
+        if not server.heavy.acquire(blocking=False):
+            return "**Estimate:** a job is running; press *Estimate time* when it is done (timing now would measure a busy machine)."
+        try:
+            return work()
+        finally:
+            server.heavy.release()
+
     try:
-        return await asyncio.to_thread(work)
+        return await asyncio.to_thread(alone)
     except VideostyleError as error:
         return f"**Estimate:** {error}"
     except Exception as error:
@@ -335,9 +353,10 @@ def _metrics_table(metrics: dict) -> str:
     return "| flicker | value |\n| --- | --- |\n" + "\n".join(rows)
 
 
-def launch(settings: ServeSettings, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = False):
-    """Start the page at ``http://HOST:PORT`` (localhost unless told otherwise). ``block=False``
-    returns ``(app, server, url)`` with the page running in a thread (tests, scripts)."""
+def launch(settings: ServeSettings, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = False, on_ready=None):
+    """Start the page at ``http://HOST:PORT`` (localhost unless told otherwise). ``block=True`` serves
+    until interrupted, calling ``on_ready(url)`` once listening; ``block=False`` returns
+    ``(app, server, url)`` with the page running in a thread (tests, scripts)."""
     app, server = build_app(settings)
     app.queue(default_concurrency_limit=1, max_size=64)
     try:
@@ -346,15 +365,23 @@ def launch(settings: ServeSettings, host: str = "127.0.0.1", port: int = 7860, b
             server_port=port,
             max_file_size=f"{settings.max_upload_mb:g}mb",
             allowed_paths=[str(samples_folder())],
-            prevent_thread_lock=not block,
+            prevent_thread_lock=True,
             quiet=quiet,
             show_error=True,  # every error reaching Gradio is already a one-line gr.Error
             footer_links=[],
         )
     except OSError as error:
         server.close()
-        raise VideostyleError(f"cannot start the page on {host}:{port}: {error}") from None
-    if block:
+        reason = f"port {port} is in use (choose another port)" if "empty port" in str(error) else str(error)
+        raise VideostyleError(f"cannot start the page on {host}:{port}: {reason}", parameter="port") from None
+    if not block:
+        return app, server, app.local_url
+    if on_ready is not None:
+        on_ready(f"http://{host}:{port}")
+    try:
+        while app.is_running:
+            time.sleep(0.2)
+    finally:
+        app.close()
         server.close()
-        return None
-    return app, server, app.local_url
+    return None

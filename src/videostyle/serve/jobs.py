@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ..cache import file_digest
 from ..errors import VideostyleError
@@ -33,7 +34,7 @@ METHOD_CHOICES = [
     ("Optimisation: best picture, slowest", "optimize"),
 ]
 #: Video by optimisation: how hard each frame is worked and how far back the temporal loss looks.
-TEMPORAL_QUALITY = {
+TEMPORAL_QUALITY: dict[str, dict[str, Any]] = {
     "draft": {"first_iterations": 100, "iterations": 30, "long_term": [1], "flow": "dis"},
     "standard": {"first_iterations": 300, "iterations": 100, "long_term": [1, 10], "flow": "dis"},
     "best": {"first_iterations": 500, "iterations": 150, "long_term": [1, 10, 20], "flow": "deepflow"},
@@ -395,7 +396,7 @@ def _analyse(content: Path, output: Path, side_by_side: Path, plot: Path, metric
             yield resize_frame(frame, size)
 
     report = evaluate_clip(originals(), iter(stylized), make_estimator("dis"), long_gap=min(10, max(2, stylized.info.frame_count - 1)))
-    plot_report(report, plot, title="flicker: warping error per frame (lower is steadier; grey: the input's own)")
+    plot_report(report, plot, title="warping error per frame (lower: steadier)")
     with atomic_path(metrics_file) as tmp:
         tmp.write_text(json.dumps(report.summary(), indent=2))
 

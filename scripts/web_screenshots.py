@@ -1,0 +1,61 @@
+"""Screenshots of the web page's two tabs after a run, for the README and docs/web.md.
+
+Starts the page on a free port, drives Debian's Chromium with Playwright (as tests/serve/test_browser.py
+does): the Image tab stylizes the bundled photo with the bundled Starry Night network, the Video tab
+the bundled clip with the any-style network and a bundled painting.
+
+    python scripts/web_screenshots.py            # writes docs/images/web_image.png, docs/images/web_video.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from videostyle.serve.app import launch
+from videostyle.serve.jobs import ServeSettings, sample_clip, sample_image
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/images"))
+    parser.add_argument("--chromium", default=shutil.which("chromium"))
+    args = parser.parse_args()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    results = Path(tempfile.mkdtemp(prefix="videostyle-screens-"))
+    app, server, url = launch(ServeSettings(results), port=port, block=False, quiet=True)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1500})
+            page.goto(url)
+            page.locator("#image-content input[type=file]").set_input_files(str(sample_image()))
+            page.click("#image-run")
+            page.locator("#image-result img").wait_for(state="visible", timeout=300_000)
+            page.wait_for_timeout(1000)  # the slider's second image
+            page.screenshot(path=str(args.out / "web_image.png"), full_page=True)
+            page.get_by_role("tab", name="Video").click()
+            page.locator("#video-content input[type=file]").set_input_files(str(sample_clip()))
+            page.locator("#video-method").get_by_label("Any style, low flicker (arbitrary-video)").check()
+            page.locator("#video-gallery").get_by_text("wesnoth_bridge").click()
+            page.click("#video-run")
+            page.locator("#video-plot img").wait_for(state="visible", timeout=600_000)
+            page.wait_for_timeout(2000)  # the players load their first frames
+            page.screenshot(path=str(args.out / "web_video.png"), full_page=True)
+            browser.close()
+    finally:
+        app.close()
+        server.close()
+        shutil.rmtree(results, ignore_errors=True)
+    print(f"wrote {args.out / 'web_image.png'} and {args.out / 'web_video.png'}")
+
+
+if __name__ == "__main__":
+    main()
