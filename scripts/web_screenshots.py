@@ -2,7 +2,7 @@
 
 Starts the page on a free port, drives Debian's Chromium with Playwright (as tests/serve/test_browser.py
 does): the Image tab stylizes the bundled photo with the bundled Starry Night network, the Video tab
-the bundled clip with the any-style network and a bundled painting.
+the bundled clip with the bundled low-flicker (ReCoNet) Starry Night network.
 
     python scripts/web_screenshots.py            # writes docs/images/web_image.png, docs/images/web_video.png
 """
@@ -37,14 +37,16 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 1500})
             page.goto(url)
             page.locator("#image-content input[type=file]").set_input_files(str(sample_image()))
+            estimated(page, "image")
             page.click("#image-run")
             page.locator("#image-result img").wait_for(state="visible", timeout=300_000)
             page.wait_for_timeout(1000)  # the slider's second image
             page.screenshot(path=str(args.out / "web_image.png"), full_page=True)
             page.get_by_role("tab", name="Video").click()
             page.locator("#video-content input[type=file]").set_input_files(str(sample_clip()))
-            page.locator("#video-method").get_by_label("Any style, low flicker (arbitrary-video)").check()
-            page.locator("#video-gallery").get_by_text("wesnoth_bridge").click()
+            page.locator("#video-model input").fill("reconet_starry_night")
+            page.keyboard.press("Enter")
+            estimated(page, "video")
             page.click("#video-run")
             page.locator("#video-plot img").wait_for(state="visible", timeout=600_000)
             page.wait_for_timeout(2000)  # the players load their first frames
@@ -55,6 +57,13 @@ def main() -> None:
         server.close()
         shutil.rmtree(results, ignore_errors=True)
     print(f"wrote {args.out / 'web_image.png'} and {args.out / 'web_video.png'}")
+
+
+def estimated(page, tab: str) -> None:
+    """Press *Estimate time* once the page has settled, and wait for the measured estimate."""
+    page.wait_for_timeout(1500)
+    page.locator(f"#{tab}-estimate-button").click()
+    page.locator(f"#{tab}-estimate", has_text="about").wait_for(timeout=300_000)
 
 
 if __name__ == "__main__":

@@ -196,7 +196,7 @@ def _image_tab(server: Server) -> None:
         with gr.Column():
             estimate_text = gr.Markdown("**Estimate:** give a picture and a style.", elem_id="image-estimate")
             with gr.Row():
-                estimate_button = gr.Button("Estimate time")
+                estimate_button = gr.Button("Estimate time", elem_id="image-estimate-button")
                 run_button = gr.Button("Run", variant="primary", elem_id="image-run")
                 cancel_button = gr.Button("Cancel", variant="stop")
             status = gr.Markdown(elem_id="image-status")
@@ -250,7 +250,7 @@ def _video_tab(server: Server) -> None:
         with gr.Column():
             estimate_text = gr.Markdown("**Estimate:** give a clip and a style.", elem_id="video-estimate")
             with gr.Row():
-                estimate_button = gr.Button("Estimate time")
+                estimate_button = gr.Button("Estimate time", elem_id="video-estimate-button")
                 run_button = gr.Button("Run", variant="primary", elem_id="video-run")
                 cancel_button = gr.Button("Cancel", variant="stop")
             status = gr.Markdown(elem_id="video-status")
@@ -288,7 +288,8 @@ def _video_tab(server: Server) -> None:
             note = "made earlier with the same settings"
         else:
             resumed = f" ({outcome.resumed_frames} taken from the interrupted run)" if outcome.resumed_frames else ""
-            note = f"{outcome.frames} frames{resumed} in {outcome.seconds:.1f} s"
+            measured = f", then {outcome.measuring_seconds:.1f} s measuring" if outcome.measuring_seconds > 0.05 else ""
+            note = f"{outcome.frames} frames{resumed} in {outcome.seconds:.1f} s (start-up, decoding and writing included){measured}"
         staged = server.stage(outcome.result)
         return (
             staged,
