@@ -109,6 +109,17 @@ def test_one_job_at_a_time_others_see_their_place_and_cancel_frees_the_queue(pag
     assert not list(settings.output_dir.glob("*-optimize-*.png")), "a cancelled job left an output"
 
 
+def test_the_cancel_button_stops_its_own_sessions_job(page):
+    url, server, settings = page
+    client = Client(url, verbose=False)
+    slow = client.submit(*image_arguments(sample_image(), method="optimize", bundled=["graffiti"], size=96, iterations=1000), api_name="/stylize_image")
+    wait_until(lambda: any(key.endswith(":image") for key in server.running), "the job to be running")
+    assert Client(url, verbose=False).predict(api_name="/cancel_image") == "Nothing is running."  # another visitor's button
+    assert client.predict(api_name="/cancel_image").startswith("Cancelled")
+    wait_until(lambda: not server.running and not server.heavy.locked(), "the job's thread to stop")
+    assert not slow.status().success and not list(settings.output_dir.glob("*-optimize-graffiti-*.png"))
+
+
 def wait_until(condition, what: str, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while not condition():

@@ -105,9 +105,12 @@ class Server:
             if self.running.get(session) is job:
                 del self.running[session]
 
-    def cancel_button(self, request: gr.Request) -> str:
-        """The Cancel button: the queue drops a waiting job; a running one is told to stop."""
-        return self.cancel(_session(request))
+    def cancel_image(self, request: gr.Request) -> str:
+        """The Image tab's Cancel button: the queue drops a waiting job; a running one is told to stop."""
+        return self.cancel(_session(request, "image"))
+
+    def cancel_video(self, request: gr.Request) -> str:
+        return self.cancel(_session(request, "video"))
 
     def cancel(self, session: str) -> str:
         job = self.running.get(session)
@@ -117,8 +120,9 @@ class Server:
         return "Cancelled: the job stops after its current frame or iteration."
 
 
-def _session(request: gr.Request | None) -> str:
-    return (request.session_hash if request is not None else None) or "anonymous"
+def _session(request: gr.Request | None, tab: str) -> str:
+    """Whose job, in which tab: each tab's Cancel button stops that tab's job of that browser session."""
+    return f"{(request.session_hash if request is not None else None) or 'anonymous'}:{tab}"
 
 
 def _choices(method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, iterations=300, temporal_quality="draft") -> PageChoices:
@@ -211,7 +215,7 @@ def _image_tab(server: Server) -> None:
         if not content:
             raise gr.Error("Give a content picture first (upload one or use the sample).")
         choices = _choices(method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, iterations)
-        outcome = await server.run(_session(request), progress, lambda job: run_image(Path(content), choices, server.settings, job))
+        outcome = await server.run(_session(request, "image"), progress, lambda job: run_image(Path(content), choices, server.settings, job))
         note = "made earlier with the same settings" if outcome.made_earlier else f"made in {outcome.seconds:.1f} s"
         staged = server.stage(outcome.result)
         return staged, (server.stage(outcome.input_at_result_size), staged), staged, f"**Done:** `{outcome.result.name}`, {note}."
@@ -233,7 +237,7 @@ def _image_tab(server: Server) -> None:
 
     content.change(show, content, [preview, status], queue=False, api_visibility="private")
     run = run_button.click(stylize, controls, [result, slider, download, status], concurrency_limit=1, concurrency_id="stylize", api_name="stylize_image")
-    cancel_button.click(server.cancel_button, None, status, cancels=[run], queue=False, api_name="cancel_image")
+    cancel_button.click(server.cancel_image, None, status, cancels=[run], queue=False, api_name="cancel_image")
     _estimate_on_change(estimate_button, [content, method, model, bundled, uploads, size], time_it, controls, estimate_text, "estimate_image")
 
 
@@ -283,7 +287,9 @@ def _video_tab(server: Server) -> None:
             raise gr.Error("Give a clip first (upload one or use the sample).")
         choices = _choices(method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, temporal_quality=quality)
         first, last = _window(start, end)
-        outcome = await server.run(_session(request), progress, lambda job: run_video(Path(content), choices, server.settings, job, first, last, bool(measure)))
+        outcome = await server.run(
+            _session(request, "video"), progress, lambda job: run_video(Path(content), choices, server.settings, job, first, last, bool(measure))
+        )
         if outcome.made_earlier:
             note = "made earlier with the same settings"
         else:
@@ -310,7 +316,7 @@ def _video_tab(server: Server) -> None:
 
     outputs = [result, side_by_side, plot, metrics, download, status]
     run = run_button.click(stylize, controls, outputs, concurrency_limit=1, concurrency_id="stylize", api_name="stylize_video")
-    cancel_button.click(server.cancel_button, None, status, cancels=[run], queue=False, api_name="cancel_video")
+    cancel_button.click(server.cancel_video, None, status, cancels=[run], queue=False, api_name="cancel_video")
     _estimate_on_change(
         estimate_button, [content, method, model, bundled, uploads, size, quality, start, end], time_it, controls, estimate_text, "estimate_video"
     )
