@@ -163,3 +163,38 @@ def test_serve_command_on_a_port_in_use_says_so(page, capsys):
         exited.value.code == 1
         and capsys.readouterr().err == f"error: cannot start the page on 127.0.0.1:{port}: --port {port} is in use (choose another --port)\n"
     )
+
+
+def test_a_video_job_killed_with_its_server_resumes_after_a_restart(tmp_path):
+    """The server process is killed (SIGKILL) mid-run; a new server given the same job takes the finished frames from the run folder."""
+    import subprocess
+    import sys
+
+    clip = write_clip(tmp_path / "walk.mp4", translating_clip(6, 32, 48))
+    results = tmp_path / "results"
+    arguments = [handle_file(str(clip)), "optimize", "starry_night", [], ["starry_night"], "", 32, 1.0, 1.0, "none", "draft", None, None, False]
+
+    def start_server() -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        command = [sys.executable, "-m", "videostyle.cli", "serve", "--port", str(port), "--output-dir", str(results)]
+        process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        for line in process.stderr:  # warnings may come first
+            if "the page is at" in line:
+                return process, f"http://127.0.0.1:{port}/"
+        raise AssertionError(f"the server did not start (exit {process.wait()})")
+
+    first, url = start_server()
+    try:
+        Client(url, verbose=False).submit(*arguments, api_name="/stylize_video")
+        wait_until(lambda: len(list(results.glob(".*.run/frames/out_*.png"))) >= 2, "two finished frames")
+    finally:
+        first.kill()
+        first.wait()
+    second, url = start_server()
+    try:
+        *_, status = Client(url, verbose=False).predict(*arguments, api_name="/stylize_video")
+    finally:
+        second.terminate()
+        second.wait()
+    taken = int(status.split("frames (")[1].split(" taken")[0])
+    assert status.startswith("**Done:** ") and "6 frames" in status and taken >= 2
