@@ -198,3 +198,19 @@ def test_a_video_job_killed_with_its_server_resumes_after_a_restart(tmp_path):
         second.wait()
     taken = int(status.split("frames (")[1].split(" taken")[0])
     assert status.startswith("**Done:** ") and "6 frames" in status and taken >= 2
+
+
+def test_copies_handed_to_gradio_are_removed(tmp_path):
+    import os
+
+    from videostyle.serve.app import STAGED_SECONDS, Server
+
+    server = Server(ServeSettings(tmp_path / "results"))
+    result = tmp_path / "result.png"
+    result.write_bytes(sample_image().read_bytes())
+    old = server.stage(result)
+    os.utime(os.path.dirname(old), (time.time() - STAGED_SECONDS - 1,) * 2)  # its folder's age counts
+    new = server.stage(result)
+    assert not os.path.exists(old) and os.path.exists(new) and result.exists()
+    server.close()
+    assert not server.staging.exists()
