@@ -17,7 +17,7 @@ import queue
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .distributed.ray_runner import RaySettings
 from .features import VGGEncoder
 from .flow import FlowCache, make_estimator
 from .io.atomic import atomic_path, check_not_an_input
@@ -148,12 +149,15 @@ class RunSettings:
     finished frame so that an interrupted run continues where it stopped (False: discard an old run
     folder and start afresh; None: on for optimisation, off for the one-pass methods, whose per-frame
     PNGs would cost a third of their speed and whose rerun takes seconds; docs/benchmarks.md);
-    ``keep_frames``: keep the run folder (PNG frames and flow) after success.
+    ``keep_frames``: keep the run folder (PNG frames and flow) after success. ``ray``: spread the
+    frames of a one-pass method over the actors of a Ray cluster
+    (:class:`~videostyle.distributed.ray_runner.RaySettings`; None: this process).
     """
 
     folder: str | os.PathLike | None = None
     resume: bool | None = None
     keep_frames: bool = False
+    ray: RaySettings | None = None
 
     def resuming(self, spec: MethodSpec) -> bool:
         return self.resume if self.resume is not None else not spec.one_pass
@@ -322,16 +326,25 @@ def stylize_video(
     if not spec.one_pass:
         options = spec.video_options()
         flow_cache = FlowCache(video.run / "flow", make_estimator(options.flow), user_folder=options.flow_dir)  # checks flow_dir
-    stylizer = frame_stylizer(spec, device, encoder, flow_cache, progress, video.expected_frames())  # reads styles and model before the run folder is made
+    if run.ray is not None:
+        from .distributed.ray_runner import RayFrames
+
+        stylizer: FrameStylizer = RayFrames(spec, run.ray)  # the workers read styles and model; the driver decodes and writes
+    else:
+        stylizer = frame_stylizer(spec, device, encoder, flow_cache, progress, video.expected_frames())  # reads styles and model before the run folder is made
     resume = run.resuming(spec)
-    with run_lock(video.run):
-        open_run_folder(video.run, video.config(spec.describe()), "config.json", restart=not resume, restart_parameter="resume=False")
-        try:
-            summary = _run(video, stylizer, _finished_frames(video.run) if resume else 0, replace(run, resume=resume), progress)
-        except Exception:
-            if _finished_frames(video.run) == 0:  # an error before the first frame: no empty run folder is left behind
-                shutil.rmtree(video.run, ignore_errors=True)
-            raise  # an interrupt keeps the folder (flows, config): the same command resumes
+    try:
+        with run_lock(video.run):
+            open_run_folder(video.run, video.config(spec.describe()), "config.json", restart=not resume, restart_parameter="resume=False")
+            try:
+                summary = _run(video, stylizer, _finished_frames(video.run) if resume else 0, replace(run, resume=resume), progress)
+            except Exception:
+                if _finished_frames(video.run) == 0:  # an error before the first frame: no empty run folder is left behind
+                    shutil.rmtree(video.run, ignore_errors=True)
+                raise  # an interrupt keeps the folder (flows, config): the same command resumes
+    finally:
+        if hasattr(stylizer, "close"):
+            stylizer.close()
     if flow_cache is not None:
         summary.flows_computed, summary.flows_loaded = flow_cache.computed, flow_cache.loaded
     return summary
@@ -495,22 +508,16 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, run_settings: Ru
                 writer.write(output)
 
         stage = _Stage(store, 2 * stylizer.batch_size + 2, "videostyle-write")
-        pending: list[tuple[int, np.ndarray]] = []
 
         def keep(index: int, output: np.ndarray, fresh: bool) -> None:
             stage.put(index, output, fresh)
             summary.frames += 1
             progress.frame(index)
 
-        def flush() -> None:
-            outputs = stylizer.stylize_batch([index for index, _ in pending], [frame for _, frame in pending])
-            for (index, _), output in zip(pending, outputs):
-                keep(index, output, True)
-            pending.clear()
-
-        try:
-            frames = _prefetch((resize_frame(raw, size) for raw in reader), 2 * stylizer.batch_size + 2)
-            for index, frame in enumerate(frames):
+        def batches() -> Generator[list[tuple[int, np.ndarray]], None, None]:
+            """Batches of the frames to stylize, in order; the frames of an earlier run are replayed on the way."""
+            pending: list[tuple[int, np.ndarray]] = []
+            for index, frame in enumerate(_prefetch((resize_frame(raw, size) for raw in reader), 2 * stylizer.batch_size + 2)):
                 if multi_pass:
                     _save_png(frame, run / "frames" / f"in_{index + 1:06d}.png")
                 if index < done:
@@ -521,10 +528,18 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, run_settings: Ru
                     continue
                 pending.append((index, frame))
                 if len(pending) >= stylizer.batch_size:
-                    flush()
+                    yield pending
+                    pending = []
             if pending:
-                flush()
+                yield pending
+
+        source = batches()
+        try:
+            for batch, outputs in stylized_batches(stylizer, source):
+                for (index, _), output in zip(batch, outputs, strict=True):
+                    keep(index, output, True)
         finally:
+            source.close()  # stops the decoding thread now, also on an error
             stage.close()  # the written frames are whole before the writer finishes or aborts
         if multi_pass:
             final = stylizer.later_passes(run / "frames", summary.frames)  # type: ignore[attr-defined]
@@ -537,6 +552,17 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, run_settings: Ru
         shutil.rmtree(run, ignore_errors=True)
         summary.run_folder = None
     return summary
+
+
+def stylized_batches(stylizer: FrameStylizer, batches: Iterable[list[tuple[int, np.ndarray]]]) -> Iterator[tuple[list, list[np.ndarray]]]:
+    """``(batch, outputs)`` in order. A stylizer with its own ``stylize_batches`` (the Ray runner: several
+    batches in flight on workers) runs them; any other stylizes one batch at a time, here."""
+    own = getattr(stylizer, "stylize_batches", None)
+    if own is not None:
+        yield from own(batches)
+        return
+    for batch in batches:
+        yield batch, stylizer.stylize_batch([index for index, _ in batch], [frame for _, frame in batch])
 
 
 def _save_png(array: np.ndarray, path: Path) -> None:

@@ -44,6 +44,9 @@ FLAGS = {
     "adaptation.steps": "--adapt-steps",
     "adaptation.minutes": "--adapt-minutes",
     "adaptation.start": "--adapt-start",
+    "ray": "--ray",
+    "ray_workers": "--ray-workers",
+    "ray_cpus_per_worker": "--ray-cpus-per-worker",
 }
 
 

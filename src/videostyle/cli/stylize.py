@@ -108,10 +108,40 @@ def image_command(content, styles, output, method, device, quiet, save_every, dr
 )
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
 @click.option("--dry-run", is_flag=True, help="Time the first frame (a few iterations, or one batch), print the estimated total time and exit without writing.")
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Spread the frames of a one-pass method over Ray workers: alone, a Ray instance on this machine; auto or HOST:PORT joins a cluster "
+    "(extra videostyle[ray]).",
+)
+@click.option("--ray-workers", type=int, default=2, show_default=True, help="Ray workers (each loads the model once).")
+@click.option("--ray-cpus-per-worker", type=float, default=1.0, show_default=True, help="CPUs each Ray worker reserves.")
 @model_options
 @adapt_options
 @encoder_options
-def video_command(input_path, styles, output, method, device, quiet, start, end, fps, keep_frames, resume, run_dir, dry_run, **params):
+def video_command(
+    input_path,
+    styles,
+    output,
+    method,
+    device,
+    quiet,
+    start,
+    end,
+    fps,
+    keep_frames,
+    resume,
+    run_dir,
+    dry_run,
+    ray_address,
+    ray_workers,
+    ray_cpus_per_worker,
+    **params,
+):
     """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016), or with a trained --model."""
     from ..pipeline import Progress, RunSettings, stylize_video
 
@@ -122,6 +152,11 @@ def video_command(input_path, styles, output, method, device, quiet, start, end,
         estimate = estimate_video(input_path, output, spec, start=start, end=end, fps=fps, device=device)
         report_estimate(estimate.total_seconds, estimate, spec)
         return
+    ray = None
+    if ray_address is not None:
+        from ..distributed.ray_runner import RaySettings
+
+        ray = RaySettings(ray_address, ray_workers, ray_cpus_per_worker).check()
     bars, adapting = _FrameProgress(quiet), AdaptProgress(quiet)
     on_estimate = None if quiet else lambda estimate: report_estimate(estimate.total_seconds, estimate, spec)
     try:
@@ -132,7 +167,7 @@ def video_command(input_path, styles, output, method, device, quiet, start, end,
             start=start,
             end=end,
             fps=fps,
-            run=RunSettings(run_dir, resume, keep_frames),
+            run=RunSettings(run_dir, resume, keep_frames, ray),
             device=device,
             progress=Progress(bars.on_start, bars.on_frame, bars.on_step, on_estimate, adapting.on_step),
         )

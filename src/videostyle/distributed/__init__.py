@@ -1,0 +1,1 @@
+"""Runs beyond one process: :mod:`.ray_runner` (one-pass video on a Ray cluster; extra ``videostyle[ray]``)."""

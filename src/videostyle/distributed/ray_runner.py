@@ -1,0 +1,216 @@
+"""One-pass video on a Ray cluster: frames spread over actors that each load the model once.
+
+The driver (:func:`videostyle.pipeline.stylize_video`) still decodes, orders and writes: this module
+only replaces its stylizer with :class:`RayFrames`, whose ``stylize_batches`` keeps a bounded number
+of batches in flight on the actors and hands the results back in order, so the output file is the
+one a local run makes. The method spec travels to the actors as JSON, with the bytes of the files
+it names (style images, a mask, a model that is not bundled), so the workers need no shared disk.
+
+Actors are restarted by Ray when they die, and their unfinished batches are run again
+(``max_restarts``/``max_task_retries``): a killed worker costs time, not frames.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..checks import check_positive
+from ..errors import VideostyleError
+
+#: Seconds to wait for a cluster's address to answer before giving up with a one-line error.
+CONNECT_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    """Where and how wide a run goes. ``address``: None or ``"local"`` starts a Ray instance on this
+    machine; ``"auto"`` joins the cluster this machine belongs to; ``HOST:PORT`` or ``ray://HOST:PORT``
+    joins that one. ``workers`` actors, each with ``cpus_per_worker`` CPUs (and ``gpus_per_worker``
+    GPUs: the actors then run on CUDA); ``batches_in_flight`` bounds the frames on their way (default:
+    two batches per worker), so the driver's memory stays flat."""
+
+    address: str | None = None
+    workers: int = 2
+    cpus_per_worker: float = 1.0
+    gpus_per_worker: float = 0.0
+    batches_in_flight: int | None = None
+
+    def check(self) -> RaySettings:
+        check_positive("ray_workers", self.workers)
+        check_positive("ray_cpus_per_worker", self.cpus_per_worker)
+        check_positive("ray_gpus_per_worker", self.gpus_per_worker, allow_zero=True)
+        if self.batches_in_flight is not None:
+            check_positive("batches_in_flight", self.batches_in_flight)
+        if int(self.workers) != self.workers:
+            raise VideostyleError(f"ray_workers must be a whole number, got {self.workers}", parameter="ray_workers")
+        return self
+
+
+def import_ray():
+    """The ``ray`` module, or a one-line error naming the extra."""
+    try:
+        import ray
+    except ImportError:
+        raise VideostyleError("running on Ray needs the ray extra: pip install 'videostyle[ray]'", parameter="ray") from None
+    return ray
+
+
+def connect(address: str | None):
+    """Join (or start) Ray once per process; an unreachable address fails within ``CONNECT_TIMEOUT`` seconds."""
+    ray = import_ray()
+    local = address in (None, "local")
+    if not local and address != "auto":
+        _check_reachable(address)
+    if ray.is_initialized():
+        return ray
+    logging.getLogger("ray").setLevel(logging.ERROR)  # its notices are not this command's output
+    try:
+        ray.init(address=None if local else address, include_dashboard=False, log_to_driver=False, logging_level="ERROR", configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise VideostyleError(f"cannot join the Ray cluster at {address}: {first}", parameter="ray") from None
+    return ray
+
+
+def _check_reachable(address: str) -> None:
+    """``HOST:PORT`` (or ``ray://HOST:PORT``) must accept a TCP connection, or the run stops here."""
+    host_port = address.removeprefix("ray://")
+    host, _, port = host_port.rpartition(":")
+    if not host or not port.isdigit():
+        raise VideostyleError(f"a Ray address is HOST:PORT, ray://HOST:PORT, auto or local, got {address!r}", parameter="ray")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT).close()
+    except OSError as error:
+        raise VideostyleError(f"cannot reach a Ray cluster at {address}: {error.strerror or error}", parameter="ray") from None
+
+
+def portable_spec(spec) -> tuple[dict, dict[str, bytes]]:
+    """The spec as JSON plus the bytes of every file it names, keyed by a relative name the worker
+    recreates under its own temporary folder (bundled models travel by name)."""
+    from ..models.files import bundled_models, resolve_model_path
+
+    files: dict[str, bytes] = {}
+
+    def ship(path: str | None, name: str) -> str | None:
+        if path is None:
+            return None
+        files[name] = Path(path).read_bytes()
+        return name
+
+    model = spec.model
+    if model is not None and model not in bundled_models():
+        model = ship(str(resolve_model_path(model)), "model" + Path(resolve_model_path(model)).suffix)
+    weights = ship(spec.encoder.weights, "encoder" + Path(spec.encoder.weights).suffix) if spec.encoder.weights else None
+    shipped = replace(
+        spec,
+        styles=[ship(path, f"style{index}{Path(path).suffix}") for index, path in enumerate(spec.styles)],
+        mask=ship(spec.mask, "mask" + Path(spec.mask).suffix) if spec.mask else None,
+        model=model,
+        encoder=replace(spec.encoder, weights=weights),
+    )
+    return shipped.to_dict(), files
+
+
+def _rooted(data: dict, folder: Path, files: dict[str, bytes]) -> dict:
+    """The inverse of :func:`portable_spec` on a worker: the files written under ``folder``, the spec's names pointing there."""
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    local = lambda name: str(folder / name) if name in files else name
+    data = dict(data, styles=[local(name) for name in data["styles"]], mask=local(data["mask"]) if data["mask"] else None)
+    data["model"] = local(data["model"]) if data["model"] else None
+    data["encoder"] = dict(data["encoder"], weights=local(data["encoder"]["weights"]) if data["encoder"]["weights"] else None)
+    return data
+
+
+class StylizerActor:
+    """A Ray actor: builds the one-pass stylizer of a spec at its first batch, then stylizes batches of frames."""
+
+    def __init__(self, spec_data: dict, device: str):
+        self.spec_data, self.device, self.stylizer = spec_data, device, None
+
+    def stylize(self, files: list, indices: list[int], frames: list[np.ndarray]) -> list[np.ndarray]:
+        """``files``: ``[ref]`` to :func:`portable_spec`'s files, read once (a nested reference, which the
+        driver keeps alive: an actor Ray restarts, and the batch it retries, find it again)."""
+        if self.stylizer is None:
+            import ray
+
+            from ..methods.one_pass import build_stylizer
+            from ..spec import MethodSpec
+
+            folder = Path(tempfile.mkdtemp(prefix="videostyle-worker-"))
+            self.stylizer, _ = build_stylizer(MethodSpec.from_dict(_rooted(self.spec_data, folder, ray.get(files[0]))), self.device)
+        return self.stylizer.stylize_batch(indices, frames)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+class RayFrames:
+    """The pipeline's :class:`~videostyle.pipeline.FrameStylizer` on Ray: ``workers`` actors, batches of
+    ``spec.batch_size`` frames, at most ``batches_in_flight`` on their way, results in order."""
+
+    def __init__(self, spec, settings: RaySettings):
+        settings.check()
+        if not spec.one_pass:
+            raise VideostyleError(
+                "Ray runs the one-pass methods (feedforward, reconet, adain, arbitrary-video, adapt); the optimisation method on Ray is not built yet",
+                parameter="ray",
+            )
+        ray = connect(settings.address)
+        self.ray, self.settings, self.batch_size = ray, settings, spec.batch_size
+        spec_data, files = portable_spec(spec)
+        self.files_ref = ray.put(files)  # held for the actors' lifetime: a restarted actor reads it again
+        actor_class = ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=settings.gpus_per_worker, max_restarts=-1, max_task_retries=-1)(StylizerActor)
+        device = "cuda" if settings.gpus_per_worker > 0 else "cpu"
+        self.actors = [actor_class.remote(spec_data, device) for _ in range(int(settings.workers))]
+        self.limit = settings.batches_in_flight or 2 * len(self.actors)
+
+    def stylize_batches(self, batches: Iterable[list[tuple[int, np.ndarray]]]) -> Iterator[tuple[list, list[np.ndarray]]]:
+        """Send batches to the least busy actor, at most ``limit`` on their way; yield ``(batch, outputs)`` in order."""
+        load = dict.fromkeys(range(len(self.actors)), 0)
+        in_flight: deque = deque()
+
+        def finish():
+            batch, ref, actor = in_flight.popleft()
+            outputs = self._get(ref)
+            load[actor] -= 1
+            return batch, outputs
+
+        for batch in batches:
+            actor = min(load, key=load.__getitem__)
+            in_flight.append((batch, self._submit(self.actors[actor], batch), actor))
+            load[actor] += 1
+            if len(in_flight) >= self.limit:
+                yield finish()
+        while in_flight:
+            yield finish()
+
+    def _get(self, ref) -> list[np.ndarray]:
+        try:
+            return self.ray.get(ref)
+        except self.ray.exceptions.RayError as error:
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise VideostyleError(f"a Ray worker failed: {first}", parameter="ray") from None
+
+    def _submit(self, actor, batch: list[tuple[int, np.ndarray]]):
+        return actor.stylize.remote([self.files_ref], [index for index, _ in batch], [frame for _, frame in batch])
+
+    def stylize_batch(self, indices: list[int], frames: list[np.ndarray]) -> list[np.ndarray]:
+        return self._get(self._submit(self.actors[0], list(zip(indices, frames, strict=True))))
+
+    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
+        """Nothing to remember: the one-pass methods stylize each frame on its own."""
+
+    def close(self) -> None:
+        for actor in self.actors:
+            self.ray.kill(actor)
+        self.actors = []
