@@ -150,8 +150,11 @@ class StylizerActor:
             self.stylizer, _ = build_stylizer(MethodSpec.from_dict(_rooted(self.spec_data, folder, ray.get(files[0]))), self.device)
         return self.stylizer.stylize_batch(indices, frames)
 
-    def pid(self) -> int:
-        return os.getpid()
+    def where(self) -> tuple[str, int]:
+        """The Ray node and the process this actor runs in."""
+        import ray
+
+        return ray.get_runtime_context().get_node_id(), os.getpid()
 
 
 class RayFrames:
