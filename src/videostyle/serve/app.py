@@ -83,7 +83,8 @@ class Server:
         self.running[session] = job
 
         def exclusive():
-            progress(None, desc="waiting for the previous job to stop")
+            if self.heavy.locked():
+                progress(None, desc="waiting for the previous job to stop")
             with self.heavy:
                 job.check()
                 return work(job)
@@ -97,6 +98,8 @@ class Server:
             raise gr.Error("Cancelled.") from None
         except VideostyleError as error:
             raise gr.Error(str(error)) from None
+        except MemoryError:
+            raise gr.Error("Out of memory: try a smaller size.") from None
         except Exception as error:
             log.exception("job failed")
             first_line = (str(error).splitlines() or [""])[0][:200]
