@@ -326,10 +326,10 @@ def stylize_video(
     if not spec.one_pass:
         options = spec.video_options()
         flow_cache = FlowCache(video.run / "flow", make_estimator(options.flow), user_folder=options.flow_dir)  # checks flow_dir
-    if run.ray is not None:
-        from .distributed.ray_runner import RayFrames
+    if run.ray is not None:  # the workers read styles and model; the driver decodes and writes
+        from .distributed.ray_runner import RayChunkedFrames, RayFrames
 
-        stylizer: FrameStylizer = RayFrames(spec, run.ray)  # the workers read styles and model; the driver decodes and writes
+        stylizer: FrameStylizer = RayFrames(spec, run.ray) if spec.one_pass else RayChunkedFrames(spec, run.ray)
     else:
         stylizer = frame_stylizer(spec, device, encoder, flow_cache, progress, video.expected_frames())  # reads styles and model before the run folder is made
     resume = run.resuming(spec)

@@ -28,6 +28,9 @@ from ..errors import VideostyleError
 
 #: Seconds to wait for a cluster's address to answer before giving up with a one-line error.
 CONNECT_TIMEOUT = 5.0
+#: Frames two chunks of an optimisation run share (at least): cross-faded over 6 frames, the warping error
+#: across a boundary was 1.16x that inside the chunks, over 4 frames 1.30x, over 2 frames 2.59x (docs/scaling.md).
+DEFAULT_OVERLAP = 6
 
 
 @dataclass(frozen=True)
@@ -36,13 +39,17 @@ class RaySettings:
     machine; ``"auto"`` joins the cluster this machine belongs to; ``HOST:PORT`` or ``ray://HOST:PORT``
     joins that one. ``workers`` actors, each with ``cpus_per_worker`` CPUs (and ``gpus_per_worker``
     GPUs: the actors then run on CUDA); ``batches_in_flight`` bounds the frames on their way (default:
-    two batches per worker), so the driver's memory stays flat."""
+    two batches per worker), so the driver's memory stays flat. The optimisation method cuts the clip
+    into chunks of about ``chunk_frames`` frames overlapping by ``chunk_overlap`` (default: the longest
+    long-term gap, at least ``DEFAULT_OVERLAP``)."""
 
     address: str | None = None
     workers: int = 2
     cpus_per_worker: float = 1.0
     gpus_per_worker: float = 0.0
     batches_in_flight: int | None = None
+    chunk_frames: int = 30
+    chunk_overlap: int | None = None
 
     def check(self) -> RaySettings:
         check_positive("ray_workers", self.workers)
@@ -50,6 +57,9 @@ class RaySettings:
         check_positive("ray_gpus_per_worker", self.gpus_per_worker, allow_zero=True)
         if self.batches_in_flight is not None:
             check_positive("batches_in_flight", self.batches_in_flight)
+        check_positive("chunk_frames", self.chunk_frames)
+        if self.chunk_overlap is not None:
+            check_positive("chunk_overlap", self.chunk_overlap)
         if int(self.workers) != self.workers:
             raise VideostyleError(f"ray_workers must be a whole number, got {self.workers}", parameter="ray_workers")
         return self
@@ -164,10 +174,7 @@ class RayFrames:
     def __init__(self, spec, settings: RaySettings):
         settings.check()
         if not spec.one_pass:
-            raise VideostyleError(
-                "Ray runs the one-pass methods (feedforward, reconet, adain, arbitrary-video, adapt); the optimisation method on Ray is not built yet",
-                parameter="ray",
-            )
+            raise VideostyleError("RayFrames runs the one-pass methods; the optimisation method runs as RayChunkedFrames", parameter="ray")
         ray = connect(settings.address)
         self.ray, self.settings, self.batch_size = ray, settings, spec.batch_size
         spec_data, files = portable_spec(spec)
@@ -217,3 +224,150 @@ class RayFrames:
         for actor in self.actors:
             self.ray.kill(actor)
         self.actors = []
+
+
+def _ruder_on_worker(spec_data: dict, files: dict[str, bytes], folder: Path, flows: dict):
+    """A :class:`~videostyle.methods.ruder.RuderStylizer` built on a worker from a shipped spec, with given flows."""
+    import torch
+
+    from ..flow import make_estimator
+    from ..io.image import load_image, to_tensor
+    from ..methods.ruder import RuderStylizer
+    from ..spec import MethodSpec
+    from .chunks import GivenFlows
+
+    spec = MethodSpec.from_dict(_rooted(spec_data, folder, files))
+    device = torch.device("cpu")
+    options = spec.video_options()
+    styles = [to_tensor(load_image(path), device) for path in spec.styles]
+    return RuderStylizer(spec.encoder.load(device), styles, options, GivenFlows(flows, make_estimator(options.flow)), device)
+
+
+def _flow_task(estimator: str, frame_a: np.ndarray, frame_b: np.ndarray) -> np.ndarray:
+    from ..flow import make_estimator
+
+    return make_estimator(estimator)(frame_a, frame_b)
+
+
+def _keyframe_task(spec_data: dict, files: list, index: int, frame: np.ndarray) -> np.ndarray:
+    """A chunk's first frame, stylized on its own as the first frame of a clip is."""
+    import ray
+
+    folder = Path(tempfile.mkdtemp(prefix="videostyle-worker-"))
+    return _ruder_on_worker(spec_data, ray.get(files[0]), folder, {}).stylize(index, frame).output
+
+
+def _chunk_task(spec_data: dict, files: list, chunk, frames: list[np.ndarray], start_output, flows: dict) -> dict[int, np.ndarray]:
+    """The temporal method over one chunk from its start frame's result; ``{frame: output}``, the start included.
+    ``frames`` and ``flows`` hold references (one per frame or pair), fetched here."""
+    import ray
+
+    folder = Path(tempfile.mkdtemp(prefix="videostyle-worker-"))
+    flow_arrays = dict(zip(flows, ray.get(list(flows.values())), strict=True))
+    pictures = ray.get(frames)
+    start = start_output if isinstance(start_output, np.ndarray) else ray.get(start_output)
+    ruder = _ruder_on_worker(spec_data, ray.get(files[0]), folder, flow_arrays)
+    ruder.observe(chunk.start, pictures[0], start)
+    outputs = {chunk.start: start}
+    for index, frame in zip(chunk.stylized, pictures[1:], strict=True):
+        outputs[index] = ruder.stylize(index, frame).output
+    return outputs
+
+
+class RayChunkedFrames:
+    """The optimisation method (Ruder et al.) on Ray, as the pipeline's stylizer: the clip is cut into
+    overlapping chunks (:mod:`.chunks`); every flow is computed first as parallel tasks, then every chunk's
+    keyframe, then the chunks, each from its keyframe; the overlaps are cross-faded.
+
+    It takes in the whole clip (frames go to Ray's object store as they are decoded), then yields the
+    frames in order as the chunks finish. A resumed run continues from the last frame written: the first
+    chunk starts from it instead of a keyframe."""
+
+    batch_size = 1
+
+    def __init__(self, spec, settings: RaySettings):
+        settings.check()
+        options = spec.video_options()
+        if options.passes > 1:
+            raise VideostyleError("multi-pass runs (passes > 1) are not built for Ray; run them without --ray", parameter="passes")
+        if options.flow_dir is not None:
+            raise VideostyleError("a flow folder (flow_dir) is not shipped to Ray workers; run without --ray", parameter="flow_dir")
+        self.overlap = settings.chunk_overlap or max(DEFAULT_OVERLAP, max(options.long_term))
+        if self.overlap < max(options.long_term):
+            raise VideostyleError(
+                f"chunk_overlap ({self.overlap}) must be at least the longest long-term gap ({max(options.long_term)})", parameter="chunk_overlap"
+            )
+        self.length, self.gaps, self.estimator = settings.chunk_frames, list(options.long_term), options.flow
+        ray = connect(settings.address)
+        self.ray = ray
+        self.spec_data, files = portable_spec(spec)
+        self.files_ref = ray.put(files)
+        resources = {"num_cpus": settings.cpus_per_worker, "num_gpus": settings.gpus_per_worker}
+        self.flow_task = ray.remote(num_cpus=1)(_flow_task)
+        self.keyframe_task = ray.remote(**resources, max_retries=-1)(_keyframe_task)
+        self.chunk_task = ray.remote(**resources, max_retries=-1)(_chunk_task)
+        self.last: tuple[int, np.ndarray, np.ndarray] | None = None  # the last frame of an earlier run, if any
+        self.chunks: list = []
+
+    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
+        self.last = (index, frame, output)
+
+    def stylize_batch(self, indices, frames):
+        raise VideostyleError("the chunked optimisation runs a whole clip at once (stylize_batches)")
+
+    def stylize_batches(self, batches: Iterable[list[tuple[int, np.ndarray]]]) -> Iterator[tuple[list, list[np.ndarray]]]:
+        from .chunks import joined_frames, plan_chunks
+
+        ray = self.ray
+        frame_refs: dict[int, object] = {}
+        for batch in batches:
+            for index, frame in batch:
+                frame_refs[index] = ray.put(frame)
+        if not frame_refs:
+            return
+        first, count = min(frame_refs), max(frame_refs) + 1
+        if self.last is not None:
+            index, frame, output = self.last
+            frame_refs[index] = ray.put(frame)
+            chunks = plan_chunks(index, count, self.length, self.overlap)
+        else:
+            chunks = plan_chunks(first, count, self.length, self.overlap)
+        self.chunks = chunks
+        flows = {pair: None for chunk in chunks for pair in _pairs(chunk, self.gaps)}
+        for a, b in flows:
+            flows[(a, b)] = self.flow_task.remote(self.estimator, frame_refs[a], frame_refs[b])  # every flow first, in parallel
+        starts = []
+        for number, chunk in enumerate(chunks):
+            if number == 0 and self.last is not None:
+                starts.append(self.last[2])
+            else:
+                starts.append(self.keyframe_task.remote(self.spec_data, [self.files_ref], chunk.start, frame_refs[chunk.start]))
+        pending = [
+            self.chunk_task.remote(
+                self.spec_data,
+                [self.files_ref],
+                chunk,
+                [frame_refs[index] for index in range(chunk.start, chunk.end)],
+                start,
+                {pair: flows[pair] for pair in _pairs(chunk, self.gaps)},
+            )
+            for chunk, start in zip(chunks, starts, strict=True)
+        ]
+        for index, output in joined_frames(chunks, (self._get(ref) for ref in pending), self.overlap, first):
+            yield [(index, None)], [output]
+
+    def _get(self, ref):
+        try:
+            return self.ray.get(ref)
+        except self.ray.exceptions.RayError as error:
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise VideostyleError(f"a Ray worker failed: {first}", parameter="ray") from None
+
+    def close(self) -> None:
+        """Tasks end on their own; nothing is held."""
+
+
+def _pairs(chunk, gaps: list[int]) -> list[tuple[int, int]]:
+    from .chunks import flow_pairs
+
+    return flow_pairs(chunk, gaps)
