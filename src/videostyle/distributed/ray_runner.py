@@ -51,6 +51,11 @@ class RaySettings:
     chunk_frames: int = 30
     chunk_overlap: int | None = None
 
+    @property
+    def threads(self) -> int:
+        """Compute threads of each worker: its reserved CPUs, at least one."""
+        return max(1, int(self.cpus_per_worker))
+
     def check(self) -> RaySettings:
         check_positive("ray_workers", self.workers)
         check_positive("ray_cpus_per_worker", self.cpus_per_worker)
@@ -63,6 +68,14 @@ class RaySettings:
         if int(self.workers) != self.workers:
             raise VideostyleError(f"ray_workers must be a whole number, got {self.workers}", parameter="ray_workers")
         return self
+
+
+def use_threads(threads: int) -> None:
+    """A worker computes with the CPUs it reserved: an inherited OMP_NUM_THREADS would oversubscribe the machine
+    (2.5x slower measured with two one-CPU workers on 2 cores)."""
+    import torch
+
+    torch.set_num_threads(threads)
 
 
 def import_ray():
@@ -144,7 +157,8 @@ def _rooted(data: dict, folder: Path, files: dict[str, bytes]) -> dict:
 class StylizerActor:
     """A Ray actor: builds the one-pass stylizer of a spec at its first batch, then stylizes batches of frames."""
 
-    def __init__(self, spec_data: dict, device: str):
+    def __init__(self, spec_data: dict, device: str, threads: int):
+        use_threads(threads)
         self.spec_data, self.device, self.stylizer = spec_data, device, None
 
     def stylize(self, files: list, indices: list[int], frames: list[np.ndarray]) -> list[np.ndarray]:
@@ -181,7 +195,7 @@ class RayFrames:
         self.files_ref = ray.put(files)  # held for the actors' lifetime: a restarted actor reads it again
         actor_class = ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=settings.gpus_per_worker, max_restarts=-1, max_task_retries=-1)(StylizerActor)
         device = "cuda" if settings.gpus_per_worker > 0 else "cpu"
-        self.actors = [actor_class.remote(spec_data, device) for _ in range(int(settings.workers))]
+        self.actors = [actor_class.remote(spec_data, device, settings.threads) for _ in range(int(settings.workers))]
         self.limit = settings.batches_in_flight or 2 * len(self.actors)
 
     def stylize_batches(self, batches: Iterable[list[tuple[int, np.ndarray]]]) -> Iterator[tuple[list, list[np.ndarray]]]:
@@ -244,24 +258,30 @@ def _ruder_on_worker(spec_data: dict, files: dict[str, bytes], folder: Path, flo
 
 
 def _flow_task(estimator: str, frame_a: np.ndarray, frame_b: np.ndarray) -> np.ndarray:
+    import cv2
+
     from ..flow import make_estimator
+
+    cv2.setNumThreads(1)
 
     return make_estimator(estimator)(frame_a, frame_b)
 
 
-def _keyframe_task(spec_data: dict, files: list, index: int, frame: np.ndarray) -> np.ndarray:
+def _keyframe_task(spec_data: dict, files: list, index: int, frame: np.ndarray, threads: int) -> np.ndarray:
     """A chunk's first frame, stylized on its own as the first frame of a clip is."""
     import ray
 
+    use_threads(threads)
     folder = Path(tempfile.mkdtemp(prefix="videostyle-worker-"))
     return _ruder_on_worker(spec_data, ray.get(files[0]), folder, {}).stylize(index, frame).output
 
 
-def _chunk_task(spec_data: dict, files: list, chunk, frames: list[np.ndarray], start_output, flows: dict) -> dict[int, np.ndarray]:
+def _chunk_task(spec_data: dict, files: list, chunk, frames: list[np.ndarray], start_output, flows: dict, threads: int) -> dict[int, np.ndarray]:
     """The temporal method over one chunk from its start frame's result; ``{frame: output}``, the start included.
     ``frames`` and ``flows`` hold references (one per frame or pair), fetched here."""
     import ray
 
+    use_threads(threads)
     folder = Path(tempfile.mkdtemp(prefix="videostyle-worker-"))
     flow_arrays = dict(zip(flows, ray.get(list(flows.values())), strict=True))
     pictures = ray.get(frames)
@@ -297,7 +317,7 @@ class RayChunkedFrames:
             raise VideostyleError(
                 f"chunk_overlap ({self.overlap}) must be at least the longest long-term gap ({max(options.long_term)})", parameter="chunk_overlap"
             )
-        self.length, self.gaps, self.estimator = settings.chunk_frames, list(options.long_term), options.flow
+        self.length, self.gaps, self.estimator, self.threads = settings.chunk_frames, list(options.long_term), options.flow, settings.threads
         ray = connect(settings.address)
         self.ray = ray
         self.spec_data, files = portable_spec(spec)
@@ -307,7 +327,7 @@ class RayChunkedFrames:
         self.keyframe_task = ray.remote(**resources, max_retries=-1)(_keyframe_task)
         self.chunk_task = ray.remote(**resources, max_retries=-1)(_chunk_task)
         self.last: tuple[int, np.ndarray, np.ndarray] | None = None  # the last frame of an earlier run, if any
-        self.chunks: list = []
+        self.submitted: list = []  # every task of this run, cancelled by close() if still running
 
     def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
         self.last = (index, frame, output)
@@ -332,7 +352,6 @@ class RayChunkedFrames:
             chunks = plan_chunks(index, count, self.length, self.overlap)
         else:
             chunks = plan_chunks(first, count, self.length, self.overlap)
-        self.chunks = chunks
         flows = {pair: None for chunk in chunks for pair in _pairs(chunk, self.gaps)}
         for a, b in flows:
             flows[(a, b)] = self.flow_task.remote(self.estimator, frame_refs[a], frame_refs[b])  # every flow first, in parallel
@@ -341,7 +360,7 @@ class RayChunkedFrames:
             if number == 0 and self.last is not None:
                 starts.append(self.last[2])
             else:
-                starts.append(self.keyframe_task.remote(self.spec_data, [self.files_ref], chunk.start, frame_refs[chunk.start]))
+                starts.append(self.keyframe_task.remote(self.spec_data, [self.files_ref], chunk.start, frame_refs[chunk.start], self.threads))
         pending = [
             self.chunk_task.remote(
                 self.spec_data,
@@ -350,9 +369,11 @@ class RayChunkedFrames:
                 [frame_refs[index] for index in range(chunk.start, chunk.end)],
                 start,
                 {pair: flows[pair] for pair in _pairs(chunk, self.gaps)},
+                self.threads,
             )
             for chunk, start in zip(chunks, starts, strict=True)
         ]
+        self.submitted = [*flows.values(), *(start for start in starts if not isinstance(start, np.ndarray)), *pending]
         for index, output in joined_frames(chunks, (self._get(ref) for ref in pending), self.overlap, first):
             yield [(index, None)], [output]
 
@@ -364,7 +385,13 @@ class RayChunkedFrames:
             raise VideostyleError(f"a Ray worker failed: {first}", parameter="ray") from None
 
     def close(self) -> None:
-        """Tasks end on their own; nothing is held."""
+        """Cancel what is still running (an interrupted or failed run leaves no work on the cluster)."""
+        for ref in self.submitted:
+            try:
+                self.ray.cancel(ref, force=True)
+            except self.ray.exceptions.RayError:
+                continue
+        self.submitted = []
 
 
 def _pairs(chunk, gaps: list[int]) -> list[tuple[int, int]]:
