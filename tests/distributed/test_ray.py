@@ -166,10 +166,11 @@ def test_video_command_runs_on_the_cluster(cluster, clip, tmp_path, capsys):
         (["--ray", "--ray-workers", "0"], "error: --ray-workers must be"),
         (["--ray", "--ray-cpus-per-worker", "-1"], "error: --ray-cpus-per-worker must be"),
         (["--ray", "-s", str(STYLES / "graffiti.jpg"), "--passes", "2"], "error: multi-pass runs (--passes > 1) are not built for Ray"),
+        (["--ray", "-s", str(STYLES / "graffiti.jpg"), "--ray-chunk-frames", "5"], "error: --ray-chunk-frames (5) must be at least the overlap (6) plus 2"),
     ],
 )
 def test_video_command_bad_ray_flags_give_one_line(clip, tmp_path, capsys, flags, message):
-    model = [] if "--passes" in flags else ["-m", "starry_night"]
+    model = [] if "-s" in flags else ["-m", "starry_night"]
     code, error = run_main(["video", str(clip), *model, "-o", str(tmp_path / "out.mp4"), "-q", *flags], capsys)
     assert code == 1 and error.startswith(message) and error.count("\n") == 1
     assert not (tmp_path / "out.mp4").exists()

@@ -47,6 +47,8 @@ FLAGS = {
     "ray": "--ray",
     "ray_workers": "--ray-workers",
     "ray_cpus_per_worker": "--ray-cpus-per-worker",
+    "chunk_frames": "--ray-chunk-frames",
+    "chunk_overlap": "--ray-chunk-overlap",
 }
 
 

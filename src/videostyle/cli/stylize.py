@@ -120,6 +120,13 @@ def image_command(content, styles, output, method, device, quiet, save_every, dr
 )
 @click.option("--ray-workers", type=int, default=2, show_default=True, help="Ray workers (each loads the model once).")
 @click.option("--ray-cpus-per-worker", type=float, default=1.0, show_default=True, help="CPUs each Ray worker reserves.")
+@click.option("--ray-chunk-frames", type=int, default=30, show_default=True, help="Optimisation on Ray: frames per chunk (each chunk runs on one worker).")
+@click.option(
+    "--ray-chunk-overlap",
+    type=int,
+    default=None,
+    help="Optimisation on Ray: frames two chunks share and cross-fade [default: 6, or the longest --long-term gap].",
+)
 @model_options
 @adapt_options
 @encoder_options
@@ -140,6 +147,8 @@ def video_command(
     ray_address,
     ray_workers,
     ray_cpus_per_worker,
+    ray_chunk_frames,
+    ray_chunk_overlap,
     **params,
 ):
     """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016), or with a trained --model."""
@@ -156,7 +165,7 @@ def video_command(
     if ray_address is not None:
         from ..distributed.ray_runner import RaySettings
 
-        ray = RaySettings(ray_address, ray_workers, ray_cpus_per_worker).check()
+        ray = RaySettings(ray_address, ray_workers, ray_cpus_per_worker, chunk_frames=ray_chunk_frames, chunk_overlap=ray_chunk_overlap).check()
     bars, adapting = _FrameProgress(quiet), AdaptProgress(quiet)
     on_estimate = None if quiet else lambda estimate: report_estimate(estimate.total_seconds, estimate, spec)
     try:

@@ -318,6 +318,8 @@ class RayChunkedFrames:
                 f"chunk_overlap ({self.overlap}) must be at least the longest long-term gap ({max(options.long_term)})", parameter="chunk_overlap"
             )
         self.length, self.gaps, self.estimator, self.threads = settings.chunk_frames, list(options.long_term), options.flow, settings.threads
+        if self.length < self.overlap + 2:
+            raise VideostyleError(f"chunk_frames ({self.length}) must be at least the overlap ({self.overlap}) plus 2", parameter="chunk_frames")
         ray = connect(settings.address)
         self.ray = ray
         self.spec_data, files = portable_spec(spec)
