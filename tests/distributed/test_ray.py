@@ -166,7 +166,7 @@ def test_video_command_runs_on_the_cluster(cluster, clip, tmp_path, capsys):
         (["--ray", "--ray-workers", "0"], "error: --ray-workers must be"),
         (["--ray", "--ray-cpus-per-worker", "-1"], "error: --ray-cpus-per-worker must be"),
         (["--ray", "-s", str(STYLES / "graffiti.jpg"), "--passes", "2"], "error: multi-pass runs (--passes > 1) are not built for Ray"),
-        (["--ray", "-s", str(STYLES / "graffiti.jpg"), "--ray-chunk-frames", "5"], "error: --ray-chunk-frames (5) must be at least the overlap (6) plus 2"),
+        (["--ray", "-s", str(STYLES / "graffiti.jpg"), "--ray-chunk-frames", "5"], "error: --ray-chunk-frames (5) must be at least the overlap (12) plus 2"),
     ],
 )
 def test_video_command_bad_ray_flags_give_one_line(clip, tmp_path, capsys, flags, message):
@@ -202,7 +202,7 @@ def test_chunked_optimisation_resumes_and_has_no_boundary_pop(cluster, tmp_path)
     from videostyle.distributed.chunks import plan_chunks
 
     clip = write_clip(tmp_path / "pan.mp4", translating_clip(24, 48, 64))
-    settings = RaySettings(chunk_frames=12)  # chunks overlap by the default 6 frames
+    settings = RaySettings(chunk_frames=12, chunk_overlap=6)  # shorter than the defaults, for a short test clip
     stopped: list[int] = []
 
     def stop_after_three(index: int) -> None:

@@ -120,12 +120,12 @@ def image_command(content, styles, output, method, device, quiet, save_every, dr
 )
 @click.option("--ray-workers", type=int, default=2, show_default=True, help="Ray workers (each loads the model once).")
 @click.option("--ray-cpus-per-worker", type=float, default=1.0, show_default=True, help="CPUs each Ray worker reserves.")
-@click.option("--ray-chunk-frames", type=int, default=30, show_default=True, help="Optimisation on Ray: frames per chunk (each chunk runs on one worker).")
+@click.option("--ray-chunk-frames", type=int, default=36, show_default=True, help="Optimisation on Ray: frames per chunk (each chunk runs on one worker).")
 @click.option(
     "--ray-chunk-overlap",
     type=int,
     default=None,
-    help="Optimisation on Ray: frames two chunks share and cross-fade [default: 6, or the longest --long-term gap].",
+    help="Optimisation on Ray: frames two chunks share and cross-fade [default: 12, or the longest --long-term gap].",
 )
 @model_options
 @adapt_options
