@@ -11,16 +11,14 @@ most 1.3), and the single-process run's errors on the same pairs are the referen
 from __future__ import annotations
 
 import argparse
-import itertools
 import platform
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from videostyle.distributed.chunks import plan_chunks
+from videostyle.distributed.chunks import boundary_and_inside, plan_chunks
 from videostyle.distributed.ray_runner import RaySettings
 from videostyle.flow import make_estimator
 from videostyle.io.video import VideoReader
@@ -31,13 +29,10 @@ from videostyle.pipeline import RunSettings, resize_frame, stylize_video
 from videostyle.spec import MethodSpec
 
 
-def boundary_and_inside(clip: Path, output: Path, chunks, end: float) -> tuple[float, float]:
+def measured(clip: Path, output: Path, chunks, end: float) -> tuple[float, float]:
     outputs = list(VideoReader(output))
     originals = [resize_frame(frame, outputs[0].shape[:2]) for frame in VideoReader(clip, end=end)]
-    errors = warping_errors(originals, outputs, make_estimator("dis"))  # errors[t - 1]: pair (t - 1, t)
-    boundary = {t for earlier, later in itertools.pairwise(chunks) for t in range(later.start, earlier.end + 1)}
-    inside = [errors[t - 1] for t in range(1, len(outputs)) if t not in boundary]
-    return float(np.mean([errors[t - 1] for t in sorted(boundary)])) if boundary else float("nan"), float(np.mean(inside))
+    return boundary_and_inside(warping_errors(originals, outputs, make_estimator("dis")), chunks)
 
 
 def main() -> None:
@@ -65,8 +60,8 @@ def main() -> None:
             stylize_video(clip, output, spec, end=end, run=RunSettings(resume=False, ray=RaySettings(workers=2, chunk_frames=length, chunk_overlap=overlap)))
             seconds = time.perf_counter() - began
             chunks = plan_chunks(0, args.frames, length, overlap)
-            boundary, inside = boundary_and_inside(clip, output, chunks, end)
-            local_boundary, local_inside = boundary_and_inside(clip, folder / "local.mp4", chunks, end)
+            boundary, inside = measured(clip, output, chunks, end)
+            local_boundary, local_inside = measured(clip, folder / "local.mp4", chunks, end)
             rows.append((length, overlap, len(chunks), seconds, boundary / inside, local_boundary / local_inside))
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; {args.frames} frames of {clip.name} at {args.size} px")
     print(f"options: first frame 60 iterations, then 20; long-term gaps 1, 2; DIS flow. Single process: {local_seconds:.0f} s\n")

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from videostyle.distributed.chunks import Chunk, crossfade, flow_pairs, joined_frames, plan_chunks
+from videostyle.distributed.chunks import Chunk, boundary_and_inside, crossfade, flow_pairs, joined_frames, plan_chunks
 from videostyle.errors import VideostyleError
 
 
@@ -45,3 +45,9 @@ def test_joined_frames_are_in_order_with_the_overlap_faded():
 def test_flow_pairs_stay_inside_the_chunk():
     pairs = flow_pairs(Chunk(10, 13), [1, 2])
     assert pairs == [(10, 11), (11, 10), (11, 12), (12, 11), (10, 12), (12, 10)]
+
+
+def test_boundary_pairs_are_those_touching_an_overlap():
+    errors = [1.0] * 10
+    errors[4:7] = [3.0, 3.0, 3.0]  # pairs (4, 5), (5, 6), (6, 7): frames 5 to 7
+    assert boundary_and_inside(errors, [Chunk(0, 7), Chunk(5, 11)]) == (3.0, 1.0)

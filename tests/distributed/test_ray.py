@@ -3,7 +3,6 @@ the output equals a single-process run, a killed worker costs no frames, bad add
 
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import sys
@@ -185,17 +184,14 @@ def chunked_spec() -> MethodSpec:
 
 
 def boundary_and_inside_errors(clip: Path, output: Path, chunks) -> tuple[float, float]:
-    """Mean short-term warping error of the pairs that touch an overlap, and of the others."""
+    from videostyle.distributed.chunks import boundary_and_inside
     from videostyle.flow import make_estimator
     from videostyle.metrics.temporal import warping_errors
     from videostyle.pipeline import resize_frame
 
     outputs = list(VideoReader(output))
     originals = [resize_frame(frame, outputs[0].shape[:2]) for frame in VideoReader(clip)]
-    errors = warping_errors(originals, outputs, make_estimator("dis"))  # errors[t - 1]: pair (t - 1, t)
-    boundary = {t for earlier, later in itertools.pairwise(chunks) for t in range(later.start, earlier.end + 1)}
-    inside = [errors[t - 1] for t in range(1, len(outputs)) if t not in boundary]
-    return float(np.mean([errors[t - 1] for t in sorted(boundary)])), float(np.mean(inside))
+    return boundary_and_inside(warping_errors(originals, outputs, make_estimator("dis")), chunks)
 
 
 def test_chunked_optimisation_resumes_and_has_no_boundary_pop(cluster, tmp_path):

@@ -10,6 +10,7 @@ the overlap the two chunks' results are cross-faded, so the boundary does not po
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -96,3 +97,12 @@ def flow_pairs(chunk: Chunk, gaps: list[int]) -> list[tuple[int, int]]:
             if index - gap >= chunk.start:
                 pairs += [(index - gap, index), (index, index - gap)]
     return pairs
+
+
+def boundary_and_inside(errors: list[float], chunks: list[Chunk]) -> tuple[float, float]:
+    """Mean short-term warping error (``errors[t - 1]``: frames t - 1 and t, as
+    :func:`videostyle.metrics.temporal.warping_errors` gives them) of the pairs that touch an overlap,
+    and of the other pairs: how much a chunk boundary pops (the target is at most 1.3x)."""
+    boundary = {t for earlier, later in itertools.pairwise(chunks) for t in range(later.start, earlier.end + 1)}
+    inside = [errors[t - 1] for t in range(1, len(errors) + 1) if t not in boundary]
+    return float(np.mean([errors[t - 1] for t in sorted(boundary)])) if boundary else float("nan"), float(np.mean(inside))
