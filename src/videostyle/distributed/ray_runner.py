@@ -339,7 +339,7 @@ class RayChunkedFrames:
         raise VideostyleError("the chunked optimisation runs a whole clip at once (stylize_batches)")
 
     def stylize_batches(self, batches: Iterable[list[tuple[int, np.ndarray]]]) -> Iterator[tuple[list, list[np.ndarray]]]:
-        from .chunks import joined_frames, plan_chunks
+        from .chunks import flow_pairs, joined_frames, plan_chunks
 
         ray = self.ray
         frame_refs: dict[int, object] = {}
@@ -355,7 +355,7 @@ class RayChunkedFrames:
             chunks = plan_chunks(index, count, self.length, self.overlap)
         else:
             chunks = plan_chunks(first, count, self.length, self.overlap)
-        flows = {pair: None for chunk in chunks for pair in _pairs(chunk, self.gaps)}
+        flows = {pair: None for chunk in chunks for pair in flow_pairs(chunk, self.gaps)}
         for a, b in flows:
             flows[(a, b)] = self.flow_task.remote(self.estimator, frame_refs[a], frame_refs[b])  # every flow first, in parallel
         starts = []
@@ -371,7 +371,7 @@ class RayChunkedFrames:
                 chunk,
                 [frame_refs[index] for index in range(chunk.start, chunk.end)],
                 start,
-                {pair: flows[pair] for pair in _pairs(chunk, self.gaps)},
+                {pair: flows[pair] for pair in flow_pairs(chunk, self.gaps)},
                 self.threads,
             )
             for chunk, start in zip(chunks, starts, strict=True)
@@ -395,9 +395,3 @@ class RayChunkedFrames:
             except self.ray.exceptions.RayError:
                 continue
         self.submitted = []
-
-
-def _pairs(chunk, gaps: list[int]) -> list[tuple[int, int]]:
-    from .chunks import flow_pairs
-
-    return flow_pairs(chunk, gaps)
