@@ -100,9 +100,20 @@ def connect(address: str | None):
     try:
         ray.init(address=None if local else address, include_dashboard=False, log_to_driver=False, logging_level="ERROR", configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as error:
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise VideostyleError(f"cannot join the Ray cluster at {address}: {first}", parameter="ray") from None
+        raise VideostyleError(f"cannot join the Ray cluster at {address}: {_first_line(error)}", parameter="ray") from None
     return ray
+
+
+def fetch(ray, ref):
+    """``ray.get``, with a worker's failure (after Ray's own retries) as a one-line error."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayError as error:
+        raise VideostyleError(f"a Ray worker failed: {_first_line(error)}", parameter="ray") from None
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _check_reachable(address: str) -> None:
@@ -206,7 +217,7 @@ class RayFrames:
 
         def finish():
             batch, ref, actor = in_flight.popleft()
-            outputs = self._get(ref)
+            outputs = fetch(self.ray, ref)
             load[actor] -= 1
             return batch, outputs
 
@@ -219,18 +230,11 @@ class RayFrames:
         while in_flight:
             yield finish()
 
-    def _get(self, ref) -> list[np.ndarray]:
-        try:
-            return self.ray.get(ref)
-        except self.ray.exceptions.RayError as error:
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise VideostyleError(f"a Ray worker failed: {first}", parameter="ray") from None
-
     def _submit(self, actor, batch: list[tuple[int, np.ndarray]]):
         return actor.stylize.remote([self.files_ref], [index for index, _ in batch], [frame for _, frame in batch])
 
     def stylize_batch(self, indices: list[int], frames: list[np.ndarray]) -> list[np.ndarray]:
-        return self._get(self._submit(self.actors[0], list(zip(indices, frames, strict=True))))
+        return fetch(self.ray, self._submit(self.actors[0], list(zip(indices, frames, strict=True))))
 
     def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
         """Nothing to remember: the one-pass methods stylize each frame on its own."""
@@ -377,15 +381,8 @@ class RayChunkedFrames:
             for chunk, start in zip(chunks, starts, strict=True)
         ]
         self.submitted = [*flows.values(), *(start for start in starts if not isinstance(start, np.ndarray)), *pending]
-        for index, output in joined_frames(chunks, (self._get(ref) for ref in pending), self.overlap, first):
+        for index, output in joined_frames(chunks, (fetch(self.ray, ref) for ref in pending), self.overlap, first):
             yield [(index, None)], [output]
-
-    def _get(self, ref):
-        try:
-            return self.ray.get(ref)
-        except self.ray.exceptions.RayError as error:
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise VideostyleError(f"a Ray worker failed: {first}", parameter="ray") from None
 
     def close(self) -> None:
         """Cancel what is still running (an interrupted or failed run leaves no work on the cluster)."""

@@ -180,6 +180,18 @@ def _style_controls(video: bool):
     return method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, quality
 
 
+def _run_controls(tab: str, prompt: str):
+    """The estimate line, the Estimate, Run and Cancel buttons and the status line of a tab (``elem_id``
+    ``TAB-estimate``, ``TAB-estimate-button``, ``TAB-run``, ``TAB-status``)."""
+    estimate_text = gr.Markdown(f"**Estimate:** {prompt}.", elem_id=f"{tab}-estimate")
+    with gr.Row():
+        estimate_button = gr.Button("Estimate time", elem_id=f"{tab}-estimate-button")
+        run_button = gr.Button("Run", variant="primary", elem_id=f"{tab}-run")
+        cancel_button = gr.Button("Cancel", variant="stop")
+    status = gr.Markdown(elem_id=f"{tab}-status")
+    return estimate_text, estimate_button, run_button, cancel_button, status
+
+
 def build_app(settings: ServeSettings) -> tuple[gr.Blocks, Server]:
     """The page and its server state (call ``server.close()`` after the page is closed)."""
     server = Server(settings)
@@ -201,12 +213,7 @@ def _image_tab(server: Server) -> None:
             gr.Button("Use the sample photo", size="sm").click(lambda: str(sample_image()), outputs=content, queue=False, api_visibility="private")
             method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, iterations = _style_controls(video=False)
         with gr.Column():
-            estimate_text = gr.Markdown("**Estimate:** give a picture and a style.", elem_id="image-estimate")
-            with gr.Row():
-                estimate_button = gr.Button("Estimate time", elem_id="image-estimate-button")
-                run_button = gr.Button("Run", variant="primary", elem_id="image-run")
-                cancel_button = gr.Button("Cancel", variant="stop")
-            status = gr.Markdown(elem_id="image-status")
+            estimate_text, estimate_button, run_button, cancel_button, status = _run_controls("image", "give a picture and a style")
             result = gr.Image(label="Result", format="png", interactive=False, elem_id="image-result")
             slider = gr.ImageSlider(label="Input | result", type="filepath", interactive=False)
             download = gr.File(label="Download", interactive=False)
@@ -255,12 +262,7 @@ def _video_tab(server: Server) -> None:
             method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, quality = _style_controls(video=True)
             measure = gr.Checkbox(value=True, label="Measure flicker and make a side-by-side video after the run")
         with gr.Column():
-            estimate_text = gr.Markdown("**Estimate:** give a clip and a style.", elem_id="video-estimate")
-            with gr.Row():
-                estimate_button = gr.Button("Estimate time", elem_id="video-estimate-button")
-                run_button = gr.Button("Run", variant="primary", elem_id="video-run")
-                cancel_button = gr.Button("Cancel", variant="stop")
-            status = gr.Markdown(elem_id="video-status")
+            estimate_text, estimate_button, run_button, cancel_button, status = _run_controls("video", "give a clip and a style")
             result = gr.Video(label="Result (with the clip's sound)", interactive=False, elem_id="video-result")
             side_by_side = gr.Video(label="Input | result", interactive=False)
             plot = gr.Image(label="Flicker (videostyle evaluate)", interactive=False, elem_id="video-plot")

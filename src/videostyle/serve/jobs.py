@@ -316,7 +316,9 @@ def run_image(content: Path, choices: PageChoices, settings: ServeSettings, prog
     started = time.perf_counter()
     made_earlier = output.exists()
     if not made_earlier:
-        progress.iterations = spec.image_options().iterations * spec.image_options().scales if not spec.one_pass else None
+        if not spec.one_pass:
+            image_options = spec.image_options()
+            progress.iterations = image_options.iterations * image_options.scales
         progress.check()
         stylize(content, spec, output=output, device=settings.device, callback=progress.on_iteration, on_adapt=progress.on_adapt)
     if not beside.exists():
