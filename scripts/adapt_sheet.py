@@ -16,10 +16,10 @@ from pathlib import Path
 
 import torch
 from PIL import Image
-from sheet_grid import save_labelled_grid
 
 from videostyle.api import stylize
 from videostyle.io.image import load_image, resize_long_side, to_tensor, to_uint8
+from videostyle.io.sheet import save_labelled_grid
 from videostyle.io.video import VideoReader
 from videostyle.methods.gatys import GatysOptions
 from videostyle.methods.ruder import VideoOptions

@@ -12,9 +12,9 @@ import argparse
 
 import torch
 from PIL import Image
-from sheet_grid import save_labelled_grid
 
 from videostyle.io.image import load_image, resize_long_side, to_tensor, to_uint8
+from videostyle.io.sheet import save_labelled_grid
 from videostyle.io.video import VideoReader
 from videostyle.methods.one_pass import build_stylizer
 from videostyle.spec import MethodSpec

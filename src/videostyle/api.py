@@ -22,6 +22,7 @@ from .errors import VideostyleError
 from .features import VGGEncoder
 from .io.atomic import check_not_an_input, check_writable_destination
 from .io.image import save_image, to_pil, to_tensor, to_uint8
+from .methods.feedforward import OnePassStylizer
 from .methods.gatys import GatysOptions, StylizeResult, to_output
 from .methods.gatys import stylize as gatys_stylize
 from .methods.optimize import Step
@@ -68,6 +69,7 @@ def stylize(
     callback: Callable[[int, Step], None] | None = None,
     save_every: int = 0,
     on_adapt: Callable[[StepReport], None] | None = None,
+    stylizer: OnePassStylizer | None = None,
 ) -> ImageResult:
     """Stylize one image with any method: the one library call behind ``videostyle image``.
 
@@ -76,7 +78,8 @@ def stylize(
     result is also written there (atomically). Optimisation only: ``callback(scale, step)`` after
     every iteration; ``save_every=N`` also writes every N-th iterate beside ``output``. Method adapt:
     adapts on ``content`` when it is a path (else on the shipped photos), ``on_adapt(report)`` after
-    every training step, unless the cache holds the network.
+    every training step, unless the cache holds the network. ``stylizer``: the one-pass network of this
+    spec already built (:func:`~videostyle.methods.one_pass.build_stylizer`), which a batch reuses.
 
     >>> from videostyle.spec import MethodSpec
     >>> result = stylize("photo.jpg", MethodSpec(method="feedforward", model="starry_night"))  # doctest: +SKIP
@@ -101,7 +104,8 @@ def stylize(
 
         image = resize_long_side(content_tensor, spec.size) if spec.size else content_tensor
         check_picture_size(*image.shape[-2:])
-        stylizer, _ = build_stylizer(spec, device, encoder, style_images)
+        if stylizer is None:
+            stylizer, _ = build_stylizer(spec, device, encoder, style_images)
         result = ImageResult(stylizer.stylize_tensor(image), iterations=0, seconds=0.0, losses={}, history=[])
     else:
         options = spec.image_options()

@@ -452,7 +452,7 @@ def _prefetch(items: Iterable, size: int) -> Iterator:
         thread.join()
 
 
-class _Stage:
+class Stage:
     """A worker thread fed through a bounded queue, in order; its first error is raised in the caller."""
 
     def __init__(self, work: Callable, size: int, name: str):
@@ -507,7 +507,7 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, run_settings: Ru
             if not multi_pass:
                 writer.write(output)
 
-        stage = _Stage(store, 2 * stylizer.batch_size + 2, "videostyle-write")
+        stage = Stage(store, 2 * stylizer.batch_size + 2, "videostyle-write")
 
         def keep(index: int, output: np.ndarray, fresh: bool) -> None:
             stage.put(index, output, fresh)

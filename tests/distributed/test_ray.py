@@ -214,3 +214,28 @@ def test_chunked_optimisation_resumes_and_has_no_boundary_pop(cluster, tmp_path)
     assert len(chunks) == 2
     boundary, inside = boundary_and_inside_errors(clip, tmp_path / "out.mp4", chunks)
     assert boundary <= 1.3 * inside, f"boundary {boundary:.5f} vs inside {inside:.5f}"
+
+
+def test_a_batch_of_pictures_on_two_nodes_equals_the_local_batch(cluster, tmp_path):
+    """Content x style pairs (style files shipped to the workers), one unreadable content skipped and counted."""
+    from PIL import Image
+
+    from videostyle.batch import plan_batch, stylize_batch
+
+    contents = []
+    for name in ("grace_hopper", "wesnoth_bridge", "graffiti"):
+        contents.append(tmp_path / f"{name}.png")
+        Image.open(STYLES / f"{name}.jpg").convert("RGB").resize((64, 48)).save(contents[-1])
+    (tmp_path / "broken.png").write_bytes(b"not a picture")
+    styles = [(str(STYLES / "starry_night.jpg"),), (str(STYLES / "wesnoth_jevyan.jpg"),)]
+    items = plan_batch([*contents, tmp_path / "broken.png"], styles, tmp_path / "local")
+    spec = MethodSpec(method="adain", styles=list(styles[0]), size=48)
+    local = stylize_batch(items, spec, tmp_path / "local", sheet=False)
+    distributed = stylize_batch(plan_batch([*contents, tmp_path / "broken.png"], styles, tmp_path / "ray"), spec, tmp_path / "ray", ray=RaySettings(workers=2))
+    assert local.written == distributed.written == 6
+    assert [reason.split(":")[0] for _, reason in distributed.failed] == ["not an image (or an unsupported format)"] * 2
+    for item in items[:6]:
+        expected = np.asarray(Image.open(item.output), np.int16)
+        got = np.asarray(Image.open(tmp_path / "ray" / item.output.name), np.int16)
+        assert np.abs(expected - got).max() <= 1, item.output.name
+    assert (tmp_path / "ray" / "contact_sheet.png").is_file() and not (tmp_path / "local" / "contact_sheet.png").exists()

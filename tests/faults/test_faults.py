@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runs import assert_clean_failure, run_cli
 from PIL import Image
 
 from synthetic import texture, translating_clip, write_clip
-from videostyle.cli import main
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 STYLE = ASSETS / "starry_night.jpg"
@@ -33,25 +33,6 @@ METHODS = {  # the method options of each command, for the parametrised cases
     "adain": ["--method", "adain", "-s", str(STYLE)],
     "arbitrary-video": ["--method", "arbitrary-video", "-s", str(STYLE)],
 }
-
-
-def run_cli(args: list[str], capsys) -> tuple[int, str]:
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exited:
-        code = exited.code
-    return code, capsys.readouterr().err
-
-
-def assert_clean_failure(code: int, err: str, message: str | None = None) -> None:
-    lines = err.strip().splitlines()
-    assert code not in (0, None), err
-    assert lines and lines[-1].startswith("error: "), err
-    assert "unexpected" not in err and "Traceback" not in err, err
-    assert len([line for line in lines if line.startswith("error: ")]) == 1, err
-    if message is not None:
-        assert message in lines[-1], err
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -262,6 +262,48 @@ def parse_gaps(text: str) -> list[int]:
         raise VideostyleError(f"--long-term takes comma-separated integers, got {text!r}") from None
 
 
+def ray_options(chunks: bool):
+    """The ``--ray`` options of ``image`` (items spread over a cluster) and ``video`` (frames, or chunks with ``chunks``)."""
+    what = "the frames of a one-pass method, or chunks of an optimisation run," if chunks else "the pictures"
+    options = [
+        click.option(
+            "--ray",
+            "ray_address",
+            is_flag=False,
+            flag_value="local",
+            default=None,
+            metavar="[ADDRESS]",
+            help=f"Spread {what} over Ray workers: alone, a Ray instance on this machine; auto or HOST:PORT joins a cluster (extra videostyle[ray]).",
+        ),
+        click.option("--ray-workers", type=int, default=2, show_default=True, help="Ray workers (each loads the model once)."),
+        click.option("--ray-cpus-per-worker", type=float, default=1.0, show_default=True, help="CPUs each Ray worker reserves."),
+    ]
+    if chunks:
+        options += [
+            click.option(
+                "--ray-chunk-frames", type=int, default=36, show_default=True, help="Optimisation on Ray: frames per chunk (each chunk runs on one worker)."
+            ),
+            click.option(
+                "--ray-chunk-overlap",
+                type=int,
+                default=None,
+                help="Optimisation on Ray: frames two chunks share and cross-fade [default: 12, or the longest --long-term gap].",
+            ),
+        ]
+    return stacked(options)
+
+
+def ray_settings(params: dict):
+    """The :class:`~videostyle.distributed.ray_runner.RaySettings` of the ``--ray`` options (consumed from ``params``), or None without ``--ray``."""
+    address, workers, cpus = params.pop("ray_address"), params.pop("ray_workers"), params.pop("ray_cpus_per_worker")
+    chunks = {"chunk_frames": params.pop("ray_chunk_frames", 36), "chunk_overlap": params.pop("ray_chunk_overlap", None)}
+    if address is None:
+        return None
+    from ..distributed.ray_runner import RaySettings
+
+    return RaySettings(address, workers, cpus, **chunks).check()
+
+
 METHOD_HELP = (
     "optimize: {optimize} (default with --style); feedforward (default with --model), reconet, adain, arbitrary-video: one network pass{per}; "
     "adapt: a fast network adapted to the --style first (minutes, cached), then one pass{per}."

@@ -12,13 +12,28 @@ from ..errors import VideostyleError
 from ..pipeline import LONG_RUN_SECONDS, format_duration
 from ..spec import METHODS
 from .app import cli
-from .options import METHOD_HELP, adapt_options, build_spec, encoder_options, format_terms, gatys_options, model_options
+from .options import METHOD_HELP, adapt_options, build_spec, encoder_options, format_terms, gatys_options, model_options, ray_options, ray_settings
 
 
 @cli.command("image")
-@click.argument("content", type=click.Path())
-@click.option("-s", "--style", "styles", multiple=True, type=click.Path(), help="Style image; repeat to blend several styles (needed unless --model).")
-@click.option("-o", "--output", required=True, type=click.Path(), help="Output image (.png, .jpg, ...).")
+@click.argument("contents", metavar="CONTENT...", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "-s",
+    "--style",
+    "styles",
+    multiple=True,
+    type=click.Path(),
+    help="Style image; repeat to blend several styles (needed unless --model). A folder or glob: one output per style.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(),
+    help="Output image (.png, .jpg, ...). Several contents, a folder or a glob: the output folder (CONTENT.png, or CONTENT--STYLE.png per style).",
+)
+@click.option("--each-style", is_flag=True, help="Several --style images: one output per content and style, instead of their blend.")
+@click.option("--sheet/--no-sheet", default=True, show_default=True, help="Batches: write OUTPUT/contact_sheet.png (contents x styles).")
 @gatys_options(size=512, iterations=500)
 @click.option("--scales", type=int, default=1, show_default=True, help="Coarse-to-fine levels, each half the size of the next.")
 @click.option("--save-every", type=int, default=0, help="Also write every N-th iterate beside the output (OUT_iter0100.png).")
@@ -26,12 +41,23 @@ from .options import METHOD_HELP, adapt_options, build_spec, encoder_options, fo
 @click.option("--dry-run", is_flag=True, help="Time a few iterations (or one pass), print the estimated total time and exit without writing.")
 @model_options
 @adapt_options
+@ray_options(chunks=False)
 @encoder_options
-def image_command(content, styles, output, method, device, quiet, save_every, dry_run, **params):
-    """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015), or with a trained --model."""
+def image_command(contents, styles, output, method, device, quiet, save_every, dry_run, each_style, sheet, **params):
+    """Stylize the image CONTENT with one or more --style images (Gatys et al. 2015), or with a trained --model.
+
+    Several CONTENTs, folders or globs ('photos/*.jpg') make a batch into the folder OUTPUT: one overall
+    progress bar, outputs finished by an earlier run with the same settings skipped, a contact sheet."""
     from ..api import stylize
     from ..io.atomic import check_writable_destination
 
+    ray = ray_settings(params)
+    if _is_batch(contents, styles, output, each_style):
+        _image_batch(contents, styles, output, method, device, quiet, save_every, dry_run, each_style, sheet, ray, params)
+        return
+    if ray is not None:
+        raise VideostyleError("--ray spreads a batch (several contents, a folder or a glob) over a cluster; one picture runs here")
+    content = contents[0]
     check_writable_destination(output)
     if Path(output).suffix.lower() not in _image_extensions():
         raise VideostyleError(f"unknown image format for output {output} (use .png, .jpg, ...)")
@@ -73,9 +99,15 @@ def image_command(content, styles, output, method, device, quiet, save_every, dr
 
 
 @cli.command("video")
-@click.argument("input_path", metavar="INPUT", type=click.Path())
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path())
 @click.option("-s", "--style", "styles", multiple=True, type=click.Path(), help="Style image; repeat to blend several styles (needed unless --model).")
-@click.option("-o", "--output", required=True, type=click.Path(), help="Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(),
+    help="Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames. Several INPUTs: the output folder (INPUT.mp4 each).",
+)
 @click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Ruder et al. 2016", per=" per frame"))
 @click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="deepflow", show_default=True, help="Optical flow estimator.")
 @click.option(
@@ -108,30 +140,12 @@ def image_command(content, styles, output, method, device, quiet, save_every, dr
 )
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
 @click.option("--dry-run", is_flag=True, help="Time the first frame (a few iterations, or one batch), print the estimated total time and exit without writing.")
-@click.option(
-    "--ray",
-    "ray_address",
-    is_flag=False,
-    flag_value="local",
-    default=None,
-    metavar="[ADDRESS]",
-    help="Spread the frames of a one-pass method over Ray workers: alone, a Ray instance on this machine; auto or HOST:PORT joins a cluster "
-    "(extra videostyle[ray]).",
-)
-@click.option("--ray-workers", type=int, default=2, show_default=True, help="Ray workers (each loads the model once).")
-@click.option("--ray-cpus-per-worker", type=float, default=1.0, show_default=True, help="CPUs each Ray worker reserves.")
-@click.option("--ray-chunk-frames", type=int, default=36, show_default=True, help="Optimisation on Ray: frames per chunk (each chunk runs on one worker).")
-@click.option(
-    "--ray-chunk-overlap",
-    type=int,
-    default=None,
-    help="Optimisation on Ray: frames two chunks share and cross-fade [default: 12, or the longest --long-term gap].",
-)
+@ray_options(chunks=True)
 @model_options
 @adapt_options
 @encoder_options
 def video_command(
-    input_path,
+    inputs,
     styles,
     output,
     method,
@@ -144,28 +158,28 @@ def video_command(
     resume,
     run_dir,
     dry_run,
-    ray_address,
-    ray_workers,
-    ray_cpus_per_worker,
-    ray_chunk_frames,
-    ray_chunk_overlap,
     **params,
 ):
-    """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016), or with a trained --model."""
+    """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016), or with a trained --model.
+
+    Several INPUTs (or a glob, 'clips/*.mp4') make a batch into the folder OUTPUT, one clip after
+    the other; clips finished by an earlier run with the same settings are skipped."""
+    import glob
+
     from ..pipeline import Progress, RunSettings, stylize_video
 
+    ray = ray_settings(params)
     spec = build_spec(method, styles, params, video=True)
+    if len(inputs) > 1 or (glob.has_magic(inputs[0]) and not Path(inputs[0]).exists()):
+        _video_batch(inputs, output, spec, start, end, fps, RunSettings(run_dir, resume, keep_frames, ray), device, quiet, dry_run)
+        return
+    input_path = inputs[0]
     if dry_run:
         from ..pipeline import estimate_video
 
         estimate = estimate_video(input_path, output, spec, start=start, end=end, fps=fps, device=device)
         report_estimate(estimate.total_seconds, estimate, spec)
         return
-    ray = None
-    if ray_address is not None:
-        from ..distributed.ray_runner import RaySettings
-
-        ray = RaySettings(ray_address, ray_workers, ray_cpus_per_worker, chunk_frames=ray_chunk_frames, chunk_overlap=ray_chunk_overlap).check()
     bars, adapting = _FrameProgress(quiet), AdaptProgress(quiet)
     on_estimate = None if quiet else lambda estimate: report_estimate(estimate.total_seconds, estimate, spec)
     try:
@@ -201,6 +215,120 @@ def video_command(
         f"{float(summary.fps):.3f} fps, in {summary.seconds:.1f} s{detail}" + (f"; frames kept in {summary.run_folder}" if summary.run_folder else ""),
         err=True,
     )
+
+
+def _is_batch(contents, styles, output, each_style) -> bool:
+    """A batch: several contents, a folder or glob of contents or styles, an output folder that exists, or --each-style."""
+    import glob
+
+    named = [*contents, *styles]
+    folders_or_globs = any(Path(name).is_dir() or (glob.has_magic(name) and not Path(name).exists()) for name in named)
+    return len(contents) > 1 or folders_or_globs or Path(output).is_dir() or each_style
+
+
+def _image_batch(contents, styles, output, method, device, quiet, save_every, dry_run, each_style, sheet, ray, params) -> None:
+    """``videostyle image`` over many contents (x many styles) into the folder OUTPUT."""
+    import glob
+
+    from ..batch import expand_pictures, item_spec, plan_batch, stylize_batch
+
+    if save_every:
+        raise VideostyleError("--save-every writes the iterates of one picture; a batch writes only results")
+    found = expand_pictures(contents, "content")
+    style_files = [str(path) for path in expand_pictures(styles, "style").pictures] if styles else []
+    each_style = each_style or any(Path(name).is_dir() or (glob.has_magic(name) and not Path(name).exists()) for name in styles)
+    if each_style and params.get("style_blend"):
+        raise VideostyleError("--style-blend mixes several styles into one; with --each-style (or a folder of styles) every style is used alone")
+    style_sets = [(style,) for style in style_files] if each_style else [tuple(style_files)]
+    spec = build_spec(method, list(style_sets[0]), params, video=False)
+    items = plan_batch(found.pictures, style_sets, output)
+    if found.skipped and not quiet:
+        click.echo(f"note: skipped {len(found.skipped)} files that are not pictures (first: {found.skipped[0]})", err=True)
+    if dry_run:
+        from ..api import estimate_image
+
+        first = items[0]
+        seconds = estimate_image(first.content, item_spec(spec, first), device=device)
+        tqdm.write(
+            f"estimate: about {format_duration(seconds * len(items))} in all ({len(items)} pictures, {seconds:.2f} s for {first.content.name})", file=sys.stderr
+        )
+        return
+    bar: tqdm | None = None
+
+    def on_start(total: int, done: int) -> None:
+        nonlocal bar
+        if not quiet:
+            bar = tqdm(total=total, initial=done, unit="picture", desc="pictures", dynamic_ncols=True)
+            if done:
+                tqdm.write(f"resuming: {done} pictures already done", file=sys.stderr)
+
+    def on_item(item, outcome: str) -> None:
+        if bar is not None:
+            bar.update(1)
+            if outcome == "failed":
+                tqdm.write(f"skipped {item.content}: it cannot be read", file=sys.stderr)
+
+    def on_step(step) -> None:
+        if bar is not None:
+            bar.set_postfix_str(f"iteration {step.iteration}, loss {step.loss:.4g}")
+
+    adapting = AdaptProgress(quiet)
+    try:
+        summary = stylize_batch(
+            items, spec, output, device=device, ray=ray, sheet=sheet, on_start=on_start, on_item=on_item, on_step=on_step, on_adapt=adapting.on_step
+        )
+    finally:
+        adapting.close()
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        made = summary.written
+        rate = f", {(summary.seconds - summary.startup_seconds) / made:.2f} s each after {summary.startup_seconds:.1f} s start-up" if made else ""
+        redone = f", {summary.redone} made again with the new settings" if summary.redone else ""
+        sheet_note = f"; contact sheet {summary.sheet}" if summary.sheet else ""
+        click.echo(f"wrote {made} pictures to {output} ({summary.already_done} already done{redone}) in {summary.seconds:.1f} s{rate}{sheet_note}", err=True)
+    if summary.failed:
+        raise VideostyleError(f"{len(summary.failed)} of {len(items)} pictures could not be made (the others were); first: {summary.failed[0][1]}")
+
+
+def _video_batch(inputs, output, spec, start, end, fps, run, device, quiet, dry_run) -> None:
+    """``videostyle video`` over several clips into the folder OUTPUT."""
+    from ..batch import plan_clips, stylize_clips
+    from ..pipeline import Progress
+
+    items = plan_clips(inputs, output)
+    if dry_run:
+        from ..pipeline import estimate_video
+
+        estimates = [estimate_video(item.content, item.output, spec, start=start, end=end, fps=fps, device=device).total_seconds for item in items]
+        tqdm.write(f"estimate: about {format_duration(sum(estimates))} in all ({len(items)} clips)", file=sys.stderr)
+        return
+    bars: list[_FrameProgress] = []
+    adapting = AdaptProgress(quiet)
+
+    def progress_for(item) -> Progress:
+        if bars:
+            bars[-1].close()
+        bars.append(_FrameProgress(quiet))
+        if not quiet:
+            tqdm.write(f"clip {len(bars)}: {item.content} -> {item.output}", file=sys.stderr)
+        return Progress(bars[-1].on_start, bars[-1].on_frame, bars[-1].on_step, None, adapting.on_step)
+
+    def on_start(total: int, done: int) -> None:
+        if done and not quiet:
+            tqdm.write(f"resuming: {done} of {total} clips already done", file=sys.stderr)
+
+    try:
+        summary = stylize_clips(items, spec, output, start=start, end=end, fps=fps, run=run, device=device, progress_for=progress_for, on_start=on_start)
+    finally:
+        adapting.close()
+        for bar in bars:
+            bar.close()
+    if not quiet:
+        redone = f", {summary.redone} made again with the new settings" if summary.redone else ""
+        click.echo(f"wrote {summary.written} clips to {output} ({summary.already_done} already done{redone}) in {summary.seconds:.1f} s", err=True)
+    if summary.failed:
+        raise VideostyleError(f"{len(summary.failed)} of {len(items)} clips could not be made (the others were); first: {summary.failed[0][1]}")
 
 
 def report_estimate(total: float, estimate, spec) -> None:

@@ -1,4 +1,5 @@
-"""One-pass video on a Ray cluster: frames spread over actors that each load the model once.
+"""Video and batches on a Ray cluster: frames (or a batch's pictures) spread over actors that each load
+the model once, and the optimisation method in chunks.
 
 The driver (:func:`videostyle.pipeline.stylize_video`) still decodes, orders and writes: this module
 only replaces its stylizer with :class:`RayFrames`, whose ``stylize_batches`` keeps a bounded number
@@ -8,6 +9,10 @@ it names (style images, a mask, a model that is not bundled), so the workers nee
 
 Actors are restarted by Ray when they die, and their unfinished batches are run again
 (``max_restarts``/``max_task_retries``): a killed worker costs time, not frames.
+
+A batch of pictures (:class:`RayBatch`, used by :func:`videostyle.batch.stylize_batch`) sends each
+picture's file bytes to the least busy :class:`BatchActor` and gets the stylized picture back; the
+driver writes it and keeps the batch's record, so a batch on Ray resumes as a local one does.
 """
 
 from __future__ import annotations
@@ -238,6 +243,94 @@ class RayFrames:
 
     def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
         """Nothing to remember: the one-pass methods stylize each frame on its own."""
+
+    def close(self) -> None:
+        for actor in self.actors:
+            self.ray.kill(actor)
+        self.actors = []
+
+
+class BatchActor:
+    """A Ray actor for batches of pictures: keeps one network per style set (one-pass methods) and one
+    encoder, and stylizes contents sent as file bytes."""
+
+    def __init__(self, device: str, threads: int):
+        use_threads(threads)
+        self.device, self.encoder, self.stylizers, self.specs = device, None, {}, {}
+
+    def stylize(self, key: str, spec_data: dict, files: list, content: bytes, name: str) -> np.ndarray | str:
+        """The stylized picture (``H x W x 3`` uint8), or the one-line reason the content (file ``name``) cannot
+        be read. ``key`` names the style set; ``files``: ``[ref]`` to its :func:`portable_spec` files."""
+        import ray
+
+        from ..api import stylize
+        from ..io.image import decode_image, to_uint8
+        from ..spec import MethodSpec
+
+        try:
+            picture = decode_image(content, name)
+        except VideostyleError as error:
+            return str(error)
+        if key not in self.specs:
+            folder = Path(tempfile.mkdtemp(prefix="videostyle-worker-"))
+            self.specs[key] = MethodSpec.from_dict(_rooted(spec_data, folder, ray.get(files[0])))
+        spec = self.specs[key]
+        if self.encoder is None and spec.method not in ("feedforward", "reconet"):
+            self.encoder = spec.encoder.load(self.device)
+        if spec.one_pass and key not in self.stylizers:
+            from ..methods.one_pass import build_stylizer
+
+            self.stylizers[key] = build_stylizer(spec, self.device, self.encoder)[0]
+        try:
+            return to_uint8(stylize(picture, spec, device=self.device, encoder=self.encoder, stylizer=self.stylizers.get(key)).image)
+        except VideostyleError as error:
+            return f"{name}: {error}"
+
+
+class RayBatch:
+    """A batch of pictures on Ray: ``workers`` :class:`BatchActor` s, at most two items each on their way,
+    results handed back as they finish (the driver writes them)."""
+
+    def __init__(self, specs: dict, settings: RaySettings):
+        """``specs``: ``{style set: spec}``, every style set of the batch."""
+        settings.check()
+        ray = connect(settings.address)
+        self.ray, self.settings = ray, settings
+        self.shipped = {}
+        for number, (styles, spec) in enumerate(specs.items()):
+            spec_data, files = portable_spec(spec)
+            self.shipped[styles] = (str(number), spec_data, ray.put(files))
+        actor_class = ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=settings.gpus_per_worker, max_restarts=-1, max_task_retries=-1)(BatchActor)
+        device = "cuda" if settings.gpus_per_worker > 0 else "cpu"
+        self.actors = [actor_class.remote(device, settings.threads) for _ in range(int(settings.workers))]
+        self.limit = settings.batches_in_flight or 2 * len(self.actors)
+
+    def run(self, items) -> Iterator[tuple[object, np.ndarray | str]]:
+        """``(item, picture or reason)`` for every item, in the order they finish; the least busy actor takes the next."""
+        ray = self.ray
+        load = dict.fromkeys(range(len(self.actors)), 0)
+        waiting: dict = {}  # ref -> (item, actor)
+
+        def finished():
+            ready, _ = ray.wait(list(waiting), num_returns=1)
+            item, actor = waiting.pop(ready[0])
+            load[actor] -= 1
+            return item, fetch(ray, ready[0])
+
+        for item in items:
+            try:
+                content = Path(item.content).read_bytes()
+            except OSError as error:
+                yield item, f"cannot read {item.content}: {error.strerror}"
+                continue
+            actor = min(load, key=load.__getitem__)
+            key, spec_data, files = self.shipped[item.styles]
+            waiting[self.actors[actor].stylize.remote(key, spec_data, [files], content, str(item.content))] = (item, actor)
+            load[actor] += 1
+            if len(waiting) >= self.limit:
+                yield finished()
+        while waiting:
+            yield finished()
 
     def close(self) -> None:
         for actor in self.actors:

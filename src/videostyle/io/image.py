@@ -57,10 +57,21 @@ def load_image(path: str | os.PathLike) -> Image.Image:
         raise VideostyleError(f"no such file: {path}")
     if path.is_dir():
         raise VideostyleError(f"expected an image file, got a folder: {path}")
+    return _decode(path, path)
+
+
+def decode_image(data: bytes, name: str | os.PathLike) -> Image.Image:
+    """:func:`load_image` of a file's bytes (sent to a worker); ``name`` is the file named in errors."""
+    import io
+
+    return _decode(io.BytesIO(data), Path(name))
+
+
+def _decode(source, path: Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as opened:
+            with Image.open(source) as opened:
                 opened.load()
                 image = ImageOps.exif_transpose(opened)
                 image = to_rgb(image)
@@ -147,10 +158,14 @@ def to_pil(tensor: torch.Tensor) -> Image.Image:
 
 def save_image(tensor: torch.Tensor, path: str | os.PathLike) -> Path:
     """Write a ``1 x 3 x H x W`` image atomically; the format follows the file extension."""
+    return save_picture(to_pil(tensor), path)
+
+
+def save_picture(image: Image.Image, path: str | os.PathLike) -> Path:
+    """Write a Pillow image atomically; the format follows the file extension."""
     path = Path(path)
     if path.suffix.lower() not in Image.registered_extensions():
         raise VideostyleError(f"unknown image format for output {path} (use .png, .jpg, ...)")
-    image = to_pil(tensor)
     with atomic_path(path) as tmp:
         try:
             image.save(tmp, format=Image.registered_extensions()[path.suffix.lower()], **_save_options(path))

@@ -1,11 +1,13 @@
-"""The layout the contact-sheet scripts share: a header line of labels over rows of equal-height cells."""
+"""A labelled grid of pictures (contact sheets of batches and of the docs scripts): a header line of labels over rows of equal-height cells."""
 
 from __future__ import annotations
+
+import os
 
 from PIL import Image, ImageDraw
 
 
-def save_labelled_grid(header: list[str], rows: list[list[Image.Image]], height: int, path: str) -> None:
+def save_labelled_grid(header: list[str], rows: list[list[Image.Image]], height: int, path: str | os.PathLike) -> None:
     """Write ``rows`` (each a list of ``height``-pixel-high images) as a grid, one column per ``header`` label,
     every column as wide as the widest cell."""
     width = max(cell.width for row in rows for cell in row)
