@@ -9,6 +9,7 @@ commands (each with its own start-up), for what a shell loop costs; it runs on `
 is scaled to N.
 
     python benchmarks/batch_speed.py --pictures 100 --loop 10
+    python benchmarks/batch_speed.py --pictures 100 --loop 0 --ray     # and the batch on Ray, 1 and 2 workers
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def main() -> None:
     parser.add_argument("--pictures", type=int, default=100)
     parser.add_argument("--loop", type=int, default=10, help="pictures run as separate commands (scaled to --pictures)")
     parser.add_argument("--probe", type=int, default=5, help="pictures timed for the single-picture rate")
+    parser.add_argument("--ray", action="store_true", help="also the batch on a Ray instance started here, with 1 and 2 one-CPU workers")
     args = parser.parse_args()
     spec = MethodSpec(method="feedforward", model="starry_night")
     with tempfile.TemporaryDirectory() as folder:
@@ -76,13 +78,23 @@ def main() -> None:
         steady = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
         sheet = summary.seconds - (stamps[-1] - began)
 
+        on_ray = {}
+        if args.ray:
+            from videostyle.distributed.ray_runner import RaySettings, connect
+
+            began = time.perf_counter()
+            connect("local")
+            ray_start = time.perf_counter() - began
+            for workers in (1, 2):
+                done = stylize_batch(items, spec, folder / f"ray{workers}", ray=RaySettings(workers=workers), sheet=False)
+                on_ray[workers] = (done.seconds, done.startup_seconds)
         began = time.perf_counter()
         for path in pictures[: args.loop]:
             subprocess.run(
                 [sys.executable, "-m", "videostyle.cli", "image", str(path), "-o", str(folder / f"{path.stem}.png"), "--model", "starry_night", "-q"],
                 check=True,
             )
-        loop = (time.perf_counter() - began) / args.loop * args.pictures
+        loop = (time.perf_counter() - began) / max(args.loop, 1) * args.pictures
 
     print(
         f"{args.pictures} pictures of {WIDTH}x{HEIGHT}, --model starry_night (onnx); {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads\n"
@@ -95,7 +107,12 @@ def main() -> None:
         f"| batch after its first picture ({first:.2f} s: start-up and picture 1), before the sheet ({sheet:.2f} s) | {steady * args.pictures:.1f} | {steady:.3f} | {steady / single:.2f}x |"
     )
     print(f"| batch, whole run (start-up, sheet) | {summary.seconds:.1f} | {summary.seconds / args.pictures:.3f} | {summary.seconds / ideal:.2f}x |")
-    print(f"| separate commands ({args.loop} run, scaled) | {loop:.1f} | {loop / args.pictures:.3f} | {loop / ideal:.2f}x |")
+    for workers, (seconds, startup) in on_ray.items():
+        print(
+            f"| batch on Ray, {workers} worker(s), no sheet (Ray start {ray_start:.1f} s apart; actors {startup:.2f} s) | {seconds:.1f} | {seconds / args.pictures:.3f} | {seconds / ideal:.2f}x |"
+        )
+    if args.loop:
+        print(f"| separate commands ({args.loop} run, scaled) | {loop:.1f} | {loop / args.pictures:.3f} | {loop / ideal:.2f}x |")
 
 
 if __name__ == "__main__":

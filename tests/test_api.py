@@ -148,7 +148,7 @@ def test_one_pass_runs_write_per_frame_pngs_only_for_a_resume(resume, written, t
     from videostyle.pipeline import RunSettings
 
     saved = []
-    monkeypatch.setattr(pipeline, "_save_png", lambda array, path: saved.append(path))
+    monkeypatch.setattr(pipeline, "save_frame_png", lambda array, path: saved.append(path))
     clip = write_clip(tmp_path / "clip.mp4", translating_clip(4, 32, 32))
     stylize_video(clip, tmp_path / "out.mp4", MethodSpec(method="feedforward", runtime="torch"), run=RunSettings(resume=resume))
     assert len(saved) == written and (tmp_path / "out.mp4").is_file()

@@ -252,7 +252,6 @@ def stylize_batch(
         ledger = _Ledger(out_dir, items, keys, summary, on_start, on_item)
         thumbnails: dict[Path, Image.Image] = {}
         if ledger.todo:
-            from .pipeline import Stage
 
             def store(item: BatchItem, outcome: np.ndarray | str) -> None:
                 if isinstance(outcome, str):
@@ -268,12 +267,10 @@ def stylize_batch(
             by_styles = {item.styles: item for item in ledger.todo}
             adapted = {styles: adapted_spec(item_spec(spec, item), common, device, on_adapt) for styles, item in by_styles.items()}
             run = _ray_items if ray is not None else _local_items
-            writer = Stage(store, 4, "videostyle-batch-write")  # written while the next picture is stylized
-            try:
-                for item, outcome in run(ledger.todo, adapted, device, ray, on_step, summary):
-                    writer.put(item, outcome)
-            finally:
-                writer.close()
+            # written here, not in a thread overlapping the next picture: on 2 cores that was 0-20% slower (the
+            # network's threads wait for the PNG encoder), measured with benchmarks/batch_speed.py
+            for item, outcome in run(ledger.todo, adapted, device, ray, on_step, summary):
+                store(item, outcome)
         if sheet:
             summary.sheet = write_contact_sheet([item for item in items if item.output.exists()], out_dir / SHEET, thumbnails)
     summary.seconds = time.perf_counter() - started

@@ -230,15 +230,17 @@ class RuderFrames:
                 if (folder / name).is_file():
                     before = index
                     continue
-                frame = _load_png(frames / f"in_{index + 1:06d}.png")
-                output = _load_png(previous / name)
+                frame = load_frame_png(frames / f"in_{index + 1:06d}.png")
+                output = load_frame_png(previous / name)
                 neighbour = (
-                    None if before is None else (before, _load_png(frames / f"in_{before + 1:06d}.png"), _load_png(folder / f"out_{before + 1:06d}.png"))
+                    None
+                    if before is None
+                    else (before, load_frame_png(frames / f"in_{before + 1:06d}.png"), load_frame_png(folder / f"out_{before + 1:06d}.png"))
                 )
                 result = self.stylizer.refine(
                     index, frame, output, neighbour, use_temporal_loss=number >= options.temporal_from_pass, callback=self.progress.on_step
                 )
-                _save_png(result.output, folder / name)
+                save_frame_png(result.output, folder / name)
                 self.iterations.append(result.iterations)
                 self.progress.frame(index)
                 before = index
@@ -329,7 +331,7 @@ def stylize_video(
     if run.ray is not None:  # the workers read styles and model; the driver decodes and writes
         from .distributed.ray_runner import RayChunkedFrames, RayFrames
 
-        stylizer: FrameStylizer = RayFrames(spec, run.ray) if spec.one_pass else RayChunkedFrames(spec, run.ray)
+        stylizer: FrameStylizer = RayFrames(spec, run.ray) if spec.one_pass else RayChunkedFrames(spec, run.ray, video.run)
     else:
         stylizer = frame_stylizer(spec, device, encoder, flow_cache, progress, video.expected_frames())  # reads styles and model before the run folder is made
     resume = run.resuming(spec)
@@ -452,7 +454,7 @@ def _prefetch(items: Iterable, size: int) -> Iterator:
         thread.join()
 
 
-class Stage:
+class _Stage:
     """A worker thread fed through a bounded queue, in order; its first error is raised in the caller."""
 
     def __init__(self, work: Callable, size: int, name: str):
@@ -503,11 +505,11 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, run_settings: Ru
 
         def store(index: int, output: np.ndarray, fresh: bool) -> None:
             if fresh and keep_pngs:
-                _save_png(output, run / "frames" / f"out_{index + 1:06d}.png")
+                save_frame_png(output, run / "frames" / f"out_{index + 1:06d}.png")
             if not multi_pass:
                 writer.write(output)
 
-        stage = Stage(store, 2 * stylizer.batch_size + 2, "videostyle-write")
+        stage = _Stage(store, 2 * stylizer.batch_size + 2, "videostyle-write")
 
         def keep(index: int, output: np.ndarray, fresh: bool) -> None:
             stage.put(index, output, fresh)
@@ -519,9 +521,9 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, run_settings: Ru
             pending: list[tuple[int, np.ndarray]] = []
             for index, frame in enumerate(_prefetch((resize_frame(raw, size) for raw in reader), 2 * stylizer.batch_size + 2)):
                 if multi_pass:
-                    _save_png(frame, run / "frames" / f"in_{index + 1:06d}.png")
+                    save_frame_png(frame, run / "frames" / f"in_{index + 1:06d}.png")
                 if index < done:
-                    output = _load_png(run / "frames" / f"out_{index + 1:06d}.png")
+                    output = load_frame_png(run / "frames" / f"out_{index + 1:06d}.png")
                     stylizer.observe(index, frame, output)
                     summary.resumed_frames += 1
                     keep(index, output, False)
@@ -544,7 +546,7 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, run_settings: Ru
         if multi_pass:
             final = stylizer.later_passes(run / "frames", summary.frames)  # type: ignore[attr-defined]
             for index in range(summary.frames):
-                writer.write(_load_png(final / f"out_{index + 1:06d}.png"))
+                writer.write(load_frame_png(final / f"out_{index + 1:06d}.png"))
     summary.iterations = list(getattr(stylizer, "iterations", []))
     summary.notes = writer.notes + ([reader.stopped_early] if reader.stopped_early else [])
     summary.seconds = time.perf_counter() - started
@@ -565,10 +567,10 @@ def stylized_batches(stylizer: FrameStylizer, batches: Iterable[list[tuple[int, 
         yield batch, stylizer.stylize_batch([index for index, _ in batch], [frame for _, frame in batch])
 
 
-def _save_png(array: np.ndarray, path: Path) -> None:
+def save_frame_png(array: np.ndarray, path: Path) -> None:
     with atomic_path(path) as tmp:  # fast compression: the frames are temporary and every method waits on them
         Image.fromarray(array).save(tmp, format="PNG", compress_level=1)
 
 
-def _load_png(path: Path) -> np.ndarray:
+def load_frame_png(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))

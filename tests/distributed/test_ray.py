@@ -208,9 +208,13 @@ def test_chunked_optimisation_resumes_and_has_no_boundary_pop(cluster, tmp_path)
 
     with pytest.raises(KeyboardInterrupt):
         stylize_video(clip, tmp_path / "out.mp4", chunked_spec(), run=RunSettings(ray=settings), progress=Progress(on_frame=stop_after_three))
-    summary = stylize_video(clip, tmp_path / "out.mp4", chunked_spec(), run=RunSettings(ray=settings))
+    first_chunk = tmp_path / ".out.mp4.run" / "chunks" / "000000-000012"
+    kept = first_chunk.stat().st_mtime_ns  # the first chunk was kept in its own folder before its frames were written
+    summary = stylize_video(clip, tmp_path / "out.mp4", chunked_spec(), run=RunSettings(ray=settings, keep_frames=True))
     assert stopped and (summary.frames, summary.resumed_frames) == (24, 3)
-    chunks = plan_chunks(2, 24, 12, 6)  # the resumed run's chunks: from the last finished frame
+    assert first_chunk.stat().st_mtime_ns == kept  # read back, not run again
+    assert sorted(path.name for path in first_chunk.parent.iterdir()) == ["000000-000012", "000006-000024", "plan.json"]
+    chunks = plan_chunks(0, 24, 12, 6)  # the resumed run's chunks: the first run's plan
     assert len(chunks) == 2
     boundary, inside = boundary_and_inside_errors(clip, tmp_path / "out.mp4", chunks)
     assert boundary <= 1.3 * inside, f"boundary {boundary:.5f} vs inside {inside:.5f}"

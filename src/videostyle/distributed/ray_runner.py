@@ -17,6 +17,7 @@ driver writes it and keeps the batch's record, so a batch on Ray resumes as a lo
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -30,6 +31,7 @@ import numpy as np
 
 from ..checks import check_positive
 from ..errors import VideostyleError
+from ..io.atomic import atomic_folder, atomic_path
 
 #: Seconds to wait for a cluster's address to answer before giving up with a one-line error.
 CONNECT_TIMEOUT = 5.0
@@ -398,12 +400,15 @@ class RayChunkedFrames:
     keyframe, then the chunks, each from its keyframe; the overlaps are cross-faded.
 
     It takes in the whole clip (frames go to Ray's object store as they are decoded), then yields the
-    frames in order as the chunks finish. A resumed run continues from the last frame written: the first
-    chunk starts from it instead of a keyframe."""
+    frames in order as the chunks finish. Each finished chunk is kept in its own folder of the run folder
+    (``chunks/START-END``, PNGs), whatever order they finish in, so an interrupted run redoes only the
+    chunks that had not finished. The plan's first frame is kept in ``chunks/plan.json``: a run that
+    resumes frames written by a run without Ray starts its first chunk from the last of them instead of
+    a keyframe."""
 
     batch_size = 1
 
-    def __init__(self, spec, settings: RaySettings):
+    def __init__(self, spec, settings: RaySettings, run_folder: Path | None = None):
         settings.check()
         options = spec.video_options()
         if options.passes > 1:
@@ -426,11 +431,13 @@ class RayChunkedFrames:
         self.flow_task = ray.remote(num_cpus=1)(_flow_task)
         self.keyframe_task = ray.remote(**resources, max_retries=-1)(_keyframe_task)
         self.chunk_task = ray.remote(**resources, max_retries=-1)(_chunk_task)
-        self.last: tuple[int, np.ndarray, np.ndarray] | None = None  # the last frame of an earlier run, if any
+        self.chunks_folder = None if run_folder is None else Path(run_folder) / "chunks"
+        self.replayed: dict[int, tuple] = {}  # frames of an earlier run: index -> (frame ref, output ref)
         self.submitted: list = []  # every task of this run, cancelled by close() if still running
+        self.chunks_reused = self.chunks_run = 0
 
     def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
-        self.last = (index, frame, output)
+        self.replayed[index] = (self.ray.put(frame), self.ray.put(output))
 
     def stylize_batch(self, indices, frames):
         raise VideostyleError("the chunked optimisation runs a whole clip at once (stylize_batches)")
@@ -439,43 +446,80 @@ class RayChunkedFrames:
         from .chunks import flow_pairs, joined_frames, plan_chunks
 
         ray = self.ray
-        frame_refs: dict[int, object] = {}
+        frame_refs: dict[int, object] = {index: frame for index, (frame, _) in self.replayed.items()}
         for batch in batches:
             for index, frame in batch:
                 frame_refs[index] = ray.put(frame)
-        if not frame_refs:
+        first = len(self.replayed)
+        if len(frame_refs) == first:
             return
-        first, count = min(frame_refs), max(frame_refs) + 1
-        if self.last is not None:
-            index, frame, output = self.last
-            frame_refs[index] = ray.put(frame)
-            chunks = plan_chunks(index, count, self.length, self.overlap)
-        else:
-            chunks = plan_chunks(first, count, self.length, self.overlap)
-        flows = {pair: None for chunk in chunks for pair in flow_pairs(chunk, self.gaps)}
+        origin = self._origin(first)
+        chunks = plan_chunks(origin, max(frame_refs) + 1, self.length, self.overlap)
+        finished = {number for number, chunk in enumerate(chunks) if chunk.end <= first or self._chunk_kept(chunk)}
+        to_run = [chunk for number, chunk in enumerate(chunks) if number not in finished]
+        flows = {pair: None for chunk in to_run for pair in flow_pairs(chunk, self.gaps)}
         for a, b in flows:
             flows[(a, b)] = self.flow_task.remote(self.estimator, frame_refs[a], frame_refs[b])  # every flow first, in parallel
-        starts = []
+        running = {}
         for number, chunk in enumerate(chunks):
-            if number == 0 and self.last is not None:
-                starts.append(self.last[2])
+            if number in finished:
+                continue
+            if chunk.start < first:  # the last frame a run without Ray wrote
+                start = self.replayed[chunk.start][1]
             else:
-                starts.append(self.keyframe_task.remote(self.spec_data, [self.files_ref], chunk.start, frame_refs[chunk.start], self.threads))
-        pending = [
-            self.chunk_task.remote(
-                self.spec_data,
-                [self.files_ref],
-                chunk,
-                [frame_refs[index] for index in range(chunk.start, chunk.end)],
-                start,
-                {pair: flows[pair] for pair in flow_pairs(chunk, self.gaps)},
-                self.threads,
-            )
-            for chunk, start in zip(chunks, starts, strict=True)
-        ]
-        self.submitted = [*flows.values(), *(start for start in starts if not isinstance(start, np.ndarray)), *pending]
-        for index, output in joined_frames(chunks, (fetch(self.ray, ref) for ref in pending), self.overlap, first):
+                start = self.keyframe_task.remote(self.spec_data, [self.files_ref], chunk.start, frame_refs[chunk.start], self.threads)
+                self.submitted.append(start)
+            frames = [frame_refs[index] for index in range(chunk.start, chunk.end)]
+            pairs = {pair: flows[pair] for pair in flow_pairs(chunk, self.gaps)}
+            running[self.chunk_task.remote(self.spec_data, [self.files_ref], chunk, frames, start, pairs, self.threads)] = number
+        self.submitted += [*flows.values(), *running]
+        self.chunks_run, self.chunks_reused = len(running), len(finished)
+        for index, output in joined_frames(chunks, self._results_in_order(chunks, finished, running, first), self.overlap, first):
             yield [(index, None)], [output]
+
+    def _origin(self, first: int) -> int:
+        """The plan's first frame: the one an earlier run of this folder planned from, else the last frame a run without
+        Ray wrote (``first - 1``), else 0. Written to ``chunks/plan.json`` before any chunk."""
+        if self.chunks_folder is None:
+            return max(first - 1, 0)
+        plan = self.chunks_folder / "plan.json"
+        try:
+            return int(json.loads(plan.read_text())["origin"])
+        except (OSError, ValueError, KeyError, TypeError):
+            origin = max(first - 1, 0)
+            self.chunks_folder.mkdir(parents=True, exist_ok=True)
+            with atomic_path(plan) as tmp:
+                tmp.write_text(json.dumps({"origin": origin}))
+            return origin
+
+    def _chunk_path(self, chunk) -> Path:
+        assert self.chunks_folder is not None
+        return self.chunks_folder / f"{chunk.start:06d}-{chunk.end:06d}"
+
+    def _chunk_kept(self, chunk) -> bool:
+        return self.chunks_folder is not None and self._chunk_path(chunk).is_dir()
+
+    def _results_in_order(self, chunks, finished: set[int], running: dict, first: int) -> Iterator[dict[int, np.ndarray]]:
+        """Each chunk's ``{frame: output}`` in chunk order: read back from its folder, empty when all its frames were written
+        before, or fetched from its task. Tasks are taken as they finish, and each is kept in its folder at once."""
+        from ..pipeline import load_frame_png, save_frame_png
+
+        arrived: dict[int, dict[int, np.ndarray]] = {}
+        waiting = dict(running)
+        for number, chunk in enumerate(chunks):
+            if number in finished:
+                wanted = range(max(first, chunk.start), chunk.end)  # empty when every frame of it was written before
+                yield {index: load_frame_png(self._chunk_path(chunk) / f"{index:06d}.png") for index in wanted}
+                continue
+            while number not in arrived:
+                ready, _ = self.ray.wait(list(waiting), num_returns=1)
+                done = waiting.pop(ready[0])
+                arrived[done] = fetch(self.ray, ready[0])
+                if self.chunks_folder is not None:
+                    with atomic_folder(self._chunk_path(chunks[done])) as tmp:
+                        for index, output in arrived[done].items():
+                            save_frame_png(output, tmp / f"{index:06d}.png")
+            yield arrived.pop(number)
 
     def close(self) -> None:
         """Cancel what is still running (an interrupted or failed run leaves no work on the cluster)."""
