@@ -86,7 +86,8 @@ def main() -> None:
             connect("local")
             ray_start = time.perf_counter() - began
             for workers in (1, 2):
-                done = stylize_batch(items, spec, folder / f"ray{workers}", ray=RaySettings(workers=workers), sheet=False)
+                ray_items = plan_batch(pictures, [()], folder / f"ray{workers}")
+                done = stylize_batch(ray_items, spec, folder / f"ray{workers}", ray=RaySettings(workers=workers), sheet=False)
                 on_ray[workers] = (done.seconds, done.startup_seconds)
         began = time.perf_counter()
         for path in pictures[: args.loop]:

@@ -201,6 +201,8 @@ def check_batch_destination(items: Sequence[BatchItem], out_dir: str | os.PathLi
         raise VideostyleError(f"output folder's parent does not exist: {parent}", parameter="output")
     known = _Manifest(out_dir).keys if out_dir.is_dir() else {}
     for item in items:
+        if item.output.parent != out_dir:
+            raise VideostyleError(f"the item's output {item.output} is not in the batch's folder {out_dir} (plan the batch for it)", parameter="output")
         check_not_an_input(item.output, [item.content, *item.styles])
         if item.output.exists() and item.output.name not in known:
             raise VideostyleError(f"{item.output} exists and was not written by a videostyle batch: move it, or write to another folder", parameter="output")
