@@ -63,3 +63,16 @@ def test_bad_shapes_are_named():
         match_patches(torch.rand(1, 8, 2, 9), extract_patches(torch.rand(1, 8, 5, 5)))
     with pytest.raises(VideostyleError, match="do not fit features of 4 channels"):
         match_patches(torch.rand(1, 4, 9, 9), extract_patches(torch.rand(1, 8, 5, 5)))
+
+
+def test_bfloat16_matching_picks_patches_of_nearly_the_best_correlation():
+    torch.manual_seed(3)
+    target, style = torch.rand(1, 32, 12, 12), torch.rand(1, 32, 12, 12)
+    patches = extract_patches(style)
+    exact, fast = match_patches(target, patches), match_patches(target, patches, precision="bfloat16")
+    columns = F.unfold(target, 3)[0].T
+    unit = F.normalize(patches.flatten(1), dim=1)
+    best, chosen = (columns * unit[exact.flatten()]).sum(1), (columns * unit[fast.flatten()]).sum(1)
+    assert (chosen >= 0.99 * best).all()
+    with pytest.raises(VideostyleError, match="precision must be one of"):
+        match_patches(target, patches, precision="half")
