@@ -357,13 +357,15 @@ def stylize_clips(
     progress_for: Callable | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_item: Callable[[BatchItem, str], None] | None = None,
+    restyle_audio=None,
 ) -> BatchSummary:
     """:func:`~videostyle.pipeline.stylize_video` for every clip into ``out_dir``, the same window of each.
 
     Clips an earlier batch finished with the same settings are skipped; a clip that cannot be read is
     counted in ``failed`` and the others go on. ``run``: the :class:`~videostyle.pipeline.RunSettings`
     of every clip (its own run folder each, so ``run.folder`` must be None); ``progress_for(item)``:
-    the :class:`~videostyle.pipeline.Progress` of one clip. ``on_start``/``on_item`` as for :func:`stylize_batch`.
+    the :class:`~videostyle.pipeline.Progress` of one clip; ``restyle_audio`` as for ``stylize_video``.
+    ``on_start``/``on_item`` as for :func:`stylize_batch`.
     """
     from .pipeline import RunSettings, stylize_video
     from .runs import run_lock
@@ -382,12 +384,13 @@ def stylize_clips(
         for item in items:
             if not item.content.exists():
                 raise VideostyleError(f"no such file or folder: {item.content}", parameter="input")
-        keys = {item.output: _settings_key(spec, item.content, (start, end, fps)) for item in items}
+        keys = {item.output: _settings_key(spec, item.content, (start, end, fps, restyle_audio)) for item in items}
         ledger = _Ledger(out_dir, items, keys, summary, on_start, on_item)
         for item in ledger.todo:
             try:
+                progress = progress_for(item) if progress_for else None
                 stylize_video(
-                    item.content, item.output, spec, start=start, end=end, fps=fps, run=run, device=device, progress=progress_for and progress_for(item)
+                    item.content, item.output, spec, start=start, end=end, fps=fps, run=run, device=device, progress=progress, restyle_audio=restyle_audio
                 )
             except VideostyleError as error:
                 ledger.finished(item, f"{item.content}: {error}")

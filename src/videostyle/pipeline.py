@@ -28,7 +28,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .audio.api import AudioRestyle
 from .distributed.ray_runner import RaySettings
+from .errors import VideostyleError
 from .features import VGGEncoder
 from .flow import FlowCache, make_estimator
 from .io.atomic import atomic_path, check_not_an_input
@@ -258,6 +260,7 @@ class _OpenVideo:
         self.size = working_size(self.reader.info.height, self.reader.info.width, long_side, even=self.to_video_file)
         self.run = Path(run_folder) if run_folder else default_run_folder(self.output_path, "run")
         self.start, self.end = start, end
+        self.soundtrack: Path | None = None  # a restyled sound for the output, already cut to the window
 
     def config(self, method: dict) -> dict:
         """The run folder's config: the input, window and size, plus the method's description."""
@@ -305,12 +308,14 @@ def stylize_video(
     device: torch.device | str | None = None,
     encoder: VGGEncoder | None = None,
     progress: Progress | None = None,
+    restyle_audio: AudioRestyle | None = None,
 ) -> VideoSummary:
     """Stylize a video (file or image folder) into ``output_path`` with the method of ``spec``.
 
     ``start``/``end``: the window in seconds; ``fps``: frame rate of an image folder (default
     25). ``encoder``: an already loaded VGG to share (else ``spec.encoder`` is loaded).
-    Audio is copied for the window; outputs are written atomically.
+    Audio is copied for the window, or with ``restyle_audio`` (:class:`~videostyle.audio.api.AudioRestyle`)
+    replaced by the window's sound restyled with another (extra ``videostyle[audio]``); outputs are written atomically.
 
     >>> from videostyle.spec import MethodSpec
     >>> spec = MethodSpec(method="feedforward", model="starry_night", size=176)
@@ -323,6 +328,11 @@ def stylize_video(
     run = run or RunSettings()
     progress = progress or Progress()
     video = _open_checked(input_path, output_path, spec, start, end, fps, run.folder)
+    if restyle_audio is not None:
+        restyle_audio.check()
+        if not video.reader.info.has_audio:
+            raise VideostyleError(f"{input_path} has no sound to restyle (restyle_audio needs a clip with a soundtrack)", parameter="restyle_audio")
+        check_not_an_input(output_path, [restyle_audio.source])
     spec = adapted_spec(spec, input_path, device, progress.on_adapt)  # method adapt: its network, adapted to this clip first unless cached
     flow_cache = None
     if not spec.one_pass:
@@ -339,7 +349,11 @@ def stylize_video(
         with run_lock(video.run):
             open_run_folder(video.run, video.config(spec.describe()), "config.json", restart=not resume, restart_parameter="resume=False")
             try:
+                if restyle_audio is not None:
+                    video.soundtrack, note = _restyled_soundtrack(video, restyle_audio)
                 summary = _run(video, stylizer, _finished_frames(video.run) if resume else 0, replace(run, resume=resume), progress)
+                if restyle_audio is not None:
+                    summary.notes.insert(0, note)
             except Exception:
                 if _finished_frames(video.run) == 0:  # an error before the first frame: no empty run folder is left behind
                     shutil.rmtree(video.run, ignore_errors=True)
@@ -406,6 +420,18 @@ def _open_checked(input_path, output_path, spec: MethodSpec, start, end, fps, ru
 
         check_picture_size(*video.size)
     return video
+
+
+def _restyled_soundtrack(video: _OpenVideo, restyle: AudioRestyle) -> tuple[Path, str]:
+    """The clip's sound in its window restyled with ``restyle.source``, written into the run folder; and a note saying so."""
+    from .audio.api import stylize_audio
+
+    path = video.run / "restyled_sound.wav"
+    result = stylize_audio(
+        video.input_path, restyle.source, path, method=restyle.method, letitbee=restyle.letitbee, texture=restyle.texture, start=video.start, end=video.end
+    )
+    notes = "".join(f"; {note}" for note in result.notes)
+    return path, f"the soundtrack was restyled with {Path(restyle.source).name} ({restyle.method}, {result.seconds:.1f} s){notes}"
 
 
 def _finished_frames(run: Path) -> int:
@@ -496,12 +522,15 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, run_settings: Ru
     reader, run, size, input_path = video.reader, video.run, video.size, video.input_path
     passes = getattr(stylizer, "passes", 1)
     audio_from = input_path if (reader.info.has_audio and input_path.is_file()) else None
+    audio_start, audio_end = video.start or 0.0, video.end
+    if video.soundtrack is not None:  # already cut to the window
+        audio_from, audio_start, audio_end = video.soundtrack, 0.0, None
     progress.start(video.expected_frames() * passes, done)
     summary = VideoSummary(video.output_path, 0, 0, 0.0, reader.info.fps, size[1], size[0], run_folder=run)
     multi_pass = passes > 1
     keep_pngs = multi_pass or run_settings.resume or run_settings.keep_frames
     (run / "frames").mkdir(exist_ok=True)
-    with VideoWriter(video.output_path, reader.info.fps, audio_from=audio_from, audio_start=video.start or 0.0, audio_end=video.end) as writer:
+    with VideoWriter(video.output_path, reader.info.fps, audio_from=audio_from, audio_start=audio_start, audio_end=audio_end) as writer:
 
         def store(index: int, output: np.ndarray, fresh: bool) -> None:
             if fresh and keep_pngs:

@@ -12,6 +12,7 @@ from ..errors import VideostyleError
 from ..pipeline import LONG_RUN_SECONDS, format_duration
 from ..spec import METHODS
 from .app import cli
+from .audio import audio_method_options, audio_options_from
 from .options import METHOD_HELP, adapt_options, build_spec, encoder_options, format_terms, gatys_options, model_options, ray_options, ray_settings
 
 
@@ -141,6 +142,14 @@ def image_command(contents, styles, output, method, device, quiet, save_every, d
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Run folder (default: .OUTPUT.run beside the output).")
 @click.option("--dry-run", is_flag=True, help="Time the first frame (a few iterations, or one batch), print the estimated total time and exit without writing.")
 @ray_options(chunks=True)
+@click.option(
+    "--restyle-audio",
+    type=click.Path(),
+    default=None,
+    help="Replace the soundtrack with the clip's sound rebuilt from this sound (extra videostyle[audio]; see 'videostyle audio').",
+)
+@click.option("--audio-method", type=click.Choice(["letitbee", "texture"]), default="letitbee", show_default=True, help="How --restyle-audio restyles.")
+@audio_method_options
 @model_options
 @adapt_options
 @encoder_options
@@ -169,9 +178,10 @@ def video_command(
     from ..pipeline import Progress, RunSettings, stylize_video
 
     ray = ray_settings(params)
+    restyle_audio = _audio_restyle(params)
     spec = build_spec(method, styles, params, video=True)
     if len(inputs) > 1 or (glob.has_magic(inputs[0]) and not Path(inputs[0]).exists()):
-        _video_batch(inputs, output, spec, start, end, fps, RunSettings(run_dir, resume, keep_frames, ray), device, quiet, dry_run)
+        _video_batch(inputs, output, spec, start, end, fps, RunSettings(run_dir, resume, keep_frames, ray), device, quiet, dry_run, restyle_audio)
         return
     input_path = inputs[0]
     if dry_run:
@@ -193,6 +203,7 @@ def video_command(
             run=RunSettings(run_dir, resume, keep_frames, ray),
             device=device,
             progress=Progress(bars.on_start, bars.on_frame, bars.on_step, on_estimate, adapting.on_step),
+            restyle_audio=restyle_audio,
         )
     finally:
         adapting.close()
@@ -291,7 +302,18 @@ def _image_batch(contents, styles, output, method, device, quiet, save_every, dr
         raise VideostyleError(f"{len(summary.failed)} of {len(items)} pictures could not be made (the others were); first: {summary.failed[0][1]}")
 
 
-def _video_batch(inputs, output, spec, start, end, fps, run, device, quiet, dry_run) -> None:
+def _audio_restyle(params: dict):
+    """The :class:`~videostyle.audio.api.AudioRestyle` of ``--restyle-audio`` (its options consumed from ``params``), or None."""
+    source, method = params.pop("restyle_audio"), params.pop("audio_method")
+    bee, texture = audio_options_from(params)
+    if source is None:
+        return None
+    from ..audio.api import AudioRestyle
+
+    return AudioRestyle(source, method, bee, texture).check()
+
+
+def _video_batch(inputs, output, spec, start, end, fps, run, device, quiet, dry_run, restyle_audio) -> None:
     """``videostyle video`` over several clips into the folder OUTPUT."""
     from ..batch import plan_clips, stylize_clips
     from ..pipeline import Progress
@@ -319,7 +341,19 @@ def _video_batch(inputs, output, spec, start, end, fps, run, device, quiet, dry_
             tqdm.write(f"resuming: {done} of {total} clips already done", file=sys.stderr)
 
     try:
-        summary = stylize_clips(items, spec, output, start=start, end=end, fps=fps, run=run, device=device, progress_for=progress_for, on_start=on_start)
+        summary = stylize_clips(
+            items,
+            spec,
+            output,
+            start=start,
+            end=end,
+            fps=fps,
+            run=run,
+            device=device,
+            progress_for=progress_for,
+            on_start=on_start,
+            restyle_audio=restyle_audio,
+        )
     finally:
         adapting.close()
         for bar in bars:
