@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_runs import assert_clean_failure, run_cli
 from PIL import Image
 
+from cli_runs import assert_clean_failure, run_cli
 from synthetic import translating_clip, write_clip
 from videostyle.batch import MANIFEST, SHEET, expand_pictures, plan_batch
 from videostyle.errors import VideostyleError

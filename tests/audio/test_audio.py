@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("librosa", reason="the audio extra is not installed: pip install 'videostyle[audio]'")
 import soundfile
-from cli_runs import assert_clean_failure, run_cli
 
+from cli_runs import assert_clean_failure, run_cli
 from synthetic import translating_clip, write_clip
 from videostyle.audio import measures
 from videostyle.audio.api import stylize_audio

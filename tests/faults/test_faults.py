@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_runs import assert_clean_failure, run_cli
 from PIL import Image
 
+from cli_runs import assert_clean_failure, run_cli
 from synthetic import texture, translating_clip, write_clip
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
