@@ -83,6 +83,7 @@ def stacked(options: list):
 
 def gatys_options(size: int, iterations: int):
     """Options of the optimisation method shared by ``image`` and ``video`` (defaults differ)."""
+    from ..methods.gatys import MRF_WEIGHT
 
     options = [
         click.option("--style-blend", multiple=True, type=float, help="Blend weight of each --style, in the same order (default: equal)."),
@@ -99,6 +100,17 @@ def gatys_options(size: int, iterations: int):
             default="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
             show_default=True,
             help="Comma-separated encoder layers, each optionally NAME:WEIGHT.",
+        ),
+        click.option(
+            "--style-loss",
+            type=click.Choice(["gram", "mrf", "gram+mrf"]),
+            default="gram",
+            show_default=True,
+            help="gram: Gram matrices (Gatys et al.); mrf: each 3x3 feature patch pulled to its nearest style patch (Li and Wand 2016); or both.",
+        ),
+        click.option("--mrf-weight", type=float, default=MRF_WEIGHT, show_default=True, help="Weight of the MRF loss (with --style-loss mrf or gram+mrf)."),
+        click.option(
+            "--mrf-layers", default="relu3_1,relu4_1", show_default=True, help="Comma-separated encoder layers of the MRF loss, each optionally NAME:WEIGHT."
         ),
         click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), default="lbfgs", show_default=True),
         click.option("--lr", "learning_rate", type=float, default=None, help="Step size (default 1 for L-BFGS, 0.02 for Adam)."),
@@ -211,6 +223,9 @@ def build_spec(method, styles, params: dict, video: bool):
         tolerance=take("tolerance"),
         style_scale=take("style_scale"),
         scales=take("scales", 1),
+        style_loss=take("style_loss"),
+        mrf_weight=take("mrf_weight"),
+        mrf_layers=parse_layers(take("mrf_layers")),
     )
     optimization = VideoOptions(image=image)
     if video:

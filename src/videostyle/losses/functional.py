@@ -39,6 +39,26 @@ def style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tenso
     return F.mse_loss(gram, target_gram.expand_as(gram))
 
 
+def nearest_style_patches(features: torch.Tensor, style_patches: torch.Tensor, precision: str = "auto") -> torch.Tensor:
+    """For each sample of ``features`` (``B x C x H x W``), the index of the nearest style patch (normalised
+    cross-correlation) at every ``k x k`` position: ``B x H' W'`` int64, without gradient."""
+    from ..features.patches import match_patches
+
+    return torch.stack([match_patches(sample.detach(), style_patches, precision=precision).flatten() for sample in features.split(1)])
+
+
+def mrf_loss(features: torch.Tensor, style_patches: torch.Tensor, nearest: torch.Tensor) -> torch.Tensor:
+    """Li and Wand 2016's MRF loss (eq. 2, as a mean): each ``k x k`` patch of ``features`` (``B x C x H x W``)
+    against its matched style patch (``N x C x k x k``; ``nearest`` from :func:`nearest_style_patches`).
+    The gradient flows through the image's own patches."""
+    from ..features.patches import extract_patches
+
+    size = style_patches.shape[-1]
+    return torch.stack(
+        [F.mse_loss(extract_patches(sample, size), style_patches[index]) for sample, index in zip(features.split(1), nearest, strict=True)]
+    ).mean()
+
+
 def total_variation_loss(image: torch.Tensor) -> torch.Tensor:
     """Squared total variation: mean squared vertical difference + mean squared horizontal difference."""
     vertical = (image[..., 1:, :] - image[..., :-1, :]).pow(2).mean()

@@ -19,6 +19,14 @@ DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu4_2": 1.0}
 DEFAULT_STYLE_LAYERS: dict[str, float] = {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0, "relu5_1": 1.0}
 
 
+#: Calls of the criterion between two matchings of the MRF loss's nearest patches.
+MRF_REMATCH = 10
+
+
+def _positions(features: torch.Tensor, size: int = 3) -> int:
+    return (features.shape[-2] - size + 1) * (features.shape[-1] - size + 1)
+
+
 def total(terms: Mapping[str, torch.Tensor]) -> torch.Tensor:
     """Sum of the (already weighted) named loss terms."""
     return sum(terms.values())
@@ -34,6 +42,11 @@ class PerceptualLoss(nn.Module):
         tv_weight: weight of the squared total variation of the image.
         style_statistic: ``"gram"`` (Gatys et al. 2015; Johnson et al. 2016) or ``"mean_std"``
             (channel means and standard deviations, Huang and Belongie 2017).
+        mrf_layers / mrf_weight: Li and Wand 2016's patch-matching style loss (``mrf.<layer>`` terms)
+            on these layers, against the 3x3 patches of every style image pooled; off when the
+            weight is 0. A ``style_weight`` of 0 leaves the Gram terms out (MRF alone). The nearest
+            patches are matched again every ``MRF_REMATCH`` calls with gradient, so that within those
+            the objective is smooth (L-BFGS's line search stalls on an objective that jumps at every call).
 
     Call :meth:`set_style` once (or set :attr:`style_targets` to per-sample targets from
     :meth:`style_targets_of`), then ``criterion(image, content_targets)`` with targets from
@@ -49,6 +62,8 @@ class PerceptualLoss(nn.Module):
         style_weight: float = 1.0,
         tv_weight: float = 0.0,
         style_statistic: str = "gram",
+        mrf_layers: Mapping[str, float] | None = None,
+        mrf_weight: float = 0.0,
     ):
         super().__init__()
         self.encoder = encoder
@@ -56,12 +71,17 @@ class PerceptualLoss(nn.Module):
         self.style_layers = dict(DEFAULT_STYLE_LAYERS if style_layers is None else style_layers)
         if not self.style_layers:
             raise VideostyleError("at least one style layer is needed")
-        encoder.check_layers(list(self.content_layers) + list(self.style_layers))
+        self.mrf_layers = dict(mrf_layers or {}) if mrf_weight else {}
+        self.mrf_weight = mrf_weight
+        encoder.check_layers(list(self.content_layers) + list(self.style_layers) + list(self.mrf_layers))
         if style_statistic not in ("gram", "mean_std"):
             raise VideostyleError(f"unknown style statistic {style_statistic!r}; choose gram or mean_std")
         self.content_weight, self.style_weight, self.tv_weight = content_weight, style_weight, tv_weight
         self.style_statistic = style_statistic
         self.style_targets: dict[str, torch.Tensor | tuple[torch.Tensor, torch.Tensor]] = {}
+        self.style_patches: dict[str, torch.Tensor] = {}
+        self._matches: dict[str, torch.Tensor] = {}
+        self._calls_since_match = 0
 
     @torch.no_grad()
     def style_targets_of(self, styles: torch.Tensor) -> dict:
@@ -73,7 +93,7 @@ class PerceptualLoss(nn.Module):
 
     @property
     def layers(self) -> list[str]:
-        return list(dict.fromkeys([*self.content_layers, *self.style_layers]))
+        return list(dict.fromkeys([*self.content_layers, *self.style_layers, *self.mrf_layers]))
 
     @torch.no_grad()
     def style_grams(self, styles: Sequence[torch.Tensor], blend: Sequence[float] | None = None) -> dict[str, torch.Tensor]:
@@ -93,8 +113,16 @@ class PerceptualLoss(nn.Module):
         return grams
 
     def set_style(self, styles: Sequence[torch.Tensor], blend: Sequence[float] | None = None) -> None:
-        """Compute and keep the target Grams (once per style, reused for every image or frame)."""
+        """Compute and keep the target Grams (once per style, reused for every image or frame), and the
+        style patches of the MRF layers (every style's, pooled: the MRF loss has no blend)."""
+        from ..features.patches import extract_patches
+
         self.style_targets = self.style_grams(styles, blend)
+        if self.mrf_layers:
+            with torch.no_grad():
+                features = [self.encoder(style, list(self.mrf_layers)) for style in styles]
+            self.style_patches = {name: torch.cat([extract_patches(each[name][:1]) for each in features]) for name in self.mrf_layers}
+            self._matches = {}
 
     @torch.no_grad()
     def content_targets(self, content: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -112,10 +140,25 @@ class PerceptualLoss(nn.Module):
         if self.content_weight:
             for name, weight in self.content_layers.items():
                 terms[f"content.{name}"] = self.content_weight * weight * LF.content_loss(features[name], content_targets[name])
-        for name, weight in self.style_layers.items():
+        for name, weight in self.style_layers.items() if self.style_weight else ():
             target = self.style_targets[name]
             loss = LF.style_loss(features[name], target) if self.style_statistic == "gram" else LF.statistics_style_loss(features[name], *target)
             terms[f"style.{name}"] = self.style_weight * weight * loss
+        if self.mrf_layers:
+            stale = (
+                not self._matches
+                or self._calls_since_match >= MRF_REMATCH
+                or any(
+                    self._matches[name].shape[0] != features[name].shape[0] or self._matches[name].shape[1] != _positions(features[name])
+                    for name in self.mrf_layers
+                )
+            )
+            if stale:
+                self._matches = {name: LF.nearest_style_patches(features[name], self.style_patches[name]) for name in self.mrf_layers}
+                self._calls_since_match = 0
+            self._calls_since_match += 1
+        for name, weight in self.mrf_layers.items():
+            terms[f"mrf.{name}"] = self.mrf_weight * weight * LF.mrf_loss(features[name], self.style_patches[name], self._matches[name])
         if self.tv_weight:
             terms["tv"] = self.tv_weight * LF.total_variation_loss(image)
         return terms

@@ -193,6 +193,7 @@ class RuderStylizer:
             optimizer=options.image.optimizer,
             learning_rate=options.image.learning_rate,
             tolerance=options.image.tolerance,
+            patience=options.image.patience,
             callback=callback,
         )
         output = to_uint8(to_output(result.variable, content, options.image))
