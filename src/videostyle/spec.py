@@ -30,8 +30,13 @@ from .training.adapt import AdaptOptions
 ONE_PASS_METHODS = {"feedforward": "starry_night", "reconet": "reconet_starry_night", "adain": "adain_decoder", "arbitrary-video": "arbitrary_video_corpus"}
 #: A fast network adapted to the style first (cached), then one pass per frame: see :mod:`videostyle.training.adapt`.
 ADAPT_METHOD = "adapt"
+#: Style swap (Chen and Schmidt 2016) decoded by optimisation: the optimisation method with the content's relu3_1
+#: patches swapped for the style's as its only target (``GatysOptions.style_loss = "swap"``); in video with Ruder's temporal terms.
+STYLE_SWAP_METHOD = "style-swap"
+#: Methods that optimise the picture (frame by frame in video): Gatys/Ruder, and style swap's decoder.
+OPTIMIZATION_METHODS = ("optimize", STYLE_SWAP_METHOD)
 #: Every method: optimisation (Gatys et al. for images, Ruder et al. for video), the one-pass methods and adaptation.
-METHODS = ("optimize", *ONE_PASS_METHODS, ADAPT_METHOD)
+METHODS = ("optimize", *ONE_PASS_METHODS, ADAPT_METHOD, STYLE_SWAP_METHOD)
 #: Methods whose network carries its own style (a trained single- or multi-style model).
 MODEL_STYLE_METHODS = ("feedforward", "reconet")
 #: Fields of :class:`GatysOptions` that the spec owns (shared with the one-pass methods) and sets there.
@@ -127,7 +132,9 @@ class MethodSpec:
                 name = "mask" if self.mask is not None else "model"
                 raise VideostyleError(f"{name} does not apply to method adapt (it makes its own single-style network)", parameter=name)
             self.adaptation.check(prefix="adaptation.")
-        if self.method == "optimize":
+        if self.method == STYLE_SWAP_METHOD and self.optimization.image.style_loss not in ("gram", "swap"):
+            raise VideostyleError("style_loss does not apply to method style-swap (it has no style term of its own)", parameter="style_loss")
+        if self.method in OPTIMIZATION_METHODS:
             if self.model is not None:
                 raise VideostyleError("model needs a one-pass method (feedforward, reconet, adain or arbitrary-video)", parameter="model")
             self.video_options()  # checks the optimisation options
@@ -145,8 +152,10 @@ class MethodSpec:
         return self.model or ONE_PASS_METHODS[self.method]
 
     def image_options(self) -> GatysOptions:
-        """The Gatys options of this spec: ``optimization.image`` with the spec's shared fields."""
-        return replace(self.optimization.image, **self._shared_image_fields()).check()
+        """The Gatys options of this spec: ``optimization.image`` with the spec's shared fields (and, for method
+        style-swap, its style loss)."""
+        image = replace(self.optimization.image, **self._shared_image_fields())
+        return (replace(image, style_loss="swap") if self.method == STYLE_SWAP_METHOD else image).check()
 
     def video_options(self) -> VideoOptions:
         """The Ruder options of this spec, checked."""

@@ -321,5 +321,6 @@ def ray_settings(params: dict):
 
 METHOD_HELP = (
     "optimize: {optimize} (default with --style); feedforward (default with --model), reconet, adain, arbitrary-video: one network pass{per}; "
-    "adapt: a fast network adapted to the --style first (minutes, cached), then one pass{per}."
+    "adapt: a fast network adapted to the --style first (minutes, cached), then one pass{per}; "
+    "style-swap: each 3x3 relu3_1 patch swapped for the best-matching style patch (Chen and Schmidt 2016), decoded by optimisation{per}."
 )

@@ -110,7 +110,11 @@ def style_swap(
     """Every ``size x size`` patch of the content features replaced by its best-matching style patch (the style's
     patches taken every ``style_stride`` pixels), overlaps averaged: Chen and Schmidt 2016's style swap. Both
     ``1 x C x H x W`` of one encoder layer."""
-    patches = extract_patches(style, size, style_stride)
+    return style_swap_patches(content, extract_patches(style, size, style_stride), chunk, precision)
+
+
+def style_swap_patches(content: torch.Tensor, patches: torch.Tensor, chunk: int = DEFAULT_CHUNK, precision: str = "float32") -> torch.Tensor:
+    """:func:`style_swap` with the style patches already extracted (``N x C x k x k``, several styles' pooled)."""
     return rebuild(match_patches(content, patches, chunk=chunk, precision=precision), patches, content.shape[-2:])
 
 

@@ -47,6 +47,9 @@ class PerceptualLoss(nn.Module):
             weight is 0. A ``style_weight`` of 0 leaves the Gram terms out (MRF alone). The nearest
             patches are matched again every ``MRF_REMATCH`` calls with gradient, so that within those
             the objective is smooth (L-BFGS's line search stalls on an objective that jumps at every call).
+        swap_layer: style swap (Chen and Schmidt 2016) decoded by optimisation: the content target at this
+            layer is the content's features with every 3x3 patch swapped for its best-matching style
+            patch (:func:`~videostyle.features.patches.style_swap`), and it is the only content layer.
 
     Call :meth:`set_style` once (or set :attr:`style_targets` to per-sample targets from
     :meth:`style_targets_of`), then ``criterion(image, content_targets)`` with targets from
@@ -64,10 +67,14 @@ class PerceptualLoss(nn.Module):
         style_statistic: str = "gram",
         mrf_layers: Mapping[str, float] | None = None,
         mrf_weight: float = 0.0,
+        swap_layer: str | None = None,
     ):
         super().__init__()
         self.encoder = encoder
         self.content_layers = dict(DEFAULT_CONTENT_LAYERS if content_layers is None else content_layers)
+        self.swap_layer = swap_layer
+        if swap_layer is not None:
+            self.content_layers = {swap_layer: 1.0}
         self.style_layers = dict(DEFAULT_STYLE_LAYERS if style_layers is None else style_layers)
         if not self.style_layers:
             raise VideostyleError("at least one style layer is needed")
@@ -80,6 +87,7 @@ class PerceptualLoss(nn.Module):
         self.style_statistic = style_statistic
         self.style_targets: dict[str, torch.Tensor | tuple[torch.Tensor, torch.Tensor]] = {}
         self.style_patches: dict[str, torch.Tensor] = {}
+        self.swap_patches: torch.Tensor | None = None
         self._matches: dict[str, torch.Tensor] = {}
         self._calls_since_match = 0
 
@@ -118,6 +126,9 @@ class PerceptualLoss(nn.Module):
         from ..features.patches import extract_patches
 
         self.style_targets = self.style_grams(styles, blend)
+        if self.swap_layer is not None:
+            with torch.no_grad():
+                self.swap_patches = torch.cat([extract_patches(self.encoder(style, [self.swap_layer])[self.swap_layer][:1]) for style in styles])
         if self.mrf_layers:
             with torch.no_grad():
                 features = [self.encoder(style, list(self.mrf_layers)) for style in styles]
@@ -129,7 +140,16 @@ class PerceptualLoss(nn.Module):
         """Content-layer features of the content image(s), without gradient."""
         if not self.content_layers:
             return {}
-        return {name: value.detach() for name, value in self.encoder(content, list(self.content_layers)).items()}
+        targets = {name: value.detach() for name, value in self.encoder(content, list(self.content_layers)).items()}
+        if self.swap_layer is not None:
+            from ..features.patches import style_swap_patches
+
+            if self.swap_patches is None:
+                raise RuntimeError("call set_style() before content_targets() with a swap layer")
+            targets[self.swap_layer] = torch.cat(
+                [style_swap_patches(sample, self.swap_patches, precision="auto") for sample in targets[self.swap_layer].split(1)]
+            )
+        return targets
 
     def forward(self, image: torch.Tensor, content_targets: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """``B x 3 x H x W`` -> ``{"content.<layer>": ..., "style.<layer>": ..., "tv": ...}`` weighted terms."""

@@ -23,8 +23,12 @@ INITS = ("content", "noise", "style")
 #: Default weight of the MRF terms. On the bundled photo and Starry Night at 192 px (100 iterations), 0.1 left
 #: faint texture, 0.3 visible swirls with the face kept, 1.0 replaced the face by swirls (docs/images/mrf_sheet.png).
 MRF_WEIGHT = 0.5
-#: The style loss of the optimisation: Gram matrices (Gatys et al. 2015), patch matching (MRF, Li and Wand 2016), or both.
-STYLE_LOSSES = ("gram", "mrf", "gram+mrf")
+#: The style loss of the optimisation: Gram matrices (Gatys et al. 2015), patch matching (MRF, Li and Wand 2016), or
+#: both; ``swap`` is method style-swap's (Chen and Schmidt 2016): no style term, the content target swapped (see
+#: ``PerceptualLoss.swap_layer``), set by the method, not a flag.
+STYLE_LOSSES = ("gram", "mrf", "gram+mrf", "swap")
+#: The layer of style swap (Chen and Schmidt 2016 swap at relu3_1).
+SWAP_LAYER = "relu3_1"
 
 
 @dataclass
@@ -116,6 +120,7 @@ def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss
         tv_weight=options.tv_weight,
         mrf_layers=options.mrf_layers,
         mrf_weight=options.mrf_weight if "mrf" in options.style_loss else 0.0,
+        swap_layer=SWAP_LAYER if options.style_loss == "swap" else None,
     )
 
 
