@@ -30,8 +30,9 @@ from .training.adapt import AdaptOptions
 ONE_PASS_METHODS = {"feedforward": "starry_night", "reconet": "reconet_starry_night", "adain": "adain_decoder", "arbitrary-video": "arbitrary_video_corpus"}
 #: A fast network adapted to the style first (cached), then one pass per frame: see :mod:`videostyle.training.adapt`.
 ADAPT_METHOD = "adapt"
-#: Style swap (Chen and Schmidt 2016) decoded by optimisation: the optimisation method with the content's relu3_1
-#: patches swapped for the style's as its only target (``GatysOptions.style_loss = "swap"``); in video with Ruder's temporal terms.
+#: Style swap (Chen and Schmidt 2016): the content's relu3_1 patches swapped for the style's, decoded by optimisation
+#: (the optimisation method with the swapped features as its only target, ``GatysOptions.style_loss = "swap"``; in
+#: video with Ruder's temporal terms), or with ``model`` (a ``swap_decoder``, e.g. the bundled one) in one pass.
 STYLE_SWAP_METHOD = "style-swap"
 #: Methods that optimise the picture (frame by frame in video): Gatys/Ruder, and style swap's decoder.
 OPTIMIZATION_METHODS = ("optimize", STYLE_SWAP_METHOD)
@@ -134,7 +135,9 @@ class MethodSpec:
             self.adaptation.check(prefix="adaptation.")
         if self.method == STYLE_SWAP_METHOD and self.optimization.image.style_loss not in ("gram", "swap"):
             raise VideostyleError("style_loss does not apply to method style-swap (it has no style term of its own)", parameter="style_loss")
-        if self.method in OPTIMIZATION_METHODS:
+        if self.method == STYLE_SWAP_METHOD and self.mask is not None:
+            raise VideostyleError("mask does not apply to method style-swap", parameter="mask")
+        if self.method in OPTIMIZATION_METHODS and not self.one_pass:
             if self.model is not None:
                 raise VideostyleError("model needs a one-pass method (feedforward, reconet, adain or arbitrary-video)", parameter="model")
             self.video_options()  # checks the optimisation options
@@ -142,8 +145,8 @@ class MethodSpec:
 
     @property
     def one_pass(self) -> bool:
-        """Whether frames go through a network in one pass (method adapt too, once adapted)."""
-        return self.method in ONE_PASS_METHODS or self.method == ADAPT_METHOD
+        """Whether frames go through a network in one pass (method adapt too, once adapted; style swap with a model)."""
+        return self.method in ONE_PASS_METHODS or self.method == ADAPT_METHOD or (self.method == STYLE_SWAP_METHOD and self.model is not None)
 
     @property
     def model_or_default(self) -> str:

@@ -76,6 +76,10 @@ def test_every_bundled_model_can_start_a_training_of_its_kind(name, tiny_trainin
     control = RunControl(encoder=encoder)
     if info["kind"] == "adain_decoder":
         train_adain_decoder(styles[:1], [photos], output, AdaINTrainOptions(width=config["width"], **common), control)
+    elif info["kind"] == "swap_decoder":
+        from videostyle.training.inverse import InverseTrainOptions, train_swap_decoder
+
+        train_swap_decoder([photos], output, InverseTrainOptions(width=config["width"], **common), control)
     elif "mode" in options:  # reconet or the arbitrary-style network
         video_options = VideoTrainOptions(mode=options["mode"], arch=config["arch"], style_size=32, **common)
         train_video_network(styles[:1], [photos, clip], output, video_options, control)

@@ -113,14 +113,14 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     show_default=True,
     help="feedforward: Johnson et al. (several --style: conditional IN); reconet: one style with temporal losses; "
     "arbitrary-video: any style with temporal losses; adain: the AdaIN decoder; "
-    "reptile: a starting point that `videostyle adapt` fine-tunes to one style fast (meta-learned over the -s styles).",
+    "reptile: a starting point that `videostyle adapt` fine-tunes to one style fast (meta-learned over the -s styles); "
+    "swap-decoder: the inverse network of --method style-swap (relu3_1 to image; photos only, no -s).",
 )
 @click.option(
     "-s",
     "--style",
     "styles",
     multiple=True,
-    required=True,
     type=click.Path(),
     help="Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain, reptile: each -s is drawn equally often). "
     "Repeatable.",
@@ -163,9 +163,9 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option(
     "--identity-weight",
     type=float,
-    default=0.0,
-    show_default=True,
-    help="adain: weight of the identity loss (the decoder's output for the content's own features against the content image, pixel MSE).",
+    default=None,
+    help="adain, swap-decoder: weight of the identity loss (the decoder's output for the content's own features against the content image, "
+    "pixel MSE) [default: 0 for adain, 1 for swap-decoder].",
 )
 @click.option("--inner-steps", type=int, default=20, show_default=True, help="reptile: adaptation steps per style in each meta step.")
 @click.option("--meta-lr", type=float, default=1.0, show_default=True, help="reptile: the outer step size (annealed to 0 over the run).")
@@ -188,6 +188,8 @@ def train_command(method, styles, data, output, init, run_dir, restart, keep_run
     from ..training import trainer
 
     device = resolve_device(device)
+    if not styles and method != "swap-decoder":
+        raise click.UsageError(f"--style is needed for --method {method}")
     options_class, train, fixed = trainer(method)
     # each options class takes the flags that name its fields; a flag left at None (batch size, learning rate,
     # style weight) keeps that class's own default, which differs by method

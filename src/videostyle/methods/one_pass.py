@@ -11,7 +11,7 @@ import torch
 from ..errors import VideostyleError
 from ..features import VGGEncoder
 from ..io.image import load_image, to_tensor
-from ..spec import MODEL_STYLE_METHODS, MethodSpec
+from ..spec import MODEL_STYLE_METHODS, STYLE_SWAP_METHOD, MethodSpec
 from .feedforward import FeedForwardOptions, OnePassStylizer, load_stylizer
 
 #: The smallest picture side the networks take: AdaIN's decoder works at 1/8 of it and pads by reflection.
@@ -46,6 +46,12 @@ def build_stylizer(
     style_tensors = [to_tensor(style, device) for style in images]
     mask = None if spec.mask is None else np.asarray(load_image(spec.mask).convert("L"), np.float32) / 255
     encoder = encoder if encoder is not None else spec.encoder.load(device)
+    if spec.method == STYLE_SWAP_METHOD:
+        from ..models import load_model
+        from .style_swap import StyleSwapStylizer
+
+        decoder, info = load_model(spec.model_or_default, "swap_decoder", device)
+        return StyleSwapStylizer(encoder, decoder, style_tensors, options, device), info  # type: ignore[arg-type]
     if spec.method == "adain":
         from ..models import load_adain_decoder
         from .adain import AdaINOptions, AdaINStylizer

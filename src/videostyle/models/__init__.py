@@ -17,6 +17,7 @@ KINDS = {
     "transformer": ("a feed-forward transformer network", TransformerConfig, TransformerNet),
     "adain_decoder": ("an AdaIN decoder", DecoderConfig, AdaINDecoder),
     "arbitrary_video": ("an arbitrary-style video network", ArbitraryConfig, ArbitraryStyleNet),
+    "swap_decoder": ("a style-swap inverse network (relu3_1 to image)", DecoderConfig, AdaINDecoder),
 }
 
 

@@ -64,15 +64,24 @@ class DecoderConfig:
         return cls(**data)
 
 
+#: The encoder layers a decoder can start from: relu4_1 (AdaIN) or relu3_1 (the style-swap inverse network).
+DECODER_LAYERS = ("relu4_1", "relu3_1")
+
+
 class AdaINDecoder(nn.Module):
-    """relu4_1 features ``B x 512 x H/8 x W/8`` -> image ``B x 3 x H x W``."""
+    """relu4_1 features ``B x 512 x H/8 x W/8`` -> image ``B x 3 x H x W``; with ``config.encoder_layer``
+    relu3_1, features ``B x 256 x H/4 x W/4`` (the same network without its first block)."""
 
     def __init__(self, config: DecoderConfig | None = None):
         super().__init__()
         self.config = config or DecoderConfig()
+        if self.config.encoder_layer not in DECODER_LAYERS:
+            raise ValueError(f"a decoder starts at {' or '.join(DECODER_LAYERS)}, not {self.config.encoder_layer}")
         c = [max(8, round(n * self.config.width)) for n in (256, 128, 64)]
         # (in, out, upsample after): block 4 -> 3 -> 2 -> 1 of VGG-16 in reverse
         plan = [(512, c[0], True), (c[0], c[0], False), (c[0], c[0], False), (c[0], c[1], True), (c[1], c[1], False), (c[1], c[2], True), (c[2], c[2], False)]
+        if self.config.encoder_layer == "relu3_1":
+            plan = [(256, c[1], True), *plan[4:]]
         self.convs = nn.ModuleList(nn.Conv2d(i, o, 3) for i, o, _ in plan)
         self.upsample_after = [up for _, _, up in plan]
         self.out = nn.Conv2d(c[2], 3, 3)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..errors import VideostyleError
+
 #: The training methods, named as the ``--method`` of ``videostyle train`` and the spec's methods.
-TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain", "reptile")
+TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain", "reptile", "swap-decoder")
 
 
 def trainer(method: str) -> tuple[type, Callable, dict]:
@@ -22,6 +24,15 @@ def trainer(method: str) -> tuple[type, Callable, dict]:
         from .adain import AdaINTrainOptions, train_adain_decoder
 
         return AdaINTrainOptions, train_adain_decoder, {}
+    if method == "swap-decoder":
+        from .inverse import InverseTrainOptions, train_swap_decoder
+
+        def train_photos_only(styles, data, output, options, control=None):
+            if styles:
+                raise VideostyleError("the style-swap inverse network trains on content photos only: give no style", parameter="styles")
+            return train_swap_decoder(data, output, options, control)
+
+        return InverseTrainOptions, train_photos_only, {}
     if method == "reptile":
         from .meta import MetaTrainOptions, train_meta_init
 

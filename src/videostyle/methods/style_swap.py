@@ -1,0 +1,51 @@
+"""Style swap decoded in one pass by the inverse network (Chen and Schmidt 2016, section 4): relu3_1 of the
+frame, every 3x3 patch swapped for its best-matching style patch, the result decoded by a network trained
+to invert relu3_1 on photos (:mod:`videostyle.training.inverse`), so it serves any style.
+(Style swap decoded by optimisation is the optimisation method with ``GatysOptions.style_loss = "swap"``.)"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from ..features import VGGEncoder
+from ..features.patches import extract_patches, style_swap_patches
+from ..io.image import pad_to_multiple, resize_long_side
+from ..models.adain import AdaINDecoder
+from .feedforward import FeedForwardOptions, OnePassStylizer, post_process
+
+SWAP_LAYER = "relu3_1"
+
+
+class StyleSwapStylizer(OnePassStylizer):
+    """Any style, one pass per frame: ``stylize_tensor(B x 3 x H x W) -> B x 3 x H x W`` in [0, 1]. The style
+    images' patches (each at ``style_size`` on its long side, pooled) are extracted once."""
+
+    STRIDE = 4
+
+    def __init__(
+        self,
+        encoder: VGGEncoder,
+        decoder: AdaINDecoder,
+        styles: Sequence[torch.Tensor],
+        options: FeedForwardOptions | None = None,
+        device: torch.device | str = "cpu",
+        style_size: int | None = 512,
+    ):
+        self.options = options or FeedForwardOptions()
+        self.device = torch.device(device)
+        self.encoder, self.decoder = encoder.to(self.device), decoder.to(self.device).eval().requires_grad_(False)
+        self.batch_size = self.options.batch_size
+        with torch.inference_mode():
+            scaled = [resize_long_side(style.to(self.device), style_size) if style_size else style.to(self.device) for style in styles]
+            self.patches = torch.cat([extract_patches(self.encoder(style, [SWAP_LAYER])[SWAP_LAYER][:1]) for style in scaled])
+
+    @torch.inference_mode()
+    def stylize_tensor(self, content: torch.Tensor) -> torch.Tensor:
+        content = content.to(self.device)
+        height, width = content.shape[-2:]
+        features = self.encoder(pad_to_multiple(content, self.STRIDE), [SWAP_LAYER])[SWAP_LAYER]
+        swapped = torch.cat([style_swap_patches(sample, self.patches, precision="auto") for sample in features.split(1)])
+        stylized = self.decoder(swapped)[..., :height, :width].clamp(0, 1)
+        return post_process(stylized, content, self.options.strength, self.options.preserve_color, self.options.color_method)
