@@ -72,6 +72,21 @@ def test_a_few_adain_decoder_steps_lower_the_loss(video_data, encoder, tmp_path)
     assert decoder(torch.rand(1, 512, 4, 4)).shape == (1, 3, 32, 32)
 
 
+def test_a_few_swap_decoder_steps_lower_the_loss_and_it_trains_on_photos_only(video_data, encoder, tmp_path, capsys):
+    from cli_runs import assert_clean_failure, run_cli
+    from videostyle.models import load_model
+    from videostyle.training.inverse import InverseTrainOptions, train_swap_decoder
+
+    photos, _, styles = video_data
+    options = InverseTrainOptions(width=0.125, size=32, batch_size=2, steps=12, learning_rate=5e-3, checkpoint_every=6)
+    summary = train_swap_decoder([photos], tmp_path / "inverse.safetensors", options, RunControl(encoder=encoder))
+    assert loss_drops(summary)
+    decoder, info = load_model(summary.output, "swap_decoder")
+    assert info["config"]["encoder_layer"] == "relu3_1" and decoder(torch.rand(1, 256, 8, 8)).shape == (1, 3, 32, 32)
+    code, err = run_cli(["train", "--method", "swap-decoder", "-s", styles, "-d", photos, "-o", tmp_path / "x.safetensors"], capsys)
+    assert_clean_failure(code, err, "trains on content photos only")
+
+
 def test_bad_any_style_training_options_are_refused():
     from videostyle.errors import VideostyleError
 
