@@ -6,6 +6,7 @@
 #   scripts/train_bundled.sh corpus        # arbitrary_video on the painterly corpus (issue 13; CORPUS_STEPS)
 #   scripts/train_bundled.sh corpus_gpu    # its continuation, bundled as arbitrary_video_corpus (a GPU; DEVICE=cpu works, slowly)
 #   scripts/train_bundled.sh meta          # meta_init, the Reptile start of 'videostyle adapt --start meta' 
+#   scripts/train_bundled.sh swap          # swap_decoder, the inverse network of --method style-swap (SWAP_STEPS)
 #   scripts/train_bundled.sh video_a       # one queue alone (ARBITRARY_STEPS / ADAIN_STEPS override the step counts;
 #                                          # a smaller count than the last checkpoint's ends the run there)
 # Each queue runs on one CPU thread; on a 2-core machine the two queues share the cores.
@@ -99,9 +100,13 @@ meta() {
   videostyle train --method reptile "${S[@]}" --steps 300 --device "${DEVICE:-cuda}" -o runs/init/meta_init_300.safetensors -q
   videostyle train --method reptile "${S[@]}" --steps 1000 --seed 1 --init runs/init/meta_init_300.safetensors --device "${DEVICE:-cuda}" -o $OUT/meta_init.safetensors -q
 }
+# The inverse network of --method style-swap: relu3_1 to image, photos only (issue 17). SWAP_STEPS overrides the steps.
+swap() {
+  OMP_NUM_THREADS=2 videostyle train --method swap-decoder "${DATA[@]}" --tv-weight 0 --steps "${SWAP_STEPS:-2000}" -o $OUT/swap_decoder.safetensors -q
+}
 case "${1:-}" in
   feedforward) feedforward_a > runs/feedforward_a.log 2>&1 & feedforward_b > runs/feedforward_b.log 2>&1 & wait ;;
   video) video_a > runs/video_a.log 2>&1 & video_b > runs/video_b.log 2>&1 & wait ;;
-  video_a|video_b|feedforward_a|feedforward_b|corpus|corpus_gpu|meta) "$1" ;;
-  *) echo "usage: $0 feedforward|video|video_a|video_b|corpus|corpus_gpu|meta" >&2; exit 2 ;;
+  video_a|video_b|feedforward_a|feedforward_b|corpus|corpus_gpu|meta|swap) "$1" ;;
+  *) echo "usage: $0 feedforward|video|video_a|video_b|corpus|corpus_gpu|meta|swap" >&2; exit 2 ;;
 esac
