@@ -41,7 +41,7 @@ def main() -> None:
         encode = best_of_three(lambda: encoder(frame, [SWAP_LAYER]))
         features = encoder(frame, [SWAP_LAYER])[SWAP_LAYER]
     print(f"one 640x360 frame; {torch.get_num_threads()} threads; encoder to relu3_1 alone: {encode:.3f} s\n")
-    print("| style size | style patches | whole frame, s | matching and rebuild, s | decoder, s |")
+    print("| style size | style patches | whole frame, s | matching and rebuild, s | decoder (float32), s |")
     print("|---|---:|---:|---:|---:|")
     for style_size in (256, 384, 512):
         stylizer = StyleSwapStylizer(encoder, decoder, [style], FeedForwardOptions(), style_size=style_size)
