@@ -49,6 +49,7 @@ FLAGS = {
     "ray_cpus_per_worker": "--ray-cpus-per-worker",
     "chunk_frames": "--ray-chunk-frames",
     "chunk_overlap": "--ray-chunk-overlap",
+    "doodle": "--map",
 }
 
 

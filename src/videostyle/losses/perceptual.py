@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..errors import VideostyleError
@@ -47,6 +48,10 @@ class PerceptualLoss(nn.Module):
             weight is 0. A ``style_weight`` of 0 leaves the Gram terms out (MRF alone). The nearest
             patches are matched again every ``MRF_REMATCH`` calls with gradient, so that within those
             the objective is smooth (L-BFGS's line search stalls on an objective that jumps at every call).
+        map_weight: with :attr:`semantic_maps` set (``(style map, target map)``, one-hot ``1 x K x H x W``
+            each; neural doodles, Champandard 2016), the maps resized to each MRF layer and multiplied by
+            ``map_weight`` times the style's mean activation there are concatenated to the features
+            before the patches are matched, so each region takes patches from its own region of the style.
         swap_layer: style swap (Chen and Schmidt 2016) decoded by optimisation: the content target at this
             layer is the content's features with every 3x3 patch swapped for its best-matching style
             patch (:func:`~videostyle.features.patches.style_swap`), and it is the only content layer.
@@ -68,6 +73,7 @@ class PerceptualLoss(nn.Module):
         mrf_layers: Mapping[str, float] | None = None,
         mrf_weight: float = 0.0,
         swap_layer: str | None = None,
+        map_weight: float = 10.0,
     ):
         super().__init__()
         self.encoder = encoder
@@ -88,6 +94,9 @@ class PerceptualLoss(nn.Module):
         self.style_targets: dict[str, torch.Tensor | tuple[torch.Tensor, torch.Tensor]] = {}
         self.style_patches: dict[str, torch.Tensor] = {}
         self.swap_patches: torch.Tensor | None = None
+        self.map_weight = map_weight
+        self.semantic_maps: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._map_scale: dict[str, float] = {}
         self._matches: dict[str, torch.Tensor] = {}
         self._calls_since_match = 0
 
@@ -130,9 +139,12 @@ class PerceptualLoss(nn.Module):
             with torch.no_grad():
                 self.swap_patches = torch.cat([extract_patches(self.encoder(style, [self.swap_layer])[self.swap_layer][:1]) for style in styles])
         if self.mrf_layers:
+            if self.semantic_maps is not None and len(styles) != 1:
+                raise VideostyleError(f"a style map belongs to one style image, got {len(styles)} styles", parameter="styles")
             with torch.no_grad():
                 features = [self.encoder(style, list(self.mrf_layers)) for style in styles]
-            self.style_patches = {name: torch.cat([extract_patches(each[name][:1]) for each in features]) for name in self.mrf_layers}
+            self._map_scale = {name: self.map_weight * float(features[0][name].mean()) for name in self.mrf_layers}
+            self.style_patches = {name: torch.cat([extract_patches(self._with_map(each[name][:1], 0, name)) for each in features]) for name in self.mrf_layers}
             self._matches = {}
 
     @torch.no_grad()
@@ -151,6 +163,14 @@ class PerceptualLoss(nn.Module):
             )
         return targets
 
+    def _with_map(self, features: torch.Tensor, which: int, layer: str) -> torch.Tensor:
+        """``features`` with semantic map ``which`` (0: the style's, 1: the target's) appended as channels at their
+        size, scaled by ``map_weight`` times the style's mean activation at ``layer``; unchanged without maps."""
+        if self.semantic_maps is None:
+            return features
+        semantic = F.interpolate(self.semantic_maps[which].to(features), size=features.shape[-2:], mode="area") * self._map_scale[layer]
+        return torch.cat([features, semantic.expand(features.shape[0], -1, -1, -1)], dim=1)
+
     def forward(self, image: torch.Tensor, content_targets: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """``B x 3 x H x W`` -> ``{"content.<layer>": ..., "style.<layer>": ..., "tv": ...}`` weighted terms."""
         if not self.style_targets:
@@ -165,6 +185,7 @@ class PerceptualLoss(nn.Module):
             loss = LF.style_loss(features[name], target) if self.style_statistic == "gram" else LF.statistics_style_loss(features[name], *target)
             terms[f"style.{name}"] = self.style_weight * weight * loss
         if self.mrf_layers:
+            guided = {name: self._with_map(features[name], 1, name) for name in self.mrf_layers}
             stale = (
                 not self._matches
                 or self._calls_since_match >= MRF_REMATCH
@@ -174,11 +195,11 @@ class PerceptualLoss(nn.Module):
                 )
             )
             if stale:
-                self._matches = {name: LF.nearest_style_patches(features[name], self.style_patches[name]) for name in self.mrf_layers}
+                self._matches = {name: LF.nearest_style_patches(guided[name], self.style_patches[name]) for name in self.mrf_layers}
                 self._calls_since_match = 0
             self._calls_since_match += 1
-        for name, weight in self.mrf_layers.items():
-            terms[f"mrf.{name}"] = self.mrf_weight * weight * LF.mrf_loss(features[name], self.style_patches[name], self._matches[name])
+            for name, weight in self.mrf_layers.items():
+                terms[f"mrf.{name}"] = self.mrf_weight * weight * LF.mrf_loss(guided[name], self.style_patches[name], self._matches[name])
         if self.tv_weight:
             terms["tv"] = self.tv_weight * LF.total_variation_loss(image)
         return terms

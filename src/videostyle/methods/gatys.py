@@ -62,6 +62,7 @@ class GatysOptions:
     style_loss: str = "gram"
     mrf_weight: float = MRF_WEIGHT
     mrf_layers: dict[str, float] = field(default_factory=lambda: {"relu3_1": 1.0, "relu4_1": 1.0})
+    map_weight: float = 10.0
 
     @property
     def patience(self) -> int:
@@ -83,7 +84,7 @@ class GatysOptions:
             raise VideostyleError(f"scales must be >= 1, got {self.scales}", parameter="scales")
         check_positive("style_scale", self.style_scale)
         check_choice("style_loss", self.style_loss, STYLE_LOSSES)
-        for name in ("content_weight", "style_weight", "tv_weight", "tolerance", "mrf_weight"):
+        for name in ("content_weight", "style_weight", "tv_weight", "tolerance", "mrf_weight", "map_weight"):
             check_positive(name, getattr(self, name), allow_zero=True)
         if self.learning_rate is not None:
             check_positive("learning_rate", self.learning_rate)
@@ -121,6 +122,7 @@ def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss
         mrf_layers=options.mrf_layers,
         mrf_weight=options.mrf_weight if "mrf" in options.style_loss else 0.0,
         swap_layer=SWAP_LAYER if options.style_loss == "swap" else None,
+        map_weight=options.map_weight,
     )
 
 
@@ -200,10 +202,12 @@ def stylize(
     options: GatysOptions | None = None,
     encoder: VGGEncoder | None = None,
     callback: Callable[[int, Step], None] | None = None,
+    semantic_maps: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> StylizeResult:
     """Stylize one ``1 x 3 x H x W`` content image with one or more style images (same convention).
 
-    ``callback(scale_index, step)`` is called after every iteration.
+    ``callback(scale_index, step)`` is called after every iteration. ``semantic_maps``: one-hot
+    ``(style map, target map)`` guiding the MRF loss (a neural doodle; :mod:`videostyle.doodle`).
     """
     options = (options or GatysOptions()).check()
     if not styles:
@@ -215,6 +219,7 @@ def stylize(
         height, width = size_for_long_side(height, width, options.size)
     full_content = resize(content, (height, width))
     criterion = make_criterion(encoder, options)
+    criterion.semantic_maps = semantic_maps
     style_target = StyleTarget(styles, full_content, options)
     start = time.perf_counter()
     variable: torch.Tensor | None = None

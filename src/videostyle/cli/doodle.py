@@ -1,0 +1,62 @@
+"""``videostyle doodle``: a painting's regions painted into a doodle's layout (Champandard 2016)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from tqdm import tqdm
+
+from .app import cli
+
+
+@cli.command("doodle")
+@click.option("-s", "--style", required=True, type=click.Path(), help="The painting.")
+@click.option("--style-map", required=True, type=click.Path(), help="The painting's semantic map: its regions painted in a few flat colours.")
+@click.option("--map", "doodle", required=True, type=click.Path(), help="The doodle: the new layout, in the style map's colours.")
+@click.option("-o", "--output", required=True, type=click.Path(), help="Output image (.png, .jpg, ...), the doodle's shape.")
+@click.option("--content", type=click.Path(), default=None, help="A photo to keep under the doodle's regions (default: painted from the doodle alone).")
+@click.option(
+    "--map-weight", type=float, default=10.0, show_default=True, help="Weight of the map channels in the patch matching (x the layer's mean activation)."
+)
+@click.option("--size", type=int, default=384, show_default=True, help="Long side of the output in pixels.")
+@click.option("--iterations", type=int, default=300, show_default=True)
+@click.option("--mrf-weight", type=float, default=1.0, show_default=True, help="Weight of the MRF loss.")
+@click.option("--content-weight", type=float, default=1.0, show_default=True, help="Weight of the content loss (with --content).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def doodle_command(style, style_map, doodle, output, content, map_weight, size, iterations, mrf_weight, content_weight, seed, device, quiet):
+    """Paint the doodle --map with the regions of the painting --style: each colour of the doodle takes
+    its texture from the region of that colour in --style-map (neural doodle, Champandard 2016, with
+    the MRF loss of Li and Wand 2016)."""
+    from dataclasses import replace
+
+    from ..doodle import DOODLE_OPTIONS, paint_doodle
+
+    options = replace(
+        DOODLE_OPTIONS,
+        size=size,
+        iterations=iterations,
+        map_weight=map_weight,
+        mrf_weight=mrf_weight,
+        content_weight=content_weight if content else 0.0,
+        seed=seed,
+    )
+    bar = None if quiet else tqdm(total=iterations, unit="it", desc="painting", dynamic_ncols=True)
+
+    def report(scale, step) -> None:
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"loss {step.loss:.4g}", refresh=False)
+
+    try:
+        result, notes = paint_doodle(style, style_map, doodle, content=content, output=output, options=options, device=device, callback=report)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        for note in notes:
+            tqdm.write(f"note: {note}", file=sys.stderr)
+        height, width = result.image.shape[-2:]
+        click.echo(f"wrote {output} ({width}x{height}) in {result.seconds:.1f} s, {result.iterations} iterations", err=True)

@@ -1,0 +1,72 @@
+"""Neural doodles: each region of the doodle takes its texture from the matching region of the painting.
+
+The style is two textures of the same colours (horizontal and vertical stripes) in two regions; the doodle
+swaps the regions. A texture classifier on local statistics (vertical against horizontal gradient energy
+in 9x9 windows) must find the right texture at >= 90% of the pixels, where the same run without the maps'
+guidance does not."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.ndimage import uniform_filter
+
+from cli_runs import assert_clean_failure, run_cli
+from videostyle.doodle import DOODLE_OPTIONS, paint_doodle
+
+HEIGHT, WIDTH = 96, 128
+FAST = replace(DOODLE_OPTIONS, size=128, iterations=60)
+
+
+@pytest.fixture(scope="module")
+def two_regions(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("doodle")
+    y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
+    base, amplitude = np.array([150.0, 110.0, 70.0]), np.array([70.0, 50.0, 35.0])
+    horizontal = base + amplitude * np.sign(np.sin(2 * np.pi * y / 8))[..., None]
+    vertical = base + amplitude * np.sign(np.sin(2 * np.pi * x / 8))[..., None]
+    left = (x < WIDTH // 2)[..., None]
+    style = np.where(left, horizontal, vertical) + np.random.default_rng(0).normal(0, 6, (HEIGHT, WIDTH, 3))
+    Image.fromarray(np.clip(style, 0, 255).astype(np.uint8)).save(folder / "style.png")
+    Image.fromarray(np.where(left, [255, 0, 0], [0, 0, 255]).astype(np.uint8)).save(folder / "style_map.png")
+    Image.fromarray(np.where(left, [0, 0, 255], [255, 0, 0]).astype(np.uint8)).save(folder / "doodle.png")
+    return folder
+
+
+def horizontal_stripes(picture: np.ndarray) -> np.ndarray:
+    """Where the local texture runs horizontally: more vertical than horizontal gradient energy."""
+    grey = picture.astype(np.float32).mean(axis=-1)
+    vertical_change, horizontal_change = np.zeros_like(grey), np.zeros_like(grey)
+    vertical_change[1:], horizontal_change[:, 1:] = np.diff(grey, axis=0) ** 2, np.diff(grey, axis=1) ** 2
+    return uniform_filter(vertical_change, 9) > uniform_filter(horizontal_change, 9)
+
+
+def test_each_region_takes_the_texture_of_its_region_of_the_painting(two_regions, tmp_path):
+    right_half = np.mgrid[0:HEIGHT, 0:WIDTH][1] >= WIDTH // 2  # the doodle put the horizontal stripes' colour there
+    assert (horizontal_stripes(np.asarray(Image.open(two_regions / "style.png"))) != right_half).mean() >= 0.95  # the classifier works
+    paint_doodle(two_regions / "style.png", two_regions / "style_map.png", two_regions / "doodle.png", output=tmp_path / "out.png", options=FAST)
+    right = (horizontal_stripes(np.asarray(Image.open(tmp_path / "out.png"))) == right_half).mean()
+    assert right >= 0.9, f"{right:.1%} of the pixels have the right texture"
+    unguided, _ = paint_doodle(two_regions / "style.png", two_regions / "style_map.png", two_regions / "doodle.png", options=replace(FAST, map_weight=0.0))
+    picture = (unguided.image[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8)
+    assert (horizontal_stripes(picture) == right_half).mean() < 0.75  # without the maps the regions are not kept
+
+
+def test_bad_maps_give_one_line_and_nothing_written(two_regions, tmp_path, capsys):
+    Image.new("RGB", (64, 48), (0, 255, 0)).save(tmp_path / "green.png")
+    Image.open(two_regions / "style_map.png").resize((64, 48), Image.Resampling.NEAREST).save(tmp_path / "small_map.png")
+    base = ["doodle", "-s", two_regions / "style.png", "--size", "64", "--iterations", "2"]
+    for args, message in [
+        (["--style-map", two_regions / "style_map.png", "--map", tmp_path / "green.png"], "has colours the style map does not (#00ff00"),
+        (["--style-map", two_regions / "style.png", "--map", two_regions / "doodle.png"], "fewer than two cover 0.5%"),
+        (["--map", two_regions / "doodle.png"], "Missing option '--style-map'"),
+    ]:
+        code, err = run_cli([*base, *args, "-o", tmp_path / "out.png"], capsys)
+        assert_clean_failure(code, err, message)
+    assert not (tmp_path / "out.png").exists()
+    code, err = run_cli([*base, "--style-map", tmp_path / "small_map.png", "--map", two_regions / "doodle.png", "-o", tmp_path / "out.png"], capsys)
+    assert code == 0 and "note: the style map (64x48) was resized to the painting's size (128x96)" in err, err
