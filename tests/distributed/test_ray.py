@@ -65,8 +65,9 @@ def assert_same_frames(local: Path, distributed: Path) -> None:
     [
         MethodSpec(method="feedforward", model="starry_night"),
         MethodSpec(method="adain", styles=[str(STYLES / "graffiti.jpg")], alpha=0.8, batch_size=2),
+        MethodSpec(method="style-swap", styles=[str(STYLES / "graffiti.jpg")], model="swap_decoder"),
     ],
-    ids=["feedforward", "adain-with-a-style-file"],
+    ids=["feedforward", "adain-with-a-style-file", "style-swap-with-its-network"],
 )
 def test_two_nodes_give_the_single_process_output(cluster, clip, tmp_path, spec):
     on_ray = RunSettings(ray=RaySettings(workers=2))
