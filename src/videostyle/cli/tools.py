@@ -389,3 +389,41 @@ def dataset_command(images, output, frames, width, height, layers, long_gap, see
 
 
 #: API parameter -> CLI flag, where the flag is not simply ``--`` plus the name with dashes.
+
+
+@cli.command("deflicker")
+@click.argument("original", type=click.Path())
+@click.argument("processed", type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(), help="Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames.")
+@click.option(
+    "--weight",
+    type=float,
+    default=None,
+    help="How strongly each frame follows the previous output (more: less flicker, more smoothing) [default: 1.0].",
+)
+@click.option("--flow", type=click.Choice(["dis", "deepflow", "tvl1", "farneback"]), default="dis", show_default=True, help="Optical flow on ORIGINAL.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def deflicker_command(original, processed, output, weight, flow, quiet):
+    """Remove the flicker of PROCESSED, a per-frame processed version of the clip ORIGINAL (same frames and
+    size; made by any tool), guided by ORIGINAL's motion (Bonneel et al. 2015)."""
+    from tqdm import tqdm
+
+    from ..deflicker import DEFAULT_WEIGHT, deflicker_video
+
+    bar = None if quiet else tqdm(unit="frame", desc="deflickering", dynamic_ncols=True)
+    try:
+        summary = deflicker_video(
+            original,
+            processed,
+            output,
+            weight=DEFAULT_WEIGHT if weight is None else weight,
+            flow=flow,
+            on_frame=None if bar is None else lambda n: bar.update(1),
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        for note in summary.notes:
+            click.echo(f"note: {note}", err=True)
+        click.echo(f"wrote {output}: {summary.frames} frames in {summary.seconds:.1f} s ({summary.frames / max(summary.seconds, 1e-9):.1f} frames/s)", err=True)

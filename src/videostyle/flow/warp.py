@@ -25,11 +25,13 @@ def pixel_grid(height: int, width: int, device=None, dtype=torch.float32) -> tor
     return torch.stack([xs, ys])[None]
 
 
-def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Sample ``image`` (``B x C x H x W``) at ``p + flow[p]`` (flow ``B x 2 x H x W``, pixels, (x, y))."""
+def warp(image: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
+    """Sample ``image`` (``B x C x H x W``) at ``p + flow[p]`` (flow ``B x 2 x H x W``, pixels, (x, y)).
+    ``mode``: ``bilinear``, or ``bicubic`` where a picture is warped again and again (the deflicker's
+    recursion blurs less: docs/benchmarks.md)."""
     _, _, height, width = image.shape
     target = pixel_grid(height, width, image.device, image.dtype) + flow.to(image.dtype)
     grid_x = 2.0 * target[:, 0] / max(width - 1, 1) - 1.0
     grid_y = 2.0 * target[:, 1] / max(height - 1, 1) - 1.0
     grid = torch.stack([grid_x, grid_y], dim=-1)
-    return F.grid_sample(image, grid.expand(image.shape[0], -1, -1, -1), mode="bilinear", padding_mode="border", align_corners=True)
+    return F.grid_sample(image, grid.expand(image.shape[0], -1, -1, -1), mode=mode, padding_mode="border", align_corners=True)
