@@ -3,6 +3,8 @@ another tool, and clips that do not match refused with nothing written."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from cli_runs import assert_clean_failure, run_cli
@@ -48,3 +50,22 @@ def test_clips_that_do_not_match_are_refused(tmp_path, capsys):
         assert not (tmp_path / "out.mp4").exists()
     code, err = run_cli(["deflicker", original, original, "-o", original], capsys)
     assert_clean_failure(code, err, "refusing to overwrite an input")
+
+
+def test_video_deflicker_replaces_the_result_and_refuses_what_it_cannot_do(tmp_path, capsys):
+    clip = write_clip(tmp_path / "pan.mp4", translating_clip(10, 48, 64), tone_hz=440)
+    plain, steady = tmp_path / "plain.mp4", tmp_path / "steady.mp4"
+    assert run_cli(["video", clip, "-m", "starry_night", "--size", "0", "-o", plain, "-q"], capsys)[0] == 0
+    code, err = run_cli(["video", clip, "-m", "starry_night", "--size", "0", "-o", steady, "--deflicker"], capsys)
+    assert code == 0 and "deflickered (weight 1)" in err, err
+    estimator, originals = make_estimator("dis"), list(VideoReader(clip))
+    assert mean_warping_error(originals, VideoReader(steady), estimator) < mean_warping_error(originals, VideoReader(plain), estimator)
+    assert VideoReader(steady).info.has_audio
+    style = ["-s", str(Path(__file__).resolve().parents[1] / "assets" / "starry_night.jpg")]
+    for args, message in [
+        (["-o", tmp_path / "frames", "--deflicker"], "writes a video file or a GIF"),
+        ([*style, "-o", tmp_path / "x.mp4", "--deflicker"], "for the one-pass (per-frame) methods"),
+    ]:
+        code, err = run_cli(["video", clip, *(["-m", "starry_night"] if "-s" not in args else []), *args], capsys)
+        assert_clean_failure(code, err, message)
+    assert not (tmp_path / "frames").exists() and not (tmp_path / "x.mp4").exists()

@@ -91,6 +91,29 @@ class DeflickerSummary:
     notes: list[str] = field(default_factory=list)
 
 
+def deflicker_in_place(
+    input_path: str | os.PathLike, output: str | os.PathLike, *, start: float | None = None, end: float | None = None, weight: float = DEFAULT_WEIGHT
+) -> DeflickerSummary:
+    """Deflicker a finished ``stylize_video`` output against its input (the same window, resized to the
+    output's size), replacing it atomically with its sound kept: ``video --deflicker``."""
+    from .io.video import VideoReader, VideoWriter
+    from .pipeline import resize_frame
+
+    check_positive("weight", weight)
+    began = time.perf_counter()
+    stylized = VideoReader(output)
+    size = (stylized.info.height, stylized.info.width)
+    originals = (resize_frame(frame, size) for frame in VideoReader(input_path, start=start, end=end))
+    fps = stylized.info.fps or Fraction(25)
+    sound = Path(output) if stylized.info.has_audio and Path(output).is_file() else None
+    frames = 0
+    with torch.inference_mode(), VideoWriter(output, fps, audio_from=sound) as writer:
+        for frame in deflickered_frames(originals, stylized, weight):
+            writer.write(frame)
+            frames += 1
+    return DeflickerSummary(frames, time.perf_counter() - began, writer.notes)
+
+
 def deflicker_video(
     original: str | os.PathLike,
     processed: str | os.PathLike,

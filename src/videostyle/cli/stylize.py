@@ -149,6 +149,16 @@ def image_command(contents, styles, output, method, device, quiet, save_every, d
     help="Replace the soundtrack with the clip's sound rebuilt from this sound (extra videostyle[audio]; see 'videostyle audio').",
 )
 @click.option("--audio-method", type=click.Choice(["letitbee", "texture"]), default="letitbee", show_default=True, help="How --restyle-audio restyles.")
+@click.option(
+    "--deflicker",
+    "deflicker_weight",
+    is_flag=False,
+    flag_value=1.0,
+    default=None,
+    type=float,
+    metavar="[WEIGHT]",
+    help="One-pass methods: make the result temporally consistent afterwards (Bonneel et al. 2015; see 'videostyle deflicker'), weight 1 alone.",
+)
 @audio_method_options
 @model_options
 @adapt_options
@@ -167,6 +177,7 @@ def video_command(
     resume,
     run_dir,
     dry_run,
+    deflicker_weight,
     **params,
 ):
     """Stylize the video INPUT (a file or a folder of frames) without flicker (Ruder et al. 2016), or with a trained --model.
@@ -180,6 +191,15 @@ def video_command(
     ray = ray_settings(params)
     restyle_audio = _audio_restyle(params)
     spec = build_spec(method, styles, params, video=True)
+    if deflicker_weight is not None and not spec.one_pass:
+        raise VideostyleError("--deflicker is for the one-pass (per-frame) methods; the optimisation method has its own temporal loss")
+    if deflicker_weight is not None and len(inputs) > 1:
+        raise VideostyleError("--deflicker runs on one clip; run 'videostyle deflicker' on each output of a batch")
+    if deflicker_weight is not None:
+        from ..io.video import is_frame_folder_path
+
+        if is_frame_folder_path(Path(output)):
+            raise VideostyleError("--deflicker writes a video file or a GIF; for a folder of frames, run 'videostyle deflicker' on a video output")
     if len(inputs) > 1 or (glob.has_magic(inputs[0]) and not Path(inputs[0]).exists()):
         _video_batch(inputs, output, spec, start, end, fps, RunSettings(run_dir, resume, keep_frames, ray), device, quiet, dry_run, restyle_audio)
         return
@@ -208,6 +228,11 @@ def video_command(
     finally:
         adapting.close()
         bars.close()
+    if deflicker_weight is not None:
+        from ..deflicker import deflicker_in_place
+
+        deflickered = deflicker_in_place(input_path, output, start=start, end=end, weight=deflicker_weight)
+        summary.notes.append(f"deflickered (weight {deflicker_weight:g}) in {deflickered.seconds:.1f} s")
     if quiet:
         return
     for note in summary.notes:
