@@ -96,7 +96,7 @@ def deflicker_in_place(
 ) -> DeflickerSummary:
     """Deflicker a finished ``stylize_video`` output against its input (the same window, resized to the
     output's size), replacing it atomically with its sound kept: ``video --deflicker``."""
-    from .io.video import VideoReader, VideoWriter
+    from .io.video import VideoReader
     from .pipeline import resize_frame
 
     check_positive("weight", weight)
@@ -104,13 +104,21 @@ def deflicker_in_place(
     stylized = VideoReader(output)
     size = (stylized.info.height, stylized.info.width)
     originals = (resize_frame(frame, size) for frame in VideoReader(input_path, start=start, end=end))
-    fps = stylized.info.fps or Fraction(25)
-    sound = Path(output) if stylized.info.has_audio and Path(output).is_file() else None
+    sound = Path(output) if stylized.info.has_audio else None
+    return _write(originals, stylized, output, stylized.info.fps or Fraction(25), sound, weight, "dis", None, began)
+
+
+def _write(originals, stylized, output, fps, sound: Path | None, weight: float, flow: str, on_frame, began: float) -> DeflickerSummary:
+    """:func:`deflickered_frames` written to ``output`` (atomically) with ``sound``'s audio when it is a file."""
+    from .io.video import VideoWriter
+
     frames = 0
-    with torch.inference_mode(), VideoWriter(output, fps, audio_from=sound) as writer:
-        for frame in deflickered_frames(originals, stylized, weight):
+    with torch.inference_mode(), VideoWriter(output, fps, audio_from=sound if sound is not None and sound.is_file() else None) as writer:
+        for frame in deflickered_frames(originals, stylized, weight, flow):
             writer.write(frame)
             frames += 1
+            if on_frame is not None:
+                on_frame(frames)
     return DeflickerSummary(frames, time.perf_counter() - began, writer.notes)
 
 
@@ -126,24 +134,12 @@ def deflicker_video(
     """Write ``processed`` made temporally consistent with the motion of ``original`` (the clip it was made
     from, same frames and size) to ``output``, with ``processed``'s sound (else ``original``'s). Clips of
     different lengths or sizes are an error, and nothing is written."""
-    from .io.video import VideoReader, VideoWriter, check_video_destination
+    from .io.video import VideoReader, check_video_destination
 
     check_positive("weight", weight)
     check_video_destination(output)
     check_not_an_input(output, [original, processed])
     began = time.perf_counter()
-    originals, stylized = VideoReader(original), VideoReader(processed)
-    if (originals.info.width, originals.info.height) != (stylized.info.width, stylized.info.height):
-        raise VideostyleError(
-            f"the processed clip is {stylized.info.width}x{stylized.info.height} but the original is {originals.info.width}x{originals.info.height}"
-        )
+    originals, stylized = VideoReader(original), VideoReader(processed)  # sizes are checked at the first frame, before anything is written
     sound = Path(processed) if stylized.info.has_audio else Path(original) if originals.info.has_audio else None
-    fps = stylized.info.fps or originals.info.fps or Fraction(25)
-    frames = 0
-    with torch.inference_mode(), VideoWriter(output, fps, audio_from=sound if sound is not None and sound.is_file() else None) as writer:
-        for frame in deflickered_frames(originals, stylized, weight, flow):
-            writer.write(frame)
-            frames += 1
-            if on_frame is not None:
-                on_frame(frames)
-    return DeflickerSummary(frames, time.perf_counter() - began, writer.notes)
+    return _write(originals, stylized, output, stylized.info.fps or originals.info.fps or Fraction(25), sound, weight, flow, on_frame, began)

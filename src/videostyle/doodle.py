@@ -113,24 +113,20 @@ def paint_doodle(
     if (layout.width, layout.height) != (width, height):
         layout = layout.resize((width, height), resample=0)
     target_map = one_hot(np.asarray(layout), palette, "doodle")
+    style_regions = one_hot(np.asarray(region_map), palette, "style map")
     if content is not None:
         photo = load_image(content)
         if abs(photo.width / photo.height - width / height) > 0.02:
             notes.append(f"the content ({photo.width}x{photo.height}) was resized to the doodle's shape ({width}x{height})")
         start = to_tensor(photo.resize((width, height)), device)
     else:  # no content: the start is each region of the doodle in the mean colour of its region of the painting, plus noise
-        colours = np.stack(
-            [
-                np.asarray(painting, np.float32)[np.asarray(one_hot(np.asarray(region_map), palette, "style map"))[k] > 0].mean(axis=0)
-                for k in range(len(palette))
-            ]
-        )
+        colours = np.stack([np.asarray(painting, np.float32)[style_regions[k] > 0].mean(axis=0) for k in range(len(palette))])
         flat = np.tensordot(target_map, colours, axes=([0], [0])) / 255.0  # H x W x 3
         noise = np.random.default_rng(options.seed).normal(0, 0.1, flat.shape)
         start = to_tensor(np.clip(flat + noise, 0, 1).astype(np.float32), device)
     style_scale = options.style_scale * max(painting.size) / max(width, height)  # the painting at its own size: its strokes keep their scale
     options = replace(options, size=None, style_scale=style_scale)
-    maps = (torch.from_numpy(one_hot(np.asarray(region_map), palette, "style map"))[None], torch.from_numpy(target_map)[None])
+    maps = (torch.from_numpy(style_regions)[None], torch.from_numpy(target_map)[None])
     encoder = EncoderSpec().load(device)
     result = stylize(start, [to_tensor(painting, device)], options, encoder=encoder, callback=callback, semantic_maps=maps)
     image = ImageResult(**vars(result))
