@@ -76,6 +76,12 @@ def load_sound(path: str | os.PathLike, rate: int | None = None, start: float | 
     return Sound(samples, rate, notes)
 
 
+def at_peak_of(samples: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``samples`` scaled so that their peak equals ``reference``'s (silence stays silence), float32."""
+    peak = np.abs(samples).max()
+    return (samples * (np.abs(reference).max() / peak) if peak > 0 else samples).astype(np.float32)
+
+
 def check_sound_destination(path: str | os.PathLike, parameter: str = "output") -> Path:
     """A writable destination whose ending says a format :func:`save_sound` writes."""
     path = Path(path)

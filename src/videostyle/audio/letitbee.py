@@ -26,6 +26,7 @@ import numpy as np
 
 from ..checks import check_positive
 from ..errors import VideostyleError
+from .io import at_peak_of
 
 EPSILON = 1e-10
 
@@ -131,7 +132,4 @@ def let_it_bee(
     activations = learn_activations(np.abs(stft(target, options)).astype(np.float32), templates, options, on_iteration)
     mosaic = (source_spectrum / scale) @ activations  # the source's phase: its complex frames, mixed by H
     samples = librosa.istft(mosaic, hop_length=options.hop, window="hann", length=len(target))
-    peak = np.abs(samples).max()
-    if peak > 0:
-        samples = samples * (np.abs(target).max() / peak)
-    return samples.astype(np.float32), activations
+    return at_peak_of(samples, target), activations

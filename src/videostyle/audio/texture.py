@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ..checks import check_positive
+from .io import at_peak_of
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,4 @@ def texture_transfer(
     samples = librosa.griffinlim(
         magnitude, n_iter=options.griffin_lim_iterations, hop_length=options.hop, n_fft=options.window, length=len(target), random_state=options.seed
     )
-    peak = np.abs(samples).max()
-    if peak > 0:
-        samples = samples * (np.abs(target).max() / peak)
-    return samples.astype(np.float32)
+    return at_peak_of(samples, target)

@@ -104,6 +104,12 @@ def rebuild(indices: torch.Tensor, style_patches: torch.Tensor, output_size: tup
     return summed / counts.clamp_min(1.0)
 
 
+def pooled_patches(encoder, styles, layer: str, size: int = 3) -> torch.Tensor:
+    """Every ``size x size`` patch of ``layer``'s features of each style image (``1 x 3 x H x W`` each), pooled: ``N x C x k x k``."""
+    with torch.no_grad():
+        return torch.cat([extract_patches(encoder(style, [layer])[layer][:1], size) for style in styles])
+
+
 def style_swap(
     content: torch.Tensor, style: torch.Tensor, size: int = 3, style_stride: int = 1, chunk: int = DEFAULT_CHUNK, precision: str = "float32"
 ) -> torch.Tensor:

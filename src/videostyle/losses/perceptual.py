@@ -132,12 +132,11 @@ class PerceptualLoss(nn.Module):
     def set_style(self, styles: Sequence[torch.Tensor], blend: Sequence[float] | None = None) -> None:
         """Compute and keep the target Grams (once per style, reused for every image or frame), and the
         style patches of the MRF layers (every style's, pooled: the MRF loss has no blend)."""
-        from ..features.patches import extract_patches
+        from ..features.patches import extract_patches, pooled_patches
 
         self.style_targets = self.style_grams(styles, blend)
         if self.swap_layer is not None:
-            with torch.no_grad():
-                self.swap_patches = torch.cat([extract_patches(self.encoder(style, [self.swap_layer])[self.swap_layer][:1]) for style in styles])
+            self.swap_patches = pooled_patches(self.encoder, styles, self.swap_layer)
         if self.mrf_layers:
             if self.semantic_maps is not None and len(styles) != 1:
                 raise VideostyleError(f"a style map belongs to one style image, got {len(styles)} styles", parameter="styles")

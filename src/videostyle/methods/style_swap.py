@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import torch
 
 from ..features import VGGEncoder
-from ..features.patches import correlation_dtype, extract_patches, style_swap_patches
+from ..features.patches import correlation_dtype, pooled_patches, style_swap_patches
 from ..io.image import pad_to_multiple, resize_long_side
 from ..models.adain import AdaINDecoder
 from .feedforward import FeedForwardOptions, OnePassStylizer, post_process
@@ -42,7 +42,7 @@ class StyleSwapStylizer(OnePassStylizer):
         self.batch_size = self.options.batch_size
         with torch.inference_mode():
             scaled = [resize_long_side(style.to(self.device), style_size) if style_size else style.to(self.device) for style in styles]
-            self.patches = torch.cat([extract_patches(self.encoder(style, [SWAP_LAYER])[SWAP_LAYER][:1]) for style in scaled])
+            self.patches = pooled_patches(self.encoder, scaled, SWAP_LAYER)
 
     @torch.inference_mode()
     def stylize_tensor(self, content: torch.Tensor) -> torch.Tensor:
