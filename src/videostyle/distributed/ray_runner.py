@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -200,7 +201,28 @@ class StylizerActor:
         return ray.get_runtime_context().get_node_id(), os.getpid()
 
 
-class RayFrames:
+class _ActorPool:
+    """``settings.workers`` actors of one kind, restarted by Ray when they die (their unfinished calls run again),
+    and how many calls may be on their way at once (``limit``)."""
+
+    ray: Any  # the ray module
+    settings: RaySettings
+
+    def _start_actors(self, actor_type: type, *arguments) -> None:
+        """Start the actors: ``actor_type(*arguments, device, threads)`` with the settings' CPUs and GPUs each."""
+        settings = self.settings
+        remote = self.ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=settings.gpus_per_worker, max_restarts=-1, max_task_retries=-1)
+        device = "cuda" if settings.gpus_per_worker > 0 else "cpu"
+        self.actors = [remote(actor_type).remote(*arguments, device, settings.threads) for _ in range(int(settings.workers))]
+        self.limit = settings.batches_in_flight or 2 * len(self.actors)
+
+    def close(self) -> None:
+        for actor in self.actors:
+            self.ray.kill(actor)
+        self.actors = []
+
+
+class RayFrames(_ActorPool):
     """The pipeline's :class:`~videostyle.pipeline.FrameStylizer` on Ray: ``workers`` actors, batches of
     ``spec.batch_size`` frames, at most ``batches_in_flight`` on their way, results in order."""
 
@@ -212,10 +234,7 @@ class RayFrames:
         self.ray, self.settings, self.batch_size = ray, settings, spec.batch_size
         spec_data, files = portable_spec(spec)
         self.files_ref = ray.put(files)  # held for the actors' lifetime: a restarted actor reads it again
-        actor_class = ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=settings.gpus_per_worker, max_restarts=-1, max_task_retries=-1)(StylizerActor)
-        device = "cuda" if settings.gpus_per_worker > 0 else "cpu"
-        self.actors = [actor_class.remote(spec_data, device, settings.threads) for _ in range(int(settings.workers))]
-        self.limit = settings.batches_in_flight or 2 * len(self.actors)
+        self._start_actors(StylizerActor, spec_data)
 
     def stylize_batches(self, batches: Iterable[list[tuple[int, np.ndarray]]]) -> Iterator[tuple[list, list[np.ndarray]]]:
         """Send batches to the least busy actor, at most ``limit`` on their way; yield ``(batch, outputs)`` in order."""
@@ -245,11 +264,6 @@ class RayFrames:
 
     def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
         """Nothing to remember: the one-pass methods stylize each frame on its own."""
-
-    def close(self) -> None:
-        for actor in self.actors:
-            self.ray.kill(actor)
-        self.actors = []
 
 
 class BatchActor:
@@ -289,7 +303,7 @@ class BatchActor:
             return f"{name}: {error}"
 
 
-class RayBatch:
+class RayBatch(_ActorPool):
     """A batch of pictures on Ray: ``workers`` :class:`BatchActor` s, at most two items each on their way,
     results handed back as they finish (the driver writes them)."""
 
@@ -302,10 +316,7 @@ class RayBatch:
         for number, (styles, spec) in enumerate(specs.items()):
             spec_data, files = portable_spec(spec)
             self.shipped[styles] = (str(number), spec_data, ray.put(files))
-        actor_class = ray.remote(num_cpus=settings.cpus_per_worker, num_gpus=settings.gpus_per_worker, max_restarts=-1, max_task_retries=-1)(BatchActor)
-        device = "cuda" if settings.gpus_per_worker > 0 else "cpu"
-        self.actors = [actor_class.remote(device, settings.threads) for _ in range(int(settings.workers))]
-        self.limit = settings.batches_in_flight or 2 * len(self.actors)
+        self._start_actors(BatchActor)
 
     def run(self, items) -> Iterator[tuple[object, np.ndarray | str]]:
         """``(item, picture or reason)`` for every item, in the order they finish; the least busy actor takes the next."""
@@ -333,11 +344,6 @@ class RayBatch:
                 yield finished()
         while waiting:
             yield finished()
-
-    def close(self) -> None:
-        for actor in self.actors:
-            self.ray.kill(actor)
-        self.actors = []
 
 
 def _ruder_on_worker(spec_data: dict, files: dict[str, bytes], folder: Path, flows: dict):
