@@ -45,6 +45,16 @@ class Pictures:
     skipped: list[Path] = field(default_factory=list)
 
 
+def is_pattern(name: str | os.PathLike) -> bool:
+    """A glob pattern (``*``, ``?``, ``[``) that is not itself the name of an existing file or folder."""
+    return glob.has_magic(str(name)) and not Path(name).exists()
+
+
+def names_several(name: str | os.PathLike) -> bool:
+    """A folder or a glob pattern: a name for several pictures."""
+    return Path(name).is_dir() or is_pattern(name)
+
+
 def picture_extensions() -> set[str]:
     """File name endings Pillow reads (``.png``, ``.jpg``, ...), lower case."""
     from PIL import Image
@@ -65,7 +75,7 @@ def expand_pictures(arguments: Sequence[str | os.PathLike], parameter: str = "co
             continue
         if path.is_dir():
             entries, where = sorted(entry for entry in path.iterdir() if entry.is_file() and not entry.name.startswith(".")), f"the folder {path}"
-        elif glob.has_magic(str(argument)):
+        elif is_pattern(argument):
             entries, where = sorted(Path(match) for match in glob.glob(str(argument)) if Path(match).is_file()), f"the pattern {argument}"
         else:
             raise VideostyleError(f"no such file or folder: {argument}", parameter=parameter)
@@ -233,16 +243,15 @@ def stylize_batch(
     ``on_adapt(report)`` per adaptation step of method adapt.
     """
     from .api import resolve_device
+    from .io.image import load_image
     from .runs import run_lock
     from .training.adapt import adapted_spec
 
     started = time.perf_counter()
     if not items:
         raise VideostyleError("no content pictures to stylize", parameter="content")
-    from .io.image import load_image
-
     for styles in dict.fromkeys(item.styles for item in items):
-        replace(spec, styles=list(styles)).check() if styles else spec.check()
+        (replace(spec, styles=list(styles)) if styles else spec).check()
     for style in dict.fromkeys(style for item in items for style in item.styles):
         load_image(style)  # a broken style stops the batch here, not at every item
     out_dir = check_batch_destination(items, out_dir)
@@ -254,17 +263,6 @@ def stylize_batch(
         ledger = _Ledger(out_dir, items, keys, summary, on_start, on_item)
         thumbnails: dict[Path, Image.Image] = {}
         if ledger.todo:
-
-            def store(item: BatchItem, outcome: np.ndarray | str) -> None:
-                if isinstance(outcome, str):
-                    ledger.finished(item, outcome)
-                    return
-                picture = Image.fromarray(outcome)
-                save_picture(picture, item.output)
-                ledger.finished(item, None)
-                if sheet:
-                    thumbnails[item.output] = _thumbnail(picture, SHEET_CELL)
-
             common = _common_folder([item.content for item in items])
             by_styles = {item.styles: item for item in ledger.todo}
             adapted = {styles: adapted_spec(item_spec(spec, item), common, device, on_adapt) for styles, item in by_styles.items()}
@@ -272,7 +270,14 @@ def stylize_batch(
             # written here, not in a thread overlapping the next picture: on 2 cores that was 0-20% slower (the
             # network's threads wait for the PNG encoder), measured with benchmarks/batch_speed.py
             for item, outcome in run(ledger.todo, adapted, device, ray, on_step, summary):
-                store(item, outcome)
+                if isinstance(outcome, str):
+                    ledger.finished(item, outcome)
+                    continue
+                picture = Image.fromarray(outcome)
+                save_picture(picture, item.output)
+                ledger.finished(item, None)
+                if sheet:
+                    thumbnails[item.output] = _thumbnail(picture, SHEET_CELL)
         if sheet:
             summary.sheet = write_contact_sheet([item for item in items if item.output.exists()], out_dir / SHEET, thumbnails)
     summary.seconds = time.perf_counter() - started
@@ -333,7 +338,7 @@ def plan_clips(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike, 
     """One output per clip (a video file or a folder of frames; globs expanded): ``OUT_DIR/CLIP.mp4``, ``-2``, ... for shared names."""
     clips: list[Path] = []
     for given in inputs:
-        if glob.has_magic(str(given)) and not Path(given).exists():
+        if is_pattern(given):
             matches = sorted(Path(match) for match in glob.glob(str(given)))
             if not matches:
                 raise VideostyleError(f"no clip matches {given}", parameter="input")

@@ -184,8 +184,7 @@ def video_command(
 
     Several INPUTs (or a glob, 'clips/*.mp4') make a batch into the folder OUTPUT, one clip after
     the other; clips finished by an earlier run with the same settings are skipped."""
-    import glob
-
+    from ..batch import is_pattern
     from ..pipeline import Progress, RunSettings, stylize_video
 
     ray = ray_settings(params)
@@ -200,7 +199,7 @@ def video_command(
 
         if is_frame_folder_path(Path(output)):
             raise VideostyleError("--deflicker writes a video file or a GIF; for a folder of frames, run 'videostyle deflicker' on a video output")
-    if len(inputs) > 1 or (glob.has_magic(inputs[0]) and not Path(inputs[0]).exists()):
+    if len(inputs) > 1 or is_pattern(inputs[0]):
         _video_batch(inputs, output, spec, start, end, fps, RunSettings(run_dir, resume, keep_frames, ray), device, quiet, dry_run, restyle_audio)
         return
     input_path = inputs[0]
@@ -255,24 +254,20 @@ def video_command(
 
 def _is_batch(contents, styles, output, each_style) -> bool:
     """A batch: several contents, a folder or glob of contents or styles, an output folder that exists, or --each-style."""
-    import glob
+    from ..batch import names_several
 
-    named = [*contents, *styles]
-    folders_or_globs = any(Path(name).is_dir() or (glob.has_magic(name) and not Path(name).exists()) for name in named)
-    return len(contents) > 1 or folders_or_globs or Path(output).is_dir() or each_style
+    return len(contents) > 1 or any(names_several(name) for name in [*contents, *styles]) or Path(output).is_dir() or each_style
 
 
 def _image_batch(contents, styles, output, method, device, quiet, save_every, dry_run, each_style, sheet, ray, params) -> None:
     """``videostyle image`` over many contents (x many styles) into the folder OUTPUT."""
-    import glob
-
-    from ..batch import expand_pictures, item_spec, plan_batch, stylize_batch
+    from ..batch import expand_pictures, item_spec, names_several, plan_batch, stylize_batch
 
     if save_every:
         raise VideostyleError("--save-every writes the iterates of one picture; a batch writes only results")
     found = expand_pictures(contents, "content")
     style_files = [str(path) for path in expand_pictures(styles, "style").pictures] if styles else []
-    each_style = each_style or any(Path(name).is_dir() or (glob.has_magic(name) and not Path(name).exists()) for name in styles)
+    each_style = each_style or any(names_several(name) for name in styles)
     if each_style and params.get("style_blend"):
         raise VideostyleError("--style-blend mixes several styles into one; with --each-style (or a folder of styles) every style is used alone")
     style_sets = [(style,) for style in style_files] if each_style else [tuple(style_files)]
