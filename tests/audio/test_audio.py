@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import av
 import numpy as np
 import pytest
@@ -152,3 +154,13 @@ def test_video_restyle_audio_replaces_the_soundtrack_for_the_window(sounds, tmp_
     code, err = run_cli(["video", mute, "-m", "starry_night", "-o", tmp_path / "mute_out.mp4", "--restyle-audio", sounds / "buzz.wav"], capsys)
     assert_clean_failure(code, err, "has no sound to restyle")
     assert not (tmp_path / "mute_out.mp4").exists()
+
+
+def test_without_the_audio_extra_the_commands_name_it(sounds, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "librosa", None)  # what a missing package looks like to import
+    code, err = run_cli(["audio", sounds / "speech.wav", "--source", sounds / "buzz.wav", "-o", tmp_path / "out.wav"], capsys)
+    assert_clean_failure(code, err, "pip install 'videostyle[audio]'")
+    clip = write_clip(tmp_path / "tone.mp4", translating_clip(10, 32, 48), tone_hz=440)
+    code, err = run_cli(["video", clip, "-m", "starry_night", "-o", tmp_path / "out.mp4", "--restyle-audio", sounds / "buzz.wav"], capsys)
+    assert_clean_failure(code, err, "pip install 'videostyle[audio]'")
+    assert not (tmp_path / "out.wav").exists() and not (tmp_path / "out.mp4").exists()

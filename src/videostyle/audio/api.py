@@ -15,7 +15,7 @@ import numpy as np
 
 from ..checks import check_choice
 from ..io.atomic import check_not_an_input
-from .io import Sound, check_sound_destination, load_sound, save_sound
+from .io import Sound, check_sound_destination, load_sound, require_audio_extra, save_sound
 from .letitbee import LetItBeeOptions, let_it_bee
 from .texture import TextureOptions, texture_transfer
 
@@ -33,6 +33,7 @@ class AudioRestyle:
     texture: TextureOptions = field(default_factory=TextureOptions)
 
     def check(self) -> AudioRestyle:
+        require_audio_extra()
         check_choice("audio_method", self.method, AUDIO_METHODS)
         self.letitbee.check()
         self.texture.check()
@@ -66,6 +67,7 @@ def stylize_audio(
 
     ``start``/``end`` cut the target (seconds); the source is read at the target's rate. ``on_progress(done,
     total)`` after each iteration. With ``output`` (.wav, .flac, .ogg) the result is also written, atomically."""
+    require_audio_extra()
     check_choice("method", method, AUDIO_METHODS)
     options_letitbee, options_texture = (letitbee or LetItBeeOptions()).check(), (texture or TextureOptions()).check()
     if output is not None:

@@ -76,6 +76,15 @@ def load_sound(path: str | os.PathLike, rate: int | None = None, start: float | 
     return Sound(samples, rate, notes)
 
 
+def require_audio_extra() -> None:
+    """librosa and soundfile are there, or a one-line error naming the extra."""
+    try:
+        import librosa  # noqa: F401
+        import soundfile  # noqa: F401
+    except ImportError:
+        raise VideostyleError("sound needs the audio extra: pip install 'videostyle[audio]'") from None
+
+
 def at_peak_of(samples: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """``samples`` scaled so that their peak equals ``reference``'s (silence stays silence), float32."""
     peak = np.abs(samples).max()
