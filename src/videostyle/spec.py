@@ -24,6 +24,7 @@ from .errors import VideostyleError
 from .methods.feedforward import RUNTIMES
 from .methods.gatys import GatysOptions
 from .methods.ruder import VideoOptions
+from .tiles import check_tile
 from .training.adapt import AdaptOptions
 
 #: Methods that stylize each frame with one pass of a trained network, and the bundled model each uses by default.
@@ -41,7 +42,9 @@ METHODS = ("optimize", *ONE_PASS_METHODS, ADAPT_METHOD, STYLE_SWAP_METHOD)
 #: Methods whose network carries its own style (a trained single- or multi-style model).
 MODEL_STYLE_METHODS = ("feedforward", "reconet")
 #: Fields of :class:`GatysOptions` that the spec owns (shared with the one-pass methods) and sets there.
-SHARED_IMAGE_FIELDS = ("size", "style_weights", "preserve_color", "color_method")
+SHARED_IMAGE_FIELDS = ("size", "style_weights", "preserve_color", "color_method", "tile")
+#: One-pass methods whose network can run in tiles (a transformer network with instance normalisation).
+TILED_ONE_PASS_METHODS = ("feedforward", "reconet", "arbitrary-video", ADAPT_METHOD)
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,10 @@ class MethodSpec:
     between two styles), ``runtime`` and ``batch_size``. ``optimization``: the optimisation
     method's options (for images only ``optimization.image`` applies); its fields named in
     ``SHARED_IMAGE_FIELDS`` are taken from the spec. ``encoder``: the perceptual encoder.
-    ``adaptation``: how method ``adapt`` makes its network (one style image).
+    ``adaptation``: how method ``adapt`` makes its network (one style image). ``tile``: pictures longer
+    than this many pixels are processed in tiles (None: whole), by the networks of ``TILED_ONE_PASS_METHODS``
+    (:func:`~videostyle.methods.feedforward.tiled_stylize`) and by optimisation with the Gram style loss
+    (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`), so that memory is bounded by the tile.
     """
 
     method: str = "optimize"
@@ -91,13 +97,20 @@ class MethodSpec:
     optimization: VideoOptions = field(default_factory=VideoOptions)
     encoder: EncoderSpec = field(default_factory=EncoderSpec)
     adaptation: AdaptOptions = field(default_factory=AdaptOptions)
+    tile: int | None = None
 
     def __post_init__(self) -> None:
         # the copies of the shared fields inside optimization.image always hold the spec's values
         self.optimization = replace(self.optimization, image=replace(self.optimization.image, **self._shared_image_fields()))
 
     def _shared_image_fields(self) -> dict:
-        return {"size": self.size, "style_weights": self.style_weights, "preserve_color": self.preserve_color, "color_method": self.color_method}
+        return {
+            "size": self.size,
+            "style_weights": self.style_weights,
+            "preserve_color": self.preserve_color,
+            "color_method": self.color_method,
+            "tile": self.tile,
+        }
 
     def check(self, style_count: int | None = None) -> MethodSpec:
         """Validate every option (naming the parameter); returns self. ``style_count``: the number of
@@ -112,6 +125,11 @@ class MethodSpec:
         check_choice("runtime", self.runtime, RUNTIMES)
         check_positive("batch_size", self.batch_size)
         check_style_weights(self.style_weights, styles)
+        check_tile(self.tile)
+        if self.tile is not None and self.one_pass and self.method not in TILED_ONE_PASS_METHODS:
+            raise VideostyleError(
+                f"tile works with methods {', '.join(TILED_ONE_PASS_METHODS)} and optimisation, not {self.method} with a network", parameter="tile"
+            )
         if self.method in MODEL_STYLE_METHODS:
             if styles:
                 raise VideostyleError(f"styles and method {self.method} exclude each other: a trained model carries its own style", parameter="styles")
@@ -203,6 +221,8 @@ class MethodSpec:
         data.pop("batch_size")
         data["styles"] = [file_fingerprint(path) for path in self.styles]
         data["mask"] = None if self.mask is None else file_fingerprint(self.mask)
+        if data["tile"] is None:
+            data.pop("tile")  # runs started before tiling existed keep their key
         if self.one_pass:
             data["model"] = file_fingerprint(resolve_model_path(self.model_or_default))
             data.pop("optimization")

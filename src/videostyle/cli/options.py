@@ -138,6 +138,13 @@ def gatys_options(size: int, iterations: int):
             help="Stop early when 5 iterations in a row improve the best loss by less than this, relative (0: never).",
         ),
         click.option("--seed", type=int, default=0, show_default=True),
+        click.option(
+            "--tile",
+            type=int,
+            default=None,
+            help="Process pictures longer than this many pixels in tiles, memory bounded by the tile: optimisation with the Gram loss "
+            "(the same objective, whole-picture Grams) and the transformer networks (whole-picture normalisation statistics).",
+        ),
         click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
     ]
@@ -267,6 +274,7 @@ def build_spec(method, styles, params: dict, video: bool):
         optimization=optimization,
         encoder=EncoderSpec(take("vgg_weights"), take("vgg_arch"), take("vgg_input"), take("pooling")),
         adaptation=AdaptOptions(start=take("adapt_start"), steps=take("adapt_steps"), minutes=take("adapt_minutes")),
+        tile=take("tile"),
     ).check()
 
 

@@ -101,6 +101,21 @@ class VGGEncoder(nn.Module):
             known = ", ".join(name for name in self.names if name.startswith("relu"))
             raise VideostyleError(f"unknown layer {unknown[0]!r} for {self.arch}; known layers: {known}")
 
+    def reach(self, layer: str) -> int:
+        """Pixels from a cell's centre to the farthest input pixel that can change it at ``layer`` (an upper
+        bound: each 3x3 convolution adds one cell, each 2x2 pooling a whole cell), so that features computed on
+        a window with this much context are those of the whole picture (VGG-16: 41 px at relu4_2, 73 at relu5_1).
+        """
+        self.check_layers([layer])
+        radius, cell = 0, 1
+        for module in self.features[: self.names.index(layer) + 1]:
+            if isinstance(module, nn.Conv2d):
+                radius += (module.kernel_size[0] // 2) * cell
+            elif isinstance(module, nn.MaxPool2d | nn.AvgPool2d):
+                radius += cell
+                cell *= 2
+        return radius
+
     def preprocess(self, image: torch.Tensor) -> torch.Tensor:
         """RGB in [0, 1] -> the weights' input convention."""
         if self.input_convention == "caffe":

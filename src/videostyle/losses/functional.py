@@ -35,7 +35,11 @@ def style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tenso
     With N channels this is 4 / N^2 x Gatys et al.'s E_l = 1 / (4 N^2 M^2) sum (G - A)^2
     (unnormalised Grams): the same minimiser per layer, a different balance between layers.
     """
-    gram = gram_matrix(features)
+    return style_loss_of_grams(gram_matrix(features), target_gram)
+
+
+def style_loss_of_grams(gram: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
+    """:func:`style_loss` from the Gram matrix ``B x C x C`` itself (a tiled picture's, summed over its tiles)."""
     return F.mse_loss(gram, target_gram.expand_as(gram))
 
 

@@ -22,11 +22,47 @@ from ..cache import cached_file, discard
 from ..checks import check_choice, check_positive, check_range, check_style_weights
 from ..errors import VideostyleError
 from ..io.atomic import atomic_path
-from ..io.image import pad_to_multiple, to_uint8
+from ..io.image import pad_to_multiple, resize_long_side, to_uint8
 from ..models import TransformerNet
 from ..runs import content_digest
+from ..tiles import check_tile, feather, overlapping_tiles
 
 RUNTIMES = ("torch", "onnx")
+#: Pixels that neighbouring tiles of a one-pass network share, blended by a linear ramp (the residual blocks'
+#: reach is about 20 cells of 4 pixels; tiles/overlap measured in docs/benchmarks.md, "Tiled one-pass").
+TILE_OVERLAP = 64
+#: The long side at which a tiled picture's normalisation statistics are taken: the whole picture, downscaled.
+STATISTICS_SIDE = 1024
+
+
+def tiled_stylize(
+    network: TransformerNet,
+    content: torch.Tensor,
+    style_weights: torch.Tensor | None,
+    tile: int,
+    overlap: int = TILE_OVERLAP,
+    statistics_side: int | None = STATISTICS_SIDE,
+) -> torch.Tensor:
+    """``network`` over overlapping ``tile`` windows of ``content`` (``B x 3 x H x W``) with feathered blending.
+
+    Every window is normalised with the statistics of the whole picture downscaled to ``statistics_side``
+    (None: at full size) rather than its own, so the tiles agree in colour and contrast; peak memory is
+    that of one window plus the picture and its output.
+    """
+    height, width = content.shape[-2:]
+    overlap = min(overlap, tile // 2)
+    whole = content if statistics_side is None or max(height, width) <= statistics_side else resize_long_side(content, statistics_side)
+    network.record_statistics(whole, style_weights)
+    try:
+        output = torch.zeros_like(content)
+        total = torch.zeros(1, 1, height, width, device=content.device)
+        for window in overlapping_tiles(height, width, tile, overlap):
+            weight = feather(window, height, width, overlap).to(content.device)
+            window.of(output).add_(weight * network(window.of(content), style_weights))
+            window.of(total).add_(weight)
+        return output.div_(total)
+    finally:
+        network.clear_statistics()
 
 
 def model_style_mix(weights: dict[str, float] | None, names: Sequence[str]) -> list[float] | None:
@@ -132,8 +168,10 @@ class FeedForwardOptions:
     runtime: str = "torch"
     batch_size: int = 4
     channels_last: bool = False
+    tile: int | None = None  # pictures longer than this run in overlapping tiles (in PyTorch): :func:`tiled_stylize`
 
     def check(self) -> FeedForwardOptions:
+        check_tile(self.tile)
         check_range("strength", self.strength, 0, 1)
         check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
         check_choice("runtime", self.runtime, RUNTIMES)
@@ -200,7 +238,9 @@ class FeedForwardStylizer(OnePassStylizer):
         height, width = content.shape[-2:]
         padded = pad_to_multiple(content, TransformerNet.STRIDE)
         weights = None if self.style_weights is None else self.style_weights.expand(content.shape[0], -1)
-        if self.runner is not None:
+        if self.options.tile is not None and max(height, width) > self.options.tile:
+            stylized = tiled_stylize(self.network, content, weights, self.options.tile)
+        elif self.runner is not None:
             stylized = self.runner(padded, weights).to(self.device)
         else:
             if self.options.channels_last:

@@ -17,6 +17,8 @@ from ..errors import VideostyleError
 from ..features import VGGEncoder, load_encoder
 from ..io.image import resize, size_for_long_side
 from ..losses import PerceptualLoss
+from ..losses.tiled import TiledPerceptualLoss
+from ..tiles import check_tile
 from .optimize import OPTIMIZERS, OptimizationResult, Step, optimize_image
 
 INITS = ("content", "noise", "style")
@@ -38,7 +40,8 @@ class GatysOptions:
     ``size`` is the output's long side in pixels (None: the content's own size);
     ``style_scale`` sizes each style image relative to the output's long side;
     ``scales`` > 1 optimises coarse-to-fine, halving the size per scale, with
-    ``iterations`` at each scale. ``style_loss``: one of :data:`STYLE_LOSSES`; the MRF term is weighted
+    ``iterations`` at each scale. ``tile``: scales longer than this many pixels are scored over tiles with
+    whole-picture Gram matrices (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`), memory bounded by the tile. ``style_loss``: one of :data:`STYLE_LOSSES`; the MRF term is weighted
     by ``mrf_weight`` on ``mrf_layers``.
     """
 
@@ -63,6 +66,7 @@ class GatysOptions:
     mrf_weight: float = MRF_WEIGHT
     mrf_layers: dict[str, float] = field(default_factory=lambda: {"relu3_1": 1.0, "relu4_1": 1.0})
     map_weight: float = 10.0
+    tile: int | None = None
 
     @property
     def patience(self) -> int:
@@ -84,6 +88,9 @@ class GatysOptions:
             raise VideostyleError(f"scales must be >= 1, got {self.scales}", parameter="scales")
         check_positive("style_scale", self.style_scale)
         check_choice("style_loss", self.style_loss, STYLE_LOSSES)
+        check_tile(self.tile)
+        if self.tile is not None and self.style_loss != "gram":
+            raise VideostyleError(f"tile works with the Gram style loss; style loss {self.style_loss} matches patches over the whole picture", parameter="tile")
         for name in ("content_weight", "style_weight", "tv_weight", "tolerance", "mrf_weight", "map_weight"):
             check_positive(name, getattr(self, name), allow_zero=True)
         if self.learning_rate is not None:
@@ -111,8 +118,9 @@ class StylizeResult:
         return sum(self.losses.values())
 
 
-def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss:
-    return PerceptualLoss(
+def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss | TiledPerceptualLoss:
+    """The criterion of these options; over tiles when ``options.tile`` is set (the same interface)."""
+    criterion = PerceptualLoss(
         encoder,
         content_layers=options.content_layers,
         style_layers=options.style_layers,
@@ -124,6 +132,7 @@ def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss
         swap_layer=SWAP_LAYER if options.style_loss == "swap" else None,
         map_weight=options.map_weight,
     )
+    return criterion if options.tile is None else TiledPerceptualLoss(criterion, options.tile, seed=options.seed)
 
 
 def scale_sizes(height: int, width: int, scales: int) -> list[tuple[int, int]]:

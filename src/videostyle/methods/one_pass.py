@@ -38,7 +38,12 @@ def build_stylizer(
     spec.check(style_count=None if style_images is None else len(style_images))
     device = torch.device(device)
     options = FeedForwardOptions(
-        strength=spec.strength, preserve_color=spec.preserve_color, color_method=spec.color_method, runtime=spec.runtime, batch_size=spec.batch_size
+        strength=spec.strength,
+        preserve_color=spec.preserve_color,
+        color_method=spec.color_method,
+        runtime=spec.runtime,
+        batch_size=spec.batch_size,
+        tile=spec.tile,
     )
     if spec.method in MODEL_STYLE_METHODS:
         return load_stylizer(spec.model_or_default, spec.model_style_weights, options, device)

@@ -25,6 +25,8 @@ OPTIMIZERS = ("lbfgs", "adam")
 #: 20 pairs reached the same loss as 100 after 40 evaluations at 256 px (1.399e5 vs 1.396e5,
 #: benchmarks/gatys_breakdown.py) at the same speed.
 LBFGS_HISTORY = 20
+#: Bytes the L-BFGS history may hold: large pictures keep fewer pairs (a 4096 x 2304 picture: 4), never below 3.
+LBFGS_HISTORY_BYTES = 2**30
 #: Default Adam step on [0, 1] pixels (about 5 grey levels).
 ADAM_LEARNING_RATE = 0.02
 
@@ -52,6 +54,17 @@ class OptimizationResult:
 
 class _Stop(Exception):
     """Raised inside the closure to end L-BFGS between evaluations."""
+
+
+def lbfgs_history(variable: torch.Tensor) -> int:
+    """Pairs of L-BFGS history for this variable: :data:`LBFGS_HISTORY`, fewer where they would pass
+    :data:`LBFGS_HISTORY_BYTES` (each pair is two copies of the variable).
+
+    >>> lbfgs_history(torch.zeros(1, 3, 512, 512)), lbfgs_history(torch.zeros(1, 3, 2304, 4096))
+    (20, 4)
+    """
+    pair = 2 * variable.numel() * variable.element_size()
+    return max(3, min(LBFGS_HISTORY, LBFGS_HISTORY_BYTES // pair))
 
 
 def optimize_image(
@@ -83,7 +96,7 @@ def optimize_image(
             lr=learning_rate or 1.0,
             max_iter=iterations or 1,
             max_eval=iterations or 1,
-            history_size=LBFGS_HISTORY,
+            history_size=lbfgs_history(variable),
             tolerance_grad=0.0,
             tolerance_change=0.0,
             line_search_fn="strong_wolfe",

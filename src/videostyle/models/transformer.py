@@ -90,6 +90,10 @@ class TransformerConfig:
         return cls(**values)
 
 
+#: The epsilon of every instance normalisation here (PyTorch's default).
+NORM_EPS = 1e-5
+
+
 class ConditionalInstanceNorm2d(nn.Module):
     """Instance normalisation with a learned scale and shift per style (Dumoulin et al. 2017).
 
@@ -98,7 +102,7 @@ class ConditionalInstanceNorm2d(nn.Module):
     ``style_weights @ weight`` and ``style_weights @ bias`` (the paper's style interpolation).
     """
 
-    def __init__(self, channels: int, num_styles: int, eps: float = 1e-5):
+    def __init__(self, channels: int, num_styles: int, eps: float = NORM_EPS):
         super().__init__()
         self.num_styles, self.eps = num_styles, eps
         self.weight = nn.Parameter(torch.ones(num_styles, channels))
@@ -124,12 +128,39 @@ class _Norm(nn.Module):
         elif kind is NormKind.INSTANCE:
             self.norm = nn.InstanceNorm2d(channels, affine=True)
 
+        #: Per-image channel ``(mean, variance)``, ``B x C x 1 x 1`` each, used instead of each input's own while
+        #: set (tiles of one picture normalised alike: :meth:`TransformerNet.record_statistics`).
+        self.statistics: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.recording = False
+
     def forward(self, x: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
+        if self.recording or self.statistics is not None:
+            return self._affine(self._normalized(x), style)
         if self.adaptive:
             scale = style[:, self.offset : self.offset + self.channels, None, None]
             shift = style[:, self.offset + self.channels : self.offset + 2 * self.channels, None, None]
             return F.instance_norm(x) * scale + shift
         return self.norm(x, style) if self.conditional else self.norm(x)
+
+    def _normalized(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` normalised by the recorded statistics (recording them first when asked)."""
+        if self.recording:
+            self.statistics = (x.mean((2, 3), keepdim=True), x.var((2, 3), keepdim=True, unbiased=False))
+        assert self.statistics is not None
+        mean, variance = self.statistics
+        return (x - mean) * torch.rsqrt(variance + NORM_EPS)
+
+    def _affine(self, normalized: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
+        """The layer's scale and shift on normalised features: its own, the styles' mix, or given per image."""
+        if self.adaptive:
+            scale = style[:, self.offset : self.offset + self.channels, None, None]
+            shift = style[:, self.offset + self.channels : self.offset + 2 * self.channels, None, None]
+        elif self.conditional:
+            scale = (style @ self.norm.weight)[:, :, None, None]
+            shift = (style @ self.norm.bias)[:, :, None, None]
+        else:
+            scale, shift = self.norm.weight[None, :, None, None], self.norm.bias[None, :, None, None]
+        return normalized * scale + shift
 
 
 class _Conv(nn.Module):
@@ -250,6 +281,24 @@ class TransformerNet(nn.Module):
         height, width = images.shape[-2:]
         x = pad_to_multiple(images, self.STRIDE)
         return self.core(x, self.style_weights(images.shape[0], style_weights, images.device))[..., :height, :width]
+
+    def record_statistics(self, images: torch.Tensor, style_weights: torch.Tensor | None = None) -> None:
+        """Run on ``images`` (``B x 3 x H x W``, typically a downscaled whole picture) and keep every normalisation
+        layer's per-image statistics, so that later calls (its tiles) are normalised as that picture was, until
+        :meth:`clear_statistics`. ``style_weights`` as in :meth:`forward`."""
+        layers = self.norm_layers()
+        for layer in layers:
+            layer.statistics, layer.recording = None, True
+        try:
+            self.forward(images, style_weights)
+        finally:
+            for layer in layers:
+                layer.recording = False
+
+    def clear_statistics(self) -> None:
+        """Back to each input's own statistics (instance normalisation as trained)."""
+        for layer in self.norm_layers():
+            layer.statistics = None
 
     def core(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
         """The network on ``x`` whose sides are multiples of :attr:`STRIDE`; ``style_weights`` ``B x N`` or None."""
