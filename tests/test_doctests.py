@@ -5,12 +5,26 @@ import doctest
 import pytest
 
 import videostyle.checks
+import videostyle.losses.tiled
 import videostyle.methods.gatys
+import videostyle.methods.optimize
 import videostyle.methods.ruder
 import videostyle.spec
+import videostyle.tiles
 
 
-@pytest.mark.parametrize("module", [videostyle.checks, videostyle.spec, videostyle.methods.gatys, videostyle.methods.ruder])
+@pytest.mark.parametrize(
+    "module",
+    [
+        videostyle.checks,
+        videostyle.spec,
+        videostyle.methods.gatys,
+        videostyle.methods.ruder,
+        videostyle.methods.optimize,
+        videostyle.tiles,
+        videostyle.losses.tiled,
+    ],
+)
 def test_docstring_examples(module):
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0

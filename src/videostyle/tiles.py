@@ -3,9 +3,11 @@ networks, and a partition into cores with margins for the tiled optimisation.
 
 Shapes follow the one convention (``B x C x H x W``); a tile is ``(top, left, height, width)`` in pixels.
 
->>> [(top, height) for top, _, height, _ in overlapping_tiles(100, 40, tile=48, overlap=16)]
+>>> [(top, height) for top, _, height, _ in overlapping_tiles(100, 40, tile=48, overlap=16, align=4)]
 [(0, 48), (32, 48), (52, 48)]
->>> [core for core in partition(50, 10, tile=32, offset=(16, 0), align=16)]
+>>> [(top, height) for top, _, height, _ in overlapping_tiles(102, 40, tile=48, overlap=16, align=4)]
+[(0, 48), (32, 48), (52, 50)]
+>>> [tuple(core) for core in partition(50, 10, tile=32, offset=(16, 0), align=16)]
 [(0, 0, 16, 10), (16, 0, 32, 10), (48, 0, 2, 10)]
 """
 
@@ -42,23 +44,23 @@ def check_tile(tile: int | None, name: str = "tile") -> int | None:
     return tile
 
 
-def _starts(length: int, tile: int, step: int) -> list[int]:
-    """Window starts along one side: every ``step``, the last one moved back to end at ``length``."""
+def _spans(length: int, tile: int, step: int, align: int) -> list[tuple[int, int]]:
+    """``(start, length)`` of the windows along one side: a start every ``step`` (multiples of ``align``), the last
+    window reaching the end from the aligned start at or before ``length - tile`` (up to ``align - 1`` longer)."""
     if length <= tile:
-        return [0]
-    starts = list(range(0, length - tile, step))
-    return [*starts, length - tile]
+        return [(0, length)]
+    last = (length - tile) // align * align
+    return [(start, tile) for start in range(0, last, step)] + [(last, length - last)]
 
 
-def overlapping_tiles(height: int, width: int, tile: int, overlap: int) -> list[Tile]:
-    """Windows of ``tile x tile`` (smaller where the picture is) covering ``height x width``, each overlapping
-    its neighbours by at least ``overlap`` pixels."""
+def overlapping_tiles(height: int, width: int, tile: int, overlap: int, align: int = 1) -> list[Tile]:
+    """Windows of about ``tile x tile`` (smaller where the picture is) covering ``height x width``, each overlapping
+    its neighbours by at least ``overlap`` pixels, starting on multiples of ``align`` (a network's stride: a
+    window at another phase of its strided layers gives another picture)."""
     if not 0 <= overlap < tile:
         raise VideostyleError(f"overlap must be between 0 and the tile side {tile}, got {overlap}", parameter="overlap")
-    step = tile - overlap
-    return [
-        Tile(top, left, min(tile, height), min(tile, width)) for top in _starts(height, tile, step) for left in _starts(width, tile, step)
-    ]
+    step = max(align, (tile - overlap) // align * align)
+    return [Tile(top, left, rows, cols) for top, rows in _spans(height, tile, step, align) for left, cols in _spans(width, tile, step, align)]
 
 
 def feather(tile: Tile, height: int, width: int, overlap: int) -> torch.Tensor:

@@ -30,6 +30,7 @@ from ..tiles import Tile, partition, with_margin
 from . import functional as LF
 from .perceptual import PerceptualLoss
 
+
 def layer_stride(layer: str) -> int:
     """Pixels per feature cell of a VGG layer named ``reluB_C`` / ``convB_C``: 2^(B-1).
 
@@ -194,7 +195,9 @@ class TiledPerceptualLoss:
                 sums[name] = sums[name] + product if name in sums else product
             for name in criterion.content_layers if targets and criterion.content_weight else ():
                 cells = self._core_features(core, window, features[name], name)
-                square = (cells - self._target_cells(targets[name], core, cells, name)).pow(2).sum() / (cells.shape[0] * map_values(name, cells.shape[1], height, width))
+                square = (cells - self._target_cells(targets[name], core, cells, name)).pow(2).sum() / (
+                    cells.shape[0] * map_values(name, cells.shape[1], height, width)
+                )
                 squares[name] = squares[name] + square if name in squares else square
         grams = {name: total / map_values(name, total.shape[1], height, width) for name, total in sums.items()}
         return grams, squares

@@ -32,7 +32,7 @@ RUNTIMES = ("torch", "onnx")
 #: reach is about 20 cells of 4 pixels; tiles/overlap measured in docs/benchmarks.md, "Tiled one-pass").
 TILE_OVERLAP = 64
 #: The long side at which a tiled picture's normalisation statistics are taken: the whole picture, downscaled.
-STATISTICS_SIDE = 1024
+STATISTICS_SIDE = 2048
 
 
 def tiled_stylize(
@@ -56,7 +56,7 @@ def tiled_stylize(
     try:
         output = torch.zeros_like(content)
         total = torch.zeros(1, 1, height, width, device=content.device)
-        for window in overlapping_tiles(height, width, tile, overlap):
+        for window in overlapping_tiles(height, width, tile, overlap, align=TransformerNet.STRIDE):
             weight = feather(window, height, width, overlap).to(content.device)
             window.of(output).add_(weight * network(window.of(content), style_weights))
             window.of(total).add_(weight)
