@@ -13,6 +13,7 @@ Shapes follow the one convention (``B x C x H x W``); a tile is ``(top, left, he
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import NamedTuple
 
 import torch
@@ -89,7 +90,7 @@ def partition(height: int, width: int, tile: int, offset: tuple[int, int] = (0, 
 
     def cuts(length: int, shift: int) -> list[tuple[int, int]]:
         edges = sorted({0, length, *range(shift % tile or tile, length, tile)})
-        return [(a, b - a) for a, b in zip(edges, edges[1:]) if b > a]
+        return [(a, b - a) for a, b in pairwise(edges) if b > a]
 
     return [Tile(top, left, h, w) for top, h in cuts(height, offset[0]) for left, w in cuts(width, offset[1])]
 
