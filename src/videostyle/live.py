@@ -13,6 +13,7 @@ stylized JPEG was ready: what the stylizer adds to a live source.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -281,10 +282,8 @@ class TkWindow:
         self.root.update()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already gone
             self.root.destroy()
-        except Exception:  # already gone
-            pass
 
 
 @dataclass
