@@ -27,7 +27,7 @@ from .methods.gatys import GatysOptions, StylizeResult, to_output
 from .methods.gatys import stylize as gatys_stylize
 from .methods.optimize import Step
 from .methods.ruder import VideoOptions
-from .spec import ADAPT_METHOD, SHARED_IMAGE_FIELDS, MethodSpec
+from .spec import ADAPT_METHOD, FACES_METHOD, SHARED_IMAGE_FIELDS, MethodSpec
 from .training.adapt import adapted_spec
 from .training.loop import StepReport
 
@@ -107,6 +107,15 @@ def stylize(
         if stylizer is None:
             stylizer, _ = build_stylizer(spec, device, encoder, style_images)
         result = ImageResult(stylizer.stylize_tensor(image), iterations=0, seconds=0.0, losses={}, history=[])
+    elif spec.method == FACES_METHOD:
+        from .faces import stylize_face
+
+        exemplars = list(style_images) if style_images is not None else list(spec.styles)
+        face, report = stylize_face(
+            content_tensor, exemplars, options=spec.image_options(), face_box=spec.face_box, encoder=encoder, device=device, callback=callback
+        )
+        result = ImageResult(**vars(face))
+        result.notes = [*report.notes, report_line(report)]
     else:
         options = spec.image_options()
         styles = [to_tensor(item, device) for item in (style_images if style_images is not None else [load_image(path) for path in spec.styles])]
@@ -125,6 +134,14 @@ def stylize(
     if output is not None:
         save_image(result.image, output)
     return result
+
+
+def report_line(report) -> str:
+    """One line of what method faces found: the face, each exemplar's share of the cells, the style distance per region."""
+    box = report.content_box
+    shares = ", ".join(f"{share:.0%}" for share in report.exemplar_share)
+    distances = ", ".join(f"{name} {value:.3g}" for name, value in report.region_style_distance.items())
+    return f"face at {box.left},{box.top} ({box.width}x{box.height} px at the working size); exemplars' shares {shares}; style distance per region: {distances}"
 
 
 def _path_or_none(content) -> str | os.PathLike | None:

@@ -39,7 +39,7 @@ from .io.video import VideoReader, VideoWriter, check_video_destination, is_fram
 from .methods.optimize import Step
 from .methods.ruder import RuderStylizer, estimate_seconds, planned_flows
 from .runs import default_run_folder, file_fingerprint, open_run_folder, run_lock
-from .spec import MethodSpec
+from .spec import FACES_METHOD, MethodSpec
 from .training.adapt import adapted_spec
 from .training.loop import StepReport
 
@@ -324,6 +324,8 @@ def stylize_video(
     from .api import resolve_device
 
     spec.check()
+    if spec.method == FACES_METHOD:
+        raise VideostyleError("method faces paints still portraits: use videostyle image", parameter="method")
     device = resolve_device(device)
     run = run or RunSettings()
     progress = progress or Progress()

@@ -35,10 +35,13 @@ ADAPT_METHOD = "adapt"
 #: (the optimisation method with the swapped features as its only target, ``GatysOptions.style_loss = "swap"``; in
 #: video with Ruder's temporal terms), or with ``model`` (a ``swap_decoder``, e.g. the bundled one) in one pass.
 STYLE_SWAP_METHOD = "style-swap"
+#: A portrait painted from several painted portraits (after Song et al. 2017): each region of the face takes its
+#: patches from the exemplar that fits it best (:mod:`videostyle.faces`); images only, by optimisation (the MRF loss).
+FACES_METHOD = "faces"
 #: Methods that optimise the picture (frame by frame in video): Gatys/Ruder, and style swap's decoder.
 OPTIMIZATION_METHODS = ("optimize", STYLE_SWAP_METHOD)
 #: Every method: optimisation (Gatys et al. for images, Ruder et al. for video), the one-pass methods and adaptation.
-METHODS = ("optimize", *ONE_PASS_METHODS, ADAPT_METHOD, STYLE_SWAP_METHOD)
+METHODS = ("optimize", *ONE_PASS_METHODS, ADAPT_METHOD, STYLE_SWAP_METHOD, FACES_METHOD)
 #: Methods whose network carries its own style (a trained single- or multi-style model).
 MODEL_STYLE_METHODS = ("feedforward", "reconet")
 #: Fields of :class:`GatysOptions` that the spec owns (shared with the one-pass methods) and sets there.
@@ -79,6 +82,7 @@ class MethodSpec:
     than this many pixels are processed in tiles (None: whole), by the networks of ``TILED_ONE_PASS_METHODS``
     (:func:`~videostyle.methods.feedforward.tiled_stylize`) and by optimisation with the Gram style loss
     (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`), so that memory is bounded by the tile.
+    ``face_box``: method faces, the content's face ``[left, top, width, height]`` in its own pixels (None: detected).
     """
 
     method: str = "optimize"
@@ -98,6 +102,7 @@ class MethodSpec:
     encoder: EncoderSpec = field(default_factory=EncoderSpec)
     adaptation: AdaptOptions = field(default_factory=AdaptOptions)
     tile: int | None = None
+    face_box: list[int] | None = None
 
     def __post_init__(self) -> None:
         # the copies of the shared fields inside optimization.image always hold the spec's values
@@ -153,9 +158,22 @@ class MethodSpec:
             self.adaptation.check(prefix="adaptation.")
         if self.method == STYLE_SWAP_METHOD and self.optimization.image.style_loss not in ("gram", "swap"):
             raise VideostyleError("style_loss does not apply to method style-swap (it has no style term of its own)", parameter="style_loss")
+        if self.method == FACES_METHOD:
+            for name in ("mask", "model", "tile"):
+                if getattr(self, name) is not None:
+                    raise VideostyleError(f"{name} does not apply to method faces", parameter=name)
+            if self.optimization.image.style_loss not in ("gram", "mrf", "gram+mrf") or self.optimization.image.scales != 1:
+                raise VideostyleError("method faces paints at one scale with the MRF loss", parameter="scales")
+        if self.face_box is not None:
+            if self.method != FACES_METHOD:
+                raise VideostyleError("face_box is for method faces", parameter="face_box")
+            if len(self.face_box) != 4 or any(not isinstance(v, int) or v < 0 for v in self.face_box) or min(self.face_box[2:]) < 1:
+                raise VideostyleError(
+                    f"face_box is LEFT,TOP,WIDTH,HEIGHT in pixels (whole numbers, width and height >= 1), got {self.face_box}", parameter="face_box"
+                )
         if self.method == STYLE_SWAP_METHOD and self.mask is not None:
             raise VideostyleError("mask does not apply to method style-swap", parameter="mask")
-        if self.method in OPTIMIZATION_METHODS and not self.one_pass:
+        if self.method in (*OPTIMIZATION_METHODS, FACES_METHOD) and not self.one_pass:
             if self.model is not None:
                 raise VideostyleError("model needs a one-pass method (feedforward, reconet, adain or arbitrary-video)", parameter="model")
             self.video_options()  # checks the optimisation options
@@ -176,6 +194,8 @@ class MethodSpec:
         """The Gatys options of this spec: ``optimization.image`` with the spec's shared fields (and, for method
         style-swap, its style loss)."""
         image = replace(self.optimization.image, **self._shared_image_fields())
+        if self.method == FACES_METHOD and image.style_loss == "gram":
+            image = replace(image, style_loss="mrf")
         return (replace(image, style_loss="swap") if self.method == STYLE_SWAP_METHOD else image).check()
 
     def video_options(self) -> VideoOptions:
@@ -221,8 +241,9 @@ class MethodSpec:
         data.pop("batch_size")
         data["styles"] = [file_fingerprint(path) for path in self.styles]
         data["mask"] = None if self.mask is None else file_fingerprint(self.mask)
-        if data["tile"] is None:
-            data.pop("tile")  # runs started before tiling existed keep their key
+        for name in ("tile", "face_box"):
+            if data[name] is None:
+                data.pop(name)  # runs started before these existed keep their key
         if self.one_pass:
             data["model"] = file_fingerprint(resolve_model_path(self.model_or_default))
             data.pop("optimization")

@@ -275,7 +275,18 @@ def build_spec(method, styles, params: dict, video: bool):
         encoder=EncoderSpec(take("vgg_weights"), take("vgg_arch"), take("vgg_input"), take("pooling")),
         adaptation=AdaptOptions(start=take("adapt_start"), steps=take("adapt_steps"), minutes=take("adapt_minutes")),
         tile=take("tile"),
+        face_box=parse_face_box(take("face_box", None)),
     ).check()
+
+
+def parse_face_box(text: str | None) -> list[int] | None:
+    """``"120,80,200,240"`` -> ``[120, 80, 200, 240]`` (LEFT,TOP,WIDTH,HEIGHT)."""
+    if text is None:
+        return None
+    try:
+        return [int(value) for value in text.split(",")]
+    except ValueError:
+        raise VideostyleError(f"--face-box is LEFT,TOP,WIDTH,HEIGHT in whole pixels, got {text!r}", parameter="face_box") from None
 
 
 def parse_gaps(text: str) -> list[int]:
@@ -330,5 +341,6 @@ def ray_settings(params: dict):
 METHOD_HELP = (
     "optimize: {optimize} (default with --style); feedforward (default with --model), reconet, adain, arbitrary-video: one network pass{per}; "
     "adapt: a fast network adapted to the --style first (minutes, cached), then one pass{per}; "
-    "style-swap: each 3x3 relu3_1 patch swapped for the best-matching style patch (Chen and Schmidt 2016), decoded by optimisation{per}."
+    "style-swap: each 3x3 relu3_1 patch swapped for the best-matching style patch (Chen and Schmidt 2016), decoded by optimisation{per}; "
+    "faces (image): a portrait painted from several painted portraits (-s each), each face region from the exemplar that fits it (after Song et al. 2017)."
 )

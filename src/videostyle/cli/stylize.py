@@ -38,6 +38,7 @@ from .options import METHOD_HELP, adapt_options, build_spec, encoder_options, fo
 @gatys_options(size=512, iterations=500)
 @click.option("--scales", type=int, default=1, show_default=True, help="Coarse-to-fine levels, each half the size of the next.")
 @click.option("--save-every", type=int, default=0, help="Also write every N-th iterate beside the output (OUT_iter0100.png).")
+@click.option("--face-box", default=None, help="--method faces: the content's face as LEFT,TOP,WIDTH,HEIGHT in its pixels (default: detected).")
 @click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Gatys et al.", per=""))
 @click.option("--dry-run", is_flag=True, help="Time a few iterations (or one pass), print the estimated total time and exit without writing.")
 @model_options
@@ -92,6 +93,8 @@ def image_command(contents, styles, output, method, device, quiet, save_every, d
         what = f"--method {spec.method}" + (f" --model {spec.model}" if spec.model else "")
         click.echo(f"wrote {output} ({width}x{height}) with {what} in {result.seconds:.2f} s", err=True)
         return
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     why = " (converged)" if result.stopped_early else " (stopped: loss became NaN, kept the last good iterate)" if result.diverged else ""
     click.echo(
         f"wrote {output} ({width}x{height}) in {result.seconds:.1f} s, {result.iterations} iterations{why}; final loss {result.loss:.4g} = {format_terms(result.losses)}",

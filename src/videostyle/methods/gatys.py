@@ -112,6 +112,7 @@ class StylizeResult:
     history: list[float]
     stopped_early: bool = False
     diverged: bool = False
+    notes: list[str] = field(default_factory=list)  # what the method found or changed, for the user
 
     @property
     def loss(self) -> float:
