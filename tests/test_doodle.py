@@ -70,3 +70,34 @@ def test_bad_maps_give_one_line_and_nothing_written(two_regions, tmp_path, capsy
     assert not (tmp_path / "out.png").exists()
     code, err = run_cli([*base, "--style-map", tmp_path / "small_map.png", "--map", two_regions / "doodle.png", "-o", tmp_path / "out.png"], capsys)
     assert code == 0 and "note: the style map (64x48) was resized to the painting's size (128x96)" in err, err
+
+
+def test_a_doodle_video_is_painted_frame_by_frame_and_holds_still(two_regions, tmp_path):
+    """Four doodles whose border moves 6 px a frame: every frame keeps its regions' textures, and the parts
+    that do not move stay as they were (the warped start and temporal loss), where doodles painted one by one
+    change everywhere."""
+    from videostyle.doodle import paint_doodle_video
+    from videostyle.io.video import VideoReader
+
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    x = np.mgrid[0:HEIGHT, 0:WIDTH][1]
+    for frame in range(4):
+        left = (x < WIDTH // 2 - 9 + 6 * frame)[..., None]
+        Image.fromarray(np.where(left, [0, 0, 255], [255, 0, 0]).astype(np.uint8)).save(maps / f"doodle_{frame:02d}.png")
+    options = replace(FAST, iterations=40)
+    summary = paint_doodle_video(two_regions / "style.png", two_regions / "style_map.png", maps, tmp_path / "doodle.mp4", options=options, later_iterations=20)
+    frames = list(VideoReader(tmp_path / "doodle.mp4"))
+    assert summary.frames == len(frames) == 4
+    for index, frame in enumerate(frames):
+        right_part = x >= WIDTH // 2 - 9 + 6 * index
+        assert (horizontal_stripes(frame) == right_part).mean() >= 0.8, index
+    still = (x < WIDTH // 2 - 20) | (x >= WIDTH // 2 + 20)  # never crossed by the border
+    video_change = np.abs(frames[2].astype(float) - frames[1].astype(float))[still].mean()
+    alone = [
+        paint_doodle(two_regions / "style.png", two_regions / "style_map.png", maps / f"doodle_{frame:02d}.png", options=replace(options, seed=frame))[0]
+        for frame in (1, 2)
+    ]
+    pictures = [(image.image[0].permute(1, 2, 0).numpy() * 255).astype(float) for image in alone]
+    alone_change = np.abs(pictures[1] - pictures[0])[still].mean()
+    assert video_change < 0.5 * alone_change, (video_change, alone_change)

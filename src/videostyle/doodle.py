@@ -13,14 +13,16 @@ matching region of the painting. With no content photo the picture is painted fr
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+from PIL import Image
 
 from .errors import VideostyleError
 from .io.atomic import check_not_an_input, check_writable_destination
-from .io.image import load_image, save_image, size_for_long_side, to_tensor
+from .io.image import load_image, save_image, size_for_long_side, to_tensor, to_uint8
 from .methods.gatys import GatysOptions
 
 #: A colour of the style map is a region when it covers at least this share of the map.
@@ -71,6 +73,28 @@ def one_hot(picture: np.ndarray, palette: np.ndarray, what: str) -> np.ndarray:
     return np.stack([(nearest == index).astype(np.float32) for index in range(len(palette))])
 
 
+def _painting_regions(style, style_map, notes: list[str]):
+    """The painting, the region colours of its map and its one-hot regions ``K x H x W`` (the map resized to the
+    painting's size, with a note, when it is another size)."""
+    painting = load_image(style)
+    region_map = load_image(style_map)
+    if region_map.size != painting.size:
+        notes.append(f"the style map ({region_map.width}x{region_map.height}) was resized to the painting's size ({painting.width}x{painting.height})")
+        region_map = region_map.resize(painting.size, resample=0)  # nearest: the colours stay flat
+    palette = map_palette(np.asarray(region_map))
+    return painting, palette, one_hot(np.asarray(region_map), palette, "style map")
+
+
+def flat_start(painting, style_regions: np.ndarray, target_map: np.ndarray, seed: int | None = 0) -> np.ndarray:
+    """The doodle's layout in the mean colour of each region of the painting, ``H x W x 3`` float32 in [0, 1], plus
+    Gaussian noise (standard deviation 0.1) seeded by ``seed`` (None: no noise)."""
+    colours = np.stack([np.asarray(painting, np.float32)[style_regions[k] > 0].mean(axis=0) for k in range(len(style_regions))])
+    flat = np.tensordot(target_map, colours, axes=([0], [0])) / 255.0  # H x W x 3
+    if seed is not None:
+        flat = flat + np.random.default_rng(seed).normal(0, 0.1, flat.shape)
+    return np.clip(flat, 0, 1).astype(np.float32)
+
+
 def paint_doodle(
     style: str | os.PathLike,
     style_map: str | os.PathLike,
@@ -102,28 +126,19 @@ def paint_doodle(
         raise VideostyleError("a doodle is painted at one scale", parameter="scales")
     device = resolve_device(device)
     notes: list[str] = []
-    painting = load_image(style)
-    region_map = load_image(style_map)
-    if region_map.size != painting.size:
-        notes.append(f"the style map ({region_map.width}x{region_map.height}) was resized to the painting's size ({painting.width}x{painting.height})")
-        region_map = region_map.resize(painting.size, resample=0)  # nearest: the colours stay flat
-    palette = map_palette(np.asarray(region_map))
+    painting, palette, style_regions = _painting_regions(style, style_map, notes)
     layout = load_image(doodle)
     height, width = size_for_long_side(layout.height, layout.width, options.size) if options.size else (layout.height, layout.width)
     if (layout.width, layout.height) != (width, height):
         layout = layout.resize((width, height), resample=0)
     target_map = one_hot(np.asarray(layout), palette, "doodle")
-    style_regions = one_hot(np.asarray(region_map), palette, "style map")
     if content is not None:
         photo = load_image(content)
         if abs(photo.width / photo.height - width / height) > 0.02:
             notes.append(f"the content ({photo.width}x{photo.height}) was resized to the doodle's shape ({width}x{height})")
         start = to_tensor(photo.resize((width, height)), device)
     else:  # no content: the start is each region of the doodle in the mean colour of its region of the painting, plus noise
-        colours = np.stack([np.asarray(painting, np.float32)[style_regions[k] > 0].mean(axis=0) for k in range(len(palette))])
-        flat = np.tensordot(target_map, colours, axes=([0], [0])) / 255.0  # H x W x 3
-        noise = np.random.default_rng(options.seed).normal(0, 0.1, flat.shape)
-        start = to_tensor(np.clip(flat + noise, 0, 1).astype(np.float32), device)
+        start = to_tensor(flat_start(painting, style_regions, target_map, options.seed), device)
     style_scale = options.style_scale * max(painting.size) / max(width, height)  # the painting at its own size: its strokes keep their scale
     options = replace(options, size=None, style_scale=style_scale)
     maps = (torch.from_numpy(style_regions)[None], torch.from_numpy(target_map)[None])
@@ -133,3 +148,94 @@ def paint_doodle(
     if output is not None:
         save_image(image.image, output)
     return image, notes
+
+
+@dataclass
+class DoodleVideoSummary:
+    frames: int
+    seconds: float
+    notes: list[str]
+
+
+def paint_doodle_video(
+    style: str | os.PathLike,
+    style_map: str | os.PathLike,
+    maps: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    content: str | os.PathLike | None = None,
+    options: GatysOptions | None = None,
+    later_iterations: int = 100,
+    temporal_weight: float = 2e5,
+    flow: str = "dis",
+    fps: float | None = None,
+    device: str | torch.device | None = None,
+    callback=None,
+) -> DoodleVideoSummary:
+    """A doodle video: ``maps`` (a folder of doodles, sorted by name, or a video of them) painted frame by frame
+    with the regions of ``style``, held together by Ruder et al.'s temporal machinery: each frame after the first
+    starts from the previous output warped by the optical flow between the frames, and a temporal loss holds it
+    there where the flow is reliable. The flow is estimated on ``content`` (a clip of as many frames, kept by the
+    content term) or else on the doodles in the painting's region colours. ``options.iterations`` go to the first
+    frame, ``later_iterations`` to each later one. ``callback(frame, step)`` after every iteration."""
+    from .api import resolve_device
+    from .flow import FlowCache, make_estimator
+    from .io.video import VideoReader, VideoWriter, check_video_destination, zip_clips
+    from .methods.gatys import stylize
+    from .methods.ruder import RuderStylizer, VideoOptions
+    from .spec import EncoderSpec
+
+    check_video_destination(output)
+    check_not_an_input(output, [style, style_map, maps, content])
+    options = options or DOODLE_OPTIONS
+    if content is not None and options is DOODLE_OPTIONS:
+        options = replace(options, content_weight=1.0, init="content")
+    options = options.check()
+    if options.scales != 1:
+        raise VideostyleError("a doodle is painted at one scale", parameter="scales")
+    device = resolve_device(device)
+    notes: list[str] = []
+    painting, palette, style_regions = _painting_regions(style, style_map, notes)
+    layouts = VideoReader(maps, folder_fps=fps)
+    height, width = layouts.info.height, layouts.info.width
+    if options.size:
+        height, width = size_for_long_side(height, width, options.size)
+    style_scale = options.style_scale * max(painting.size) / max(width, height)
+    first_frame = replace(options, size=None, style_scale=style_scale)
+    video = VideoOptions(
+        image=replace(first_frame, iterations=later_iterations), first_iterations=options.iterations, temporal_weight=temporal_weight, flow=flow
+    ).check()
+    encoder = EncoderSpec().load(device)
+    stylizer = RuderStylizer(encoder, [to_tensor(painting, device)], video, FlowCache(None, make_estimator(flow)), device)
+    style_tensor = torch.from_numpy(style_regions)[None]
+    frames_of_content = VideoReader(content) if content is not None else None
+    pairs = zip_clips(layouts, frames_of_content) if frames_of_content is not None else ((layout,) for layout in layouts)
+    started = time.perf_counter()
+    count = 0
+    with VideoWriter(output, fps=layouts.info.fps) as writer:
+        for index, pair in enumerate(pairs):
+            layout = np.asarray(Image.fromarray(pair[0]).resize((width, height), resample=0))
+            target = one_hot(layout, palette, f"doodle {index + 1}")
+            stylizer.criterion.semantic_maps = (style_tensor, torch.from_numpy(target)[None])
+            if frames_of_content is not None:
+                frame = np.asarray(Image.fromarray(pair[1]).resize((width, height), Image.Resampling.BICUBIC))
+            else:
+                frame = (flat_start(painting, style_regions, target, seed=None) * 255).round().astype(np.uint8)
+            report = None if callback is None else (lambda step, index=index: callback(index, step))
+            if index == 0:  # the first frame: as a still doodle, from the photo or the flat colours plus noise
+                start = frame if frames_of_content is not None else flat_start(painting, style_regions, target, options.seed)
+                first = stylize(
+                    to_tensor(start, device),
+                    [to_tensor(painting, device)],
+                    first_frame,
+                    encoder=encoder,
+                    callback=None if callback is None else (lambda scale, step: callback(0, step)),
+                    semantic_maps=stylizer.criterion.semantic_maps,
+                )
+                output_frame = to_uint8(first.image)
+                stylizer.observe(index, frame, output_frame)
+            else:
+                output_frame = stylizer.stylize(index, frame, report).output
+            writer.write(output_frame)
+            count += 1
+    return DoodleVideoSummary(count, time.perf_counter() - started, notes)

@@ -95,10 +95,20 @@ class PerceptualLoss(nn.Module):
         self.style_patches: dict[str, torch.Tensor] = {}
         self.swap_patches: torch.Tensor | None = None
         self.map_weight = map_weight
-        self.semantic_maps: tuple[torch.Tensor, torch.Tensor] | None = None
         self._map_scale: dict[str, float] = {}
         self._matches: dict[str, torch.Tensor] = {}
         self._calls_since_match = 0
+        self._semantic_maps: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    @property
+    def semantic_maps(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``(style map, target map)``, one-hot ``1 x K x H x W`` each, or None (see the class docstring)."""
+        return self._semantic_maps
+
+    @semantic_maps.setter
+    def semantic_maps(self, maps: tuple[torch.Tensor, torch.Tensor] | None) -> None:
+        self._semantic_maps = maps
+        self._matches = {}  # matched against the old target map: match again at the next call (a doodle video's next frame)
 
     @torch.no_grad()
     def style_targets_of(self, styles: torch.Tensor) -> dict:
