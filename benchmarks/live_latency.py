@@ -18,7 +18,6 @@ import threading
 import time
 import urllib.request
 from dataclasses import replace
-from fractions import Fraction
 from pathlib import Path
 
 import torch
@@ -44,7 +43,7 @@ def passthrough(clip: Path):
     mailbox, stop = Mailbox(), threading.Event()
     reader = threading.Thread(target=read_frames, args=(container, stream, mailbox, True, stop), daemon=True)
     reader.start()
-    summary = run_live(lambda picture: picture, mailbox, lambda picture, jpeg, stats: True, Fraction(25))
+    summary = run_live(lambda picture: picture, mailbox, lambda picture, jpeg, stats: True)
     stop.set()
     return summary
 

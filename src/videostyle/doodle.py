@@ -73,6 +73,18 @@ def one_hot(picture: np.ndarray, palette: np.ndarray, what: str) -> np.ndarray:
     return np.stack([(nearest == index).astype(np.float32) for index in range(len(palette))])
 
 
+def _doodle_options(options: GatysOptions | None, with_content: bool) -> GatysOptions:
+    """The options of a doodle, checked: :data:`DOODLE_OPTIONS` by default, with the content term and start when
+    there is a content."""
+    options = options or DOODLE_OPTIONS
+    if with_content and options is DOODLE_OPTIONS:
+        options = replace(options, content_weight=1.0, init="content")
+    options = options.check()
+    if options.scales != 1:
+        raise VideostyleError("a doodle is painted at one scale", parameter="scales")
+    return options
+
+
 def _painting_regions(style, style_map, notes: list[str]):
     """The painting, the region colours of its map and its one-hot regions ``K x H x W`` (the map resized to the
     painting's size, with a note, when it is another size)."""
@@ -118,12 +130,7 @@ def paint_doodle(
     if output is not None:
         check_writable_destination(output)
         check_not_an_input(output, [style, style_map, doodle, content])
-    options = options or DOODLE_OPTIONS
-    if content is not None and options is DOODLE_OPTIONS:
-        options = replace(options, content_weight=1.0, init="content")
-    options = options.check()
-    if options.scales != 1:
-        raise VideostyleError("a doodle is painted at one scale", parameter="scales")
+    options = _doodle_options(options, content is not None)
     device = resolve_device(device)
     notes: list[str] = []
     painting, palette, style_regions = _painting_regions(style, style_map, notes)
@@ -187,12 +194,7 @@ def paint_doodle_video(
 
     check_video_destination(output)
     check_not_an_input(output, [style, style_map, maps, content])
-    options = options or DOODLE_OPTIONS
-    if content is not None and options is DOODLE_OPTIONS:
-        options = replace(options, content_weight=1.0, init="content")
-    options = options.check()
-    if options.scales != 1:
-        raise VideostyleError("a doodle is painted at one scale", parameter="scales")
+    options = _doodle_options(options, content is not None)
     device = resolve_device(device)
     notes: list[str] = []
     painting, palette, style_regions = _painting_regions(style, style_map, notes)

@@ -325,13 +325,12 @@ def run_live(
     stylize: Callable[[np.ndarray], np.ndarray],
     mailbox: Mailbox,
     show: Callable[[np.ndarray, bytes, dict], bool],
-    fps: Fraction,
     record=None,
     max_frames: int | None = None,
     show_rate: bool = True,
 ) -> LiveSummary:
     """The stylizer loop: take the newest frame, stylize it, show it (``show(picture, jpeg, stats)`` returns False
-    to stop), record it. Ends when the source ends, ``max_frames`` are shown, or the viewer stops it."""
+    to stop), record it. Ends when the source ends, ``max_frames`` are shown, the viewer stops it, or Ctrl-C."""
     summary = LiveSummary()
     recent: deque[float] = deque()
     started = time.perf_counter()
@@ -370,6 +369,8 @@ def run_live(
             if not show(shown, jpeg, stats):
                 reason = "the window was closed"
                 break
+    except KeyboardInterrupt:  # Ctrl-C is how a live run is stopped: the recording is kept
+        reason = "stopped by Ctrl-C"
     finally:
         summary.seconds = time.perf_counter() - started
         summary.dropped = mailbox.dropped
@@ -451,7 +452,7 @@ def stylize_live(
         if on_ready is not None:
             on_ready(where)
         reader.start()
-        summary = run_live(stylize, mailbox, show, fps, writer, max_frames, show_rate)
+        summary = run_live(stylize, mailbox, show, writer, max_frames, show_rate)
     except BaseException:
         if writer is not None:
             writer.abort()
