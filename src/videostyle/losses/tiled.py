@@ -180,26 +180,32 @@ class TiledPerceptualLoss:
         top, left = core.top // stride, core.left // stride
         return target[..., top : top + core_features.shape[-2], left : left + core_features.shape[-1]]
 
+    def _core_gram(self, core: Tile, window: Tile, features: torch.Tensor, name: str, height: int, width: int) -> torch.Tensor:
+        """The core's share of the whole picture's Gram matrix at ``name``: ``F_t F_t^T / (C H W)``, ``B x C x C``."""
+        flat = self._core_features(core, window, features, name).flatten(2)
+        return torch.bmm(flat, flat.transpose(1, 2)) / map_values(name, flat.shape[1], height, width)
+
+    def _core_content(self, core: Tile, window: Tile, features: torch.Tensor, target: torch.Tensor, name: str, height: int, width: int) -> torch.Tensor:
+        """The core's share of the whole picture's mean squared content difference at ``name`` (a scalar)."""
+        cells = self._core_features(core, window, features, name)
+        square = (cells - self._target_cells(target, core, cells, name)).pow(2).sum()
+        return square / (cells.shape[0] * map_values(name, cells.shape[1], height, width))
+
     @torch.no_grad()
     def _accumulate(self, image: torch.Tensor, targets: Mapping[str, torch.Tensor], cores: Sequence[Tile]):
         """The whole picture's Grams ``{layer: B x C x C}`` and mean squared content differences ``{layer: scalar}``
         (none without ``targets``)."""
         criterion = self.criterion
         height, width = image.shape[-2:]
-        sums: dict[str, torch.Tensor] = {}
+        grams: dict[str, torch.Tensor] = {}
         squares: dict[str, torch.Tensor] = {}
         for core, window, features in self._windows(image, cores):
             for name in criterion.style_layers:
-                flat = self._core_features(core, window, features[name], name).flatten(2)
-                product = torch.bmm(flat, flat.transpose(1, 2))
-                sums[name] = sums[name] + product if name in sums else product
+                gram = self._core_gram(core, window, features[name], name, height, width)
+                grams[name] = grams[name] + gram if name in grams else gram
             for name in criterion.content_layers if targets and criterion.content_weight else ():
-                cells = self._core_features(core, window, features[name], name)
-                square = (cells - self._target_cells(targets[name], core, cells, name)).pow(2).sum() / (
-                    cells.shape[0] * map_values(name, cells.shape[1], height, width)
-                )
+                square = self._core_content(core, window, features[name], targets[name], name, height, width)
                 squares[name] = squares[name] + square if name in squares else square
-        grams = {name: total / map_values(name, total.shape[1], height, width) for name, total in sums.items()}
         return grams, squares
 
     def _term_values(self, grams: Mapping[str, torch.Tensor], squares: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
@@ -237,13 +243,9 @@ class TiledPerceptualLoss:
                 features = criterion.encoder(pixels, criterion.layers)
                 surrogate = pixels.new_zeros(())
                 for name, coefficient in style_coefficients.items():
-                    flat = self._core_features(core, window, features[name], name).flatten(2)
-                    product = torch.bmm(flat, flat.transpose(1, 2))
-                    surrogate = surrogate + (coefficient * product).sum() / map_values(name, flat.shape[1], height, width)
+                    surrogate = surrogate + (coefficient * self._core_gram(core, window, features[name], name, height, width)).sum()
                 for name, weight in criterion.content_layers.items() if criterion.content_weight else ():
-                    cells = self._core_features(core, window, features[name], name)
-                    square = (cells - self._target_cells(targets[name], core, cells, name)).pow(2).sum()
-                    mean = square / (cells.shape[0] * map_values(name, cells.shape[1], height, width))
+                    mean = self._core_content(core, window, features[name], targets[name], name, height, width)
                     surrogate = surrogate + grad_of[f"content.{name}"] * criterion.content_weight * weight * mean
                 (window_gradient,) = torch.autograd.grad(surrogate, pixels)
             window.of(gradient).add_(window_gradient)

@@ -29,7 +29,7 @@ from ..tiles import check_tile, feather, overlapping_tiles
 
 RUNTIMES = ("torch", "onnx")
 #: Pixels that neighbouring tiles of a one-pass network share, blended by a linear ramp (the residual blocks'
-#: reach is about 20 cells of 4 pixels; tiles/overlap measured in docs/benchmarks.md, "Tiled one-pass").
+#: reach is about 20 cells of 4 pixels). Only this value was measured (docs/benchmarks.md, "Big pictures in tiles").
 TILE_OVERLAP = 64
 #: The long side at which a tiled picture's normalisation statistics are taken: the whole picture, downscaled.
 STATISTICS_SIDE = 2048
@@ -236,16 +236,17 @@ class FeedForwardStylizer(OnePassStylizer):
     def stylize_tensor(self, content: torch.Tensor) -> torch.Tensor:
         content = content.to(self.device)
         height, width = content.shape[-2:]
-        padded = pad_to_multiple(content, TransformerNet.STRIDE)
         weights = None if self.style_weights is None else self.style_weights.expand(content.shape[0], -1)
         if self.options.tile is not None and max(height, width) > self.options.tile:
-            stylized = tiled_stylize(self.network, content, weights, self.options.tile)
-        elif self.runner is not None:
-            stylized = self.runner(padded, weights).to(self.device)
+            stylized = tiled_stylize(self.network, content, weights, self.options.tile)  # each window padded on its own
         else:
-            if self.options.channels_last:
-                padded = padded.contiguous(memory_format=torch.channels_last)
-            stylized = self.network.core(padded, weights)
+            padded = pad_to_multiple(content, TransformerNet.STRIDE)
+            if self.runner is not None:
+                stylized = self.runner(padded, weights).to(self.device)
+            else:
+                if self.options.channels_last:
+                    padded = padded.contiguous(memory_format=torch.channels_last)
+                stylized = self.network.core(padded, weights)
         stylized = stylized[..., :height, :width].contiguous()
         return post_process(stylized, content, self.options.strength, self.options.preserve_color, self.options.color_method)
 

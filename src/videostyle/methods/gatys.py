@@ -41,8 +41,9 @@ class GatysOptions:
     ``style_scale`` sizes each style image relative to the output's long side;
     ``scales`` > 1 optimises coarse-to-fine, halving the size per scale, with
     ``iterations`` at each scale. ``tile``: scales longer than this many pixels are scored over tiles with
-    whole-picture Gram matrices (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`), memory bounded by the tile. ``style_loss``: one of :data:`STYLE_LOSSES`; the MRF term is weighted
-    by ``mrf_weight`` on ``mrf_layers``.
+    whole-picture Gram matrices (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`), memory bounded by
+    the tile. ``style_loss``: one of :data:`STYLE_LOSSES`; the MRF term is weighted by ``mrf_weight`` on
+    ``mrf_layers``.
     """
 
     size: int | None = 512

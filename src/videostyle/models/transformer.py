@@ -137,9 +137,7 @@ class _Norm(nn.Module):
         if self.recording or self.statistics is not None:
             return self._affine(self._normalized(x), style)
         if self.adaptive:
-            scale = style[:, self.offset : self.offset + self.channels, None, None]
-            shift = style[:, self.offset + self.channels : self.offset + 2 * self.channels, None, None]
-            return F.instance_norm(x) * scale + shift
+            return self._affine(F.instance_norm(x), style)
         return self.norm(x, style) if self.conditional else self.norm(x)
 
     def _normalized(self, x: torch.Tensor) -> torch.Tensor:
