@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .app import cli
-from .options import adapt_options, model_options, parse_style_mix
+from .options import adapt_options, blend_flags, model_options, parse_style_mix
 
 
 @cli.command("live")
@@ -41,15 +41,15 @@ def live_command(camera, source, method, styles, size, headless, host, port, rec
     if size < 0:
         raise VideostyleError(f"size must be positive (or 0 for the input's own size), got {size}", parameter="size")
     method = method or ("arbitrary-video" if styles and not params["model"] else "feedforward")
-    alpha, strength = params.pop("alpha"), params.pop("strength")
+    strength, alpha = blend_flags(method, params.pop("alpha"), params.pop("strength"))
     spec = MethodSpec(
         method=method,
         styles=list(styles),
         size=size or None,
         model=params.pop("model"),
         model_style_weights=parse_style_mix(params.pop("style_mix")),
-        strength=alpha if method == "arbitrary-video" else strength,
-        alpha=1.0 if method == "arbitrary-video" else alpha,
+        strength=strength,
+        alpha=alpha,
         mask=params.pop("mask"),
         runtime=params.pop("runtime"),
         batch_size=1,

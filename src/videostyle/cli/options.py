@@ -256,8 +256,8 @@ def build_spec(method, styles, params: dict, video: bool):
     style_blend = list(take("style_blend")) or None
     if style_blend is not None and len(style_blend) != len(styles):
         raise VideostyleError(f"{len(styles)} --style images but {len(style_blend)} --style-blend weights")
-    alpha, strength = take("alpha"), take("strength")
-    return MethodSpec(  # arbitrary-video's --alpha is its output blend, which the spec calls strength
+    strength, alpha = blend_flags(method, take("alpha"), take("strength"))
+    return MethodSpec(
         method=method,
         styles=list(styles),
         style_weights=style_blend,
@@ -266,8 +266,8 @@ def build_spec(method, styles, params: dict, video: bool):
         color_method=take("color_method"),
         model=take("model"),
         model_style_weights=parse_style_mix(take("style_mix")),
-        strength=alpha if method == "arbitrary-video" else strength,
-        alpha=1.0 if method == "arbitrary-video" else alpha,
+        strength=strength,
+        alpha=alpha,
         mask=take("mask"),
         runtime=take("runtime"),
         batch_size=take("batch_size"),
@@ -277,6 +277,12 @@ def build_spec(method, styles, params: dict, video: bool):
         tile=take("tile"),
         face_box=parse_face_box(take("face_box", None)),
     ).check()
+
+
+def blend_flags(method: str, alpha: float, strength: float) -> tuple[float, float]:
+    """The spec's ``(strength, alpha)`` from the flags: arbitrary-video's ``--alpha`` is its output blend,
+    which the spec calls strength."""
+    return (alpha, 1.0) if method == "arbitrary-video" else (strength, alpha)
 
 
 def parse_face_box(text: str | None) -> list[int] | None:
