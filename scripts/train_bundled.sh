@@ -6,6 +6,7 @@
 #   scripts/train_bundled.sh corpus        # arbitrary_video on the painterly corpus (issue 13; CORPUS_STEPS)
 #   scripts/train_bundled.sh corpus_gpu    # its continuation, bundled as arbitrary_video_corpus (a GPU; DEVICE=cpu works, slowly)
 #   scripts/train_bundled.sh meta          # meta_init, the Reptile start of 'videostyle adapt --start meta' 
+#   scripts/train_bundled.sh realtime      # starry_night_realtime, the real-time architecture (issue 14; REALTIME_STEPS)
 #   scripts/train_bundled.sh swap          # swap_decoder, the inverse network of --method style-swap (SWAP_STEPS)
 #   scripts/train_bundled.sh video_a       # one queue alone (ARBITRARY_STEPS / ADAIN_STEPS override the step counts;
 #                                          # a smaller count than the last checkpoint's ends the run there)
@@ -104,9 +105,14 @@ meta() {
 swap() {
   OMP_NUM_THREADS=2 videostyle train --method swap-decoder "${DATA[@]}" --tv-weight 0 --steps "${SWAP_STEPS:-2000}" -o $OUT/swap_decoder.safetensors -q
 }
+# Issue 14: starry_night in the real-time architecture (zero padding, stride-2 first layer, sub-pixel output),
+# the recipe of starry_night (fast) unchanged, so that the two compare.
+realtime() {
+  videostyle train -s $M/styles/starry_night.jpg "${DATA[@]}" --arch realtime --steps "${REALTIME_STEPS:-1000}" -o $OUT/starry_night_realtime.safetensors -q
+}
 case "${1:-}" in
   feedforward) feedforward_a > runs/feedforward_a.log 2>&1 & feedforward_b > runs/feedforward_b.log 2>&1 & wait ;;
   video) video_a > runs/video_a.log 2>&1 & video_b > runs/video_b.log 2>&1 & wait ;;
-  video_a|video_b|feedforward_a|feedforward_b|corpus|corpus_gpu|meta|swap) "$1" ;;
-  *) echo "usage: $0 feedforward|video|video_a|video_b|corpus|corpus_gpu|meta|swap" >&2; exit 2 ;;
+  video_a|video_b|feedforward_a|feedforward_b|corpus|corpus_gpu|meta|swap|realtime) "$1" ;;
+  *) echo "usage: $0 feedforward|video|video_a|video_b|corpus|corpus_gpu|meta|swap|realtime" >&2; exit 2 ;;
 esac

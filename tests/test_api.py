@@ -87,13 +87,15 @@ def test_stylize_video_writes_exactly_the_stylizers_frames(tmp_path):
         np.testing.assert_array_equal(mine, theirs)
 
 
-def test_export_onnx_matches_the_network(tmp_path):
+@pytest.mark.parametrize("arch", ["bundled fast", "realtime"])
+def test_export_onnx_matches_the_network(tmp_path, arch):
     import onnxruntime
 
     from videostyle.methods.feedforward import export_onnx
-    from videostyle.models import load_transformer
+    from videostyle.models import TransformerConfig, TransformerNet, load_transformer
 
-    network, _ = load_transformer("starry_night")
+    torch.manual_seed(0)
+    network = load_transformer("starry_night")[0] if arch == "bundled fast" else TransformerNet(TransformerConfig.for_arch(arch)).eval()
     path = export_onnx(network, tmp_path / "net.onnx")
     images = torch.rand(2, 3, 32, 40)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])

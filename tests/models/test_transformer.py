@@ -5,7 +5,7 @@ from videostyle.errors import VideostyleError
 from videostyle.models import ConditionalInstanceNorm2d, TransformerConfig, TransformerNet
 
 
-@pytest.mark.parametrize("arch", ["johnson", "fast"])
+@pytest.mark.parametrize("arch", ["johnson", "fast", "realtime"])
 @pytest.mark.parametrize("size", [(32, 32), (30, 45), (7, 9)])
 def test_shapes_and_range(arch, size):
     net = TransformerNet(TransformerConfig.for_arch(arch)).eval()
@@ -74,3 +74,51 @@ def test_the_normalisation_kind_is_explicit():
     assert TransformerConfig.for_arch("fast", adaptive=True).norm_kind is NormKind.ADAPTIVE
     adaptive = TransformerNet(TransformerConfig.for_arch("fast", adaptive=True))
     assert not any(name.endswith(".norm.weight") for name, _ in adaptive.named_parameters())  # nothing learned in the norms
+
+
+@pytest.mark.parametrize("padding", ["reflect", "zero"])
+def test_the_sub_pixel_upsampling_is_the_nearest_upsampling_then_convolution_it_replaces(padding):
+    """The upsampling layers run their 3x3 convolution before the 2x upsampling (``subpixel_kernel``); the
+    picture must be the one of upsampling, padding and convolving at the larger size, borders included."""
+    import torch.nn.functional as F
+
+    from videostyle.models.transformer import _Conv
+
+    torch.manual_seed(0)
+    layer = _Conv(6, 5, 3, upsample=2, padding=padding)
+    x = torch.randn(2, 6, 7, 9)
+    upsampled = F.interpolate(x, scale_factor=2, mode="nearest")
+    expected = layer.conv(layer.pad(upsampled))
+    torch.testing.assert_close(layer(x), expected, atol=1e-5, rtol=0)
+    with torch.no_grad():  # the rewrite is linear in the weights: a changed weight changes the picture as it should
+        layer.conv.weight[0, 0, 0, 2] += 1
+    assert (layer(x) - expected).abs().max() > 0.1
+    torch.testing.assert_close(layer(x), layer.conv(layer.pad(upsampled)), atol=1e-5, rtol=0)
+
+
+def test_the_realtime_network_has_stride_8_and_keeps_any_size():
+    config = TransformerConfig.for_arch("realtime")
+    assert (config.padding, config.input_stride) == ("zero", 2)
+    net = TransformerNet(config).eval()
+    assert net.stride == 8 and TransformerNet(TransformerConfig.for_arch("fast")).stride == 4
+    assert not any(isinstance(module, torch.nn.ReflectionPad2d) for module in net.modules())
+    with torch.no_grad():
+        out = net(torch.rand(1, 3, 37, 50))
+    assert out.shape == (1, 3, 37, 50)
+    assert TransformerConfig.from_dict(config.to_dict()) == config
+
+
+def test_files_written_before_padding_and_input_stride_existed_read_as_before():
+    from videostyle.models import read_config
+
+    data = TransformerConfig.for_arch("fast").to_dict()
+    del data["padding"], data["input_stride"]
+    config = read_config({"config": data}, "transformer", "old.safetensors")
+    assert (config.padding, config.input_stride) == ("reflect", 1)
+
+
+@pytest.mark.parametrize("setting", [{"padding": "circular"}, {"input_stride": 3}])
+def test_a_config_with_an_unknown_padding_or_input_stride_cannot_build_a_network(setting):
+    config = TransformerConfig.from_dict({**TransformerConfig.for_arch("fast").to_dict(), **setting})
+    with pytest.raises(ValueError, match=next(iter(setting))):
+        TransformerNet(config)

@@ -136,10 +136,10 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("-o", "--output", required=True, type=click.Path(), help="Model file to write (.safetensors); its .log.csv and .loss.png go beside it.")
 @click.option(
     "--arch",
-    type=click.Choice(["fast", "johnson", "reconet"]),
+    type=click.Choice(["fast", "realtime", "johnson", "reconet"]),
     default="fast",
     show_default=True,
-    help="Transformer network: fast (CPU real time), johnson (the paper's), reconet (ReCoNet's).",
+    help="Transformer network: fast (CPU), realtime (faster: zero padding, stride-2 first layer, sub-pixel output), johnson (the paper's), reconet (ReCoNet's).",
 )
 @click.option("--width", type=float, default=1.0, show_default=True, help="adain: channel width of the decoder relative to VGG-16's (0.5 halves every layer).")
 @click.option("--size", type=int, default=128, show_default=True, help="Side of the square training crops.")
@@ -328,7 +328,7 @@ def export_command(model, output, opset):
     check_writable_destination(output)
     network, _ = load_transformer(model)
     export_onnx(network, output, opset)
-    inputs = "images (B x 3 x H x W, RGB in [0, 1], H and W multiples of 4)" + (
+    inputs = f"images (B x 3 x H x W, RGB in [0, 1], H and W multiples of {network.stride})" + (
         f" and style_weights (B x {network.num_styles})" if network.num_styles > 1 else ""
     )
     click.echo(f"wrote {output}: inputs {inputs}; output stylized (same shape as images)", err=True)

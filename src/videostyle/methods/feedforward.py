@@ -56,7 +56,7 @@ def tiled_stylize(
     try:
         output = torch.zeros_like(content)
         total = torch.zeros(1, 1, height, width, device=content.device)
-        for window in overlapping_tiles(height, width, tile, overlap, align=TransformerNet.STRIDE):
+        for window in overlapping_tiles(height, width, tile, overlap, align=network.stride):
             weight = feather(window, height, width, overlap).to(content.device)
             window.of(output).add_(weight * network(window.of(content), style_weights))
             window.of(total).add_(weight)
@@ -99,7 +99,7 @@ class _Core(nn.Module):
 
 
 def export_onnx(network: TransformerNet, path: str | os.PathLike, opset: int = 17) -> Path:
-    """Write the network as ONNX (inputs ``images`` ``B x 3 x H x W`` with H, W multiples of 4,
+    """Write the network as ONNX (inputs ``images`` ``B x 3 x H x W`` with H, W multiples of the network's ``stride``,
     and ``style_weights`` ``B x N`` for a multi-style network; output ``stylized``), atomically."""
     import warnings
 
@@ -240,7 +240,7 @@ class FeedForwardStylizer(OnePassStylizer):
         if self.options.tile is not None and max(height, width) > self.options.tile:
             stylized = tiled_stylize(self.network, content, weights, self.options.tile)  # each window padded on its own
         else:
-            padded = pad_to_multiple(content, TransformerNet.STRIDE)
+            padded = pad_to_multiple(content, self.network.stride)
             if self.runner is not None:
                 stylized = self.runner(padded, weights).to(self.device)
             else:

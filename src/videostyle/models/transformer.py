@@ -10,6 +10,9 @@ Convention: every network takes and returns RGB in [0, 1], ``B x 3 x H x W``, fo
   Odena et al. 2016).
 - ``arch="fast"`` is our CPU variant: 12-24-48 channels, five depthwise-separable residual
   blocks, 3x3 outer convolutions (measured in docs/benchmarks.md).
+- ``arch="realtime"`` is the fast variant made for real time on the CPU: 16-32-64 channels, zero
+  padding (no padding layers), a stride-2 first convolution and a sub-pixel output (Shi et al. 2016),
+  so that nothing but the first and last convolutions touches the full-resolution picture.
 - ``arch="reconet"`` is ReCoNet's network (Gao et al. 2018): 48-96-192 channels, four residual
   blocks; trained with temporal losses on its encoder's output (:meth:`TransformerNet.encode`).
 - ``num_styles > 1`` swaps every instance normalisation for a conditional one (Dumoulin et al.
@@ -32,7 +35,8 @@ from torch import nn
 from ..errors import VideostyleError
 from ..io.image import pad_to_multiple
 
-ARCHITECTURES = ("johnson", "fast", "reconet")
+ARCHITECTURES = ("johnson", "fast", "realtime", "reconet")
+PADDINGS = ("reflect", "zero")
 
 
 class NormKind(StrEnum):
@@ -57,6 +61,10 @@ class TransformerConfig:
     separable: bool = False
     style_names: tuple[str, ...] = field(default_factory=tuple)
     adaptive: bool = False
+    #: ``reflect`` (a padding layer before each convolution) or ``zero`` (the convolution's own).
+    padding: str = "reflect"
+    #: Stride of the first convolution; the last one makes ``input_stride**2`` pixels per position (sub-pixel).
+    input_stride: int = 1
 
     #: Fields that name things rather than shape the weights: a fine-tuning run (``--init``) may change them.
     LABELS = ("style_names",)
@@ -73,6 +81,8 @@ class TransformerConfig:
             return cls("johnson", num_styles, (32, 64, 128), 5, 9, False, tuple(style_names), adaptive)
         if arch == "fast":
             return cls("fast", num_styles, (12, 24, 48), 5, 3, True, tuple(style_names), adaptive)
+        if arch == "realtime":
+            return cls("realtime", num_styles, (16, 32, 64), 5, 3, True, tuple(style_names), adaptive, padding="zero", input_stride=2)
         if arch == "reconet":
             return cls("reconet", num_styles, (48, 96, 192), 4, 9, False, tuple(style_names), adaptive)
         raise VideostyleError(f"unknown network architecture {arch!r}; choose {' or '.join(ARCHITECTURES)}")
@@ -161,22 +171,41 @@ class _Norm(nn.Module):
         return normalized * scale + shift
 
 
-class _Conv(nn.Module):
-    """Reflection padding + convolution (optionally depthwise-separable); upsample first if asked."""
+def subpixel_kernel(weight: torch.Tensor) -> torch.Tensor:
+    """The 3x3 kernel ``O x I x 3 x 3`` of a convolution applied after 2x nearest upsampling, rewritten to run
+    before it: ``4O x I x 3 x 3``, whose output pixel-shuffled by 2 (Shi et al. 2016) is the same picture.
 
-    def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1, upsample: int = 1, separable: bool = False):
+    Along each axis an output pixel of phase 0 (even) sees the low-resolution taps ``(-1, 0)`` with weights
+    ``(w0, w1 + w2)``; phase 1 (odd) sees ``(0, +1)`` with ``(w0 + w1, w2)``. No upsampled tensor is made.
+    """
+    taps = weight.new_tensor([[[1, 0, 0], [0, 1, 1], [0, 0, 0]], [[0, 0, 0], [1, 1, 0], [0, 0, 1]]])  # phase x tap x kernel index
+    kernel = torch.einsum("ytk,xsl,oikl->oyxits", taps, taps, weight)  # O x phase_y x phase_x x I x tap_y x tap_x
+    return kernel.reshape(-1, *weight.shape[1:])
+
+
+class _Conv(nn.Module):
+    """Padding (reflection, or the convolution's own zeros) + convolution (optionally depthwise-separable);
+    2x nearest upsampling first if asked, computed as a sub-pixel convolution (:func:`subpixel_kernel`)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1, upsample: int = 1, separable: bool = False, padding: str = "reflect"):
         super().__init__()
-        self.upsample = upsample
-        self.pad = nn.ReflectionPad2d(kernel // 2)
+        self.upsample, self.zero_padding = upsample, padding == "zero"
+        own = kernel // 2 if self.zero_padding else 0
+        self.pad = nn.Identity() if self.zero_padding else nn.ReflectionPad2d(kernel // 2)
         if separable and in_channels == out_channels:
             self.conv = nn.Sequential(
-                nn.Conv2d(in_channels, in_channels, kernel, stride, groups=in_channels, bias=False),
+                nn.Conv2d(in_channels, in_channels, kernel, stride, padding=own, groups=in_channels, bias=False),
                 nn.Conv2d(in_channels, out_channels, 1),
             )
         else:
-            self.conv = nn.Conv2d(in_channels, out_channels, kernel, stride)
+            self.conv = nn.Conv2d(in_channels, out_channels, kernel, stride, padding=own)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.upsample == 2 and isinstance(self.conv, nn.Conv2d) and self.conv.kernel_size == (3, 3) and self.conv.stride == (1, 1):
+            # Reflection at the upsampled size is replication at this size (one pixel, kernel 3); zeros stay zeros.
+            x = x if self.zero_padding else F.pad(x, (1, 1, 1, 1), mode="replicate")
+            bias = None if self.conv.bias is None else self.conv.bias.repeat_interleave(4)
+            return F.pixel_shuffle(F.conv2d(x, subpixel_kernel(self.conv.weight), bias, padding=1 if self.zero_padding else 0), 2)
         if self.upsample > 1:
             x = F.interpolate(x, scale_factor=self.upsample, mode="nearest")
         return self.conv(self.pad(x))
@@ -187,9 +216,9 @@ NormFactory = Callable[[int], _Norm]
 
 
 class _ConvNormReLU(nn.Module):
-    def __init__(self, in_channels, out_channels, kernel, norm: NormFactory, stride=1, upsample=1, separable=False, relu=True):
+    def __init__(self, in_channels, out_channels, kernel, norm: NormFactory, stride=1, upsample=1, separable=False, relu=True, padding="reflect"):
         super().__init__()
-        self.conv = _Conv(in_channels, out_channels, kernel, stride, upsample, separable)
+        self.conv = _Conv(in_channels, out_channels, kernel, stride, upsample, separable, padding)
         self.norm = norm(out_channels)
         self.relu = relu
 
@@ -201,10 +230,10 @@ class _ConvNormReLU(nn.Module):
 class _Residual(nn.Module):
     """Two 3x3 conv-norm layers with an identity shortcut (Johnson et al., after He et al. 2016)."""
 
-    def __init__(self, channels: int, norm: NormFactory, separable: bool):
+    def __init__(self, channels: int, norm: NormFactory, separable: bool, padding: str):
         super().__init__()
-        self.first = _ConvNormReLU(channels, channels, 3, norm, separable=separable)
-        self.second = _ConvNormReLU(channels, channels, 3, norm, separable=separable, relu=False)
+        self.first = _ConvNormReLU(channels, channels, 3, norm, separable=separable, padding=padding)
+        self.second = _ConvNormReLU(channels, channels, 3, norm, separable=separable, relu=False, padding=padding)
 
     def forward(self, x, style_weights):
         return x + self.second(self.first(x, style_weights), style_weights)
@@ -215,35 +244,39 @@ class TransformerNet(nn.Module):
 
     Call ``net(images)`` for a single-style network, ``net(images, style_weights)`` (``B x N``
     or ``N``) for a conditional one. The output is ``(tanh + 1) / 2``, in [0, 1] without a
-    clamp's dead gradients.
+    clamp's dead gradients. Input sides are padded to a multiple of :attr:`stride` (4, or 8 with
+    ``input_stride=2``).
     """
-
-    STRIDE = 4
 
     def __init__(self, config: TransformerConfig):
         super().__init__()
+        if config.padding not in PADDINGS:
+            raise ValueError(f"padding must be one of {', '.join(PADDINGS)}, not {config.padding!r}")
+        if config.input_stride not in (1, 2):
+            raise ValueError(f"input_stride must be 1 or 2, not {config.input_stride!r}")
         self.config = config
+        self.stride = 4 * config.input_stride
         c1, c2, c3 = config.channels
-        k, separable = config.outer_kernel, config.separable
+        k, separable, padding = config.outer_kernel, config.separable, config.padding
 
         def n(channels: int) -> _Norm:
             return _Norm(channels, config.norm_kind, config.num_styles)
 
         self.down = nn.ModuleList(
             [
-                _ConvNormReLU(3, c1, k, n),
-                _ConvNormReLU(c1, c2, 3, n, stride=2),
-                _ConvNormReLU(c2, c3, 3, n, stride=2),
+                _ConvNormReLU(3, c1, k, n, stride=config.input_stride, padding=padding),
+                _ConvNormReLU(c1, c2, 3, n, stride=2, padding=padding),
+                _ConvNormReLU(c2, c3, 3, n, stride=2, padding=padding),
             ]
         )
-        self.residuals = nn.ModuleList([_Residual(c3, n, separable) for _ in range(config.residual_blocks)])
+        self.residuals = nn.ModuleList([_Residual(c3, n, separable, padding) for _ in range(config.residual_blocks)])
         self.up = nn.ModuleList(
             [
-                _ConvNormReLU(c3, c2, 3, n, upsample=2),
-                _ConvNormReLU(c2, c1, 3, n, upsample=2),
+                _ConvNormReLU(c3, c2, 3, n, upsample=2, padding=padding),
+                _ConvNormReLU(c2, c1, 3, n, upsample=2, padding=padding),
             ]
         )
-        self.out = _Conv(c1, 3, k)
+        self.out = _Conv(c1, 3 * config.input_stride**2, k, padding=padding)
         self.num_norm_params = 0
         for module in self.modules():
             if isinstance(module, _Norm):
@@ -277,7 +310,7 @@ class TransformerNet(nn.Module):
 
     def forward(self, images: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
         height, width = images.shape[-2:]
-        x = pad_to_multiple(images, self.STRIDE)
+        x = pad_to_multiple(images, self.stride)
         return self.core(x, self.style_weights(images.shape[0], style_weights, images.device))[..., :height, :width]
 
     def record_statistics(self, images: torch.Tensor, style_weights: torch.Tensor | None = None) -> None:
@@ -299,11 +332,11 @@ class TransformerNet(nn.Module):
             layer.statistics = None
 
     def core(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
-        """The network on ``x`` whose sides are multiples of :attr:`STRIDE`; ``style_weights`` ``B x N`` or None."""
+        """The network on ``x`` whose sides are multiples of :attr:`stride`; ``style_weights`` ``B x N`` or None."""
         return self.decode(self.encode(x, style_weights), style_weights)
 
     def encode(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
-        """Downsampling and residual blocks: ``B x 3 x H x W`` -> ``B x C x H/4 x W/4`` (ReCoNet's encoder output)."""
+        """Downsampling and residual blocks: ``B x 3 x H x W`` -> ``B x C x H/s x W/s`` with ``s`` the :attr:`stride` (ReCoNet's encoder output)."""
         for layer in self.down:
             x = layer(x, style_weights)
         for block in self.residuals:
@@ -314,4 +347,7 @@ class TransformerNet(nn.Module):
         """Upsampling to an image in [0, 1]."""
         for layer in self.up:
             x = layer(x, style_weights)
-        return (torch.tanh(self.out(x)) + 1) / 2
+        x = self.out(x)
+        if self.config.input_stride > 1:
+            x = F.pixel_shuffle(x, self.config.input_stride)
+        return (torch.tanh(x) + 1) / 2
