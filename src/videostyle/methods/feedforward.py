@@ -121,20 +121,29 @@ def export_onnx(network: TransformerNet, path: str | os.PathLike, opset: int = 1
     return Path(path)
 
 
+#: Part of each cached graph's name: raised when the export of the same weights changes (2: sub-pixel upsampling).
+ONNX_GRAPH_VERSION = 2
+
+
 def _network_digest(network: nn.Module) -> str:
     state = network.state_dict().items()
     return content_digest((chunk for name, value in state for chunk in (name.encode(), value.detach().cpu().numpy().tobytes())), 20)
 
 
 class OnnxRunner:
-    """Runs an exported network in onnxruntime; the graph is exported once and cached by weight digest."""
+    """Runs an exported network in onnxruntime; the graph is exported once and cached by weight digest.
+
+    A batch runs image by image: at 640x360 on 2 cores one image took 64 ms and a batch of four 76 ms per
+    image (docs/benchmarks.md). The threads do not spin between calls, so that the pipeline's decoding and
+    writing threads get the cores.
+    """
 
     def __init__(self, network: TransformerNet, threads: int | None = None):
         try:
             import onnxruntime
         except ImportError:
             raise VideostyleError("runtime onnx needs onnxruntime (pip install onnxruntime)", parameter="runtime") from None
-        relative = f"onnx/transformer-{_network_digest(network)}.onnx"
+        relative = f"onnx/transformer-{ONNX_GRAPH_VERSION}-{_network_digest(network)}.onnx"
 
         def export(path: Path) -> None:
             export_onnx(network, path)
@@ -142,6 +151,7 @@ class OnnxRunner:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.log_severity_level = 3
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         path = cached_file(relative, export, "ONNX graph")  # verified by its checksum; rebuilt when damaged
         try:
             self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -151,10 +161,15 @@ class OnnxRunner:
         self.multi_style = network.num_styles > 1 or network.config.adaptive
 
     def __call__(self, padded: torch.Tensor, style_weights: torch.Tensor | None) -> torch.Tensor:
-        feeds = {"images": padded.cpu().numpy()}
-        if self.multi_style:
-            feeds["style_weights"] = style_weights.cpu().numpy().astype(np.float32)
-        return torch.from_numpy(self.session.run(None, feeds)[0])
+        images = padded.cpu().numpy()
+        weights = None if style_weights is None else style_weights.cpu().numpy().astype(np.float32)
+        outputs = []
+        for index in range(len(images)):
+            feeds = {"images": images[index : index + 1]}
+            if self.multi_style:
+                feeds["style_weights"] = weights[index : index + 1]
+            outputs.append(self.session.run(None, feeds)[0])
+        return torch.from_numpy(np.concatenate(outputs))
 
 
 @dataclass
