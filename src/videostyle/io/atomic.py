@@ -115,6 +115,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = temporary_sibling(path)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_current_umask())  # again: a writer may have replaced the file (safetensors writes 0600)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -332,8 +332,16 @@ class TransformerNet(nn.Module):
             layer.statistics = None
 
     def core(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
-        """The network on ``x`` whose sides are multiples of :attr:`stride`; ``style_weights`` ``B x N`` or None."""
-        return self.decode(self.encode(x, style_weights), style_weights)
+        """The network on ``x`` whose sides are multiples of :attr:`stride`; ``style_weights`` ``B x N`` or None.
+
+        A zero-padding network sees ``x`` with a reflected margin of :attr:`stride` pixels on every side, cropped off
+        again: the dark band its zeros leave along the border (3 px measured) falls outside the picture.
+        """
+        margin = self.stride if self.config.padding == "zero" else 0
+        if margin:
+            x = F.pad(x, (margin,) * 4, mode="reflect" if min(x.shape[-2:]) > margin else "replicate")
+        output = self.decode(self.encode(x, style_weights), style_weights)
+        return output[..., margin : output.shape[-2] - margin, margin : output.shape[-1] - margin] if margin else output
 
     def encode(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
         """Downsampling and residual blocks: ``B x 3 x H x W`` -> ``B x C x H/s x W/s`` with ``s`` the :attr:`stride` (ReCoNet's encoder output)."""
