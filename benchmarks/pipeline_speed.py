@@ -28,6 +28,7 @@ import torch
 WIDTH, HEIGHT = 640, 360
 METHODS = {
     "feedforward": {"method": "feedforward", "model": "starry_night"},
+    "lean": {"method": "feedforward", "model": "starry_night_lean"},
     "realtime": {"method": "feedforward", "model": "starry_night_realtime"},
     "arbitrary-video": {"method": "arbitrary-video", "styles": ["assets/starry_night.jpg"]},
 }

@@ -3,7 +3,9 @@ of the network alone and what it costs in style distance and flicker, in one run
 
 Rows (Starry Night, 640x360 unless said):
 - `fast float32`: the bundled `starry_night` (arch fast) in onnxruntime, the reference;
-- `realtime float32`: `starry_night_realtime` (zero padding, stride-2 first layer, sub-pixel output), same recipe;
+- `lean float32`: `starry_night_lean` (fast narrowed to 8-16-32 channels, zero padding), the same recipe;
+- `realtime float32`: `starry_night_realtime` (16-32-64, zero padding, stride-2 first layer, sub-pixel output), the same
+  recipe then 500 steps of ReCoNet's temporal losses;
 - `fast int8 QDQ`: the reference quantised statically by onnxruntime (QDQ, per channel, calibrated on 16 frames of
   the clips below that are not scored);
 - `fast at half size + bilinear` / `+ guided filter`: the reference on the frame at half the side, the result
@@ -119,9 +121,11 @@ def main() -> None:
         clips = {"pan": frames_of(pan, args.frames, skip=8), "vtest": frames_of(VTEST, args.frames, skip=100)}
         calibration = frames_of(pan, 8) + frames_of(VTEST, 8)
         fast, _ = build_stylizer(MethodSpec(method="feedforward", model="starry_night", batch_size=1))
+        lean, _ = build_stylizer(MethodSpec(method="feedforward", model="starry_night_lean", batch_size=1))
         realtime, _ = build_stylizer(MethodSpec(method="feedforward", model="starry_night_realtime", batch_size=1))
         rows = {
             "fast float32 (reference)": one_by_one(fast),
+            "lean float32": one_by_one(lean),
             "realtime float32": one_by_one(realtime),
             "fast int8 QDQ": quantised_runner(fast, calibration, folder),
             "fast at half size + bilinear": half_size_runner(fast, guided=False),

@@ -7,6 +7,7 @@
 #   scripts/train_bundled.sh corpus_gpu    # its continuation, bundled as arbitrary_video_corpus (a GPU; DEVICE=cpu works, slowly)
 #   scripts/train_bundled.sh meta          # meta_init, the Reptile start of 'videostyle adapt --start meta' 
 #   scripts/train_bundled.sh realtime      # starry_night_realtime, the real-time architecture (issue 14; REALTIME_STEPS)
+#   scripts/train_bundled.sh lean          # starry_night_lean, the lean architecture (issue 14; LEAN_STEPS)
 #   scripts/train_bundled.sh realtime_any  # arbitrary_video_realtime, any style in that architecture (REALTIME_ANY_STEPS)
 #   scripts/train_bundled.sh swap          # swap_decoder, the inverse network of --method style-swap (SWAP_STEPS)
 #   scripts/train_bundled.sh video_a       # one queue alone (ARBITRARY_STEPS / ADAIN_STEPS override the step counts;
@@ -116,6 +117,11 @@ realtime() {
   videostyle train --method reconet -s $M/styles/starry_night.jpg "${DATA[@]}" --arch realtime --steps "${REALTIME_STEPS:-500}" \
     --init runs/init/starry_night_realtime.safetensors -o $OUT/starry_night_realtime.safetensors -q
 }
+# Issue 14: starry_night in the lean architecture (fast narrowed to 8-16-32 channels, zero padding): the recipe of
+# starry_night (fast) unchanged, on two threads.
+lean() {
+  OMP_NUM_THREADS=2 videostyle train -s $M/styles/starry_night.jpg "${DATA[@]}" --arch lean --steps "${LEAN_STEPS:-1000}" -o $OUT/starry_night_lean.safetensors -q
+}
 # The any-style network in the real-time architecture, from scratch (no earlier network has its shape), with the
 # data and temporal weight of arbitrary_video's last stage. REALTIME_ANY_STEPS overrides the steps.
 realtime_any() {
@@ -126,6 +132,6 @@ realtime_any() {
 case "${1:-}" in
   feedforward) feedforward_a > runs/feedforward_a.log 2>&1 & feedforward_b > runs/feedforward_b.log 2>&1 & wait ;;
   video) video_a > runs/video_a.log 2>&1 & video_b > runs/video_b.log 2>&1 & wait ;;
-  video_a|video_b|feedforward_a|feedforward_b|corpus|corpus_gpu|meta|swap|realtime|realtime_any) "$1" ;;
-  *) echo "usage: $0 feedforward|video|video_a|video_b|corpus|corpus_gpu|meta|swap|realtime|realtime_any" >&2; exit 2 ;;
+  video_a|video_b|feedforward_a|feedforward_b|corpus|corpus_gpu|meta|swap|realtime|realtime_any|lean) "$1" ;;
+  *) echo "usage: $0 feedforward|video|video_a|video_b|corpus|corpus_gpu|meta|swap|realtime|realtime_any|lean" >&2; exit 2 ;;
 esac

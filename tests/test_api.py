@@ -171,3 +171,17 @@ def test_stylize_with_method_adapt_adapts_on_the_content_file(tmp_path, monkeypa
     assert len(list((tmp_path / "cache" / "adapted").glob("painting-*.safetensors"))) == 1
     with pytest.raises(VideostyleError, match="not style_images"):
         stylize(str(photo), spec, style_images=[np.zeros((32, 32, 3), np.uint8)])
+
+
+def test_the_onnx_cache_key_covers_the_config_as_well_as_the_weights():
+    """Same weights, another padding: another graph (the cache once served a stale graph after a code change)."""
+    from dataclasses import replace
+
+    from videostyle.methods.feedforward import _network_digest
+    from videostyle.models import TransformerConfig, TransformerNet
+
+    reflect = TransformerNet(TransformerConfig.for_arch("fast"))
+    zero = TransformerNet(replace(reflect.config, padding="zero"))
+    zero.load_state_dict(reflect.state_dict())
+    assert _network_digest(reflect) != _network_digest(zero)
+    assert _network_digest(reflect) == _network_digest(reflect)

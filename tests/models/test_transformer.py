@@ -5,7 +5,7 @@ from videostyle.errors import VideostyleError
 from videostyle.models import ConditionalInstanceNorm2d, TransformerConfig, TransformerNet
 
 
-@pytest.mark.parametrize("arch", ["johnson", "fast", "realtime"])
+@pytest.mark.parametrize("arch", ["johnson", "fast", "lean", "realtime"])
 @pytest.mark.parametrize("size", [(32, 32), (30, 45), (7, 9)])
 def test_shapes_and_range(arch, size):
     net = TransformerNet(TransformerConfig.for_arch(arch)).eval()

@@ -8,6 +8,7 @@ input) and colour preservation (Gatys et al. 2016, applied to the output).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -121,13 +122,16 @@ def export_onnx(network: TransformerNet, path: str | os.PathLike, opset: int = 1
     return Path(path)
 
 
-#: Part of each cached graph's name: raised when the export of the same weights changes (2: sub-pixel upsampling).
-ONNX_GRAPH_VERSION = 2
+#: Part of each cached graph's name: raised whenever the code changes the graph of the same network
+#: (2: sub-pixel upsampling; 3: the reflected margin of zero-padding networks).
+ONNX_GRAPH_VERSION = 3
 
 
-def _network_digest(network: nn.Module) -> str:
+def _network_digest(network: TransformerNet) -> str:
+    """Digest of the network's config (its padding, margin and stride shape the graph too) and weights."""
     state = network.state_dict().items()
-    return content_digest((chunk for name, value in state for chunk in (name.encode(), value.detach().cpu().numpy().tobytes())), 20)
+    config = json.dumps(network.config.to_dict(), sort_keys=True).encode()
+    return content_digest([config, *(chunk for name, value in state for chunk in (name.encode(), value.detach().cpu().numpy().tobytes()))], 20)
 
 
 class OnnxRunner:
