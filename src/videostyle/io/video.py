@@ -220,8 +220,8 @@ def check_video_destination(path: str | os.PathLike) -> Path:
     return path
 
 
-#: x264's speed preset. On stylized 640x360 frames (100 of them, crf 18) medium took 22.5 ms of CPU per frame and
-#: veryfast 7.6, for 2% more bytes and 0.4 dB less PSNR; with medium the encoder, not the network, set the pace
+#: x264's speed preset. On stylized 640x360 frames (100 of them, crf 18) medium took 21.6 ms of CPU per frame and
+#: veryfast 7.5, for 2% more bytes and 0.4 dB less PSNR; with medium the encoder, not the network, set the pace
 #: of a real-time network's video (28 against 42-45 frames/s end to end, docs/benchmarks.md).
 X264_PRESET = "veryfast"
 
