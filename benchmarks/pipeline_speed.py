@@ -65,6 +65,16 @@ def network_alone(settings: dict, frames: int) -> float:
     return done / (time.perf_counter() - started)
 
 
+def peak_resident_mb() -> float:
+    """This process's peak resident memory since its exec (VmHWM). Not ru_maxrss: Linux carries that over from
+    the forked parent, so a child started after the parent built a long clip reported the parent's size."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def end_to_end(clip: str, settings: dict, resume: bool) -> dict:
     from videostyle.pipeline import RunSettings, stylize_video
     from videostyle.spec import MethodSpec
@@ -75,7 +85,7 @@ def end_to_end(clip: str, settings: dict, resume: bool) -> dict:
     return {
         "fps": summary.frames / summary.seconds,
         "fps_startup": summary.frames / (time.perf_counter() - began),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": peak_resident_mb(),
     }
 
 
