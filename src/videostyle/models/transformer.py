@@ -197,6 +197,8 @@ class _Conv(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int = 1, upsample: int = 1, separable: bool = False, padding: str = "reflect"):
         super().__init__()
+        if upsample not in (1, 2) or (upsample == 2 and (kernel != 3 or stride != 1 or (separable and in_channels == out_channels))):
+            raise ValueError("an upsampling layer is a plain 3x3 convolution of stride 1 after 2x upsampling")
         self.upsample, self.zero_padding = upsample, padding == "zero"
         own = kernel // 2 if self.zero_padding else 0
         self.pad = nn.Identity() if self.zero_padding else nn.ReflectionPad2d(kernel // 2)
@@ -209,13 +211,11 @@ class _Conv(nn.Module):
             self.conv = nn.Conv2d(in_channels, out_channels, kernel, stride, padding=own)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.upsample == 2 and isinstance(self.conv, nn.Conv2d) and self.conv.kernel_size == (3, 3) and self.conv.stride == (1, 1):
+        if self.upsample == 2:
             # Reflection at the upsampled size is replication at this size (one pixel, kernel 3); zeros stay zeros.
             x = x if self.zero_padding else F.pad(x, (1, 1, 1, 1), mode="replicate")
             bias = None if self.conv.bias is None else self.conv.bias.repeat_interleave(4)
             return F.pixel_shuffle(F.conv2d(x, subpixel_kernel(self.conv.weight), bias, padding=1 if self.zero_padding else 0), 2)
-        if self.upsample > 1:
-            x = F.interpolate(x, scale_factor=self.upsample, mode="nearest")
         return self.conv(self.pad(x))
 
 
