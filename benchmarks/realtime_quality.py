@@ -18,6 +18,7 @@ consistency mask), as means over two clips: the 640x360 pan of `pipeline_speed.p
 (real walkers) at 640x360. Milliseconds: median over interleaved repeats of one 640x360 frame, conversions included.
 
     python benchmarks/realtime_quality.py --frames 60
+    python benchmarks/realtime_quality.py --frames 60 --networks-only --model starry_night_distilled  # one more row
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=60, help="Frames scored per clip.")
     parser.add_argument("--repeats", type=int, default=15, help="Timed runs of one frame per row.")
     parser.add_argument("--sheet", type=Path, default=None, help="Write a PNG of one frame per row (and the input).")
+    parser.add_argument("--model", action="append", default=[], help="Another Starry Night network (bundled name or file): a row more. Repeatable.")
+    parser.add_argument("--networks-only", action="store_true", help="Only the float32 networks: no int8 or half-size rows.")
     args = parser.parse_args()
     encoder = load_encoder()
     style = to_tensor(load_image(samples_folder() / "starry_night.jpg"))
@@ -120,17 +123,21 @@ def main() -> None:
         pan = make_clip(folder / "pan.mp4", args.frames + 8)
         clips = {"pan": frames_of(pan, args.frames, skip=8), "vtest": frames_of(VTEST, args.frames, skip=100)}
         calibration = frames_of(pan, 8) + frames_of(VTEST, 8)
-        fast, _ = build_stylizer(MethodSpec(method="feedforward", model="starry_night", batch_size=1))
-        lean, _ = build_stylizer(MethodSpec(method="feedforward", model="starry_night_lean", batch_size=1))
-        realtime, _ = build_stylizer(MethodSpec(method="feedforward", model="starry_night_realtime", batch_size=1))
+
+        def stylizer(model: str):
+            return build_stylizer(MethodSpec(method="feedforward", model=model, batch_size=1))[0]
+
+        fast = stylizer("starry_night")
         rows = {
             "fast float32 (reference)": one_by_one(fast),
-            "lean float32": one_by_one(lean),
-            "realtime float32": one_by_one(realtime),
-            "fast int8 QDQ": quantised_runner(fast, calibration, folder),
-            "fast at half size + bilinear": half_size_runner(fast, guided=False),
-            "fast at half size + guided filter": half_size_runner(fast, guided=True),
+            "lean float32": one_by_one(stylizer("starry_night_lean")),
+            "realtime float32": one_by_one(stylizer("starry_night_realtime")),
         }
+        rows.update({f"{Path(model).stem} float32": one_by_one(stylizer(model)) for model in args.model})
+        if not args.networks_only:
+            rows["fast int8 QDQ"] = quantised_runner(fast, calibration, folder)
+            rows["fast at half size + bilinear"] = half_size_runner(fast, guided=False)
+            rows["fast at half size + guided filter"] = half_size_runner(fast, guided=True)
         probe = clips["vtest"][0]
         timings: dict[str, list[float]] = {name: [] for name in rows}
         for run in rows.values():

@@ -160,3 +160,9 @@ def test_with_photos_mixes_the_shipped_photos_into_a_clips_pairs(style, clip, ca
     path, _ = adapt(style, clip, AdaptOptions(with_photos=True, **TINY), encoder=encoder)
     training = load_transformer(path)[1]["training"]
     assert training["pairs"] > 0 and training["data"] == ["clip.mp4", "content"]
+
+
+def test_adaptation_keeps_its_start_models_architecture(style, clip, cache, encoder):
+    path, _ = adapt(style, clip, AdaptOptions(start="starry_night_lean", **TINY), encoder=encoder)
+    config = load_transformer(path)[1]["config"]
+    assert config["arch"] == "lean" and config["padding"] == "zero"

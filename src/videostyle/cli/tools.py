@@ -114,7 +114,8 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     help="feedforward: Johnson et al. (several --style: conditional IN); reconet: one style with temporal losses; "
     "arbitrary-video: any style with temporal losses; adain: the AdaIN decoder; "
     "reptile: a starting point that `videostyle adapt` fine-tunes to one style fast (meta-learned over the -s styles); "
-    "swap-decoder: the inverse network of --method style-swap (relu3_1 to image; photos only, no -s).",
+    "swap-decoder: the inverse network of --method style-swap (relu3_1 to image; photos only, no -s); "
+    "distill: a faster network (--arch) that reproduces a trained one's pictures (--teacher; no -s).",
 )
 @click.option(
     "-s",
@@ -137,9 +138,9 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option(
     "--arch",
     type=click.Choice(["fast", "lean", "realtime", "johnson", "reconet"]),
-    default="fast",
-    show_default=True,
-    help="Transformer network: fast (CPU), lean (fast at 8-16-32 channels, zero padding), realtime (16-32-64, zero padding, stride-2 first layer, sub-pixel output), johnson (the paper's), reconet (ReCoNet's).",
+    default=None,
+    help="Transformer network: fast (CPU), lean (fast at 8-16-32 channels, zero padding), realtime (16-32-64, zero padding, stride-2 first layer, "
+    "sub-pixel output), johnson (the paper's), reconet (ReCoNet's) [default: fast; for distill, lean].",
 )
 @click.option("--width", type=float, default=1.0, show_default=True, help="adain: channel width of the decoder relative to VGG-16's (0.5 halves every layer).")
 @click.option("--size", type=int, default=128, show_default=True, help="Side of the square training crops.")
@@ -167,6 +168,15 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     help="adain, swap-decoder: weight of the identity loss (the decoder's output for the content's own features against the content image, "
     "pixel MSE) [default: 0 for adain, 1 for swap-decoder].",
 )
+@click.option("--teacher", default=None, help="distill: the trained transformer network (bundled name or file) whose pictures the new network learns.")
+@click.option("--pixel-weight", type=float, default=1.0, show_default=True, help="distill: weight of the mean absolute difference from the teacher's picture.")
+@click.option(
+    "--feature-weight",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="distill: weight of the VGG feature difference from the teacher's picture (relative to the teacher's feature energy).",
+)
 @click.option("--inner-steps", type=int, default=20, show_default=True, help="reptile: adaptation steps per style in each meta step.")
 @click.option("--meta-lr", type=float, default=1.0, show_default=True, help="reptile: the outer step size (annealed to 0 over the run).")
 @click.option("--init", default=None, help="Start from the weights of this trained model (bundled name or file) instead of random ones: fine-tuning.")
@@ -188,7 +198,7 @@ def train_command(method, styles, data, output, init, run_dir, restart, keep_run
     from ..training import trainer
 
     device = resolve_device(device)
-    if not styles and method != "swap-decoder":
+    if not styles and method not in ("swap-decoder", "distill"):
         raise click.UsageError(f"--style is needed for --method {method}")
     options_class, train, fixed = trainer(method)
     # each options class takes the flags that name its fields; a flag left at None (batch size, learning rate,

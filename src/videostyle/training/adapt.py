@@ -35,7 +35,7 @@ from ..io.atomic import atomic_path
 from ..io.image import load_image, to_tensor
 from ..models import load_model
 from ..models.arbitrary import ArbitraryStyleNet
-from ..models.files import resolve_model_path, save_model
+from ..models.files import read_model, resolve_model_path, save_model
 from ..models.transformer import TransformerConfig, TransformerNet
 from ..runs import content_digest
 from .loop import RunControl, StepReport
@@ -196,6 +196,13 @@ def adaptation_key(style: Path, content: Path, options: AdaptOptions) -> str:
     return content_digest((part.encode() for part in parts), 20)
 
 
+def _architecture(init_model: str | None) -> str:
+    """The transformer architecture an adaptation trains: its start model's (``fast`` from scratch)."""
+    if init_model is None:
+        return "fast"
+    return read_model(resolve_model_path(init_model))[1].get("config", {}).get("arch", "fast")
+
+
 def adapt(
     style: str | os.PathLike,
     content: str | os.PathLike | None = None,
@@ -228,8 +235,10 @@ def adapt(
             discard(cached)
         run, init_file = folder / f".{cached.stem}.train", folder / f".{cached.stem}.init.safetensors"
         crop, stride = _clip_settings(content, options.size)
+        init_model = _start_model_file(style, options, init_file, encoder)
         train_options = VideoTrainOptions(
             mode="reconet",
+            arch=_architecture(init_model),
             pair_stride=stride,
             steps=options.steps,
             size=crop,
@@ -237,7 +246,7 @@ def adapt(
             style_weight=options.style_weight,
             seed=options.seed,
             checkpoint_every=25,
-            init_model=_start_model_file(style, options, init_file, encoder),
+            init_model=init_model,
         )
         time_limit = None if options.minutes is None else options.minutes * 60
         control = RunControl(device=device, encoder=encoder, run_folder=run, on_step=on_step, time_limit=time_limit)

@@ -1,0 +1,163 @@
+"""Distillation: a smaller, faster feed-forward network trained to reproduce a trained one's pictures.
+
+A trained single- or multi-style transformer network (the *teacher*) stylizes each training crop;
+the *student*, another architecture (usually ``lean`` or ``realtime``), learns to give the same
+picture (knowledge distillation, Hinton et al. 2015, applied to image-to-image networks):
+
+    pixel_weight * mean |S(x) - T(x)| + feature_weight * sum_l mean (phi_l(S(x)) - phi_l(T(x)))^2 / mean phi_l(T(x))^2
+
+with ``phi_l`` VGG-16 features (Johnson et al. 2016's feature reconstruction term, against the teacher's
+output instead of the content image), each relative to the teacher's feature energy so that the
+weights do not depend on the encoder's scale. The teacher's output is a dense
+target at every pixel, so the student gets far more signal per step than from the style's Gram
+statistics, and it inherits the teacher's look and its frame-to-frame stability rather than
+finding its own.
+
+- A transformer teacher (one style, or several with conditional normalisation): the student keeps
+  its style names; step ``k`` distils style ``k mod N``. No style images are given.
+- An arbitrary-style video teacher (:class:`~videostyle.models.ArbitraryStyleNet`): style crops are
+  drawn from the ``styles`` groups as in its own training (:class:`~videostyle.training.styles.StyleSamples`);
+  teacher and student each predict their normalisation from the same statistics. The student's
+  predictor starts from the teacher's hidden layer (same inputs); its output layer starts at zero.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..errors import VideostyleError
+from ..models import load_model, read_model
+from ..models.arbitrary import ArbitraryConfig, ArbitraryStyleNet, style_statistics
+from ..models.files import resolve_model_path
+from ..models.transformer import TransformerConfig, TransformerNet
+from .data import TrainingImages, images_digest, load_sources
+from .loop import RunControl, TrainingOptions, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
+from .styles import StyleSamples, load_style_groups
+
+#: VGG-16 layers whose features the student matches to the teacher's (shallow: colour and brush texture).
+DISTILL_FEATURE_LAYERS = {"relu1_2": 1.0, "relu2_2": 1.0, "relu3_3": 1.0}
+
+
+@dataclass
+class DistillOptions(TrainingOptions):
+    """Settings of a distillation run (all stored in the model file). ``teacher``: the trained
+    transformer or arbitrary-style network (bundled name or file) to reproduce; ``arch``: the student's
+    architecture; ``painterly``: an arbitrary-style teacher's share of painterly-filtered style crops."""
+
+    teacher: str | None = None
+    arch: str = "lean"
+    pixel_weight: float = 1.0
+    feature_weight: float = 1.0
+    feature_layers: dict[str, float] = field(default_factory=lambda: dict(DISTILL_FEATURE_LAYERS))
+    video_stride: int = 10
+    painterly: float = 0.5
+
+    def check(self) -> DistillOptions:
+        if not self.teacher:
+            raise VideostyleError("distillation needs a teacher: a trained transformer network (bundled name or file)", parameter="teacher")
+        TransformerConfig.for_arch(self.arch)
+        self.check_shared(positive=("video_stride",), shares=("painterly",), weights=("pixel_weight", "feature_weight"))
+        if self.pixel_weight == 0 and self.feature_weight == 0:
+            raise VideostyleError("pixel_weight and feature_weight are both 0: nothing to learn", parameter="pixel_weight")
+        return self
+
+
+TEACHER_KINDS = ("transformer", "arbitrary_video")
+
+
+def train_student(
+    styles: Sequence[str | os.PathLike],
+    data: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    options: DistillOptions | None = None,
+    control: RunControl | None = None,
+) -> TrainSummary:
+    """Distil ``options.teacher`` into a network of ``options.arch`` on the images and videos of ``data``;
+    write it to ``output`` (plus ``.log.csv`` and ``.loss.png``). ``styles``: none for a transformer teacher
+    (its styles are kept); style images or folders to sample from for an arbitrary-style teacher.
+    Checkpoints and resume as every trainer (:func:`~videostyle.training.loop.train`)."""
+    options = (options or DistillOptions()).check()
+    teacher_path = resolve_model_path(options.teacher)
+    kind = read_model(teacher_path)[1].get("kind")
+    if kind not in TEACHER_KINDS:
+        raise VideostyleError(
+            f"teacher {teacher_path} is a {kind or 'unknown'} model; distillation takes a feed-forward transformer or an arbitrary-style video network",
+            parameter="teacher",
+        )
+    arbitrary = kind == "arbitrary_video"
+    if arbitrary and not styles:
+        raise VideostyleError("an arbitrary-style teacher needs style images or folders to sample styles from", parameter="styles")
+    if not arbitrary and styles:
+        raise VideostyleError("a transformer teacher brings its own styles: give no style image", parameter="styles")
+    output = check_model_output(output, [*styles, *data, teacher_path], options.init_model)
+    control = control or RunControl()
+    device = torch.device(control.device)
+    teacher, teacher_info = load_model(teacher_path, kind, device)
+    images = load_sources(data, max_short_side=max(2 * options.size, 256), video_stride=options.video_stride)
+    style_groups = load_style_groups(styles, max_short_side=2 * options.size) if arbitrary else []
+    settings = {
+        "options": asdict(options),
+        "teacher_digest": file_digest(str(teacher_path)),
+        "styles_digest": images_digest([image for group in style_groups for image in group]),
+        "data": [str(Path(path).resolve()) for path in data],
+        "data_digest": images_digest(images),
+        "init_digest": file_digest(options.init_model),
+    }
+    run = control.open(output, settings)
+
+    torch.manual_seed(options.seed)
+    if arbitrary:
+        teacher_config = ArbitraryConfig.from_dict(teacher_info["config"])
+        config = ArbitraryConfig(options.arch, teacher_config.hidden, teacher_config.layers)
+        student = ArbitraryStyleNet(config)
+        student.predictor.norm.load_state_dict(teacher.predictor.norm.state_dict())
+        student.predictor.mlp[0].load_state_dict(teacher.predictor.mlp[0].state_dict())
+        style_crops = StyleSamples(style_groups, options.size, seed=options.seed, painterly=options.painterly)
+        names = [Path(path).name for path in styles]
+    else:
+        teacher_config = TransformerConfig.from_dict(teacher_info["config"])
+        config = TransformerConfig.for_arch(options.arch, num_styles=teacher_config.num_styles, style_names=teacher_config.style_names)
+        student = TransformerNet(config)
+        eye = torch.eye(config.num_styles, device=device)
+        names = list(config.style_names)
+    student = warm_start(student, options.init_model, kind, config.to_dict()).to(device)
+    optimizer = torch.optim.Adam(student.parameters(), lr=options.learning_rate)
+    encoder = control.load_encoder(device) if options.feature_weight or arbitrary else None
+    layers = list(options.feature_layers)
+    batches = TrainingImages(images, options.size, seed=options.seed)
+
+    def pictures(step: int, content: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(student's picture, teacher's picture) of the step's style."""
+        if arbitrary:
+            with torch.no_grad():
+                statistics = style_statistics(encoder, style_crops.batch(step, content.shape[0]).to(device), config.layers)
+                target = teacher(content, teacher.predict(statistics))
+            return student(content, student.predict(statistics)), target
+        weights = eye[step % config.num_styles].expand(content.shape[0], -1) if config.num_styles > 1 else None
+        with torch.no_grad():
+            target = teacher(content, weights)
+        return student(content, weights), target
+
+    def step_terms(step: int) -> dict[str, torch.Tensor]:
+        picture, target = pictures(step, batches.batch(step, options.batch_size).to(device))
+        terms = {}
+        if options.pixel_weight:
+            terms["pixel"] = options.pixel_weight * (picture - target).abs().mean()
+        if options.feature_weight:
+            with torch.no_grad():
+                target_features = encoder(target, layers)
+            features = encoder(picture, layers)
+            for name, weight in options.feature_layers.items():
+                error = (features[name] - target_features[name]).pow(2).mean() / target_features[name].pow(2).mean().clamp_min(1e-8)
+                terms[f"feature.{name}"] = options.feature_weight * weight * error
+        return terms
+
+    rows, resumed = train(run, student, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step, time_limit=control.time_limit)
+    training = {"options": asdict(options), "teacher": teacher_path.name, "styles": names, "data": [Path(path).name for path in data], "device": device.type}
+    title = f"{output.stem}: {options.arch} distilled from {teacher_path.stem}, {options.size} px, batch {options.batch_size}"
+    return finish_training(run, output, student, kind, config.to_dict(), rows, resumed, training, title, control.keep_run)
