@@ -67,11 +67,13 @@ def losses(path):
 
 def test_the_student_learns_the_teachers_pictures_in_its_own_architecture(data, two_style_teacher, tmp_path, encoder):
     out = tmp_path / "student.safetensors"
-    options = DistillOptions(teacher=str(two_style_teacher), arch="lean", steps=30, learning_rate=1e-2, **TINY)
+    options = DistillOptions(teacher=str(two_style_teacher), arch="lean", steps=30, learning_rate=1e-2, feature_weight=1, **TINY)
     summary = train_student([], [data], out, options, RunControl(encoder=encoder))
     rows = losses(summary.log_path)
     assert np.mean(rows[-5:]) < 0.8 * np.mean(rows[:5])
-    assert set(summary.final_terms) == {"loss", "pixel", "feature.relu1_2", "feature.relu2_2", "feature.relu3_3"}
+    features = {f"feature.{name}" for name in ("relu1_2", "relu2_2", "relu3_3")}
+    grams = {f"gram.{name}" for name in ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")}
+    assert set(summary.final_terms) == {"loss", "pixel"} | features | grams
     student, info = load_transformer(out)
     assert info["config"]["arch"] == "lean" and info["config"]["padding"] == "zero"
     assert info["config"]["style_names"] == ["waves", "dots"] and info["training"]["teacher"] == "teacher.safetensors"
@@ -80,7 +82,7 @@ def test_the_student_learns_the_teachers_pictures_in_its_own_architecture(data, 
 
 def test_an_any_style_student_predicts_its_own_normalisation_from_the_same_styles(data, any_style_teacher, style_folder, tmp_path, encoder):
     out = tmp_path / "any_style_student.safetensors"
-    options = DistillOptions(teacher=str(any_style_teacher), arch="lean", steps=4, feature_weight=0, painterly=0, **TINY)
+    options = DistillOptions(teacher=str(any_style_teacher), arch="lean", steps=4, gram_weight=0, painterly=0, **TINY)
     summary = train_student([style_folder], [data], out, options, RunControl(encoder=encoder))
     assert set(summary.final_terms) == {"loss", "pixel"}
     student, info = load_arbitrary(out)
@@ -94,7 +96,7 @@ def test_an_any_style_student_predicts_its_own_normalisation_from_the_same_style
 
 
 def test_pixel_only_needs_no_encoder_and_resumes_to_the_same_weights(data, two_style_teacher, tmp_path):
-    options = DistillOptions(teacher=str(two_style_teacher), arch="realtime", steps=4, feature_weight=0, **TINY)
+    options = DistillOptions(teacher=str(two_style_teacher), arch="realtime", steps=4, gram_weight=0, **TINY)
     straight = tmp_path / "straight.safetensors"
     train_student([], [data], straight, options)  # no encoder in the control: none is loaded
 
@@ -118,7 +120,8 @@ def test_bad_settings_are_refused_with_the_parameter_named(data, two_style_teach
     cases = [
         (DistillOptions(**TINY), [], "teacher"),
         (DistillOptions(teacher=str(two_style_teacher), arch="wide", **TINY), [], "arch"),
-        (DistillOptions(teacher=str(two_style_teacher), pixel_weight=0, feature_weight=0, **TINY), [], "pixel_weight"),
+        (DistillOptions(teacher=str(two_style_teacher), pixel_weight=0, gram_weight=0, **TINY), [], "pixel_weight"),
+        (DistillOptions(teacher=str(two_style_teacher), gram_weight=-1, **TINY), [], "gram_weight"),
         (DistillOptions(teacher=str(two_style_teacher), feature_weight=-1, **TINY), [], "feature_weight"),
         (DistillOptions(teacher=str(two_style_teacher), **TINY), [data / "photo0.png"], "styles"),
         (DistillOptions(teacher=str(two_style_teacher), painterly=2, **TINY), [], "painterly"),

@@ -171,9 +171,16 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("--teacher", default=None, help="distill: the trained transformer network (bundled name or file) whose pictures the new network learns.")
 @click.option("--pixel-weight", type=float, default=1.0, show_default=True, help="distill: weight of the mean absolute difference from the teacher's picture.")
 @click.option(
-    "--feature-weight",
+    "--gram-weight",
     type=float,
     default=1.0,
+    show_default=True,
+    help="distill: weight of the difference of VGG Gram matrices (texture statistics) from the teacher's picture's, relative to theirs.",
+)
+@click.option(
+    "--feature-weight",
+    type=float,
+    default=0.0,
     show_default=True,
     help="distill: weight of the VGG feature difference from the teacher's picture (relative to the teacher's feature energy).",
 )

@@ -4,11 +4,20 @@ A trained single- or multi-style transformer network (the *teacher*) stylizes ea
 the *student*, another architecture (usually ``lean`` or ``realtime``), learns to give the same
 picture (knowledge distillation, Hinton et al. 2015, applied to image-to-image networks):
 
-    pixel_weight * mean |S(x) - T(x)| + feature_weight * sum_l mean (phi_l(S(x)) - phi_l(T(x)))^2 / mean phi_l(T(x))^2
+    pixel_weight * mean |S(x) - T(x)|
+    + gram_weight * sum_l mean (G_l(S(x)) - G_l(T(x)))^2 / sum_l mean G_l(T(x))^2
+    + feature_weight * sum_l mean (phi_l(S(x)) - phi_l(T(x)))^2 / mean phi_l(T(x))^2
 
-with ``phi_l`` VGG-16 features (Johnson et al. 2016's feature reconstruction term, against the teacher's
-output instead of the content image), each relative to the teacher's feature energy so that the
-weights do not depend on the encoder's scale. The teacher's output is a dense
+with ``phi_l`` VGG-16 features and ``G_l`` their normalised Gram matrices (Gatys et al. 2015's style
+statistics at their layers relu1_1..relu5_1, here of the teacher's picture of the same crop, not of a
+style image), relative to the teacher's own energy so that the weights do not depend on the encoder's
+scale. The Gram layers share one normaliser, so their balance is the usual one (the layers with the
+largest Grams, relu2_1 and relu3_1, weigh most, as in ``videostyle evaluate``'s style distance). The pixel term alone reproduces the
+teacher's layout but averages its brush texture away (a smaller network cannot place every stroke
+where the teacher does, and the mean of the possible strokes is a smooth wash); the Gram term asks for the
+texture's statistics wherever the strokes fall. The feature term (Johnson et al. 2016's feature
+reconstruction, against the teacher's picture) is off by default: measured, it smoothed the texture
+further (docs/benchmarks.md). The teacher's output is a dense
 target at every pixel, so the student gets far more signal per step than from the style's Gram
 statistics, and it inherits the teacher's look and its frame-to-frame stability rather than
 finding its own.
@@ -31,6 +40,8 @@ from pathlib import Path
 import torch
 
 from ..errors import VideostyleError
+from ..losses import DEFAULT_STYLE_LAYERS
+from ..losses import functional as LF
 from ..models import load_model, read_model
 from ..models.arbitrary import ArbitraryConfig, ArbitraryStyleNet, style_statistics
 from ..models.files import resolve_model_path
@@ -39,8 +50,10 @@ from .data import TrainingImages, images_digest, load_sources
 from .loop import RunControl, TrainingOptions, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
 from .styles import StyleSamples, load_style_groups
 
-#: VGG-16 layers whose features the student matches to the teacher's (shallow: colour and brush texture).
+#: VGG-16 layers whose features the student may match to the teacher's (``feature_weight``).
 DISTILL_FEATURE_LAYERS = {"relu1_2": 1.0, "relu2_2": 1.0, "relu3_3": 1.0}
+#: VGG-16 layers whose Gram matrices the student matches to the teacher's picture's (``gram_weight``): Gatys et al.'s.
+DISTILL_GRAM_LAYERS = dict(DEFAULT_STYLE_LAYERS)
 
 
 @dataclass
@@ -52,18 +65,20 @@ class DistillOptions(TrainingOptions):
     teacher: str | None = None
     arch: str = "lean"
     pixel_weight: float = 1.0
-    feature_weight: float = 1.0
+    feature_weight: float = 0.0
+    gram_weight: float = 1.0
     feature_layers: dict[str, float] = field(default_factory=lambda: dict(DISTILL_FEATURE_LAYERS))
+    gram_layers: dict[str, float] = field(default_factory=lambda: dict(DISTILL_GRAM_LAYERS))
     video_stride: int = 10
     painterly: float = 0.5
 
     def check(self) -> DistillOptions:
         if not self.teacher:
-            raise VideostyleError("distillation needs a teacher: a trained transformer network (bundled name or file)", parameter="teacher")
+            raise VideostyleError("distillation needs a teacher: a trained transformer or any-style network (bundled name or file)", parameter="teacher")
         TransformerConfig.for_arch(self.arch)
-        self.check_shared(positive=("video_stride",), shares=("painterly",), weights=("pixel_weight", "feature_weight"))
-        if self.pixel_weight == 0 and self.feature_weight == 0:
-            raise VideostyleError("pixel_weight and feature_weight are both 0: nothing to learn", parameter="pixel_weight")
+        self.check_shared(positive=("video_stride",), shares=("painterly",), weights=("pixel_weight", "feature_weight", "gram_weight"))
+        if self.pixel_weight == 0 and self.feature_weight == 0 and self.gram_weight == 0:
+            raise VideostyleError("pixel_weight, feature_weight and gram_weight are all 0: nothing to learn", parameter="pixel_weight")
         return self
 
 
@@ -86,14 +101,14 @@ def train_student(
     kind = read_model(teacher_path)[1].get("kind")
     if kind not in TEACHER_KINDS:
         raise VideostyleError(
-            f"teacher {teacher_path} is a {kind or 'unknown'} model; distillation takes a feed-forward transformer or an arbitrary-style video network",
+            f"teacher {teacher_path} is {'an unknown' if kind is None else 'a ' + kind} model; distillation takes a feed-forward transformer or an arbitrary-style video network",
             parameter="teacher",
         )
     arbitrary = kind == "arbitrary_video"
     if arbitrary and not styles:
         raise VideostyleError("an arbitrary-style teacher needs style images or folders to sample styles from", parameter="styles")
     if not arbitrary and styles:
-        raise VideostyleError("a transformer teacher brings its own styles: give no style image", parameter="styles")
+        raise VideostyleError("give no style image: a transformer teacher keeps the style it was trained for (each of them, if several)", parameter="styles")
     output = check_model_output(output, [*styles, *data, teacher_path], options.init_model)
     control = control or RunControl()
     device = torch.device(control.device)
@@ -127,8 +142,10 @@ def train_student(
         names = list(config.style_names)
     student = warm_start(student, options.init_model, kind, config.to_dict()).to(device)
     optimizer = torch.optim.Adam(student.parameters(), lr=options.learning_rate)
-    encoder = control.load_encoder(device) if options.feature_weight or arbitrary else None
-    layers = list(options.feature_layers)
+    encoder = control.load_encoder(device) if options.feature_weight or options.gram_weight or arbitrary else None
+    feature_layers = list(options.feature_layers) if options.feature_weight else []
+    gram_layers = list(options.gram_layers) if options.gram_weight else []
+    layers = list(dict.fromkeys(feature_layers + gram_layers))
     batches = TrainingImages(images, options.size, seed=options.seed)
 
     def pictures(step: int, content: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -148,13 +165,19 @@ def train_student(
         terms = {}
         if options.pixel_weight:
             terms["pixel"] = options.pixel_weight * (picture - target).abs().mean()
-        if options.feature_weight:
-            with torch.no_grad():
-                target_features = encoder(target, layers)
-            features = encoder(picture, layers)
-            for name, weight in options.feature_layers.items():
-                error = (features[name] - target_features[name]).pow(2).mean() / target_features[name].pow(2).mean().clamp_min(1e-8)
-                terms[f"feature.{name}"] = options.feature_weight * weight * error
+        if not layers:
+            return terms
+        with torch.no_grad():
+            target_features = encoder(target, layers)
+        features = encoder(picture, layers)
+        for name in feature_layers:
+            error = (features[name] - target_features[name]).pow(2).mean() / target_features[name].pow(2).mean().clamp_min(1e-8)
+            terms[f"feature.{name}"] = options.feature_weight * options.feature_layers[name] * error
+        target_grams = {name: LF.gram_matrix(target_features[name]) for name in gram_layers}
+        energy = sum(gram.pow(2).mean() for gram in target_grams.values()) if gram_layers else 1.0
+        for name in gram_layers:  # one normaliser for all layers: their balance stays the Gram convention's
+            error = LF.style_loss(features[name], target_grams[name]) / energy.clamp_min(1e-12)
+            terms[f"gram.{name}"] = options.gram_weight * options.gram_layers[name] * error
         return terms
 
     rows, resumed = train(run, student, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step, time_limit=control.time_limit)
