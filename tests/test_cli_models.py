@@ -136,6 +136,16 @@ def test_train_command_errors(tmp_path, content, capsys):
         ["train", "--method", "adain", "-s", str(content), "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "--identity-weight", "-1", "-q"], capsys
     )
     assert code == 1 and "error: --identity-weight must be non-negative, got -1" in err  # the library's identity_weight, as its flag
+    distill = ["train", "--method", "distill", "-d", str(content), "-o", str(tmp_path / "m.safetensors"), "-q"]
+    for extra, message in (
+        ([], "error: distillation needs a --teacher"),
+        (["--teacher", "adain_decoder"], "is a adain_decoder model; distillation takes"),
+        (["--teacher", "starry_night", "-s", str(content)], "error: give no style image"),
+        (["--teacher", "starry_night", "--gram-weight", "-1"], "error: --gram-weight must be non-negative"),
+    ):
+        code, _, err = run_main(distill + extra, capsys)
+        assert code == 1 and message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "m.safetensors").exists()
 
 
 @pytest.fixture

@@ -123,8 +123,8 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     "styles",
     multiple=True,
     type=click.Path(),
-    help="Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain, reptile: each -s is drawn equally often). "
-    "Repeatable.",
+    help="Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain, reptile, distill from an any-style "
+    "network: each -s is drawn equally often). Repeatable.",
 )
 @click.option(
     "-d",
@@ -159,7 +159,8 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     type=float,
     default=0.5,
     show_default=True,
-    help="adain, arbitrary-video: share of style crops re-rendered by a procedural painting filter (oil, watercolour, cartoon, pencil).",
+    help="adain, arbitrary-video, distill from an any-style network: share of style crops re-rendered by a procedural painting filter "
+    "(oil, watercolour, cartoon, pencil).",
 )
 @click.option(
     "--identity-weight",
@@ -196,7 +197,8 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def train_command(method, styles, data, output, init, run_dir, restart, keep_run, device, quiet, **params):
     """Train a network: feed-forward (Johnson et al. 2016; Dumoulin et al. 2017), ReCoNet (Gao et al. 2018),
-    the arbitrary-style video network, or the AdaIN decoder (Huang and Belongie 2017)."""
+    the arbitrary-style video network, the AdaIN decoder (Huang and Belongie 2017), or a faster copy of a
+    trained network (distill)."""
     from dataclasses import fields
 
     from tqdm import tqdm
