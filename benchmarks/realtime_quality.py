@@ -3,7 +3,8 @@ of the network alone and what it costs in style distance and flicker, in one run
 
 Rows (Starry Night, 640x360 unless said):
 - `fast float32`: the bundled `starry_night` (arch fast) in onnxruntime, the reference;
-- `lean float32`: `starry_night_lean` (fast narrowed to 8-16-32 channels, zero padding), the same recipe;
+- `lean float32`: `starry_night_lean` (fast narrowed to 8-16-32 channels, zero padding), distilled from the reference
+  (`train --method distill`; session 9's file had the reference's own recipe);
 - `realtime float32`: `starry_night_realtime` (16-32-64, zero padding, stride-2 first layer, sub-pixel output), the same
   recipe then 500 steps of ReCoNet's temporal losses;
 - `fast int8 QDQ`: the reference quantised statically by onnxruntime (QDQ, per channel, calibrated on 16 frames of
