@@ -114,9 +114,12 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--network-frames", type=int, default=48, help="Frames timed for the network-alone and Johnson rows.")
     parser.add_argument("--model", default=None, help="Model of the feedforward row (default: starry_night), e.g. an adapted one.")
+    parser.add_argument("--any-style-model", default=None, help="Model of the arbitrary-video row (default: that method's default).")
     args = parser.parse_args()
     if args.model:
         METHODS["feedforward"] = {"method": "feedforward", "model": args.model}
+    if args.any_style_model:
+        METHODS["arbitrary-video"] = {**METHODS["arbitrary-video"], "model": args.any_style_model}
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}; {WIDTH}x{HEIGHT}\n")
     johnson = in_child(johnson_eager, max(4, args.network_frames // 8))
     print(

@@ -8,6 +8,7 @@
 #   scripts/train_bundled.sh meta          # meta_init, the Reptile start of 'videostyle adapt --start meta' 
 #   scripts/train_bundled.sh realtime      # starry_night_realtime, the real-time architecture (issue 14; REALTIME_STEPS)
 #   scripts/train_bundled.sh lean          # starry_night_lean, the lean architecture distilled from starry_night (issue 14)
+#   scripts/train_bundled.sh any_lean      # arbitrary_video_lean, the any-style network distilled into lean (issue 14)
 #   scripts/train_bundled.sh realtime_any  # arbitrary_video_realtime, any style in that architecture (REALTIME_ANY_STEPS)
 #   scripts/train_bundled.sh swap          # swap_decoder, the inverse network of --method style-swap (SWAP_STEPS)
 #   scripts/train_bundled.sh video_a       # one queue alone (ARBITRARY_STEPS / ADAIN_STEPS override the step counts;
@@ -131,6 +132,16 @@ lean() {
   videostyle train --method distill --teacher starry_night "${DATA[@]}" --arch lean --size 128 --steps 1000 --gram-weight 1 \
     --init runs/init/starry_night_lean_pixel.safetensors --checkpoint-every 250 -o $OUT/starry_night_lean.safetensors -q
 }
+# Session 10: the any-style network distilled into the lean architecture (arbitrary_video_lean, not the default):
+# arbitrary_video_corpus's pictures, pixel by pixel, on styles drawn from the corpus and the two paintings. A second
+# stage with the Gram term (1000 steps at 128 px) was tried and not kept: 1.65x the teacher's flicker.
+any_lean() {
+  any_style_inputs
+  [ -d runs/corpus ] || python scripts/build_style_corpus.py -o runs/corpus
+  C=runs/corpus/train
+  OMP_NUM_THREADS=2 videostyle train --method distill --teacher arbitrary_video_corpus -s $C/portrait -s $C/landscape -s $C/pattern \
+    -s runs/paintings "${DATA[@]}" --arch lean --size 192 --steps 2000 --gram-weight 0 --checkpoint-every 250 -o $OUT/arbitrary_video_lean.safetensors -q
+}
 # The any-style network in the real-time architecture, from scratch (no earlier network has its shape), with the
 # data and temporal weight of arbitrary_video's last stage. REALTIME_ANY_STEPS overrides the steps.
 realtime_any() {
@@ -141,6 +152,6 @@ realtime_any() {
 case "${1:-}" in
   feedforward) feedforward_a > runs/feedforward_a.log 2>&1 & feedforward_b > runs/feedforward_b.log 2>&1 & wait ;;
   video) video_a > runs/video_a.log 2>&1 & video_b > runs/video_b.log 2>&1 & wait ;;
-  video_a|video_b|feedforward_a|feedforward_b|corpus|corpus_gpu|meta|swap|realtime|realtime_any|lean) "$1" ;;
-  *) echo "usage: $0 feedforward|video|video_a|video_b|corpus|corpus_gpu|meta|swap|realtime|realtime_any|lean" >&2; exit 2 ;;
+  video_a|video_b|feedforward_a|feedforward_b|corpus|corpus_gpu|meta|swap|realtime|realtime_any|lean|any_lean) "$1" ;;
+  *) echo "usage: $0 feedforward|video|video_a|video_b|corpus|corpus_gpu|meta|swap|realtime|realtime_any|lean|any_lean" >&2; exit 2 ;;
 esac
