@@ -80,6 +80,12 @@ def test_every_bundled_model_can_start_a_training_of_its_kind(name, tiny_trainin
         from videostyle.training.inverse import InverseTrainOptions, train_swap_decoder
 
         train_swap_decoder([photos], output, InverseTrainOptions(width=config["width"], **common), control)
+    elif "teacher" in options:  # a distilled network: a step of distillation from its teacher
+        from videostyle.training.distill import DistillOptions, train_student
+
+        any_style = info["kind"] == "arbitrary_video"
+        distill_options = DistillOptions(teacher=options["teacher"], arch=config["arch"], painterly=0, **common)
+        train_student(styles[:1] if any_style else [], [photos], output, distill_options, control)
     elif "mode" in options:  # reconet or the arbitrary-style network
         video_options = VideoTrainOptions(mode=options["mode"], arch=config["arch"], style_size=32, **common)
         train_video_network(styles[:1], [photos, clip], output, video_options, control)
