@@ -12,15 +12,16 @@ with ``phi_l`` VGG-16 features and ``G_l`` their normalised Gram matrices (Gatys
 statistics at their layers relu1_1..relu5_1, here of the teacher's picture of the same crop, not of a
 style image), relative to the teacher's own energy so that the weights do not depend on the encoder's
 scale. The Gram layers share one normaliser, so their balance is the usual one (the layers with the
-largest Grams, relu2_1 and relu3_1, weigh most, as in ``videostyle evaluate``'s style distance). The pixel term alone reproduces the
-teacher's layout but averages its brush texture away (a smaller network cannot place every stroke
-where the teacher does, and the mean of the possible strokes is a smooth wash); the Gram term asks for the
-texture's statistics wherever the strokes fall. The feature term (Johnson et al. 2016's feature
+largest Grams, relu2_1 and relu3_1, weigh most, as in ``videostyle evaluate``'s style distance).
+
+The teacher's output is a dense target at every pixel, so the student gets far more signal per step
+than from a style image's Gram statistics, and it inherits the teacher's look and its frame-to-frame
+stability rather than finding its own. The pixel term alone reproduces the teacher's layout but
+averages its brush texture away (a smaller network cannot place every stroke where the teacher does,
+and the mean of the possible strokes is a smooth wash); the Gram term asks for the texture's
+statistics wherever the strokes fall. The feature term (Johnson et al. 2016's feature
 reconstruction, against the teacher's picture) is off by default: measured, it smoothed the texture
-further (docs/benchmarks.md). The teacher's output is a dense
-target at every pixel, so the student gets far more signal per step than from the style's Gram
-statistics, and it inherits the teacher's look and its frame-to-frame stability rather than
-finding its own.
+further (docs/benchmarks.md).
 
 - A transformer teacher (one style, or several with conditional normalisation): the student keeps
   its style names; step ``k`` distils style ``k mod N``. No style images are given.
@@ -174,7 +175,7 @@ def train_student(
             error = (features[name] - target_features[name]).pow(2).mean() / target_features[name].pow(2).mean().clamp_min(1e-8)
             terms[f"feature.{name}"] = options.feature_weight * options.feature_layers[name] * error
         target_grams = {name: LF.gram_matrix(target_features[name]) for name in gram_layers}
-        energy = sum(gram.pow(2).mean() for gram in target_grams.values()) if gram_layers else 1.0
+        energy = sum(gram.pow(2).mean() for gram in target_grams.values())
         for name in gram_layers:  # one normaliser for all layers: their balance stays the Gram convention's
             error = LF.style_loss(features[name], target_grams[name]) / energy.clamp_min(1e-12)
             terms[f"gram.{name}"] = options.gram_weight * options.gram_layers[name] * error
