@@ -166,6 +166,25 @@ def test_corrupt_and_mismatched_model_files_give_clear_errors(tmp_path):
         load_transformer(tmp_path / "missing.safetensors")
 
 
+def test_model_info_reads_the_metadata_alone_with_the_same_checks(tmp_path):
+    """read_model_info gives read_model's metadata, and fails on the same bad files with the same errors."""
+    from safetensors.torch import save_file
+
+    from videostyle.models import TransformerConfig, TransformerNet, read_model, read_model_info
+
+    config = TransformerConfig.for_arch("lean")
+    model = save_model(tmp_path / "lean.safetensors", TransformerNet(config).state_dict(), "transformer", config.to_dict(), {"training": {"steps": 3}})
+    assert read_model_info(model) == read_model(model)[1]
+    assert read_model_info(model)["config"]["arch"] == "lean"
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(b"\x00garbage" * 10)
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"w": torch.zeros(2)}, str(foreign))
+    for path, message in [(corrupt, "not a videostyle model file"), (foreign, "without videostyle metadata"), (tmp_path / "missing", "no such model file")]:
+        with pytest.raises(VideostyleError, match=message):
+            read_model_info(path)
+
+
 def test_training_data_errors(tmp_path):
     with pytest.raises(VideostyleError, match="no such training data"):
         load_sources([tmp_path / "nope"])

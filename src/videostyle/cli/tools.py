@@ -356,13 +356,13 @@ def export_command(model, output, opset):
 @cli.command("models")
 def models_command():
     """List the bundled models: what they are, their styles and how they were trained."""
-    from ..models import bundled_models, read_model
+    from ..models import bundled_models, read_model_info
 
     click.echo(
         "| name | kind | network | styles | steps | crop | batch | training time | final loss |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     )
     for name, path in bundled_models().items():
-        _, info = read_model(path)
+        info = read_model_info(path)
         config, training = info.get("config", {}), info.get("training", {})
         options = training.get("options", {})
         network = config.get("arch", f"decoder width {config.get('width', '?')}")

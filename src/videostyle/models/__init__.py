@@ -9,7 +9,7 @@ import torch
 from ..errors import VideostyleError
 from .adain import AdaINDecoder, DecoderConfig, adain, mix_statistics
 from .arbitrary import ArbitraryConfig, ArbitraryStyleNet, StylePredictor, style_statistics
-from .files import bundled_models, load_weights, read_model, resolve_model_path, save_model
+from .files import bundled_models, load_weights, read_model, read_model_info, resolve_model_path, save_model
 from .transformer import ConditionalInstanceNorm2d, TransformerConfig, TransformerNet
 
 #: ``kind`` in a model file's metadata -> (what it is called in errors, its config class, its network class).
@@ -88,6 +88,7 @@ __all__ = [
     "mix_statistics",
     "read_config",
     "read_model",
+    "read_model_info",
     "resolve_model_path",
     "save_model",
     "style_statistics",

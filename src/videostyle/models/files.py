@@ -58,11 +58,21 @@ def save_model(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], kin
 
 def read_model(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
     """``(tensors, info)`` of a model file, where ``info`` is the decoded metadata."""
-    path = Path(path)
+    return _open_model(Path(path), with_tensors=True)
+
+
+def read_model_info(path: str | os.PathLike) -> dict:
+    """The decoded metadata of a model file (kind, config, training) without reading its weights."""
+    return _open_model(Path(path), with_tensors=False)[1]
+
+
+def _open_model(path: Path, with_tensors: bool) -> tuple[dict[str, torch.Tensor], dict]:
+    """Open a model file once: its tensors (none unless ``with_tensors``) and its checked metadata."""
     try:
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata() or {}
-            tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (a safetensors handle, not a dict)
+            names = handle.keys() if with_tensors else []
+            tensors = {name: handle.get_tensor(name) for name in names}
     except FileNotFoundError:
         raise VideostyleError(f"no such model file: {path}") from None
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:

@@ -82,9 +82,9 @@ def sample_clip() -> Path:
 
 def style_models() -> list[str]:
     """The bundled networks that carry a style (method feedforward), by name."""
-    from ..models.files import bundled_models, read_model
+    from ..models.files import bundled_models, read_model_info
 
-    return [name for name, path in bundled_models().items() if name not in NOT_A_STYLE and read_model(path)[1]["kind"] == "transformer"]
+    return [name for name, path in bundled_models().items() if name not in NOT_A_STYLE and read_model_info(path)["kind"] == "transformer"]
 
 
 def check_image_upload(path: str | Path, what: str, settings: ServeSettings) -> Path:

@@ -35,7 +35,7 @@ from ..io.atomic import atomic_path
 from ..io.image import load_image, to_tensor
 from ..models import load_model
 from ..models.arbitrary import ArbitraryStyleNet
-from ..models.files import read_model, resolve_model_path, save_model
+from ..models.files import read_model_info, resolve_model_path, save_model
 from ..models.transformer import TransformerConfig, TransformerNet
 from ..runs import content_digest
 from .loop import RunControl, StepReport
@@ -200,7 +200,7 @@ def _architecture(init_model: str | None) -> str:
     """The transformer architecture an adaptation trains: its start model's (``fast`` from scratch)."""
     if init_model is None:
         return "fast"
-    return read_model(resolve_model_path(init_model))[1].get("config", {}).get("arch", "fast")
+    return read_model_info(resolve_model_path(init_model)).get("config", {}).get("arch", "fast")
 
 
 def adapt(

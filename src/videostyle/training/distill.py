@@ -43,7 +43,7 @@ import torch
 from ..errors import VideostyleError
 from ..losses import DEFAULT_STYLE_LAYERS
 from ..losses import functional as LF
-from ..models import load_model, read_model
+from ..models import load_model, read_model_info
 from ..models.arbitrary import ArbitraryConfig, ArbitraryStyleNet, style_statistics
 from ..models.files import resolve_model_path
 from ..models.transformer import TransformerConfig, TransformerNet
@@ -99,7 +99,7 @@ def train_student(
     Checkpoints and resume as every trainer (:func:`~videostyle.training.loop.train`)."""
     options = (options or DistillOptions()).check()
     teacher_path = resolve_model_path(options.teacher)
-    kind = read_model(teacher_path)[1].get("kind")
+    kind = read_model_info(teacher_path).get("kind")
     if kind not in TEACHER_KINDS:
         raise VideostyleError(
             f"teacher {teacher_path} is {'an unknown' if kind is None else 'a ' + kind} model; distillation takes a feed-forward transformer or an arbitrary-style video network",
