@@ -166,3 +166,22 @@ def test_adaptation_keeps_its_start_models_architecture(style, clip, cache, enco
     path, _ = adapt(style, clip, AdaptOptions(start="starry_night_lean", **TINY), encoder=encoder)
     config = load_transformer(path)[1]["config"]
     assert config["arch"] == "lean" and config["padding"] == "zero"
+
+
+def test_an_any_style_model_as_start_gives_its_prediction_in_its_architecture(style, clip, cache, encoder):
+    """start=arbitrary_video_lean: the network trained is arbitrary_video_lean's prediction for the style (lean, not fast)."""
+    options = AdaptOptions(start="arbitrary_video_lean", size=32, steps=1, learning_rate=1e-12)
+    path, _ = adapt(style, clip, options, encoder=encoder)
+    adapted, info = load_transformer(path)
+    assert info["config"]["arch"] == "lean"
+    image = torch.rand(1, 3, 40, 48)
+    with torch.inference_mode():
+        torch.testing.assert_close(adapted(image), any_style_network(style, "arbitrary_video_lean", encoder)(image), atol=1e-4, rtol=1e-3)
+    corpus_start, _ = adapt(style, clip, AdaptOptions(size=32, steps=1, learning_rate=1e-12), encoder=encoder)
+    assert load_transformer(corpus_start)[1]["config"]["arch"] == "fast" and corpus_start != path
+
+
+def test_a_start_model_of_another_kind_is_refused(style, clip, cache):
+    with pytest.raises(VideostyleError, match="start adain_decoder is a model of kind adain_decoder; adaptation starts from a single-style network or an any-style"):
+        adapt(style, clip, AdaptOptions(start="adain_decoder", **TINY))
+    assert not cache.exists() or not any(cache.iterdir())

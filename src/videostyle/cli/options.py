@@ -201,7 +201,7 @@ def adapt_options(function):
             "--adapt-start",
             default=AdaptOptions.start,
             show_default=True,
-            help="adapt: start from any-style (the any-style network's prediction), meta (the bundled Reptile start), scratch, or a model.",
+            help="adapt: start from any-style (the any-style network's prediction), meta (the bundled Reptile start), scratch, or a model (an any-style one such as arbitrary_video_lean: its prediction, in its faster architecture).",
         ),
     ]
     return stacked(options)(function)

@@ -257,7 +257,7 @@ def train_command(method, styles, data, output, init, run_dir, restart, keep_run
     "--start",
     default="any-style",
     show_default=True,
-    help="Start from: any-style (the any-style network's prediction for STYLE), meta (the bundled Reptile start), scratch, or a model.",
+    help="Start from: any-style (the any-style network's prediction for STYLE), meta (the bundled Reptile start), scratch, or a model: a single-style network's weights, or an any-style network's prediction (arbitrary_video_lean: a faster lean network).",
 )
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")

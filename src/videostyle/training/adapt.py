@@ -8,7 +8,10 @@ starts from a learned point, ``start``:
   predicts for this style written into ordinary instance normalisation;
 - ``"meta"``: the bundled Reptile initialisation ``meta_init`` (:mod:`videostyle.training.meta`);
 - ``"scratch"``: random weights (the baseline the benchmark compares against);
-- a trained fast single-style model (bundled name or file).
+- a trained single-style model (bundled name or file): its weights;
+- a trained any-style network (``arbitrary_video_lean``, a file): its prediction for the style, as
+  ``"any-style"`` does with ``any_style_model``. The adapted network has that network's architecture
+  (``arbitrary_video_lean`` gives a lean, faster network).
 
 It is then trained by the ReCoNet trainer (:func:`~videostyle.training.video.train_video_network`,
 Gram statistics, temporal losses): on frame pairs of the content clip with estimated flow, or on
@@ -42,6 +45,8 @@ from .loop import RunControl, StepReport
 
 #: Starting points by name (anything else is a model name or file).
 STARTS = ("any-style", "meta", "scratch")
+#: The kinds of model a start can name: a single-style network (its weights) or an any-style network (its prediction).
+START_KINDS = ("transformer", "arbitrary_video")
 #: The cache's subfolder of adapted models.
 CACHE_FOLDER = "adapted"
 #: At most this many frame pairs are taken from a content clip (a longer clip is sampled more sparsely).
@@ -81,9 +86,14 @@ class AdaptOptions:
         check_positive(prefix + "style_weight", self.style_weight)
         if self.start not in STARTS:
             try:
-                resolve_model_path(self.start)
+                kind = _start_kind(self.start)
             except VideostyleError as error:
                 raise VideostyleError(f"{prefix}start must be one of {', '.join(STARTS)} or a model: {error}", parameter=prefix + "start") from None
+            if kind not in START_KINDS:
+                raise VideostyleError(
+                    f"{prefix}start {self.start} is a model of kind {kind}; adaptation starts from a single-style network or an any-style video network",
+                    parameter=prefix + "start",
+                )
         return self
 
 
@@ -126,11 +136,17 @@ def _start_model_file(style: Path, options: AdaptOptions, path: Path, encoder) -
         return None
     if options.start == "meta":
         return "meta_init"
-    if options.start != "any-style":
+    any_style_model = options.any_style_model if options.start == "any-style" else options.start
+    if options.start != "any-style" and _start_kind(options.start) != "arbitrary_video":
         return options.start
-    network = any_style_network(style, options.any_style_model, encoder)
-    save_model(path, network.state_dict(), "transformer", network.config.to_dict(), {"training": {"start": "any-style", "model": options.any_style_model}})
+    network = any_style_network(style, any_style_model, encoder)
+    save_model(path, network.state_dict(), "transformer", network.config.to_dict(), {"training": {"start": "any-style", "model": any_style_model}})
     return str(path)
+
+
+def _start_kind(model: str) -> str | None:
+    """The kind of a start model (``transformer`` or ``arbitrary_video``; :class:`AdaptOptions` checks it is one of them)."""
+    return read_model_info(resolve_model_path(model)).get("kind")
 
 
 def _is_clip(content: Path) -> bool:
