@@ -48,3 +48,14 @@ def test_temporal_loss_is_the_masked_mean_over_all_values():
 def test_gradcheck_in_float64(function, inputs):
     args = [tensor.double().requires_grad_(index == 0) for index, tensor in enumerate(inputs())]
     assert torch.autograd.gradcheck(function, args)
+
+
+def test_the_gram_matrix_backward_equals_the_plain_products_and_is_twice_differentiable():
+    """gram_matrix's own backward ((dG + dG^T) F / n) against autograd through bmm(F, F^T), on a batch of 3."""
+    features = torch.rand(3, 4, 5, 6, requires_grad=True)
+    upstream = torch.rand(3, 4, 4)
+    (mine,) = torch.autograd.grad((LF.gram_matrix(features) * upstream).sum(), features)
+    flat = features.reshape(3, 4, 30)
+    (plain,) = torch.autograd.grad((torch.bmm(flat, flat.transpose(1, 2)) / 120 * upstream).sum(), features)
+    torch.testing.assert_close(mine, plain)
+    assert torch.autograd.gradgradcheck(LF.gram_matrix, (features.detach().double().requires_grad_(),))

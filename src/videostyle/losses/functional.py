@@ -20,8 +20,24 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     with many channels do not drown the shallow ones.
     """
     batch, channels, height, width = features.shape
-    flat = features.reshape(batch, channels, height * width)
-    return torch.bmm(flat, flat.transpose(1, 2)) / (channels * height * width)
+    return _SymmetricGram.apply(features.reshape(batch, channels, height * width), channels * height * width)
+
+
+class _SymmetricGram(torch.autograd.Function):
+    """``F F^T / n`` for ``F``: ``B x C x N``, whose backward knows that both factors are ``F``:
+    ``dF = (dG + dG^T) F / n``, one batched product where autograd's ``bmm`` backward does two (one per
+    factor). The Gram matrices are most of the criterion's cost over the bare VGG pass (docs/benchmarks.md)."""
+
+    @staticmethod
+    def forward(ctx, flat: torch.Tensor, count: int) -> torch.Tensor:
+        ctx.save_for_backward(flat)
+        ctx.count = count
+        return torch.bmm(flat, flat.transpose(1, 2)) / count
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (flat,) = ctx.saved_tensors
+        return torch.bmm(grad + grad.transpose(1, 2), flat) / ctx.count, None
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
