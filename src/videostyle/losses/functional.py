@@ -37,7 +37,7 @@ class _SymmetricGram(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         (flat,) = ctx.saved_tensors
-        return torch.bmm(grad + grad.transpose(1, 2), flat) / ctx.count, None
+        return torch.bmm((grad + grad.transpose(1, 2)) / ctx.count, flat), None  # the division on C x C, not on C x N
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
