@@ -69,6 +69,23 @@ def test_coarse_to_fine_ends_at_full_size(encoder, content_image, style_image):
     assert seen[0] == (0, (12, 16)) and seen[-1] == (2, (48, 64))
 
 
+def test_a_finer_scale_starts_from_the_coarse_change_on_the_sharp_content(content_image):
+    """upsample_result: the fine start is the full content plus the upsampled coarse change, so an untouched coarse
+    result gives back the sharp content itself (plain upsampling would give a blurred one); other inits upsample as is."""
+    from videostyle.io.image import resize
+    from videostyle.methods.gatys import upsample_result
+
+    coarse = resize(content_image, (24, 32))
+    start = upsample_result(coarse, coarse, content_image, GatysOptions(**FAST))
+    torch.testing.assert_close(start, content_image)
+    change = torch.full_like(coarse, 0.1)
+    torch.testing.assert_close(upsample_result(coarse + change, coarse, content_image, GatysOptions(**FAST)), content_image + 0.1)
+    luminance = GatysOptions(**FAST, preserve_color="luminance")
+    torch.testing.assert_close(upsample_result(color.luminance(coarse), coarse, content_image, luminance), color.luminance(content_image))
+    noise = GatysOptions(**FAST, init="noise")
+    torch.testing.assert_close(upsample_result(coarse, coarse, content_image, noise), resize(coarse, (48, 64)))
+
+
 def test_two_blended_styles_and_style_scale_run(encoder, content_image, style_image):
     options = GatysOptions(**{**FAST, "iterations": 3}, style_weights=[1.0, 2.0], style_scale=0.5)
     result = stylize(content_image, [style_image, torch.rand(1, 3, 40, 40)], options, encoder=encoder)

@@ -191,6 +191,19 @@ def initial_variable(content: torch.Tensor, styles: Sequence[torch.Tensor], opti
     return color.luminance(start) if options.preserve_color == "luminance" else start.clone()
 
 
+def upsample_result(variable: torch.Tensor, coarse_content: torch.Tensor, content: torch.Tensor, options: GatysOptions) -> torch.Tensor:
+    """A coarser scale's result as the start of the next scale (``content``'s size). From a content start, the
+    coarse result's change to its content is upsampled onto the sharp content, so that the finer scale starts with
+    the content's fine detail (as a Laplacian pyramid's next level) rather than a blurred picture; other starts
+    are upsampled as they are. At 512 px this start reached the single-scale loss in 0.74x the single-scale time,
+    the plain upsampling in 0.94x (docs/benchmarks.md, session 11)."""
+    size = tuple(content.shape[-2:])
+    if options.init != "content":
+        return resize(variable, size)
+    in_space = color.luminance if options.preserve_color == "luminance" else (lambda image: image)
+    return in_space(content) + resize(variable - in_space(coarse_content), size)
+
+
 def to_encoder_space(variable: torch.Tensor, options: GatysOptions) -> torch.Tensor:
     """The optimisation variable as the RGB image the criterion scores."""
     return color.grey_rgb(variable) if options.preserve_color == "luminance" else variable
@@ -237,14 +250,15 @@ def stylize(
     history: list[float] = []
     iterations = 0
     result: OptimizationResult | None = None
-    for index, size in enumerate(scale_sizes(height, width, options.scales)):
+    sizes = scale_sizes(height, width, options.scales)
+    for index, size in enumerate(sizes):
         scaled_content = resize(full_content, size)
         criterion.set_style(style_target.at_size(size), options.style_weights)
         targets = criterion.content_targets(content_for_criterion(scaled_content, options))
         if variable is None:
             variable = initial_variable(scaled_content, style_target.styles, options)
         else:
-            variable = resize(variable, size)
+            variable = upsample_result(variable, resize(full_content, sizes[index - 1]), scaled_content, options)
 
         def objective(x: torch.Tensor, targets: dict = targets) -> dict[str, torch.Tensor]:  # this scale's targets
             return criterion(to_encoder_space(x, options), targets)
