@@ -114,6 +114,7 @@ HOSTILE = [
     (["image", "CONTENT", *METHODS["optimize"], "--lr", "nan"], "--lr must be a finite number"),
     (["image", "CONTENT", *METHODS["optimize"], "--size", "100000"], "--size must be at most"),
     (["image", "CONTENT", *METHODS["optimize"], "--style-scale", "0"], "--style-scale must be positive"),
+    (["image", "CONTENT", *METHODS["optimize"], "--scales", "2", "--coarse-iterations", "-1"], "--coarse-iterations must be >= 0"),
     (["image", "CONTENT", *METHODS["model"], "--strength", "nan"], "--strength must be a finite number"),
     (["image", "CONTENT", *METHODS["model"], "--batch-size", "0"], "--batch-size must be positive"),
     (["image", "CONTENT", *METHODS["model"], "--batch-size", "-3"], "--batch-size must be positive"),

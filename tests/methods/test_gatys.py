@@ -69,6 +69,15 @@ def test_coarse_to_fine_ends_at_full_size(encoder, content_image, style_image):
     assert seen[0] == (0, (12, 16)) and seen[-1] == (2, (48, 64))
 
 
+def test_coarse_iterations_set_the_coarser_levels_budget(encoder, content_image, style_image):
+    seen = []
+    options = GatysOptions(**{**FAST, "iterations": 3}, scales=3, coarse_iterations=1)
+    result = stylize(content_image, [style_image], options, encoder=encoder, callback=lambda scale, step: seen.append(scale))
+    assert seen == [0, 1, 2, 2, 2] and result.iterations == 5
+    with pytest.raises(VideostyleError, match="coarse_iterations must be >= 0"):
+        GatysOptions(scales=2, coarse_iterations=-1).check()
+
+
 def test_a_finer_scale_starts_from_the_coarse_change_on_the_sharp_content(content_image):
     """upsample_result: the fine start is the full content plus the upsampled coarse change, so an untouched coarse
     result gives back the sharp content itself (plain upsampling would give a blurred one); other inits upsample as is."""

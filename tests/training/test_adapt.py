@@ -182,6 +182,8 @@ def test_an_any_style_model_as_start_gives_its_prediction_in_its_architecture(st
 
 
 def test_a_start_model_of_another_kind_is_refused(style, clip, cache):
-    with pytest.raises(VideostyleError, match="start adain_decoder is a model of kind adain_decoder; adaptation starts from a single-style network or an any-style"):
+    with pytest.raises(
+        VideostyleError, match="start adain_decoder is a model of kind adain_decoder; adaptation starts from a single-style network or an any-style"
+    ):
         adapt(style, clip, AdaptOptions(start="adain_decoder", **TINY))
     assert not cache.exists() or not any(cache.iterdir())

@@ -230,6 +230,7 @@ def build_spec(method, styles, params: dict, video: bool):
         tolerance=take("tolerance"),
         style_scale=take("style_scale"),
         scales=take("scales", 1),
+        coarse_iterations=take("coarse_iterations", None),
         style_loss=take("style_loss"),
         mrf_weight=take("mrf_weight"),
         mrf_layers=parse_layers(take("mrf_layers")),

@@ -39,8 +39,8 @@ class GatysOptions:
 
     ``size`` is the output's long side in pixels (None: the content's own size);
     ``style_scale`` sizes each style image relative to the output's long side;
-    ``scales`` > 1 optimises coarse-to-fine, halving the size per scale, with
-    ``iterations`` at each scale. ``tile``: scales longer than this many pixels are scored over tiles with
+    ``scales`` > 1 optimises coarse-to-fine, halving the size per scale, with ``iterations`` at the
+    output's size and ``coarse_iterations`` (None: ``iterations``) at each coarser one. ``tile``: scales longer than this many pixels are scored over tiles with
     whole-picture Gram matrices (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`), memory bounded by
     the tile. ``style_loss``: one of :data:`STYLE_LOSSES`; the MRF term is weighted by ``mrf_weight`` on
     ``mrf_layers``.
@@ -61,6 +61,7 @@ class GatysOptions:
     seed: int = 0
     tolerance: float = 1e-5
     scales: int = 1
+    coarse_iterations: int | None = None
     preserve_color: str = "none"
     color_method: str = "cholesky"
     style_loss: str = "gram"
@@ -68,6 +69,16 @@ class GatysOptions:
     mrf_layers: dict[str, float] = field(default_factory=lambda: {"relu3_1": 1.0, "relu4_1": 1.0})
     map_weight: float = 10.0
     tile: int | None = None
+
+    @property
+    def iterations_per_scale(self) -> list[int]:
+        """Iterations at each scale, coarsest first.
+
+        >>> GatysOptions(iterations=100, scales=3, coarse_iterations=20).iterations_per_scale
+        [20, 20, 100]
+        """
+        coarse = self.iterations if self.coarse_iterations is None else self.coarse_iterations
+        return [coarse] * (self.scales - 1) + [self.iterations]
 
     @property
     def patience(self) -> int:
@@ -87,6 +98,8 @@ class GatysOptions:
         check_choice("color_method", self.color_method, color.COLOR_METHODS)
         if self.scales < 1:
             raise VideostyleError(f"scales must be >= 1, got {self.scales}", parameter="scales")
+        if self.coarse_iterations is not None and self.coarse_iterations < 0:
+            raise VideostyleError(f"coarse_iterations must be >= 0, got {self.coarse_iterations}", parameter="coarse_iterations")
         check_positive("style_scale", self.style_scale)
         check_choice("style_loss", self.style_loss, STYLE_LOSSES)
         check_tile(self.tile)
@@ -153,9 +166,12 @@ def estimate_seconds(options: GatysOptions, height: int, width: int, seconds_per
 
     >>> estimate_seconds(GatysOptions(iterations=100, scales=2), 512, 512, 1.0)
     125.0
+    >>> estimate_seconds(GatysOptions(iterations=100, scales=2, coarse_iterations=20), 512, 512, 1.0)
+    105.0
     """
     sizes = scale_sizes(height, width, options.scales)
-    return options.iterations * seconds_per_iteration * sum(h * w for h, w in sizes) / (height * width)
+    pixels = sum(count * h * w for count, (h, w) in zip(options.iterations_per_scale, sizes, strict=True))
+    return seconds_per_iteration * pixels / (height * width)
 
 
 class StyleTarget:
@@ -266,7 +282,7 @@ def stylize(
         result = optimize_image(
             variable,
             objective,
-            options.iterations,
+            options.iterations_per_scale[index],
             optimizer=options.optimizer,
             learning_rate=options.learning_rate,
             tolerance=options.tolerance,

@@ -318,7 +318,7 @@ def run_image(content: Path, choices: PageChoices, settings: ServeSettings, prog
     if not made_earlier:
         if not spec.one_pass:
             image_options = spec.image_options()
-            progress.iterations = image_options.iterations * image_options.scales
+            progress.iterations = sum(image_options.iterations_per_scale)
         progress.check()
         stylize(content, spec, output=output, device=settings.device, callback=progress.on_iteration, on_adapt=progress.on_adapt)
     if not beside.exists():
