@@ -94,6 +94,17 @@ def test_the_resume_key_follows_the_files_and_ignores_the_batch_size(style_files
     assert MethodSpec(method="feedforward").describe()["model"]["path"].endswith("starry_night.safetensors")
 
 
+def test_a_field_added_later_keeps_old_runs_keys_until_it_is_set(style_files):
+    """coarse_iterations (session 11) is left out of the resume key while unset, as tile and face_box are."""
+    from videostyle.methods.gatys import GatysOptions
+    from videostyle.methods.ruder import VideoOptions
+
+    plain = MethodSpec(method="optimize", styles=style_files[:1]).describe()
+    assert "coarse_iterations" not in plain["optimization"]["image"] and "tile" not in plain
+    set_ = MethodSpec(method="optimize", styles=style_files[:1], optimization=VideoOptions(image=GatysOptions(scales=2, coarse_iterations=5)))
+    assert set_.describe()["optimization"]["image"]["coarse_iterations"] == 5
+
+
 def test_style_weights_are_checked_and_normalised():
     assert check_style_weights([1.0, 3.0], 2) == [0.25, 0.75]
     assert check_style_weights(None, 4) == [0.25] * 4

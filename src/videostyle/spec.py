@@ -244,6 +244,8 @@ class MethodSpec:
         for name in ("tile", "face_box"):
             if data[name] is None:
                 data.pop(name)  # runs started before these existed keep their key
+        if data["optimization"]["image"].get("coarse_iterations") is None:
+            data["optimization"]["image"].pop("coarse_iterations", None)  # likewise
         if self.one_pass:
             data["model"] = file_fingerprint(resolve_model_path(self.model_or_default))
             data.pop("optimization")
