@@ -6,7 +6,7 @@
 #   scripts/train_bundled.sh corpus        # arbitrary_video on the painterly corpus (issue 13; CORPUS_STEPS)
 #   scripts/train_bundled.sh corpus_gpu    # its continuation, bundled as arbitrary_video_corpus (a GPU; DEVICE=cpu works, slowly)
 #   scripts/train_bundled.sh meta          # meta_init, the Reptile start of 'videostyle adapt --start meta' 
-#   scripts/train_bundled.sh realtime      # starry_night_realtime, the real-time architecture (issue 14; REALTIME_STEPS)
+#   scripts/train_bundled.sh realtime      # starry_night_realtime, the real-time architecture distilled from starry_night (issue 14)
 #   scripts/train_bundled.sh lean          # starry_night_lean, the lean architecture distilled from starry_night (issue 14)
 #   scripts/train_bundled.sh any_lean      # arbitrary_video_lean, the any-style network distilled into lean (issue 14)
 #   scripts/train_bundled.sh realtime_any  # arbitrary_video_realtime, any style in that architecture (REALTIME_ANY_STEPS)
@@ -109,14 +109,19 @@ swap() {
   OMP_NUM_THREADS=2 videostyle train --method swap-decoder "${DATA[@]}" --tv-weight 0 --steps "${SWAP_STEPS:-2000}" -o $OUT/swap_decoder.safetensors -q
 }
 # Issue 14: starry_night in the real-time architecture (zero padding, stride-2 first layer, sub-pixel output).
-# First the recipe of starry_night (fast) unchanged; that network flickered 3.6 times as much as starry_night (its
-# stride-2 first layer), so it is then fine-tuned with ReCoNet's temporal losses, as reconet_starry_night was trained.
+# Session 9 trained it with starry_night's recipe and then ReCoNet's temporal losses (1.94x starry_night's style
+# distance, 1.20x its flicker; in git history, 16705a0). Session 11 distils it from starry_night as lean is
+# distilled (below): pixel term at 256 px, then the Gram term at 128 px and at 256 px (1.28x, 0.87x).
 realtime() {
   mkdir -p runs/init
-  [ -f runs/init/starry_night_realtime.safetensors ] || \
-    videostyle train -s $M/styles/starry_night.jpg "${DATA[@]}" --arch realtime --steps 1000 -o runs/init/starry_night_realtime.safetensors -q
-  videostyle train --method reconet -s $M/styles/starry_night.jpg "${DATA[@]}" --arch realtime --steps "${REALTIME_STEPS:-500}" \
-    --init runs/init/starry_night_realtime.safetensors -o $OUT/starry_night_realtime.safetensors -q
+  export OMP_NUM_THREADS=2
+  [ -f runs/init/starry_night_realtime_pixel.safetensors ] || videostyle train --method distill --teacher starry_night "${DATA[@]}" \
+    --arch realtime --size 256 --steps 2000 --gram-weight 0 --checkpoint-every 250 -o runs/init/starry_night_realtime_pixel.safetensors -q
+  [ -f runs/init/starry_night_realtime_gram128.safetensors ] || videostyle train --method distill --teacher starry_night "${DATA[@]}" \
+    --arch realtime --size 128 --steps 1000 --gram-weight 1 --init runs/init/starry_night_realtime_pixel.safetensors --checkpoint-every 250 \
+    -o runs/init/starry_night_realtime_gram128.safetensors -q
+  videostyle train --method distill --teacher starry_night "${DATA[@]}" --arch realtime --size 256 --steps 300 --gram-weight 1 --lr 3e-4 \
+    --seed 2 --init runs/init/starry_night_realtime_gram128.safetensors --checkpoint-every 50 -o $OUT/starry_night_realtime.safetensors -q
 }
 # Issue 14: starry_night in the lean architecture (fast narrowed to 8-16-32 channels, zero padding): the recipe of
 # starry_night (fast) unchanged, on two threads.
