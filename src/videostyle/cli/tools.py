@@ -169,7 +169,9 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     help="adain, swap-decoder: weight of the identity loss (the decoder's output for the content's own features against the content image, "
     "pixel MSE) [default: 0 for adain, 1 for swap-decoder].",
 )
-@click.option("--teacher", default=None, help="distill: the trained transformer network (bundled name or file) whose pictures the new network learns.")
+@click.option(
+    "--teacher", default=None, help="distill: the trained transformer or any-style network (bundled name or file) whose pictures the new network learns."
+)
 @click.option("--pixel-weight", type=float, default=1.0, show_default=True, help="distill: weight of the mean absolute difference from the teacher's picture.")
 @click.option(
     "--gram-weight",

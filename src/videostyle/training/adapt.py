@@ -136,8 +136,11 @@ def _start_model_file(style: Path, options: AdaptOptions, path: Path, encoder) -
         return None
     if options.start == "meta":
         return "meta_init"
-    any_style_model = options.any_style_model if options.start == "any-style" else options.start
-    if options.start != "any-style" and _start_kind(options.start) != "arbitrary_video":
+    if options.start == "any-style":
+        any_style_model = options.any_style_model
+    elif _start_kind(options.start) == "arbitrary_video":
+        any_style_model = options.start
+    else:  # a single-style network: its own weights
         return options.start
     network = any_style_network(style, any_style_model, encoder)
     save_model(path, network.state_dict(), "transformer", network.config.to_dict(), {"training": {"start": "any-style", "model": any_style_model}})
