@@ -135,6 +135,9 @@ def test_bad_settings_are_refused_with_the_parameter_named(data, two_style_teach
             assert "wide" in str(caught.value)
         elif parameter is not None:
             assert caught.value.parameter == parameter, str(caught.value)
+    with pytest.raises(VideostyleError) as caught:  # check() alone names a wrong teacher: the CLI calls it before its bar
+        DistillOptions(teacher="adain_decoder", **TINY).check()
+    assert caught.value.parameter == "teacher" and "adain_decoder" in str(caught.value)
     with pytest.raises(VideostyleError, match="input"):  # the teacher's own file is never the output
         train_student([], [data], two_style_teacher, DistillOptions(teacher=str(two_style_teacher), **TINY))
     assert not out.exists()

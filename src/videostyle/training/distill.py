@@ -76,6 +76,7 @@ class DistillOptions(TrainingOptions):
     def check(self) -> DistillOptions:
         if not self.teacher:
             raise VideostyleError("distillation needs a teacher: a trained transformer or any-style network (bundled name or file)", parameter="teacher")
+        teacher_kind(self.teacher)  # before any training starts: a wrong teacher is named at once
         TransformerConfig.for_arch(self.arch)
         self.check_shared(positive=("video_stride",), shares=("painterly",), weights=("pixel_weight", "feature_weight", "gram_weight"))
         if self.pixel_weight == 0 and self.feature_weight == 0 and self.gram_weight == 0:
@@ -84,6 +85,18 @@ class DistillOptions(TrainingOptions):
 
 
 TEACHER_KINDS = ("transformer", "arbitrary_video")
+
+
+def teacher_kind(teacher: str) -> tuple[Path, str]:
+    """The teacher's file and kind (from its metadata alone), or a one-line error for a model distillation cannot take."""
+    teacher_path = resolve_model_path(teacher)
+    kind = read_model_info(teacher_path).get("kind")
+    if kind not in TEACHER_KINDS:
+        raise VideostyleError(
+            f"teacher {teacher_path} is {'an unknown' if kind is None else 'a ' + kind} model; distillation takes a feed-forward transformer or an arbitrary-style video network",
+            parameter="teacher",
+        )
+    return teacher_path, kind
 
 
 def train_student(
@@ -98,13 +111,7 @@ def train_student(
     (its styles are kept); style images or folders to sample from for an arbitrary-style teacher.
     Checkpoints and resume as every trainer (:func:`~videostyle.training.loop.train`)."""
     options = (options or DistillOptions()).check()
-    teacher_path = resolve_model_path(options.teacher)
-    kind = read_model_info(teacher_path).get("kind")
-    if kind not in TEACHER_KINDS:
-        raise VideostyleError(
-            f"teacher {teacher_path} is {'an unknown' if kind is None else 'a ' + kind} model; distillation takes a feed-forward transformer or an arbitrary-style video network",
-            parameter="teacher",
-        )
+    teacher_path, kind = teacher_kind(options.teacher)
     arbitrary = kind == "arbitrary_video"
     if arbitrary and not styles:
         raise VideostyleError("an arbitrary-style teacher needs style images or folders to sample styles from", parameter="styles")
