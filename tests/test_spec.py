@@ -94,15 +94,22 @@ def test_the_resume_key_follows_the_files_and_ignores_the_batch_size(style_files
     assert MethodSpec(method="feedforward").describe()["model"]["path"].endswith("starry_night.safetensors")
 
 
-def test_a_field_added_later_keeps_old_runs_keys_until_it_is_set(style_files):
-    """coarse_iterations (session 11) is left out of the resume key while unset, as tile and face_box are."""
+def test_a_field_added_later_keeps_old_runs_keys_until_it_is_used(style_files):
+    """coarse_iterations (session 11) is left out of the resume key at one scale, as tile and face_box are while
+    unset; at several scales the key holds the budget used, so that a run begun under session 11's default (the
+    full --iterations per level) is not resumed under session 12's (a fifth)."""
     from videostyle.methods.gatys import GatysOptions
     from videostyle.methods.ruder import VideoOptions
 
+    def image_key(**options):
+        return MethodSpec(method="optimize", styles=style_files[:1], optimization=VideoOptions(image=GatysOptions(**options))).describe()
+
     plain = MethodSpec(method="optimize", styles=style_files[:1]).describe()
     assert "coarse_iterations" not in plain["optimization"]["image"] and "tile" not in plain
-    set_ = MethodSpec(method="optimize", styles=style_files[:1], optimization=VideoOptions(image=GatysOptions(scales=2, coarse_iterations=5)))
-    assert set_.describe()["optimization"]["image"]["coarse_iterations"] == 5
+    assert "coarse_iterations" not in image_key(coarse_iterations=5)["optimization"]["image"]  # unused at one scale
+    assert image_key(scales=2, coarse_iterations=5)["optimization"]["image"]["coarse_iterations"] == 5
+    assert image_key(scales=2, iterations=500)["optimization"]["image"]["coarse_iterations"] == 100
+    assert image_key(scales=2, iterations=500) == image_key(scales=2, iterations=500, coarse_iterations=100)  # the same frames
 
 
 def test_style_weights_are_checked_and_normalised():

@@ -244,8 +244,13 @@ class MethodSpec:
         for name in ("tile", "face_box"):
             if data[name] is None:
                 data.pop(name)  # runs started before these existed keep their key
-        if data["optimization"]["image"].get("coarse_iterations") is None:
-            data["optimization"]["image"].pop("coarse_iterations", None)  # likewise
+        image = data["optimization"]["image"]
+        if image.get("scales", 1) > 1:
+            # the budget used, not the setting: runs begun when unset meant --iterations there (before session 12) ask for
+            # --restart by name instead of resuming with another schedule
+            image["coarse_iterations"] = self.optimization.image.coarse_budget
+        else:
+            image.pop("coarse_iterations", None)  # unused at one scale: runs started before it existed keep their key
         if self.one_pass:
             data["model"] = file_fingerprint(resolve_model_path(self.model_or_default))
             data.pop("optimization")

@@ -37,7 +37,7 @@ from .options import METHOD_HELP, adapt_options, build_spec, encoder_options, fo
 @click.option("--sheet/--no-sheet", default=True, show_default=True, help="Batches: write OUTPUT/contact_sheet.png (contents x styles).")
 @gatys_options(size=512, iterations=500)
 @click.option("--scales", type=int, default=1, show_default=True, help="Coarse-to-fine levels, each half the size of the next.")
-@click.option("--coarse-iterations", type=int, default=None, help="--scales above 1: iterations at each coarser level [default: --iterations].")
+@click.option("--coarse-iterations", type=int, default=None, help="--scales above 1: iterations at each coarser level [default: a fifth of --iterations].")
 @click.option("--save-every", type=int, default=0, help="Also write every N-th iterate beside the output (OUT_iter0100.png).")
 @click.option("--face-box", default=None, help="--method faces: the content's face as LEFT,TOP,WIDTH,HEIGHT in its pixels (default: detected).")
 @click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Gatys et al.", per=""))

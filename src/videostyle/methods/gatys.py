@@ -25,6 +25,10 @@ INITS = ("content", "noise", "style")
 #: Default weight of the MRF terms. On the bundled photo and Starry Night at 192 px (100 iterations), 0.1 left
 #: faint texture, 0.3 visible swirls with the face kept, 1.0 replaced the face by swirls (docs/images/mrf_sheet.png).
 MRF_WEIGHT = 0.5
+#: Coarse-to-fine's coarser scales get 1/COARSE_SHARE of ``iterations`` each unless ``coarse_iterations`` is set. At
+#: 512 px and 3 scales, the time to reach the single-scale loss: 0.75x with 20 coarse iterations against 0.82x with
+#: 100 (100 at full size); 0.88x with 100 against 1.05x with 500 (500 at full size) (docs/benchmarks.md, sessions 11-12).
+COARSE_SHARE = 5
 #: The style loss of the optimisation: Gram matrices (Gatys et al. 2015), patch matching (MRF, Li and Wand 2016), or
 #: both; ``swap`` is method style-swap's (Chen and Schmidt 2016): no style term, the content target swapped (see
 #: ``PerceptualLoss.swap_layer``), set by the method, not a flag.
@@ -40,7 +44,7 @@ class GatysOptions:
     ``size`` is the output's long side in pixels (None: the content's own size);
     ``style_scale`` sizes each style image relative to the output's long side;
     ``scales`` > 1 optimises coarse-to-fine, halving the size per scale, with ``iterations`` at the
-    output's size and ``coarse_iterations`` (None: ``iterations``) at each coarser one. ``tile``: scales
+    output's size and ``coarse_iterations`` (None: a fifth of ``iterations``, :data:`COARSE_SHARE`) at each coarser one. ``tile``: scales
     longer than this many pixels are scored over tiles with whole-picture Gram matrices
     (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`), memory bounded by the tile. ``style_loss``: one
     of :data:`STYLE_LOSSES`; the MRF term is weighted by ``mrf_weight`` on ``mrf_layers``.
@@ -74,11 +78,17 @@ class GatysOptions:
     def iterations_per_scale(self) -> list[int]:
         """Iterations at each scale, coarsest first.
 
-        >>> GatysOptions(iterations=100, scales=3, coarse_iterations=20).iterations_per_scale
-        [20, 20, 100]
+        >>> GatysOptions(iterations=100, scales=3, coarse_iterations=50).iterations_per_scale
+        [50, 50, 100]
+        >>> GatysOptions(iterations=500, scales=3).iterations_per_scale
+        [100, 100, 500]
         """
-        coarse = self.iterations if self.coarse_iterations is None else self.coarse_iterations
-        return [coarse] * (self.scales - 1) + [self.iterations]
+        return [self.coarse_budget] * (self.scales - 1) + [self.iterations]
+
+    @property
+    def coarse_budget(self) -> int:
+        """Iterations at each coarser scale: ``coarse_iterations``, or a fifth of ``iterations`` (rounded up) when unset."""
+        return -(-self.iterations // COARSE_SHARE) if self.coarse_iterations is None else self.coarse_iterations
 
     @property
     def patience(self) -> int:
@@ -164,7 +174,7 @@ def estimate_seconds(options: GatysOptions, height: int, width: int, seconds_per
     """The time of :func:`stylize` from the measured cost of one iteration at the output size: a coarser
     scale's iteration costs in proportion to its pixels. An upper bound where early stopping ends sooner.
 
-    >>> estimate_seconds(GatysOptions(iterations=100, scales=2), 512, 512, 1.0)
+    >>> estimate_seconds(GatysOptions(iterations=100, scales=2, coarse_iterations=100), 512, 512, 1.0)
     125.0
     >>> estimate_seconds(GatysOptions(iterations=100, scales=2, coarse_iterations=20), 512, 512, 1.0)
     105.0
