@@ -246,8 +246,8 @@ class MethodSpec:
                 data.pop(name)  # runs started before these existed keep their key
         image = data["optimization"]["image"]
         if image.get("scales", 1) > 1:
-            # the budget used, not the setting: runs begun when unset meant --iterations there (before session 12) ask for
-            # --restart by name instead of resuming with another schedule
+            # the budget used, not the setting: a run begun when unset meant --iterations there (before session 12) stops
+            # with an error naming coarse_iterations instead of resuming under another schedule
             image["coarse_iterations"] = self.optimization.image.coarse_budget
         else:
             image.pop("coarse_iterations", None)  # unused at one scale: runs started before it existed keep their key
