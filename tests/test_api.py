@@ -87,7 +87,7 @@ def test_stylize_video_writes_exactly_the_stylizers_frames(tmp_path):
         np.testing.assert_array_equal(mine, theirs)
 
 
-@pytest.mark.parametrize("arch", ["bundled fast", "realtime", "realtime_fine"])
+@pytest.mark.parametrize("arch", ["bundled fast", "realtime"])
 def test_export_onnx_matches_the_network(tmp_path, arch):
     import onnxruntime
 

@@ -3,10 +3,9 @@ import torch
 
 from videostyle.errors import VideostyleError
 from videostyle.models import ConditionalInstanceNorm2d, TransformerConfig, TransformerNet
-from videostyle.models.transformer import ZERO_PADDING_MARGIN
 
 
-@pytest.mark.parametrize("arch", ["johnson", "fast", "lean", "realtime", "realtime_fine"])
+@pytest.mark.parametrize("arch", ["johnson", "fast", "lean", "realtime"])
 @pytest.mark.parametrize("size", [(32, 32), (30, 45), (7, 9)])
 def test_shapes_and_range(arch, size):
     net = TransformerNet(TransformerConfig.for_arch(arch)).eval()
@@ -109,29 +108,16 @@ def test_the_realtime_network_has_stride_8_and_keeps_any_size():
     assert TransformerConfig.from_dict(config.to_dict()) == config
 
 
-def test_realtime_fine_keeps_its_residual_blocks_at_a_quarter_of_the_size():
-    config = TransformerConfig.for_arch("realtime_fine")
-    net = TransformerNet(config).eval()
-    assert net.stride == 4 and (config.input_stride, config.downsamplings) == (2, 1)
-    sizes = []
-    net.residuals[0].register_forward_hook(lambda module, inputs, output: sizes.append(tuple(output.shape[-2:])))
-    with torch.no_grad():
-        out = net(torch.rand(1, 3, 64, 96))
-    margin = 2 * ZERO_PADDING_MARGIN  # the reflected margin of a zero-padding network, on both sides
-    assert sizes == [((64 + margin) // 4, (96 + margin) // 4)] and out.shape == (1, 3, 64, 96)
-    assert TransformerConfig.from_dict(config.to_dict()) == config
-
-
-def test_files_written_before_padding_input_stride_and_downsamplings_existed_read_as_before():
+def test_files_written_before_padding_and_input_stride_existed_read_as_before():
     from videostyle.models import read_config
 
     data = TransformerConfig.for_arch("fast").to_dict()
-    del data["padding"], data["input_stride"], data["downsamplings"]
+    del data["padding"], data["input_stride"]
     config = read_config({"config": data}, "transformer", "old.safetensors")
-    assert (config.padding, config.input_stride, config.downsamplings) == ("reflect", 1, 2)
+    assert (config.padding, config.input_stride) == ("reflect", 1)
 
 
-@pytest.mark.parametrize("setting", [{"padding": "circular"}, {"input_stride": 3}, {"downsamplings": 3}])
+@pytest.mark.parametrize("setting", [{"padding": "circular"}, {"input_stride": 3}])
 def test_a_config_with_an_unknown_padding_or_input_stride_cannot_build_a_network(setting):
     config = TransformerConfig.from_dict({**TransformerConfig.for_arch("fast").to_dict(), **setting})
     with pytest.raises(ValueError, match=next(iter(setting))):

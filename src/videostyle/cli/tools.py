@@ -137,11 +137,10 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("-o", "--output", required=True, type=click.Path(), help="Model file to write (.safetensors); its .log.csv and .loss.png go beside it.")
 @click.option(
     "--arch",
-    type=click.Choice(["fast", "lean", "realtime", "realtime_fine", "johnson", "reconet"]),
+    type=click.Choice(["fast", "lean", "realtime", "johnson", "reconet"]),
     default=None,
     help="Transformer network: fast (CPU), lean (fast at 8-16-32 channels, zero padding), realtime (16-32-64, zero padding, stride-2 first layer, "
-    "sub-pixel output), realtime_fine (realtime with its residual blocks at 1/4 size, 16-32-32), johnson (the paper's), reconet (ReCoNet's) "
-    "[default: fast; for distill, lean].",
+    "sub-pixel output), johnson (the paper's), reconet (ReCoNet's) [default: fast; for distill, lean].",
 )
 @click.option("--width", type=float, default=1.0, show_default=True, help="adain: channel width of the decoder relative to VGG-16's (0.5 halves every layer).")
 @click.option("--size", type=int, default=128, show_default=True, help="Side of the square training crops.")

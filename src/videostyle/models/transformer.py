@@ -14,9 +14,6 @@ Convention: every network takes and returns RGB in [0, 1], ``B x 3 x H x W``, fo
 - ``arch="realtime"`` is the fast variant made for real time on the CPU: 16-32-64 channels, zero
   padding (no padding layers), a stride-2 first convolution and a sub-pixel output (Shi et al. 2016),
   so that nothing but the first and last convolutions touches the full-resolution picture.
-- ``arch="realtime_fine"`` is the realtime variant with one downsampling fewer (``downsamplings=1``) and 16-32-32
-  channels: its residual blocks work at 1/4 of the picture's size, as the fast and lean networks' do, not at 1/8,
-  so that they can place finer strokes (measured in docs/benchmarks.md, session 12).
 - ``arch="reconet"`` is ReCoNet's network (Gao et al. 2018): 48-96-192 channels, four residual
   blocks; trained with temporal losses on its encoder's output (:meth:`TransformerNet.encode`).
 - ``num_styles > 1`` swaps every instance normalisation for a conditional one (Dumoulin et al.
@@ -39,7 +36,7 @@ from torch import nn
 from ..errors import VideostyleError
 from ..io.image import pad_to_multiple
 
-ARCHITECTURES = ("johnson", "fast", "lean", "realtime", "realtime_fine", "reconet")
+ARCHITECTURES = ("johnson", "fast", "lean", "realtime", "reconet")
 PADDINGS = ("reflect", "zero")
 
 
@@ -69,9 +66,6 @@ class TransformerConfig:
     padding: str = "reflect"
     #: Stride of the first convolution; the last one makes ``input_stride**2`` pixels per position (sub-pixel).
     input_stride: int = 1
-    #: Stride-2 convolutions after the first one (and 2x upsamplings before the last): the residual blocks work at
-    #: ``1 / (input_stride * 2**downsamplings)`` of the picture's size.
-    downsamplings: int = 2
 
     #: Fields that name things rather than shape the weights: a fine-tuning run (``--init``) may change them.
     LABELS = ("style_names",)
@@ -92,8 +86,6 @@ class TransformerConfig:
             return cls("lean", num_styles, (8, 16, 32), 5, 3, True, tuple(style_names), adaptive, padding="zero")
         if arch == "realtime":
             return cls("realtime", num_styles, (16, 32, 64), 5, 3, True, tuple(style_names), adaptive, padding="zero", input_stride=2)
-        if arch == "realtime_fine":
-            return cls("realtime_fine", num_styles, (16, 32, 32), 5, 3, True, tuple(style_names), adaptive, padding="zero", input_stride=2, downsamplings=1)
         if arch == "reconet":
             return cls("reconet", num_styles, (48, 96, 192), 4, 9, False, tuple(style_names), adaptive)
         raise VideostyleError(f"unknown network architecture {arch!r}; choose {' or '.join(ARCHITECTURES)}")
@@ -260,8 +252,8 @@ class TransformerNet(nn.Module):
 
     Call ``net(images)`` for a single-style network, ``net(images, style_weights)`` (``B x N``
     or ``N``) for a conditional one. The output is ``(tanh + 1) / 2``, in [0, 1] without a
-    clamp's dead gradients. Input sides are padded to a multiple of :attr:`stride` (``input_stride * 2**downsamplings``:
-    4, or 8 for the realtime architecture).
+    clamp's dead gradients. Input sides are padded to a multiple of :attr:`stride` (4, or 8 with
+    ``input_stride=2``).
     """
 
     def __init__(self, config: TransformerConfig):
@@ -271,10 +263,7 @@ class TransformerNet(nn.Module):
         if config.input_stride not in (1, 2):
             raise ValueError(f"input_stride must be 1 or 2, not {config.input_stride!r}")
         self.config = config
-        if config.downsamplings not in (1, 2):
-            raise ValueError(f"downsamplings must be 1 or 2, not {config.downsamplings!r}")
-        self.stride = config.input_stride * 2**config.downsamplings
-        second_stride = 2 if config.downsamplings == 2 else 1
+        self.stride = 4 * config.input_stride
         c1, c2, c3 = config.channels
         k, separable, padding = config.outer_kernel, config.separable, config.padding
 
@@ -285,13 +274,13 @@ class TransformerNet(nn.Module):
             [
                 _ConvNormReLU(3, c1, k, n, stride=config.input_stride, padding=padding),
                 _ConvNormReLU(c1, c2, 3, n, stride=2, padding=padding),
-                _ConvNormReLU(c2, c3, 3, n, stride=second_stride, padding=padding),
+                _ConvNormReLU(c2, c3, 3, n, stride=2, padding=padding),
             ]
         )
         self.residuals = nn.ModuleList([_Residual(c3, n, separable, padding) for _ in range(config.residual_blocks)])
         self.up = nn.ModuleList(
             [
-                _ConvNormReLU(c3, c2, 3, n, upsample=second_stride, padding=padding),
+                _ConvNormReLU(c3, c2, 3, n, upsample=2, padding=padding),
                 _ConvNormReLU(c2, c1, 3, n, upsample=2, padding=padding),
             ]
         )
