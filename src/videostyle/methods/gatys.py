@@ -273,18 +273,19 @@ def stylize(
     style_target = StyleTarget(styles, full_content, options)
     start = time.perf_counter()
     variable: torch.Tensor | None = None
+    coarser_content: torch.Tensor | None = None  # the previous scale's content, for upsample_result
     history: list[float] = []
     iterations = 0
     result: OptimizationResult | None = None
-    sizes = scale_sizes(height, width, options.scales)
-    for index, size in enumerate(sizes):
+    levels = zip(scale_sizes(height, width, options.scales), options.iterations_per_scale, strict=True)
+    for index, (size, budget) in enumerate(levels):
         scaled_content = resize(full_content, size)
         criterion.set_style(style_target.at_size(size), options.style_weights)
         targets = criterion.content_targets(content_for_criterion(scaled_content, options))
-        if variable is None:
+        if variable is None or coarser_content is None:
             variable = initial_variable(scaled_content, style_target.styles, options)
         else:
-            variable = upsample_result(variable, resize(full_content, sizes[index - 1]), scaled_content, options)
+            variable = upsample_result(variable, coarser_content, scaled_content, options)
 
         def objective(x: torch.Tensor, targets: dict = targets) -> dict[str, torch.Tensor]:  # this scale's targets
             return criterion(to_encoder_space(x, options), targets)
@@ -292,14 +293,14 @@ def stylize(
         result = optimize_image(
             variable,
             objective,
-            options.iterations_per_scale[index],
+            budget,
             optimizer=options.optimizer,
             learning_rate=options.learning_rate,
             tolerance=options.tolerance,
             patience=options.patience,
             callback=None if callback is None else (lambda step, index=index: callback(index, step)),
         )
-        variable = result.variable
+        variable, coarser_content = result.variable, scaled_content
         history += result.history
         iterations += result.iterations
     assert result is not None and variable is not None
