@@ -46,3 +46,11 @@ def content_image():
 @pytest.fixture
 def style_image():
     return stripes_image(64, 64)
+
+
+@pytest.fixture
+def cuda():
+    """The CUDA device, for tests marked ``gpu``; the test is skipped, with the reason, where PyTorch sees none."""
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA: PyTorch sees no GPU on this machine")
+    return torch.device("cuda")

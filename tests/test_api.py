@@ -185,3 +185,14 @@ def test_the_onnx_cache_key_covers_the_config_as_well_as_the_weights():
     zero.load_state_dict(reflect.state_dict())
     assert _network_digest(reflect) != _network_digest(zero)
     assert _network_digest(reflect) == _network_digest(reflect)
+
+
+def test_the_default_runtime_runs_everywhere(style_path, encoder):
+    """The spec's default runtime (onnx) is a CPU engine: off the CPU every one-pass method runs in PyTorch,
+    so a GPU user's default run does not fail (tests/test_gpu.py runs it on CUDA)."""
+    from videostyle.methods.feedforward import FeedForwardOptions
+    from videostyle.methods.one_pass import build_stylizer
+
+    assert MethodSpec().runtime == "onnx" and FeedForwardOptions(runtime="onnx").on("cuda:0").runtime == "torch"
+    stylizer = build_stylizer(MethodSpec(method="arbitrary-video", styles=[style_path]), encoder=encoder)[0]
+    assert stylizer.stylizers[0].options.runtime == "onnx"  # on the CPU the spec's choice stands

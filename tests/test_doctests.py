@@ -6,6 +6,7 @@ import pytest
 
 import videostyle.checks
 import videostyle.losses.tiled
+import videostyle.methods.feedforward
 import videostyle.methods.gatys
 import videostyle.methods.optimize
 import videostyle.methods.ruder
@@ -21,6 +22,7 @@ import videostyle.tiles
         videostyle.methods.gatys,
         videostyle.methods.ruder,
         videostyle.methods.optimize,
+        videostyle.methods.feedforward,
         videostyle.tiles,
         videostyle.losses.tiled,
     ],

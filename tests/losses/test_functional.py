@@ -59,3 +59,21 @@ def test_the_gram_matrix_backward_equals_the_plain_products_and_is_twice_differe
     (plain,) = torch.autograd.grad((torch.bmm(flat, flat.transpose(1, 2)) / 120 * upstream).sum(), features)
     torch.testing.assert_close(mine, plain)
     assert torch.autograd.gradgradcheck(LF.gram_matrix, (features.detach().double().requires_grad_(),))
+
+
+@pytest.mark.parametrize("input_dtype", [torch.float32, torch.bfloat16])
+def test_the_gram_matrix_trains_under_bfloat16_autocast_like_the_plain_products(input_dtype):
+    """Under autocast the Gram product runs in bfloat16 (as bmm would) and the gradient comes back in the
+    input's own type, equal to autograd's through bmm(F, F^T) under the same autocast."""
+    features = torch.rand(2, 8, 6, 7).to(input_dtype).requires_grad_()
+    upstream = torch.rand(2, 8, 8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        gram = LF.gram_matrix(features)
+        flat = features.reshape(2, 8, 42)
+        plain = torch.bmm(flat, flat.transpose(1, 2)) / 336
+    assert gram.dtype == plain.dtype == torch.bfloat16
+    torch.testing.assert_close(gram, plain)
+    (mine,) = torch.autograd.grad((gram.float() * upstream).sum(), features)
+    (expected,) = torch.autograd.grad((plain.float() * upstream).sum(), features)
+    assert mine.dtype == expected.dtype == input_dtype
+    torch.testing.assert_close(mine.float(), expected.float(), rtol=2e-2, atol=1e-3)

@@ -26,18 +26,24 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
 class _SymmetricGram(torch.autograd.Function):
     """``F F^T / n`` for ``F``: ``B x C x N``, whose backward knows that both factors are ``F``:
     ``dF = (dG + dG^T) F / n``, one batched product where autograd's ``bmm`` backward does two (one per
-    factor). The Gram matrices are most of the criterion's cost over the bare VGG pass (docs/benchmarks.md)."""
+    factor). The Gram matrices are most of the criterion's cost over the bare VGG pass (docs/benchmarks.md).
+
+    Under autocast the forward product runs in autocast's type (bfloat16, say) as ``bmm`` would; the
+    backward does its product in that same type and returns the gradient in the input's own type,
+    as autograd's ``bmm`` backward does (the backward runs outside the autocast region)."""
 
     @staticmethod
     def forward(ctx, flat: torch.Tensor, count: int) -> torch.Tensor:
+        gram = torch.bmm(flat, flat.transpose(1, 2)) / count
         ctx.save_for_backward(flat)
-        ctx.count = count
-        return torch.bmm(flat, flat.transpose(1, 2)) / count
+        ctx.count, ctx.product_dtype = count, gram.dtype
+        return gram
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         (flat,) = ctx.saved_tensors
-        return torch.bmm((grad + grad.transpose(1, 2)) / ctx.count, flat), None  # the division on C x C, not on C x N
+        symmetric = ((grad + grad.transpose(1, 2)) / ctx.count).to(ctx.product_dtype)  # the division on C x C, not on C x N
+        return torch.bmm(symmetric, flat.to(ctx.product_dtype)).to(flat.dtype), None
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -197,6 +197,15 @@ class FeedForwardOptions:
         check_positive("batch_size", self.batch_size)
         return self
 
+    def on(self, device: torch.device | str) -> FeedForwardOptions:
+        """These options for ``device``: ``runtime`` chooses the engine on the CPU only (onnxruntime runs
+        there); on any other device the network runs in PyTorch.
+
+        >>> FeedForwardOptions(runtime="onnx").on("cuda").runtime, FeedForwardOptions(runtime="onnx").on("cpu").runtime
+        ('torch', 'onnx')
+        """
+        return self if torch.device(device).type == "cpu" else replace(self, runtime="torch")
+
 
 class OnePassStylizer:
     """Base of the methods that stylize each frame on its own with ``stylize_tensor``: the
@@ -284,6 +293,4 @@ def load_stylizer(
     if model_style_weights is not None and network.num_styles == 1:
         raise VideostyleError(f"model_style_weights needs a multi-style model; {model} has a single style", parameter="model_style_weights")
     options = replace(options or FeedForwardOptions(), style_mix=model_style_mix(model_style_weights, list(network.config.style_names)))
-    if device.type != "cpu":
-        options = replace(options, runtime="torch")
-    return FeedForwardStylizer(network, options, device), info
+    return FeedForwardStylizer(network, options.on(device), device), info

@@ -44,7 +44,7 @@ def build_stylizer(
         runtime=spec.runtime,
         batch_size=spec.batch_size,
         tile=spec.tile,
-    )
+    ).on(device)
     if spec.method in MODEL_STYLE_METHODS:
         return load_stylizer(spec.model_or_default, spec.model_style_weights, options, device)
     images = [load_image(path) for path in spec.styles] if style_images is None else list(style_images)
