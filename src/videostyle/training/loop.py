@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import shutil
 import time
@@ -257,19 +258,23 @@ def train(
     on_step: Callable[[StepReport], None] | None = None,
     on_checkpoint: Callable[[list[dict[str, float]]], None] | None = None,
     time_limit: float | None = None,
+    max_grad_norm: float | None = None,
 ) -> tuple[list[dict[str, float]], int]:
     """Run steps ``[checkpoint step, steps)`` of ``step_terms(step) -> {name: weighted loss}``, or fewer:
     the run ends at the first step whose total training time reaches ``time_limit`` seconds.
+    ``max_grad_norm``: the gradient's norm is clipped to it before each step (none: not clipped).
 
     Returns the whole log (one dict per step: ``step``, ``loss``, each term, ``seconds``)
     and the step this call resumed from. ``run`` must have been opened with
     :func:`open_run_folder`.
     """
     with run_lock(run):  # one process trains in a run folder at a time
-        return _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, on_step, on_checkpoint, time_limit)
+        return _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, on_step, on_checkpoint, time_limit, max_grad_norm)
 
 
-def _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, on_step, on_checkpoint, time_limit) -> tuple[list[dict[str, float]], int]:
+def _train_steps(
+    run, model, optimizer, step_terms, steps, checkpoint_every, on_step, on_checkpoint, time_limit, max_grad_norm
+) -> tuple[list[dict[str, float]], int]:
     checkpoint, log_path = run / CHECKPOINT, run / LOG
     start = load_checkpoint(checkpoint, model, optimizer) if checkpoint.is_file() else 0
     rows = _read_log(log_path, start)
@@ -280,14 +285,18 @@ def _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, on_
         optimizer.zero_grad(set_to_none=True)
         terms = step_terms(step)
         loss = total(terms)
-        if not torch.isfinite(loss):
-            raise VideostyleError(
-                f"training diverged at step {step + 1} (loss {loss.item()}); lower learning_rate or the loss weights", parameter="learning_rate"
-            )
         loss.backward()
+        # one copy to the host per step (the loss and its terms together): each .item() would wait for the device
+        loss_value, *term_values = torch.stack([loss.detach().float(), *(value.detach().float() for value in terms.values())]).tolist()
+        if not math.isfinite(loss_value):
+            raise VideostyleError(
+                f"training diverged at step {step + 1} (loss {loss_value}); lower learning_rate or the loss weights", parameter="learning_rate"
+            )
+        if max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
         optimizer.step()
-        values = {name: value.item() for name, value in terms.items()}
-        row = {"step": step + 1, "loss": loss.item(), **values, "seconds": time.perf_counter() - began}
+        values = dict(zip(terms, term_values))
+        row = {"step": step + 1, "loss": loss_value, **values, "seconds": time.perf_counter() - began}
         rows.append(row)
         if on_step is not None:
             on_step(StepReport(step + 1, steps, row["loss"], values, row["seconds"]))

@@ -12,19 +12,25 @@ statistics, a :class:`~videostyle.models.TransformerNet`. ``mode="arbitrary"``: 
 per sample (procedurally varied), mean/std statistics, an
 :class:`~videostyle.models.ArbitraryStyleNet` whose normalisation comes from the style; style
 crops from :class:`~videostyle.training.styles.StyleSamples`.
+
+Batches are made on the host (generated layered scenes, OpenCV's painting filters) or, with
+``batches="device"`` (the default off the CPU), on the training device
+(:mod:`videostyle.training.device_batches`: image banks, fake-flow pairs, batched filters), so
+that a GPU is not left waiting. ``precision="bfloat16"`` runs the networks and the criterion
+under autocast.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_choice
+from ..checks import check_choice, check_positive
 from ..errors import VideostyleError
 from ..flow.warp import warp
 from ..io.image import resize_long_side, to_tensor
@@ -35,12 +41,16 @@ from ..models.arbitrary import ArbitraryConfig, ArbitraryStyleNet, style_statist
 from ..models.transformer import TransformerConfig, TransformerNet
 from .adain import ADAIN_STYLE_LAYERS
 from .data import images_digest, is_video, load_sources
+from .device_batches import DeviceBatches, ImageBank
 from .feedforward import TRAIN_CONTENT_LAYERS, TRAIN_STYLE_LAYERS, style_name
 from .loop import RunControl, TrainingOptions, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
-from .pairs import TrainingPairs, clip_pairs
+from .pairs import FramePair, TrainingPairs, clip_pairs
 from .styles import StyleSamples, load_style_groups
 
 MODES = ("reconet", "arbitrary")
+BATCH_PLACES = ("auto", "host", "device")
+PRECISIONS = ("float32", "bfloat16")
+STYLE_STATISTICS = ("gram", "mean_std")
 
 
 @dataclass
@@ -62,15 +72,30 @@ class VideoTrainOptions(TrainingOptions):
     painterly: float = 0.5
     content_layers: dict[str, float] = field(default_factory=lambda: dict(TRAIN_CONTENT_LAYERS))
     style_layers: dict[str, float] | None = None  # default: Johnson's Gram layers (reconet), AdaIN's (arbitrary)
+    style_statistic: str | None = None  # "gram" or "mean_std"; default: gram (reconet), mean_std (arbitrary)
+    batches: str = "auto"  # where batches are made: host, device, or auto (device off the CPU)
+    precision: str = "float32"  # or "bfloat16": networks and criterion under autocast
+    max_grad_norm: float | None = None  # clip the gradient's norm to this before each step
 
     def check(self) -> VideoTrainOptions:
         check_choice("mode", self.mode, MODES)
+        check_choice("batches", self.batches, BATCH_PLACES)
+        check_choice("precision", self.precision, PRECISIONS)
         TransformerConfig.for_arch(self.arch)
         weights = ("content_weight", "tv_weight", "output_temporal_weight", "feature_temporal_weight")
         self.check_shared(positive=("style_size", "pair_stride"), shares=("synthetic", "painterly"), weights=weights)
+        if self.max_grad_norm is not None:
+            check_positive("max_grad_norm", self.max_grad_norm)
         if self.style_layers is None:
             self.style_layers = dict(TRAIN_STYLE_LAYERS if self.mode == "reconet" else ADAIN_STYLE_LAYERS)
+        if self.style_statistic is None:
+            self.style_statistic = "gram" if self.mode == "reconet" else "mean_std"
+        check_choice("style_statistic", self.style_statistic, STYLE_STATISTICS)
         return self
+
+    def batches_on_device(self, device: torch.device) -> bool:
+        """Whether batches are made on the training device (``batches``; auto: off the CPU)."""
+        return self.batches == "device" or (self.batches == "auto" and device.type != "cpu")
 
 
 def _split_clips(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[Path]]:
@@ -89,6 +114,112 @@ def _split_clips(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[P
     return clips, images
 
 
+@dataclass
+class VideoTraining:
+    """What a video training step needs, built once: ``terms(make_batch(step))`` is one step's loss terms.
+
+    ``make_batch(step) -> (previous, current, flow, mask, styles or None)`` on the device;
+    ``terms(batch) -> {name: weighted loss}``.
+    """
+
+    network: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    make_batch: Callable[[int], tuple]
+    terms: Callable[[tuple], dict[str, torch.Tensor]]
+    kind: str
+    config: dict
+    style_names: list[str]
+
+
+def prepare_video_training(
+    options: VideoTrainOptions,
+    styles: Sequence[str | os.PathLike],
+    style_groups: Sequence[Sequence],
+    pairs: Sequence[FramePair],
+    textures: Sequence,
+    control: RunControl,
+) -> VideoTraining:
+    """Build the network, optimizer, batch source and loss of a checked ``options`` (decoded data given)
+    on ``control.device``, with ``control``'s encoder (else one loaded, after seeding as every trainer does)."""
+    device = torch.device(control.device)
+    torch.manual_seed(options.seed)
+    encoder = control.load_encoder(device)
+    criterion = PerceptualLoss(
+        encoder,
+        options.content_layers,
+        options.style_layers,
+        options.content_weight,
+        options.style_weight,
+        options.tv_weight,
+        style_statistic=options.style_statistic or "gram",
+    )
+    on_device = options.batches_on_device(device)
+    if on_device:
+        photos = ImageBank([textures], 2 * options.size, device) if textures else None
+        device_pairs = [FramePair(*(getattr(pair, name).to(device) for name in ("previous", "current", "flow", "mask"))) for pair in pairs]
+        bank = ImageBank(style_groups, 2 * options.size, device) if options.mode == "arbitrary" else None
+        device_batches = DeviceBatches(photos, device_pairs, options.size, options.seed, options.synthetic, bank, options.painterly)
+    else:
+        host_pairs = TrainingPairs(pairs, textures, options.size, seed=options.seed, synthetic=options.synthetic)
+    if options.mode == "reconet":
+        names = [style_name(styles[0])]
+        config = TransformerConfig.for_arch(options.arch, style_names=names)
+        network: torch.nn.Module = warm_start(TransformerNet(config), options.init_model, "transformer", config.to_dict()).to(device)
+        criterion.style_targets = criterion.style_grams([resize_long_side(to_tensor(style_groups[0][0], device), options.style_size)])
+        kind, config_dict, layers = "transformer", config.to_dict(), ()
+    else:
+        names = [Path(p).name for p in styles]
+        arbitrary = ArbitraryConfig(arch=options.arch)
+        network = warm_start(ArbitraryStyleNet(arbitrary), options.init_model, "arbitrary_video", arbitrary.to_dict()).to(device)
+        if not on_device:
+            style_crops = StyleSamples(style_groups, options.size, seed=options.seed, painterly=options.painterly)
+        kind, config_dict, layers = "arbitrary_video", arbitrary.to_dict(), arbitrary.layers
+    optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=options.precision == "bfloat16")
+
+    def make_batch(step: int) -> tuple:
+        if on_device:
+            frames = device_batches.pairs(step, options.batch_size)
+            style_batch = device_batches.style_batch(step, options.batch_size) if options.mode == "arbitrary" else None
+        else:
+            frames = tuple(tensor.to(device) for tensor in host_pairs.batch(step, options.batch_size))
+            style_batch = style_crops.batch(step, options.batch_size).to(device) if options.mode == "arbitrary" else None
+        return (*frames, style_batch)
+
+    def terms(batch: tuple) -> dict[str, torch.Tensor]:
+        previous, current, flow, mask, style_batch = batch
+        both = torch.cat([previous, current])
+        with autocast:
+            if style_batch is None:
+                transformer, params = network, None
+            else:
+                with torch.no_grad():
+                    statistics = style_statistics(encoder, style_batch, layers)
+                    targets = criterion.style_targets_of(style_batch)
+                criterion.style_targets = {name: _repeat(value) for name, value in targets.items()}
+                transformer, params = network.transformer, network.predict(statistics).repeat(2, 1)
+            features = transformer.encode(both, params)
+            outputs = transformer.decode(features, params)
+            step_terms = criterion(outputs, criterion.content_targets(both))
+        outputs, features = outputs.float(), features.float()  # the temporal terms in float32: small differences
+        out_previous, out_current = outputs.chunk(2)
+        feat_previous, feat_current = features.chunk(2)
+        step_terms["temporal.output"] = options.output_temporal_weight * LF.output_temporal_loss(
+            out_current, warp(out_previous, flow), current, warp(previous, flow), mask
+        )
+        scale = feat_current.shape[-1] / flow.shape[-1]
+        small_flow = F.interpolate(flow, size=feat_current.shape[-2:], mode="area") * scale
+        step_terms["temporal.feature"] = options.feature_temporal_weight * LF.feature_temporal_loss(feat_current, warp(feat_previous, small_flow), mask)
+        return step_terms
+
+    return VideoTraining(network, optimizer, make_batch, terms, kind, config_dict, names)
+
+
+def _repeat(target):
+    """A per-sample style target (a Gram matrix, or a (mean, std) pair) for both frames of each pair."""
+    return target.repeat(2, 1, 1) if isinstance(target, torch.Tensor) else tuple(t.repeat(2, 1, 1, 1) for t in target)
+
+
 def train_video_network(
     styles: Sequence[str | os.PathLike],
     data: Sequence[str | os.PathLike],
@@ -100,7 +231,7 @@ def train_video_network(
     (``mode="arbitrary"``, style images/folders to sample from) and write ``output``.
 
     ``data``: clips (frame pairs, flow estimated once) and images/folders (textures for generated
-    scenes with exact flow).
+    scenes with exact flow on the host; photos for fake-flow pairs on the device).
     """
     options = (options or VideoTrainOptions()).check()
     output = check_model_output(output, [*styles, *data], options.init_model)
@@ -119,56 +250,22 @@ def train_video_network(
         "init_digest": file_digest(options.init_model),
         "clips": [str(p.resolve()) for p in clips],
         "pairs": len(pairs),
+        "batches_on": "device" if options.batches_on_device(device) else "host",
     }
     run = control.open(output, settings)
-
-    torch.manual_seed(options.seed)
-    encoder = control.load_encoder(device)
-    statistic = "gram" if options.mode == "reconet" else "mean_std"
-    criterion = PerceptualLoss(
-        encoder, options.content_layers, options.style_layers, options.content_weight, options.style_weight, options.tv_weight, style_statistic=statistic
+    training = prepare_video_training(options, styles, style_groups, pairs, textures, control)
+    step_terms = lambda step: training.terms(training.make_batch(step))
+    rows, resumed = train(
+        run,
+        training.network,
+        training.optimizer,
+        step_terms,
+        options.steps,
+        options.checkpoint_every,
+        control.on_step,
+        time_limit=control.time_limit,
+        max_grad_norm=options.max_grad_norm,
     )
-    batches = TrainingPairs(pairs, textures, options.size, seed=options.seed, synthetic=options.synthetic)
-    if options.mode == "reconet":
-        names = [style_name(styles[0])]
-        config = TransformerConfig.for_arch(options.arch, style_names=names)
-        network = warm_start(TransformerNet(config), options.init_model, "transformer", config.to_dict()).to(device)
-        criterion.style_targets = criterion.style_grams([resize_long_side(to_tensor(style_groups[0][0], device), options.style_size)])
-        kind, config_dict = "transformer", config.to_dict()
-    else:
-        names = [Path(p).name for p in styles]
-        config = ArbitraryConfig(arch=options.arch)
-        network = warm_start(ArbitraryStyleNet(config), options.init_model, "arbitrary_video", config.to_dict()).to(device)
-        style_crops = StyleSamples(style_groups, options.size, seed=options.seed, painterly=options.painterly)
-        kind, config_dict = "arbitrary_video", config.to_dict()
-    optimizer = torch.optim.Adam(network.parameters(), lr=options.learning_rate)
-
-    def step_terms(step: int):
-        previous, current, flow, mask = (tensor.to(device) for tensor in batches.batch(step, options.batch_size))
-        both = torch.cat([previous, current])
-        if options.mode == "reconet":
-            transformer, params = network, None
-        else:
-            styles_batch = style_crops.batch(step, options.batch_size).to(device)
-            with torch.no_grad():
-                statistics = style_statistics(encoder, styles_batch, config.layers)
-                targets = criterion.style_targets_of(styles_batch)
-            criterion.style_targets = {name: tuple(t.repeat(2, 1, 1, 1) for t in value) for name, value in targets.items()}
-            transformer, params = network.transformer, network.predict(statistics).repeat(2, 1)
-        features = transformer.encode(both, params)
-        outputs = transformer.decode(features, params)
-        terms = criterion(outputs, criterion.content_targets(both))
-        out_previous, out_current = outputs.chunk(2)
-        feat_previous, feat_current = features.chunk(2)
-        terms["temporal.output"] = options.output_temporal_weight * LF.output_temporal_loss(
-            out_current, warp(out_previous, flow), current, warp(previous, flow), mask
-        )
-        scale = feat_current.shape[-1] / flow.shape[-1]
-        small_flow = F.interpolate(flow, size=feat_current.shape[-2:], mode="area") * scale
-        terms["temporal.feature"] = options.feature_temporal_weight * LF.feature_temporal_loss(feat_current, warp(feat_previous, small_flow), mask)
-        return terms
-
-    rows, resumed = train(run, network, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step, time_limit=control.time_limit)
-    training = {"options": asdict(options), "styles": names, "data": [Path(p).name for p in data], "pairs": len(pairs), "device": device.type}
+    summary = {"options": asdict(options), "styles": training.style_names, "data": [Path(p).name for p in data], "pairs": len(pairs), "device": device.type}
     title = f"{output.stem}: {options.mode} ({options.arch}), {options.size} px, batch {options.batch_size} pairs"
-    return finish_training(run, output, network, kind, config_dict, rows, resumed, training, title, control.keep_run)
+    return finish_training(run, output, training.network, training.kind, training.config, rows, resumed, summary, title, control.keep_run)
