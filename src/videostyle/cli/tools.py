@@ -163,6 +163,29 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     "(oil, watercolour, cartoon, pencil).",
 )
 @click.option(
+    "--batches",
+    type=click.Choice(["auto", "host", "device"]),
+    default="auto",
+    show_default=True,
+    help="reconet, arbitrary-video: where training batches are made: host (the CPU: generated scenes, OpenCV's painting filters) or device "
+    "(where the network trains: fake-flow pairs from the photos, tensor filters); auto: device off the CPU.",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["float32", "bfloat16"]),
+    default="float32",
+    show_default=True,
+    help="reconet, arbitrary-video: bfloat16 runs the networks and the loss under autocast (faster on recent GPUs).",
+)
+@click.option(
+    "--style-statistic",
+    type=click.Choice(["gram", "mean_std"]),
+    default=None,
+    help="reconet, arbitrary-video: the style loss's statistic: Gram matrices (texture) or channel means and deviations (palette) "
+    "[default: gram for reconet, mean_std for arbitrary-video].",
+)
+@click.option("--max-grad-norm", type=float, default=None, help="reconet, arbitrary-video: clip the gradient's norm to this before each step.")
+@click.option(
     "--identity-weight",
     type=float,
     default=None,
@@ -218,9 +241,12 @@ def train_command(method, styles, data, output, init, run_dir, restart, keep_run
     options = options_class(**values, **fixed, init_model=init)
     run = functools.partial(train, styles, data, output, options)
     options.check()
-    bar = None if quiet else tqdm(total=options.steps, unit="step", desc="training", dynamic_ncols=True)
+    bar = None  # opened at the first step: data that cannot be trained on fails before any bar is drawn
 
     def on_step(report):
+        nonlocal bar
+        if bar is None and not quiet:
+            bar = tqdm(total=options.steps, unit="step", desc="training", dynamic_ncols=True)
         if bar is not None:
             if bar.n == 0 and report.step > 1:
                 bar.update(report.step - 1)
