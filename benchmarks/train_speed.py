@@ -104,8 +104,10 @@ def main() -> None:
     photos = load_sources([args.photos], max_short_side=2 * args.size)
     style_groups = load_style_groups([args.styles], max_short_side=2 * args.size)
     name = "GPU" if device.type == "cuda" else "CPU"
-    print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else f'{torch.get_num_threads()} threads'}), "
-          f"{args.size} px, batch {args.batch_size}, {len(photos)} photos, {sum(map(len, style_groups))} styles, {args.steps} timed steps per row")
+    print(
+        f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else f'{torch.get_num_threads()} threads'}), "
+        f"{args.size} px, batch {args.batch_size}, {len(photos)} photos, {sum(map(len, style_groups))} styles, {args.steps} timed steps per row"
+    )
     print(f"| mode | arch | batches | precision | steps/s | ceiling steps/s | share | {name} busy |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     busy = GpuBusy()
@@ -116,12 +118,12 @@ def main() -> None:
         styles = ["style"] if mode == "reconet" else [args.styles]
         groups = [style_groups[0][:1]] if mode == "reconet" else style_groups
         training = prepare_video_training(options, styles, groups, [], photos, RunControl(device=device, encoder=encoder))
-        timed_steps(training, lambda step: training.make_batch(10_000 + step), args.warmup, device)
+        timed_steps(training, lambda step, training=training: training.make_batch(10_000 + step), args.warmup, device)
         busy.start()
         full = timed_steps(training, training.make_batch, args.steps, device)
         utilisation = busy.stop()
         fixed = training.make_batch(0)
-        ceiling = timed_steps(training, lambda _: fixed, args.steps, device)
+        ceiling = timed_steps(training, lambda _, fixed=fixed: fixed, args.steps, device)
         shown = "n/a" if utilisation is None else f"{utilisation:.0f}%"
         print(f"| {mode} | {arch} | {batches} | {precision} | {full:.2f} | {ceiling:.2f} | {full / ceiling:.0%} | {shown} |", flush=True)
 

@@ -1,7 +1,7 @@
 """A sheet of unseen paintings: for each style, the style and, for each content, arbitrary-video,
 a network adapted to the style (on the bundled clip) and optimisation (Gatys et al.), side by side.
 
-    python scripts/adapt_sheet.py --sheet docs/images/adapt_sheet.png \\
+    python scripts/adapt_sheet.py --sheet docs/images/adapt_sheet.jpg \\
         --style runs/corpus/heldout/data-story-landscape-bridge.jpg=runs/adapt_bench/data-story-landscape-bridge-adapt-any-style.safetensors \\
         --style runs/corpus/heldout/sota-story-book.jpg ...
 

@@ -1,7 +1,7 @@
 """A sheet of any-style results: one row per style image, columns the style and, for each content,
 each model's output. For looking at unseen paintings, not only scoring them.
 
-    python scripts/any_style_sheet.py --sheet docs/images/any_style_corpus.png \
+    python scripts/any_style_sheet.py --sheet docs/images/any_style_corpus.jpg \
         --model bundled=arbitrary_video --model corpus=runs/init/arbitrary_video_corpus.safetensors \
         --style runs/corpus/heldout/data-story-landscape-bridge.jpg --style assets/graffiti.jpg
 """

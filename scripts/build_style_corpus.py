@@ -54,7 +54,7 @@ PACKAGES = {
                 ("usr/share/games/wesnoth/1.16/data/campaigns/*/images/portraits/**/*.png", "portrait"),
             ],
         )
-        for campaign in ("httt", "trow", "sota", "utbs", "low", "did")
+        for campaign in ("httt", "trow", "sota", "utbs", "low", "did", "dm", "dw", "ei", "l", "nr", "sof", "sotbe", "thot", "tsg", "ttb")
     },
     "krita-data": ("GPL-3+ (Krita resources; see the package's copyright file)", [("usr/share/krita/patterns/*.*", "pattern")]),
     "gimp-data": ("GPL-3+ (GIMP data; see the package's copyright file)", [("usr/share/gimp/2.0/patterns/*/*.pat", "pattern")]),

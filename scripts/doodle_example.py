@@ -4,7 +4,7 @@
    each pixel's Lab colour and height in the picture (4 regions), smoothed by a median filter, in flat
    colours.
 2. `doodle_example.png`: a doodle drawn here with Pillow in the same colours: a new landscape.
-3. docs/images/doodle_example.png: painting, map, doodle, and the doodle painted
+3. docs/images/doodle_example.jpg: painting, map, doodle, and the doodle painted
    (`videostyle doodle` with its defaults).
 
     python scripts/doodle_example.py
@@ -24,7 +24,7 @@ from videostyle.io.sheet import save_labelled_grid
 from videostyle.serve.jobs import samples_folder
 
 COLOURS = [(255, 0, 0), (0, 160, 0), (0, 0, 255), (255, 220, 0)]
-SHEET = Path(__file__).resolve().parents[1] / "docs" / "images" / "doodle_example.png"
+SHEET = Path(__file__).resolve().parents[1] / "docs" / "images" / "doodle_example.jpg"
 
 
 def make_map(painting: Path, regions: int = 4) -> Image.Image:

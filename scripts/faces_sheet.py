@@ -1,4 +1,4 @@
-"""Method faces, one exemplar against five: docs/images/faces_sheet.png and the per-region table.
+"""Method faces, one exemplar against five: docs/images/faces_sheet.jpg and the per-region table.
 
 Rows: four content faces (the bundled photo, the astronaut of the adaptation photos, and frames 0 and 110
 of the bundled clip, upscaled twice). Columns: content, its face regions, the result from one exemplar
@@ -28,7 +28,7 @@ from videostyle.io.sheet import save_labelled_grid
 from videostyle.io.video import VideoReader
 from videostyle.serve.jobs import samples_folder
 
-SHEET = Path(__file__).resolve().parents[1] / "docs" / "images" / "faces_sheet.png"
+SHEET = Path(__file__).resolve().parents[1] / "docs" / "images" / "faces_sheet.jpg"
 SIZE = 256
 EXEMPLARS = [str(samples_folder() / f"portrait_{name}.png") for name in ("duelist", "fencer", "mage-silver_female", "woodsman", "mage")]
 

@@ -1,6 +1,6 @@
 """Draw a contact sheet of the bundled models' outputs (``videostyle models`` lists them).
 
-    python scripts/model_sheet.py --sheet docs/images/models.png
+    python scripts/model_sheet.py --sheet docs/images/models.jpg
 
 Rows: the bundled photo and the first frame of the bundled clip, at 256 px long side. Columns:
 the input, then each bundled model; ``--extra-style`` adds AdaIN and arbitrary-video columns

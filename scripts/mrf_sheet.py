@@ -1,4 +1,4 @@
-"""The Gram and MRF style losses side by side: docs/images/mrf_sheet.png.
+"""The Gram and MRF style losses side by side: docs/images/mrf_sheet.jpg.
 
 The bundled photo and Starry Night at 192 px, 100 L-BFGS iterations each (no early stop), with
 --style-loss gram, mrf at three weights, and gram+mrf at the default weight.
@@ -18,7 +18,7 @@ from videostyle.io.sheet import save_labelled_grid
 from videostyle.methods.gatys import MRF_WEIGHT
 from videostyle.serve.jobs import samples_folder
 
-SHEET = Path(__file__).resolve().parents[1] / "docs" / "images" / "mrf_sheet.png"
+SHEET = Path(__file__).resolve().parents[1] / "docs" / "images" / "mrf_sheet.jpg"
 SIZE = 192
 
 

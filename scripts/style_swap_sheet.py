@@ -1,4 +1,4 @@
-"""Style swap decoded by optimisation and by the bundled inverse network: docs/images/style_swap_sheet.png.
+"""Style swap decoded by optimisation and by the bundled inverse network: docs/images/style_swap_sheet.jpg.
 
 Rows: the bundled photo and Wesnoth landscape with Starry Night and the graffiti (unseen by every network),
 at 256 px. Columns: content, style, decoded by optimisation (200 iterations), decoded by `swap_decoder`.
@@ -21,7 +21,7 @@ from videostyle.methods.ruder import VideoOptions
 from videostyle.serve.jobs import samples_folder
 from videostyle.spec import MethodSpec
 
-SHEET = Path(__file__).resolve().parents[1] / "docs" / "images" / "style_swap_sheet.png"
+SHEET = Path(__file__).resolve().parents[1] / "docs" / "images" / "style_swap_sheet.jpg"
 SIZE = 256
 
 

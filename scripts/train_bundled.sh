@@ -49,7 +49,7 @@ video_a() {
     --init runs/init/arbitrary_video.safetensors -o runs/init/arbitrary_video_s3.safetensors -q
   # then a stronger output-level temporal term (2e7; 1e7 with feature 5e5 was tried and not kept)
   videostyle train --method arbitrary-video -s runs/paintings -s $M/photos "${DATA[@]}" --arch fast --steps 700 \
-    --output-temporal-weight 2e7 --init runs/init/arbitrary_video_s3.safetensors -o $OUT/arbitrary_video.safetensors -q
+    --output-temporal-weight 2e7 --init runs/init/arbitrary_video_s3.safetensors -o runs/init/arbitrary_video_final.safetensors -q
   videostyle train --method reconet -s $M/styles/starry_night.jpg "${DATA[@]}" --arch fast --steps 500 -o $OUT/reconet_starry_night.safetensors -q
 }
 video_b() {
@@ -69,8 +69,10 @@ video_b() {
 corpus() {
   any_style_inputs
   [ -d runs/corpus ] || python scripts/build_style_corpus.py -o runs/corpus
+  # arbitrary_video is no longer bundled (docs/models.md): its last bundled file starts this stage
+  [ -f runs/init/arbitrary_video_bundled.safetensors ] || git show fc6ec61:$OUT/arbitrary_video.safetensors > runs/init/arbitrary_video_bundled.safetensors
   videostyle train --method arbitrary-video -s runs/corpus/train/portrait -s runs/corpus/train/landscape -s runs/corpus/train/pattern \
-    -s runs/paintings "${DATA[@]}" --arch fast --steps "${CORPUS_STEPS:-3000}" --output-temporal-weight 2e7 --init arbitrary_video --keep-run \
+    -s runs/paintings "${DATA[@]}" --arch fast --steps "${CORPUS_STEPS:-3000}" --output-temporal-weight 2e7 --init runs/init/arbitrary_video_bundled.safetensors --keep-run \
     -o runs/init/arbitrary_video_corpus.safetensors -q
 }
 # Session 5, on a lent H100 (the device tool; VGG weights and data carried over, run with --device cuda):

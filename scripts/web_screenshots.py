@@ -4,7 +4,7 @@ Starts the page on a free port, drives Debian's Chromium with Playwright (as tes
 does): the Image tab stylizes the bundled photo with the bundled Starry Night network, the Video tab
 the bundled clip with the bundled low-flicker (ReCoNet) Starry Night network.
 
-    python scripts/web_screenshots.py            # writes docs/images/web_image.png, docs/images/web_video.png
+    python scripts/web_screenshots.py            # writes docs/images/web_image.jpg, docs/images/web_video.jpg
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def main() -> None:
             page.click("#image-run")
             page.locator("#image-result img").wait_for(state="visible", timeout=300_000)
             page.wait_for_timeout(1000)  # the slider's second image
-            page.screenshot(path=str(args.out / "web_image.png"), full_page=True)
+            page.screenshot(path=str(args.out / "web_image.jpg"), full_page=True)
             page.get_by_role("tab", name="Video").click()
             page.locator("#video-content input[type=file]").set_input_files(str(sample_clip()))
             page.locator("#video-model input").fill("reconet_starry_night")
@@ -50,13 +50,13 @@ def main() -> None:
             page.click("#video-run")
             page.locator("#video-plot img").wait_for(state="visible", timeout=600_000)
             page.wait_for_timeout(2000)  # the players load their first frames
-            page.screenshot(path=str(args.out / "web_video.png"), full_page=True)
+            page.screenshot(path=str(args.out / "web_video.jpg"), full_page=True)
             browser.close()
     finally:
         app.close()
         server.close()
         shutil.rmtree(results, ignore_errors=True)
-    print(f"wrote {args.out / 'web_image.png'} and {args.out / 'web_video.png'}")
+    print(f"wrote {args.out / 'web_image.jpg'} and {args.out / 'web_video.jpg'}")
 
 
 def estimated(page, tab: str) -> None:

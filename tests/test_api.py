@@ -59,7 +59,7 @@ def test_arbitrary_video_mixes_styles_by_their_weights(content_image, style_imag
     from videostyle.methods.feedforward import FeedForwardOptions
     from videostyle.models import load_arbitrary
 
-    network, _ = load_arbitrary("arbitrary_video")
+    network, _ = load_arbitrary("arbitrary_video_corpus")
     other = torch.rand(1, 3, 48, 48)
     options = FeedForwardOptions(runtime="torch")
     only_first = ArbitraryVideoStylizer(network, encoder, [style_image], None, options).stylize_tensor(content_image)

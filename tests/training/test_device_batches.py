@@ -128,3 +128,21 @@ def test_any_style_training_on_device_batches_in_bfloat16_resumes_to_the_same_we
     assert info["training"]["options"]["batches"] == "device"
     for (name, a), b in zip(first.state_dict().items(), second.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, msg=name)
+
+
+def test_a_training_in_calls_of_bounded_length_continues_each_time_and_writes_a_model(data, tmp_path, capsys):
+    """`train --minutes M --keep-run`, as a GPU session runs it: each call trains about M minutes (here: one step),
+    writes the model, and the same command again continues from the checkpoint."""
+    from cli_runs import assert_clean_failure, run_cli
+    from videostyle.models import read_model
+
+    photos, _, styles = data
+    out = tmp_path / "any.safetensors"
+    args = ["train", "--method", "arbitrary-video", "-s", styles, "-d", photos, "-o", out, "--size", "32", "--batch-size", "2", "--steps", "5"]
+    args += ["--style-size", "32", "--batches", "device", "--minutes", "1e-9", "--keep-run", "--device", "cpu"]
+    code, err = run_cli(args, capsys)
+    assert code == 0 and "after 1 steps" in err, err
+    code, err = run_cli(args, capsys)
+    assert code == 0 and "after 2 steps (resumed at step 1)" in err, err
+    assert read_model(out)[1]["kind"] == "arbitrary_video"
+    assert_clean_failure(*run_cli([*args[:-5], "--minutes", "0"], capsys), "--minutes must be positive")

@@ -215,12 +215,18 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("--init", default=None, help="Start from the weights of this trained model (bundled name or file) instead of random ones: fine-tuning.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--checkpoint-every", type=int, default=100, show_default=True, help="Steps between checkpoints (an interrupted run resumes from the last).")
+@click.option(
+    "--minutes",
+    type=float,
+    default=None,
+    help="End this command's training after this many minutes, at a checkpoint, and write the model; with --keep-run the same command continues it.",
+)
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Checkpoint folder (default: .OUTPUT.train beside the output).")
 @click.option("--restart", is_flag=True, help="Discard a checkpoint folder left by a run with other settings.")
 @click.option("--keep-run", is_flag=True, help="Keep the checkpoint folder after success.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def train_command(method, styles, data, output, init, run_dir, restart, keep_run, device, quiet, **params):
+def train_command(method, styles, data, output, init, run_dir, restart, keep_run, minutes, device, quiet, **params):
     """Train a network: feed-forward (Johnson et al. 2016; Dumoulin et al. 2017), ReCoNet (Gao et al. 2018),
     the arbitrary-style video network, the AdaIN decoder (Huang and Belongie 2017), or a faster copy of a
     trained network (distill)."""
@@ -232,6 +238,8 @@ def train_command(method, styles, data, output, init, run_dir, restart, keep_run
     from ..training import trainer
 
     device = resolve_device(device)
+    if minutes is not None and not minutes > 0:
+        raise VideostyleError(f"--minutes must be positive, got {minutes}")
     if not styles and method not in ("swap-decoder", "distill"):
         raise click.UsageError(f"--style is needed for --method {method}")
     options_class, train, fixed = trainer(method)
@@ -257,7 +265,8 @@ def train_command(method, styles, data, output, init, run_dir, restart, keep_run
     try:
         from ..training.loop import RunControl
 
-        summary = run(RunControl(device=device, run_folder=run_dir, restart=restart, keep_run=keep_run, on_step=on_step))
+        run_for = None if minutes is None else 60 * minutes
+        summary = run(RunControl(device=device, run_folder=run_dir, restart=restart, keep_run=keep_run, on_step=on_step, run_for=run_for))
     finally:
         if bar is not None:
             bar.close()

@@ -23,7 +23,7 @@ from .optimize import OPTIMIZERS, OptimizationResult, Step, optimize_image
 
 INITS = ("content", "noise", "style")
 #: Default weight of the MRF terms. On the bundled photo and Starry Night at 192 px (100 iterations), 0.1 left
-#: faint texture, 0.3 visible swirls with the face kept, 1.0 replaced the face by swirls (docs/images/mrf_sheet.png).
+#: faint texture, 0.3 visible swirls with the face kept, 1.0 replaced the face by swirls (docs/images/mrf_sheet.jpg).
 MRF_WEIGHT = 0.5
 #: Coarse-to-fine's coarser scales get 1/COARSE_SHARE of ``iterations`` each unless ``coarse_iterations`` is set. At
 #: 512 px and 3 scales, the time to reach the single-scale loss: 0.75x with 20 coarse iterations against 0.82x with

@@ -132,7 +132,7 @@ def train_adain_decoder(
             terms["identity"] = options.identity_weight * F.mse_loss(decoder(content_features), content)
         return terms
 
-    rows, resumed = train(run, decoder, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step, time_limit=control.time_limit)
+    rows, resumed = train(run, decoder, optimizer, step_terms, options.steps, options.checkpoint_every, control)
     training = {
         "options": asdict(options),
         "styles": [Path(p).name for p in styles],

@@ -188,7 +188,7 @@ def train_student(
             terms[f"gram.{name}"] = options.gram_weight * options.gram_layers[name] * error
         return terms
 
-    rows, resumed = train(run, student, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step, time_limit=control.time_limit)
+    rows, resumed = train(run, student, optimizer, step_terms, options.steps, options.checkpoint_every, control)
     training = {"options": asdict(options), "teacher": teacher_path.name, "styles": names, "data": [Path(path).name for path in data], "device": device.type}
     title = f"{output.stem}: {options.arch} distilled from {teacher_path.stem}, {options.size} px, batch {options.batch_size}"
     return finish_training(run, output, student, kind, config.to_dict(), rows, resumed, training, title, control.keep_run)

@@ -100,7 +100,7 @@ def train_transformer(
         weights = eye[index].expand(content.shape[0], -1) if len(styles) > 1 else None
         return criterion(network(content, weights), criterion.content_targets(content))
 
-    rows, resumed = train(run, network, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step, time_limit=control.time_limit)
+    rows, resumed = train(run, network, optimizer, step_terms, options.steps, options.checkpoint_every, control)
     training = {"options": asdict(options), "styles": names, "data": [Path(path).name for path in data], "device": device.type}
     title = f"{output.stem}: {options.arch}, {', '.join(names)}, {options.size} px, batch {options.batch_size}"
     return finish_training(run, output, network, "transformer", config.to_dict(), rows, resumed, training, title, control.keep_run)

@@ -88,7 +88,7 @@ def train_swap_decoder(
             terms["tv"] = options.tv_weight * total_variation_loss(image)
         return terms
 
-    rows, resumed = train(run, decoder, optimizer, step_terms, options.steps, options.checkpoint_every, control.on_step, time_limit=control.time_limit)
+    rows, resumed = train(run, decoder, optimizer, step_terms, options.steps, options.checkpoint_every, control)
     training = {"options": asdict(options), "data": [Path(p).name for p in data], "device": device.type, "layer_means": means}
     title = f"{output.stem}: style-swap inverse network (relu3_1), width {options.width}, {options.size} px, batch {options.batch_size}"
     return finish_training(run, output, decoder, "swap_decoder", config.to_dict(), rows, resumed, training, title, control.keep_run)

@@ -84,7 +84,9 @@ class RunControl:
     ``device``); ``run_folder``: the checkpoint folder (default ``.OUTPUT.train`` beside the
     output); ``restart``: discard a run folder left with other settings; ``keep_run``: keep the
     folder after success; ``on_step``: called after every step (progress bars, tests);
-    ``time_limit``: seconds of training after which the run ends early, at a checkpoint.
+    ``time_limit``: seconds of training, in all (a resumed run counts its earlier calls' time), after
+    which the run ends early, at a checkpoint; ``run_for``: seconds this call trains before it ends
+    the same way (a run in several calls of bounded length, each continuing the last).
     """
 
     device: torch.device | str = "cpu"
@@ -94,6 +96,7 @@ class RunControl:
     keep_run: bool = False
     on_step: Callable[[StepReport], None] | None = None
     time_limit: float | None = None
+    run_for: float | None = None
 
     def open(self, output: Path, settings: dict) -> Path:
         """Open (create, or check: see :func:`videostyle.runs.open_run_folder`) the run folder for ``output``; return it."""
@@ -255,13 +258,12 @@ def train(
     step_terms: Callable[[int], Mapping[str, torch.Tensor]],
     steps: int,
     checkpoint_every: int,
-    on_step: Callable[[StepReport], None] | None = None,
-    on_checkpoint: Callable[[list[dict[str, float]]], None] | None = None,
-    time_limit: float | None = None,
+    control: RunControl,
     max_grad_norm: float | None = None,
 ) -> tuple[list[dict[str, float]], int]:
     """Run steps ``[checkpoint step, steps)`` of ``step_terms(step) -> {name: weighted loss}``, or fewer:
-    the run ends at the first step whose total training time reaches ``time_limit`` seconds.
+    the run ends at a checkpoint at the first step past ``control.time_limit`` (training time in all) or
+    ``control.run_for`` (this call's). ``control.on_step`` is called after every step.
     ``max_grad_norm``: the gradient's norm is clipped to it before each step (none: not clipped).
 
     Returns the whole log (one dict per step: ``step``, ``loss``, each term, ``seconds``)
@@ -269,18 +271,17 @@ def train(
     :func:`open_run_folder`.
     """
     with run_lock(run):  # one process trains in a run folder at a time
-        return _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, on_step, on_checkpoint, time_limit, max_grad_norm)
+        return _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, control, max_grad_norm)
 
 
-def _train_steps(
-    run, model, optimizer, step_terms, steps, checkpoint_every, on_step, on_checkpoint, time_limit, max_grad_norm
-) -> tuple[list[dict[str, float]], int]:
+def _train_steps(run, model, optimizer, step_terms, steps, checkpoint_every, control, max_grad_norm) -> tuple[list[dict[str, float]], int]:
     checkpoint, log_path = run / CHECKPOINT, run / LOG
     start = load_checkpoint(checkpoint, model, optimizer) if checkpoint.is_file() else 0
     rows = _read_log(log_path, start)
     elapsed = rows[-1]["seconds"] if rows else 0.0
     model.train()
-    began = time.perf_counter() - elapsed
+    called = time.perf_counter()
+    began = called - elapsed
     for step in range(start, steps):
         optimizer.zero_grad(set_to_none=True)
         terms = step_terms(step)
@@ -296,16 +297,17 @@ def _train_steps(
             torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
         optimizer.step()
         values = dict(zip(terms, term_values))
-        row = {"step": step + 1, "loss": loss_value, **values, "seconds": time.perf_counter() - began}
+        now = time.perf_counter()
+        row = {"step": step + 1, "loss": loss_value, **values, "seconds": now - began}
         rows.append(row)
-        if on_step is not None:
-            on_step(StepReport(step + 1, steps, row["loss"], values, row["seconds"]))
-        out_of_time = time_limit is not None and row["seconds"] >= time_limit
+        if control.on_step is not None:
+            control.on_step(StepReport(step + 1, steps, row["loss"], values, row["seconds"]))
+        out_of_time = (control.time_limit is not None and row["seconds"] >= control.time_limit) or (
+            control.run_for is not None and now - called >= control.run_for
+        )
         if (step + 1) % checkpoint_every == 0 or step + 1 == steps or out_of_time:
             save_checkpoint(checkpoint, model, optimizer, step + 1)
             write_log(log_path, rows)
-            if on_checkpoint is not None:
-                on_checkpoint(rows)
         if out_of_time:
             break
     model.eval()

@@ -98,7 +98,7 @@ def train_meta_init(
         distance = sum(((own - new.detach()) ** 2).sum() for own, new in zip(network.parameters(), adapted.parameters()))
         return {"reptile": 0.5 * anneal * distance}
 
-    rows, resumed = train(run, network, outer, step_terms, options.steps, options.checkpoint_every, control.on_step, time_limit=control.time_limit)
+    rows, resumed = train(run, network, outer, step_terms, options.steps, options.checkpoint_every, control)
     training = {"options": asdict(options), "styles": [Path(p).name for p in styles], "data": [Path(p).name for p in data], "device": device.type}
     title = f"{output.stem}: Reptile ({options.arch}), {options.inner_steps} inner steps, {options.size} px, batch {options.batch_size}"
     return finish_training(run, output, network, "transformer", config.to_dict(), rows, resumed, training, title, control.keep_run)

@@ -262,8 +262,7 @@ def train_video_network(
         step_terms,
         options.steps,
         options.checkpoint_every,
-        control.on_step,
-        time_limit=control.time_limit,
+        control,
         max_grad_norm=options.max_grad_norm,
     )
     summary = {"options": asdict(options), "styles": training.style_names, "data": [Path(p).name for p in data], "pairs": len(pairs), "device": device.type}
