@@ -146,3 +146,18 @@ def test_a_training_in_calls_of_bounded_length_continues_each_time_and_writes_a_
     assert code == 0 and "after 2 steps (resumed at step 1)" in err, err
     assert read_model(out)[1]["kind"] == "arbitrary_video"
     assert_clean_failure(*run_cli([*args[:-5], "--minutes", "0"], capsys), "--minutes must be positive")
+
+
+def test_a_damaged_checkpoint_is_refused_with_what_to_do(data, tmp_path, capsys):
+    from cli_runs import assert_clean_failure, run_cli
+
+    photos, _, styles = data
+    out = tmp_path / "any.safetensors"
+    args = ["train", "--method", "arbitrary-video", "-s", styles, "-d", photos, "-o", out, "--size", "32", "--batch-size", "1", "--steps", "2"]
+    args += ["--style-size", "32", "--checkpoint-every", "1", "--keep-run", "--device", "cpu", "-q"]
+    assert run_cli(args, capsys)[0] == 0
+    checkpoint = tmp_path / ".any.safetensors.train" / "checkpoint.safetensors"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:100])  # cut short, as a killed copy would leave it
+    code, err = run_cli([*args[:14], "3", *args[15:]], capsys)
+    assert_clean_failure(code, err, f"the training checkpoint {checkpoint} is damaged")
+    assert f"remove {checkpoint.parent} to train from the start" in err

@@ -216,10 +216,14 @@ def save_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimiz
 
 
 def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> int:
-    """Restore ``model`` and ``optimizer`` from a checkpoint; return its step."""
-    tensors, info = read_model(path)
+    """Restore ``model`` and ``optimizer`` from a checkpoint; return its step. A damaged one is refused, never loaded."""
+    try:
+        tensors, info = read_model(path)
+    except VideostyleError as error:
+        reason = str(error).removeprefix(f"cannot read model {path}: ")
+        raise VideostyleError(f"the training checkpoint {path} is damaged: {reason}; remove {path.parent} to train from the start") from None
     if info.get("kind") != "checkpoint":
-        raise VideostyleError(f"not a training checkpoint: {path}")
+        raise VideostyleError(f"not a training checkpoint: {path}; remove {path.parent} to train from the start")
     model_state = {name.removeprefix("model."): value for name, value in tensors.items() if name.startswith("model.")}
     try:
         model.load_state_dict(model_state)
