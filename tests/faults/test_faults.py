@@ -164,6 +164,17 @@ def test_tiny_pictures_on_the_network_paths(method, side, tmp_path, capsys):
     assert not (tmp_path / "out.png").exists()
 
 
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+@pytest.mark.parametrize("side", [1, 3])
+def test_tiny_pictures_by_optimisation_are_stylized(optimizer, side, tmp_path, capsys):
+    """A 1 x 1 picture's gradient is an expanded tensor that L-BFGS could not view flat: it runs like any other."""
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (side, side), (200, 30, 30)).save(tiny)
+    code, err = run_cli(["image", tiny, *METHODS["optimize"], "--optimizer", optimizer, "-o", tmp_path / "out.png", *IMAGE_OPT], capsys)
+    assert code == 0, err
+    assert Image.open(tmp_path / "out.png").size == (32, 32)
+
+
 def _flo(path: Path, width: int, height: int, values: np.ndarray | None = None) -> None:
     data = np.zeros((max(height, 1), max(width, 1), 2), "<f4") if values is None else values.astype("<f4")
     with open(path, "wb") as handle:
@@ -195,7 +206,7 @@ def test_damaged_flow_files_are_refused(damage, media, tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / ".out.mp4.run" / "frames").iterdir()) == ["out_000001.png"]
 
 
-@pytest.mark.parametrize("damage", ["no config", "wrong types", "negative sizes", "not json"])
+@pytest.mark.parametrize("damage", ["no config", "wrong types", "negative sizes", "not json", "a list", "format a string", "unknown kind", "config a list"])
 def test_malformed_model_metadata(damage, media, tmp_path, capsys):
     from safetensors.torch import save_file
 
@@ -210,11 +221,36 @@ def test_malformed_model_metadata(damage, media, tmp_path, capsys):
         info["config"] = {**config, "channels": "abc", "residual_blocks": "x"}
     elif damage == "negative sizes":
         info["config"] = {**config, "channels": [-4, 8, 16]}
+    elif damage == "format a string":
+        info["format"] = "1"
+    elif damage == "unknown kind":
+        info["kind"] = "painting"
+    elif damage == "config a list":
+        info["config"] = [config]
     model = tmp_path / "bad.safetensors"
-    save_file(tensors, str(model), metadata={"videostyle": "{not json" if damage == "not json" else json.dumps(info)})
-    code, err = run_cli(["image", content, "--model", model, "-o", tmp_path / "out.png", "-q"], capsys)
-    assert_clean_failure(code, err, str(model))
-    assert not (tmp_path / "out.png").exists()
+    text = {"not json": "{not json", "a list": json.dumps([info])}.get(damage, json.dumps(info))
+    save_file(tensors, str(model), metadata={"videostyle": text})
+    for command, out in ((["image", content], tmp_path / "out.png"), (["video", media[1]], tmp_path / "out.mp4")):
+        code, err = run_cli([*command, "--model", model, "-o", out, "-q"], capsys)
+        assert_clean_failure(code, err, str(model))
+        assert not out.exists()
+
+
+@pytest.mark.parametrize("damage", ["random bytes", "a pickled object", "random bytes.safetensors"])
+def test_bad_vgg_weight_files_say_what_is_wrong_and_nothing_of_pickle_safety(damage, media, tmp_path, capsys):
+    import pickle
+
+    content, _ = media
+    weights = tmp_path / ("vgg.safetensors" if damage.endswith(".safetensors") else "vgg.pth")
+    if damage == "a pickled object":
+        weights.write_bytes(pickle.dumps({"features.0.weight": Path("x")}))
+    else:
+        weights.write_bytes(random.Random(0).randbytes(4096))
+    code, err = run_cli(["image", content, *METHODS["optimize"], "--vgg-weights", weights, "-o", tmp_path / "out.png", *IMAGE_OPT], capsys)
+    assert_clean_failure(code, err, f"cannot read weights file {weights}")
+    assert "weights_only" not in err and "file an issue" not in err.lower()
+    if damage == "a pickled object":
+        assert "holds Python objects besides tensors" in err
 
 
 def test_a_damaged_web_video_is_noticed_whatever_the_threading(tmp_path, capsys):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -99,15 +100,21 @@ def load_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise VideostyleError(f"no such weights file: {path}")
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
 
+        try:
             state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise VideostyleError(f"cannot read weights file {path}: {error}") from None
+        except Exception as error:
+            raise VideostyleError(f"cannot read weights file {path}: not a safetensors file ({str(error).splitlines()[0]})") from None
+    else:
+        try:
+            with warnings.catch_warnings():  # torch's notes on its safe unpickler are not for our users
+                warnings.simplefilter("ignore")
+                state = torch.load(path, map_location="cpu", weights_only=True)  # never unpickles code
+        except Exception as error:
+            why = "it holds Python objects besides tensors, which are never loaded" if "Weights only load failed" in str(error) else "not a PyTorch file"
+            raise VideostyleError(f"cannot read weights file {path}: {why} (expected a state dict of tensors, .pth or .safetensors)") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict):

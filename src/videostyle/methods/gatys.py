@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -22,6 +22,11 @@ from ..tiles import check_tile
 from .optimize import OPTIMIZERS, OptimizationResult, Step, optimize_image
 
 INITS = ("content", "noise", "style")
+#: Pixels of mirrored picture around the picture while it is optimised, cropped off at the end. Without them the
+#: style loss draws a dark edge and a light band a few pixels in along every border (the network's padding makes
+#: the border a feature the Gram matrices can use); with them that band falls outside the picture
+#: (docs/benchmarks.md, "A bright border on optimised pictures").
+MARGIN = 16
 #: Default weight of the MRF terms. On the bundled photo and Starry Night at 192 px (100 iterations), 0.1 left
 #: faint texture, 0.3 visible swirls with the face kept, 1.0 replaced the face by swirls (docs/images/mrf_sheet.jpg).
 MRF_WEIGHT = 0.5
@@ -47,7 +52,8 @@ class GatysOptions:
     output's size and ``coarse_iterations`` (None: a fifth of ``iterations``, :data:`COARSE_SHARE`) at each coarser one. ``tile``: scales
     longer than this many pixels are scored over tiles with whole-picture Gram matrices
     (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`), memory bounded by the tile. ``style_loss``: one
-    of :data:`STYLE_LOSSES`; the MRF term is weighted by ``mrf_weight`` on ``mrf_layers``.
+    of :data:`STYLE_LOSSES`; the MRF term is weighted by ``mrf_weight`` on ``mrf_layers``. ``margin``: pixels of
+    mirrored picture optimised around it and cropped off (:data:`MARGIN`, :func:`add_margin`).
     """
 
     size: int | None = 512
@@ -73,6 +79,7 @@ class GatysOptions:
     mrf_layers: dict[str, float] = field(default_factory=lambda: {"relu3_1": 1.0, "relu4_1": 1.0})
     map_weight: float = 10.0
     tile: int | None = None
+    margin: int = MARGIN
 
     @property
     def iterations_per_scale(self) -> list[int]:
@@ -108,6 +115,8 @@ class GatysOptions:
         check_choice("color_method", self.color_method, color.COLOR_METHODS)
         if self.scales < 1:
             raise VideostyleError(f"scales must be >= 1, got {self.scales}", parameter="scales")
+        if self.margin < 0:
+            raise VideostyleError(f"margin must be >= 0 pixels, got {self.margin}", parameter="margin")
         if self.coarse_iterations is not None and self.coarse_iterations < 0:
             raise VideostyleError(f"coarse_iterations must be >= 0, got {self.coarse_iterations}", parameter="coarse_iterations")
         check_positive("style_scale", self.style_scale)
@@ -160,6 +169,11 @@ def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss
     return criterion if options.tile is None else TiledPerceptualLoss(criterion, options.tile, seed=options.seed)
 
 
+def _picture_step(step: Step, margin: int) -> Step:
+    """A step as callers see it: the variable without the margin."""
+    return replace(step, variable=remove_margin(step.variable, margin))
+
+
 def scale_sizes(height: int, width: int, scales: int) -> list[tuple[int, int]]:
     """Sizes from coarsest to finest, halving the long side per scale (never below 16 px)."""
     long_side = max(height, width)
@@ -203,6 +217,30 @@ class StyleTarget:
     def at_size(self, size: tuple[int, int]) -> list[torch.Tensor]:
         long_side = max(1, round(max(size) * self.options.style_scale))
         return [resize(style, size_for_long_side(style.shape[-2], style.shape[-1], long_side)) for style in self.styles]
+
+
+def add_margin(image: torch.Tensor, margin: int) -> tuple[torch.Tensor, int]:
+    """``image`` (``B x C x H x W``) mirrored outwards by ``margin`` pixels on every side (at most one less than its
+    short side: a mirror needs that much picture), and the margin used.
+
+    >>> add_margin(torch.arange(3.0).view(1, 1, 1, 3).expand(1, 1, 2, 3), 1)[0][0, 0]
+    tensor([[1., 0., 1., 2., 1.],
+            [1., 0., 1., 2., 1.],
+            [1., 0., 1., 2., 1.],
+            [1., 0., 1., 2., 1.]])
+    """
+    margin = max(0, min(margin, image.shape[-2] - 1, image.shape[-1] - 1))
+    return (torch.nn.functional.pad(image, (margin,) * 4, mode="reflect") if margin else image), margin
+
+
+def remove_margin(image: torch.Tensor, margin: int) -> torch.Tensor:
+    """The picture inside a canvas made by :func:`add_margin`."""
+    return image[..., margin : image.shape[-2] - margin, margin : image.shape[-1] - margin] if margin else image
+
+
+def map_with_margin(semantic_map: torch.Tensor, margin: int, picture_height: int) -> torch.Tensor:
+    """A target map of the picture (``1 x K x h x w``, any resolution) mirrored by the margin at its own scale."""
+    return add_margin(semantic_map, round(margin * semantic_map.shape[-2] / picture_height))[0]
 
 
 def initial_variable(content: torch.Tensor, styles: Sequence[torch.Tensor], options: GatysOptions) -> torch.Tensor:
@@ -268,8 +306,9 @@ def stylize(
     if options.size is not None:
         height, width = size_for_long_side(height, width, options.size)
     full_content = resize(content, (height, width))
+    canvas, margin = add_margin(full_content, options.margin)  # the picture and its mirrored margin are optimised
     criterion = make_criterion(encoder, options)
-    criterion.semantic_maps = semantic_maps
+    criterion.semantic_maps = None if semantic_maps is None else (semantic_maps[0], map_with_margin(semantic_maps[1], margin, height))
     style_target = StyleTarget(styles, full_content, options)
     start = time.perf_counter()
     variable: torch.Tensor | None = None
@@ -277,10 +316,12 @@ def stylize(
     history: list[float] = []
     iterations = 0
     result: OptimizationResult | None = None
-    levels = zip(scale_sizes(height, width, options.scales), options.iterations_per_scale, strict=True)
+    levels = zip(scale_sizes(*canvas.shape[-2:], options.scales), options.iterations_per_scale, strict=True)
     for index, (size, budget) in enumerate(levels):
-        scaled_content = resize(full_content, size)
-        criterion.set_style(style_target.at_size(size), options.style_weights)
+        scaled_content = resize(canvas, size)
+        scale = size[0] / canvas.shape[-2]
+        level_margin = round(margin * scale)
+        criterion.set_style(style_target.at_size((round(height * scale), round(width * scale))), options.style_weights)  # sized to the picture
         targets = criterion.content_targets(content_for_criterion(scaled_content, options))
         if variable is None or coarser_content is None:
             variable = initial_variable(scaled_content, style_target.styles, options)
@@ -298,14 +339,14 @@ def stylize(
             learning_rate=options.learning_rate,
             tolerance=options.tolerance,
             patience=options.patience,
-            callback=None if callback is None else (lambda step, index=index: callback(index, step)),
+            callback=None if callback is None else (lambda step, index=index, cut=level_margin: callback(index, _picture_step(step, cut))),
         )
         variable, coarser_content = result.variable, scaled_content
         history += result.history
         iterations += result.iterations
     assert result is not None and variable is not None
     return StylizeResult(
-        image=to_output(variable, full_content, options).detach(),
+        image=remove_margin(to_output(variable, canvas, options), margin).detach(),
         iterations=iterations,
         seconds=time.perf_counter() - start,
         losses=result.terms,

@@ -115,13 +115,16 @@ def optimize_image(
         opt.zero_grad(set_to_none=True)
         terms = objective(variable)
         loss_tensor = total(terms)
-        loss = float(loss_tensor.detach())
+        loss_tensor.backward()
+        if variable.grad is not None and not variable.grad.is_contiguous():
+            variable.grad = variable.grad.contiguous()  # L-BFGS views it flat (a 1 x 1 picture's gradient is an expanded one)
+        # the loss and its terms read back together, after the backward is queued: one wait for the device per evaluation
+        loss, *values = torch.stack([loss_tensor.detach(), *(value.detach() for value in terms.values())]).tolist()
         history.append(loss)
         if not math.isfinite(loss):
             state["diverged"] = True
             raise _Stop
-        loss_tensor.backward()
-        terms_now = {name: float(value.detach()) for name, value in terms.items()}
+        terms_now = dict(zip(terms, values))
         improvement = (best["loss"] - loss) / max(abs(best["loss"]), 1e-12) if math.isfinite(best["loss"]) else math.inf
         state["calm"] = state["calm"] + 1 if improvement <= tolerance else 0
         if loss < best["loss"]:

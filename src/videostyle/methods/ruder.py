@@ -25,7 +25,18 @@ from ..features import VGGEncoder
 from ..flow import FlowCache, long_term_weights, warp
 from ..io.image import to_tensor, to_uint8
 from ..losses import functional as LF
-from .gatys import GatysOptions, StyleTarget, content_for_criterion, initial_variable, make_criterion, to_encoder_space, to_output
+from .gatys import (
+    GatysOptions,
+    StyleTarget,
+    add_margin,
+    content_for_criterion,
+    initial_variable,
+    make_criterion,
+    map_with_margin,
+    remove_margin,
+    to_encoder_space,
+    to_output,
+)
 from .optimize import Step, optimize_image
 
 FRAME_INITS = ("warped", "previous", "random")
@@ -174,29 +185,39 @@ class RuderStylizer:
         return self._optimise(index, content, self._to_variable(blended), temporal, self.options.pass_iterations, callback)
 
     def _optimise(self, index: int, content: torch.Tensor, init: torch.Tensor, temporal: list, iterations: int, callback) -> FrameResult:
+        """Optimise the frame on a canvas with the mirrored margin of the image method (:func:`add_margin`); the
+        temporal terms compare the picture itself with the warped earlier outputs."""
         options = self.options
-        targets = self.criterion.content_targets(content_for_criterion(content, options.image))
+        canvas, margin = add_margin(content, options.image.margin)
+        start = add_margin(init, margin)[0]
+        targets = self.criterion.content_targets(content_for_criterion(canvas, options.image))
         weight = options.temporal_weight
+        maps = self.criterion.semantic_maps  # a doodle video's maps, set per frame: the target map gets the margin too
+        if maps is not None:
+            self.criterion.semantic_maps = (maps[0], map_with_margin(maps[1], margin, content.shape[-2]))
 
         def objective(x: torch.Tensor) -> dict[str, torch.Tensor]:
             terms = self.criterion(to_encoder_space(x, options.image), targets)
-            rgb = to_output(x, content, options.image) if options.image.preserve_color == "luminance" else x
+            rgb = remove_margin(to_output(x, canvas, options.image) if options.image.preserve_color == "luminance" else x, margin)
             for gap, warped, weights in temporal:
                 terms[f"temporal.{gap}"] = weight * LF.temporal_loss(rgb, warped, weights)
             return terms
 
         torch.manual_seed(options.image.seed + index)
-        result = optimize_image(
-            init,
-            objective,
-            iterations,
-            optimizer=options.image.optimizer,
-            learning_rate=options.image.learning_rate,
-            tolerance=options.image.tolerance,
-            patience=options.image.patience,
-            callback=callback,
-        )
-        output = to_uint8(to_output(result.variable, content, options.image))
+        try:
+            result = optimize_image(
+                start,
+                objective,
+                iterations,
+                optimizer=options.image.optimizer,
+                learning_rate=options.image.learning_rate,
+                tolerance=options.image.tolerance,
+                patience=options.image.patience,
+                callback=None if callback is None else (lambda step: callback(replace(step, variable=remove_margin(step.variable, margin)))),
+            )
+        finally:
+            self.criterion.semantic_maps = maps
+        output = to_uint8(remove_margin(to_output(result.variable, canvas, options.image), margin))
         return FrameResult(output, result.iterations, result.terms, result.history)
 
     def _to_variable(self, rgb: torch.Tensor) -> torch.Tensor:

@@ -24,6 +24,8 @@ from ..io.atomic import atomic_path
 
 METADATA_KEY = "videostyle"
 FORMAT = 1
+#: The ``kind`` of every file this package writes: the networks of :data:`videostyle.models.KINDS` and training checkpoints.
+FILE_KINDS = ("transformer", "adain_decoder", "arbitrary_video", "swap_decoder", "checkpoint")
 BUNDLED_DIR = Path(__file__).parent / "bundled"
 
 
@@ -83,9 +85,29 @@ def _open_model(path: Path, with_tensors: bool) -> tuple[dict[str, torch.Tensor]
         info = json.loads(metadata[METADATA_KEY])
     except ValueError:
         raise VideostyleError(f"cannot read model {path}: its metadata is not valid JSON") from None
-    if info.get("format", 0) > FORMAT:
-        raise VideostyleError(f"model {path} was written by a newer videostyle (format {info['format']})")
+    check_metadata(info, path)
     return tensors, info
+
+
+def check_metadata(info, path: Path) -> None:
+    """The one check of a model file's metadata by shape: an object whose ``format`` is an integer this package
+    reads, whose ``kind`` is one of :data:`FILE_KINDS`, and whose ``config`` and ``training`` are objects."""
+
+    def malformed(what: str) -> VideostyleError:
+        return VideostyleError(f"cannot read model {path}: its metadata {what}")
+
+    if not isinstance(info, dict):
+        raise malformed(f"is a JSON {type(info).__name__}, not an object")
+    version = info.get("format", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise malformed(f"has format {version!r}, not a version number")
+    if version > FORMAT:
+        raise VideostyleError(f"model {path} was written by a newer videostyle (format {version})")
+    if info.get("kind") not in FILE_KINDS:
+        raise malformed(f"names no known kind ({info.get('kind')!r}; known: {', '.join(FILE_KINDS)})")
+    for name in ("config", "training"):
+        if name in info and not isinstance(info[name], dict):
+            raise malformed(f"has a {name} that is not an object")
 
 
 def load_weights(module: nn.Module, tensors: Mapping[str, torch.Tensor], path: str | os.PathLike) -> None:
