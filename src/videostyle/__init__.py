@@ -6,12 +6,44 @@ options travel as one :class:`MethodSpec`; :func:`stylize` (an image) and :func:
 :func:`stylize_batch` runs many pictures into one folder.
 """
 
-from .api import ImageResult, resolve_device, stylize, stylize_image, stylize_image_with_model
-from .audio.api import AudioRestyle, stylize_audio
-from .batch import plan_batch, stylize_batch
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from .errors import VideostyleError
-from .pipeline import stylize_video
-from .spec import MethodSpec
+
+if TYPE_CHECKING:
+    from .api import ImageResult, resolve_device, stylize, stylize_image, stylize_image_with_model
+    from .audio.api import AudioRestyle, stylize_audio
+    from .batch import plan_batch, stylize_batch
+    from .pipeline import stylize_video
+    from .spec import MethodSpec
+
+#: Each public name and the module it lives in, imported on first use: ``import videostyle`` (and the command's
+#: start-up, :mod:`videostyle.entry`) does not import PyTorch until something needs it.
+_EXPORTS = {
+    "ImageResult": "api",
+    "resolve_device": "api",
+    "stylize": "api",
+    "stylize_image": "api",
+    "stylize_image_with_model": "api",
+    "AudioRestyle": "audio.api",
+    "stylize_audio": "audio.api",
+    "plan_batch": "batch",
+    "stylize_batch": "batch",
+    "stylize_video": "pipeline",
+    "MethodSpec": "spec",
+}
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'videostyle' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 __all__ = [

@@ -356,10 +356,13 @@ def stylize_video(
                 summary = _run(video, stylizer, _finished_frames(video.run) if resume else 0, replace(run, resume=resume), progress)
                 if restyle_audio is not None:
                     summary.notes.insert(0, note)
-            except Exception:
-                if _finished_frames(video.run) == 0:  # an error before the first frame: no empty run folder is left behind
+            except BaseException as error:
+                # Kept only where the same command resumes from it: after an interrupt (its frames, flows and config), or
+                # after an error once frames are finished. Without resume the next run starts afresh: nothing is kept.
+                useless = not resume or (isinstance(error, Exception) and _finished_frames(video.run) == 0)
+                if useless:
                     shutil.rmtree(video.run, ignore_errors=True)
-                raise  # an interrupt keeps the folder (flows, config): the same command resumes
+                raise
     finally:
         if hasattr(stylizer, "close"):
             stylizer.close()

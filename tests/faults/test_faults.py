@@ -336,6 +336,19 @@ def _leftovers(folder: Path) -> list[str]:
 KILLS = [(method, sig) for method in ("model", "optimize") for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)]
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_start_up_says_interrupted_and_exits_130(sig, media, tmp_path):
+    """The command as installed (``videostyle.entry``), signalled while PyTorch is still being imported."""
+    content, _ = media
+    command = [sys.executable, "-c", "from videostyle.entry import main; main()", "image", str(content), *METHODS["model"], "-o", str(tmp_path / "o.png")]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)  # importing PyTorch alone takes seconds here
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and err.strip() == "interrupted", err
+    assert not (tmp_path / "o.png").exists()
+
+
 @pytest.mark.parametrize("method, sig", KILLS, ids=[f"{m}-{s.name}" for m, s in KILLS])
 def test_a_kill_at_a_random_point_then_resume_gives_identical_frames(method, sig, tmp_path):
     clip = write_clip(tmp_path / "clip.mp4", translating_clip(8, 32, 32), tone_hz=440)
@@ -354,6 +367,23 @@ def test_a_kill_at_a_random_point_then_resume_gives_identical_frames(method, sig
         subprocess.run(_command(["video", clip, *METHODS[method], "-o", out, *extra]), check=True, timeout=120)
         assert snapshot(out) == snapshot(reference)
     assert _leftovers(tmp_path) == [], _leftovers(tmp_path)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_one_pass_run_without_resume_leaves_no_run_folder(sig, tmp_path):
+    """Without --resume the next run starts afresh, so an interrupted one leaves nothing behind."""
+    clip = write_clip(tmp_path / "clip.mp4", translating_clip(400, 64, 64))
+    out = tmp_path / "out.mp4"
+    process = subprocess.Popen(
+        _command(["video", clip, *METHODS["model"], "-o", out, "--size", "0", "--batch-size", "1", "-q"]), stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.time() + 60
+    while not (tmp_path / ".out.mp4.run" / "config.json").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and err.strip() == "interrupted", err
+    assert _leftovers(tmp_path) == [] and not out.exists()
 
 
 def test_a_sigkill_mid_write_leaves_no_partial_after_the_next_run(tmp_path):

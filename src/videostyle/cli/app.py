@@ -19,7 +19,7 @@ import warnings
 
 import click
 
-from ..errors import VideostyleError
+from ..errors import VideostyleError, caused_by_interrupt
 
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
@@ -72,16 +72,6 @@ def _exit_interrupted() -> None:
     os._exit(EXIT_INTERRUPTED)
 
 
-def _caused_by_interrupt(error: BaseException | None) -> bool:
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, KeyboardInterrupt):
-            return True
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return False
-
-
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -114,13 +104,13 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("error: out of memory; try a smaller --size", err=True)
         sys.exit(EXIT_USER_ERROR)
     except Exception as error:
-        if _caused_by_interrupt(error):  # a signal during a lazy import arrives wrapped (RuntimeError from __set_name__, ...)
+        if caused_by_interrupt(error):  # a signal during a lazy import arrives wrapped (RuntimeError from __set_name__, ...)
             _exit_interrupted()
         if debug:
             raise
         message = str(error).strip().splitlines()[0] if str(error).strip() else ""
         if "out of memory" in message.lower():
-            click.echo("error: out of memory on the device; try a smaller --size or --device cpu", err=True)
+            click.echo("error: out of memory on the device at this size; try --tile 512, a smaller --size, or --device cpu", err=True)
         else:
             click.echo(f"error: unexpected {type(error).__name__}: {message} (set VIDEOSTYLE_DEBUG=1 for a traceback)", err=True)
         sys.exit(EXIT_USER_ERROR)
