@@ -227,3 +227,22 @@ def test_one_pass_method_errors(arbitrary_models, content, tmp_path, capsys, arg
     code, _, err = run_main(["image", str(content), "-o", str(tmp_path / "o.png"), *args], capsys)
     assert code == 1 and err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("model, method", [("arbitrary_video_corpus", "arbitrary-video"), ("adain_decoder", "adain"), ("swap_decoder", "style-swap")])
+def test_a_model_alone_runs_the_method_of_its_kind(model, method, content, tmp_path, capsys):
+    from videostyle.spec import method_for_model
+
+    style = tmp_path / "style.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(style)
+    assert method_for_model(model) == method
+    code, _, err = run_main(["image", str(content), "--model", model, "-s", str(style), "--size", "32", "-o", str(tmp_path / "out.png"), "-q"], capsys)
+    assert code == 0, err
+    assert Image.open(tmp_path / "out.png").size == (32, 23)
+
+
+def test_a_model_that_contradicts_the_method_is_one_line_naming_both(content, tmp_path, capsys):
+    code, _, err = run_main(["image", str(content), "--model", "arbitrary_video_corpus", "--method", "feedforward", "-o", str(tmp_path / "o.png")], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "arbitrary_video_corpus is an arbitrary-style video network for --method arbitrary-video, not for --method feedforward" in err
+    assert "/" not in err.split("network")[0]  # the bundled model by its name, no internal path

@@ -16,6 +16,7 @@ videostyle.errors.VideostyleError: method adain needs at least one image in styl
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from . import color
@@ -44,6 +45,16 @@ OPTIMIZATION_METHODS = ("optimize", STYLE_SWAP_METHOD)
 METHODS = ("optimize", *ONE_PASS_METHODS, ADAPT_METHOD, STYLE_SWAP_METHOD, FACES_METHOD)
 #: Methods whose network carries its own style (a trained single- or multi-style model).
 MODEL_STYLE_METHODS = ("feedforward", "reconet")
+#: The method that runs each kind of model file: a model given alone names its method.
+METHOD_OF_KIND = {"transformer": "feedforward", "arbitrary_video": "arbitrary-video", "adain_decoder": "adain", "swap_decoder": STYLE_SWAP_METHOD}
+#: The kind of model file each method takes.
+KIND_OF_METHOD = {
+    "feedforward": "transformer",
+    "reconet": "transformer",
+    "arbitrary-video": "arbitrary_video",
+    "adain": "adain_decoder",
+    STYLE_SWAP_METHOD: "swap_decoder",
+}
 #: Fields of :class:`GatysOptions` that the spec owns (shared with the one-pass methods) and sets there.
 SHARED_IMAGE_FIELDS = ("size", "style_weights", "preserve_color", "color_method", "tile")
 #: One-pass methods whose network can run in tiles (a transformer network with instance normalisation).
@@ -63,6 +74,28 @@ class EncoderSpec:
         from .features import load_encoder
 
         return load_encoder(weights=self.weights, arch=self.arch, input_convention=self.input_convention, pooling=self.pooling, device=device)
+
+
+def model_kind(model: str | os.PathLike) -> str:
+    """The kind written in a model file (bundled name or path), read without its weights."""
+    from .models.files import read_model_info, resolve_model_path
+
+    return read_model_info(resolve_model_path(model))["kind"]
+
+
+def describe_kind(kind: str) -> str:
+    """``"an any-style video network"`` for ``"arbitrary_video"``, and so on."""
+    from .models import KINDS
+
+    return KINDS[kind][0] if kind in KINDS else f"a {kind} file"
+
+
+def method_for_model(model: str | os.PathLike) -> str:
+    """The method that runs ``model`` (bundled name or path), from the kind its file names."""
+    kind = model_kind(model)
+    if kind not in METHOD_OF_KIND:
+        raise VideostyleError(f"model {model} is {describe_kind(kind)}, not a network to stylize with", parameter="model")
+    return METHOD_OF_KIND[kind]
 
 
 @dataclass
@@ -173,6 +206,14 @@ class MethodSpec:
                 )
         if self.method == STYLE_SWAP_METHOD and self.mask is not None:
             raise VideostyleError("mask does not apply to method style-swap", parameter="mask")
+        if self.model is not None and self.method in KIND_OF_METHOD:
+            kind = model_kind(self.model)
+            if kind != KIND_OF_METHOD[self.method]:
+                raise VideostyleError(
+                    f"model {self.model} is {describe_kind(kind)} for method {METHOD_OF_KIND[kind]}, not for method {self.method}; "
+                    f"give method {METHOD_OF_KIND[kind]}, or no method",
+                    parameter="method",
+                )
         if self.method in (*OPTIMIZATION_METHODS, FACES_METHOD) and not self.one_pass:
             if self.model is not None:
                 raise VideostyleError("model needs a one-pass method (feedforward, reconet, adain or arbitrary-video)", parameter="model")

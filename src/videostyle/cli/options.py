@@ -215,7 +215,10 @@ def build_spec(method, styles, params: dict, video: bool):
     from ..training.adapt import AdaptOptions
 
     take = params.pop
-    method = method or ("feedforward" if params["model"] else "optimize")
+    if method is None:  # a model names its method by its kind; without one, styles mean optimisation
+        from ..spec import method_for_model
+
+        method = method_for_model(params["model"]) if params["model"] else "optimize"
     image = GatysOptions(
         iterations=take("iterations"),
         content_weight=take("content_weight"),
@@ -346,7 +349,8 @@ def ray_settings(params: dict):
 
 
 METHOD_HELP = (
-    "optimize: {optimize} (default with --style); feedforward (default with --model), reconet, adain, arbitrary-video: one network pass{per}; "
+    "optimize: {optimize} (default with --style); feedforward, reconet, adain, arbitrary-video: one network pass{per} "
+    "(default with --model: the method of the model's kind); "
     "adapt: a fast network adapted to the --style first (minutes, cached), then one pass{per}; "
     "style-swap: each 3x3 relu3_1 patch swapped for the best-matching style patch (Chen and Schmidt 2016), decoded by optimisation{per}; "
     "faces (image): a portrait painted from several painted portraits (-s each), each face region from the exemplar that fits it (after Song et al. 2017)."

@@ -46,7 +46,8 @@ def load_model(name_or_path: str | os.PathLike, kind: str, device: torch.device 
     tensors, info = read_model(path)
     what, _, network_class = KINDS[kind]
     if info.get("kind") != kind:
-        raise VideostyleError(f"{path} is a {info.get('kind', 'unknown')} model, not {what}")
+        found = KINDS[info["kind"]][0] if info.get("kind") in KINDS else f"a {info.get('kind')} file"
+        raise VideostyleError(f"model {name_or_path} is {found}, not {what}")
     config = read_config(info, kind, path)
     info = {**info, "config": config.to_dict()}
     try:
