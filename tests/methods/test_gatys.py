@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -5,6 +7,8 @@ from videostyle import color
 from videostyle.errors import VideostyleError
 from videostyle.methods.gatys import GatysOptions, scale_sizes, stylize
 from videostyle.methods.optimize import optimize_image
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 FAST = dict(size=64, iterations=15, tolerance=0.0)
 
@@ -135,3 +139,34 @@ def test_nan_loss_returns_the_best_finite_iterate():
 def test_bad_options_are_user_errors(options, message):
     with pytest.raises(VideostyleError, match=message):
         GatysOptions(**options).check()
+
+
+def ring_excess(image: torch.Tensor, rings: int = 4, inner: range = range(4, 12)) -> torch.Tensor:
+    """Per outer pixel ring k < ``rings`` of ``1 x 3 x H x W``: its mean luminance minus that of the ``inner`` rings, in levels of 255."""
+    from videostyle.color import luminance
+
+    y = luminance(image)[0, 0] * 255
+    height, width = y.shape
+
+    def ring(k: int) -> torch.Tensor:
+        inside = torch.zeros(height, width, dtype=torch.bool)
+        inside[k : height - k, k : width - k] = True
+        inside[k + 1 : height - k - 1, k + 1 : width - k - 1] = False
+        return y[inside].mean()
+
+    reference = torch.stack([ring(k) for k in inner]).mean()
+    return torch.stack([ring(k) - reference for k in range(rings)])
+
+
+def test_no_dark_edge_and_light_band_along_the_border(encoder):
+    """Optimised in a plain frame, a picture's outer rings turn dark and a band a few pixels in turns light (here 40-55
+    levels darker at the edge); optimised with the mirrored margin, its rings keep the content's own profile."""
+    from videostyle.io.image import load_image, resize, to_tensor
+
+    content = resize(to_tensor(load_image(ASSETS / "grace_hopper.jpg")), (96, 82))
+    style = to_tensor(load_image(ASSETS / "starry_night.jpg"))
+    plain = stylize(content, [style], GatysOptions(size=None, iterations=30, margin=0), encoder=encoder).image
+    framed = stylize(content, [style], GatysOptions(size=None, iterations=30), encoder=encoder).image
+    assert (ring_excess(plain) - ring_excess(content)).abs().max() > 30
+    assert (ring_excess(framed) - ring_excess(content)).abs().max() < 12
+    assert framed.shape == plain.shape == content.shape
