@@ -269,6 +269,8 @@ def test_evaluate_writes_a_table_json_and_plot(clip, images, tmp_path, capsys):
     )
     assert code == 0, err
     assert "| short_term_error |" in out and "| style_distance |" in out
+    assert f"wrote {tmp_path / 'm.json'}" in err and f"wrote {tmp_path / 'm.png'}" in err
+    assert "the stylized clip's warping error over the input's own" in err and "flicker than the input" in err
     data = json.loads((tmp_path / "m.json").read_text())
     assert data["summary"]["frames"] == 4 and len(data["per_frame"]["short_term"]) == 3
     assert Image.open(tmp_path / "m.png").size[0] > 100

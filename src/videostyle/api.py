@@ -95,7 +95,8 @@ def stylize(
     content_tensor = to_tensor(content, device)
     if spec.method == ADAPT_METHOD and style_images is not None:
         raise VideostyleError("method adapt reads its style image from the spec's styles (a file), not style_images", parameter="style_images")
-    spec = adapted_spec(spec, _path_or_none(content), device, on_adapt)
+    adaptation: list[str] = []
+    spec = adapted_spec(spec, _path_or_none(content), device, on_adapt, notes=adaptation)
     if not spec.one_pass and encoder is None:
         encoder = spec.encoder.load(device)  # before the clock, as the command line always timed it
     started = time.perf_counter()
@@ -131,6 +132,7 @@ def stylize(
 
         result = ImageResult(**vars(gatys_stylize(content_tensor, styles, options, encoder=encoder, callback=hook)))
     result.seconds = time.perf_counter() - started
+    result.notes = [*adaptation, *result.notes]
     if output is not None:
         save_image(result.image, output)
     return result

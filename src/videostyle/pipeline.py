@@ -335,7 +335,8 @@ def stylize_video(
         if not video.reader.info.has_audio:
             raise VideostyleError(f"{input_path} has no sound to restyle (restyle_audio needs a clip with a soundtrack)", parameter="restyle_audio")
         check_not_an_input(output_path, [restyle_audio.source])
-    spec = adapted_spec(spec, input_path, device, progress.on_adapt)  # method adapt: its network, adapted to this clip first unless cached
+    adaptation: list[str] = []  # method adapt: its network, adapted to this clip first unless cached
+    spec = adapted_spec(spec, input_path, device, progress.on_adapt, notes=adaptation)
     flow_cache = None
     if not spec.one_pass:
         options = spec.video_options()
@@ -368,6 +369,7 @@ def stylize_video(
             stylizer.close()
     if flow_cache is not None:
         summary.flows_computed, summary.flows_loaded = flow_cache.computed, flow_cache.loaded
+    summary.notes[:0] = adaptation
     return summary
 
 

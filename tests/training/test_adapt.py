@@ -187,3 +187,16 @@ def test_a_start_model_of_another_kind_is_refused(style, clip, cache):
     ):
         adapt(style, clip, AdaptOptions(start="adain_decoder", **TINY))
     assert not cache.exists() or not any(cache.iterdir())
+
+
+def test_method_adapt_says_how_long_it_adapted_and_where_it_cached_then_that_the_cache_served(style, clip, cache):
+    from videostyle.spec import MethodSpec
+    from videostyle.training.adapt import adapted_spec
+
+    spec = MethodSpec(method="adapt", styles=[str(style)], adaptation=AdaptOptions(size=32, steps=2))
+    first: list[str] = []
+    adapted = adapted_spec(spec, clip, notes=first)
+    assert len(first) == 1 and first[0].startswith("adapted a network to painting.png in ") and first[0].endswith(f"; cached as {adapted.model}")
+    again: list[str] = []
+    assert adapted_spec(spec, clip, notes=again).model == adapted.model
+    assert again == [f"cached: the network adapted to painting.png started at once ({adapted.model})"]

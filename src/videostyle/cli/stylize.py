@@ -90,12 +90,12 @@ def image_command(contents, styles, output, method, device, quiet, save_every, d
     if quiet:
         return
     height, width = result.image.shape[-2:]
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if spec.one_pass:
         what = f"--method {spec.method}" + (f" --model {spec.model}" if spec.model else "")
         click.echo(f"wrote {output} ({width}x{height}) with {what} in {result.seconds:.2f} s", err=True)
         return
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
     why = " (converged)" if result.stopped_early else " (stopped: loss became NaN, kept the last good iterate)" if result.diverged else ""
     click.echo(
         f"wrote {output} ({width}x{height}) in {result.seconds:.1f} s, {result.iterations} iterations{why}; final loss {result.loss:.4g} = {format_terms(result.losses)}",

@@ -74,11 +74,21 @@ def evaluate_command(original, stylized, style, flow, long_gap, gt_dir, json_pat
     click.echo("| metric | value |\n| --- | --- |")
     for name, value in summary.items():
         click.echo(f"| {name} | {'-' if value is None else (f'{value:.6g}' if isinstance(value, float) else value)} |")
+    ratio = summary.get("short_term_ratio")
+    if isinstance(ratio, float):
+        reading = "more" if ratio > 1 else "less"
+        click.echo(
+            f"short_term_ratio {ratio:.3g}: the stylized clip's warping error over the input's own; {reading} flicker than the input "
+            "(1 is as steady as the input, whose error comes from flow and occlusions alone)",
+            err=True,
+        )
     if json_path is not None:
         with atomic_path(json_path) as tmp:
             tmp.write_text(json.dumps(report.to_dict(), indent=2))
+        click.echo(f"wrote {json_path}", err=True)
     if plot_path is not None:
         plot_report(report, plot_path, title=f"{Path(stylized).name} vs {Path(original).name}")
+        click.echo(f"wrote {plot_path}", err=True)
 
 
 @cli.command("compare")

@@ -181,11 +181,13 @@ def cached_adaptation(style: str | os.PathLike, content: str | os.PathLike | Non
     return path if is_verified(path) else None
 
 
-def adapted_spec(spec, content: str | os.PathLike | None, device: torch.device | str = "cpu", on_step=None, train: bool = True):
+def adapted_spec(spec, content: str | os.PathLike | None, device: torch.device | str = "cpu", on_step=None, train: bool = True, notes: list[str] | None = None):
     """For a :class:`~videostyle.spec.MethodSpec` of method ``adapt``: the spec of its adapted network
     (method ``feedforward``, ``model`` the cached file), adapting first unless cached (``train=False``:
     an error instead). ``content``: the clip or image being stylized (None: the shipped photos).
-    Other specs come back unchanged."""
+    ``notes`` receives one line for the user: how long the adaptation took and where the network is
+    cached, or that it came from the cache. Other specs come back unchanged."""
+    import time
     from dataclasses import replace
 
     from ..spec import ADAPT_METHOD
@@ -193,7 +195,12 @@ def adapted_spec(spec, content: str | os.PathLike | None, device: torch.device |
     if spec.method != ADAPT_METHOD:
         return spec
     if train:
-        path, _ = adapt(spec.styles[0], content, spec.adaptation, device=device, on_step=on_step)
+        started = time.perf_counter()
+        path, cached = adapt(spec.styles[0], content, spec.adaptation, device=device, on_step=on_step)
+        name = Path(spec.styles[0]).name
+        if notes is not None:
+            took = f"adapted a network to {name} in {time.perf_counter() - started:.1f} s"
+            notes.append(f"cached: the network adapted to {name} started at once ({path})" if cached else f"{took}; cached as {path}")
     else:
         found = cached_adaptation(spec.styles[0], content, spec.adaptation)
         if found is None:
