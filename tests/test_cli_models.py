@@ -246,3 +246,13 @@ def test_a_model_that_contradicts_the_method_is_one_line_naming_both(content, tm
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert "arbitrary_video_corpus is an arbitrary-style video network for --method arbitrary-video, not for --method feedforward" in err
     assert "/" not in err.split("network")[0]  # the bundled model by its name, no internal path
+
+
+def test_the_models_list_says_how_to_use_each_model(capsys):
+    code, out, err = run_main(["models"], capsys)
+    assert code == 0, err
+    rows = {line.split(" | ")[0].strip("| "): line for line in out.splitlines()[2:]}
+    assert "| --model starry_night | feedforward |" in rows["starry_night"]
+    assert "| --model arbitrary_video_corpus -s PAINTING (any painting) | arbitrary-video |" in rows["arbitrary_video_corpus"]
+    assert "| videostyle adapt PAINTING --start meta | adapt |" in rows["meta_init"]
+    assert "--style-mix" in rows["three_styles"]

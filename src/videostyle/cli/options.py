@@ -256,7 +256,7 @@ def build_spec(method, styles, params: dict, video: bool):
         )
     size = take("size")
     if size < 0:
-        raise VideostyleError(f"size must be positive (or 0 for the input's own size), got {size}", parameter="size")
+        raise VideostyleError(f"size must be positive, or 0 to keep the input's dimensions; got {size}", parameter="size")
     style_blend = list(take("style_blend")) or None
     if style_blend is not None and len(style_blend) != len(styles):
         raise VideostyleError(f"{len(styles)} --style images but {len(style_blend)} --style-blend weights")

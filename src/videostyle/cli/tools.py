@@ -402,11 +402,13 @@ def export_command(model, output, opset):
 
 @cli.command("models")
 def models_command():
-    """List the bundled models: what they are, their styles and how they were trained."""
+    """List the bundled models: how to use each, what they are, their styles and how they were trained."""
     from ..models import bundled_models, read_model_info
+    from ..spec import METHOD_OF_KIND
 
     click.echo(
-        "| name | kind | network | styles | steps | crop | batch | training time | final loss |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        "| name | use it with | method | network | styles | steps | crop | batch | training time | final loss |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     )
     for name, path in bundled_models().items():
         info = read_model_info(path)
@@ -414,8 +416,15 @@ def models_command():
         options = training.get("options", {})
         network = config.get("arch", f"decoder width {config.get('width', '?')}")
         styles = ", ".join(config.get("style_names") or training.get("styles", [])) or "-"
+        method = METHOD_OF_KIND.get(info["kind"], "-")
+        if "inner_steps" in options:  # the Reptile start: no style of its own, a start for adaptation
+            use, method = "videostyle adapt PAINTING --start meta", "adapt"
+        elif info["kind"] == "transformer":
+            use = f"--model {name}" + (" --style-mix NAME=W,..." if config.get("num_styles", 1) > 1 else "")
+        else:
+            use = f"--model {name} -s PAINTING (any painting)"
         click.echo(
-            f"| {name} | {info.get('kind')} | {network} | {styles} | {options.get('steps')} | {options.get('size')} px | {options.get('batch_size')} | "
+            f"| {name} | {use} | {method} | {network} | {styles} | {options.get('steps')} | {options.get('size')} px | {options.get('batch_size')} | "
             f"{training.get('seconds', 0) / 60:.0f} min | {training.get('final_loss', float('nan')):.4g} |"
         )
 
@@ -476,15 +485,17 @@ def deflicker_command(original, processed, output, weight, flow, quiet):
 
     from ..deflicker import DEFAULT_WEIGHT, deflicker_video
 
-    bar = None if quiet else tqdm(unit="frame", desc="deflickering", dynamic_ncols=True)
+    bar = None  # opened at the first frame: inputs that fail their checks print no empty bar before the error
+
+    def on_frame(_: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(unit="frame", desc="deflickering", dynamic_ncols=True)
+        bar.update(1)
+
     try:
         summary = deflicker_video(
-            original,
-            processed,
-            output,
-            weight=DEFAULT_WEIGHT if weight is None else weight,
-            flow=flow,
-            on_frame=None if bar is None else lambda n: bar.update(1),
+            original, processed, output, weight=DEFAULT_WEIGHT if weight is None else weight, flow=flow, on_frame=None if quiet else on_frame
         )
     finally:
         if bar is not None:
