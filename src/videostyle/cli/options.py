@@ -83,7 +83,7 @@ def stacked(options: list):
 
 def gatys_options(size: int, iterations: int):
     """Options of the optimisation method shared by ``image`` and ``video`` (defaults differ)."""
-    from ..methods.gatys import MRF_WEIGHT
+    from ..methods.gatys import MARGIN, MRF_WEIGHT
 
     options = [
         click.option("--style-blend", multiple=True, type=float, help="Blend weight of each --style, in the same order (default: equal)."),
@@ -130,6 +130,14 @@ def gatys_options(size: int, iterations: int):
             help="Linear map for --preserve-color histogram.",
         ),
         click.option("--style-scale", type=float, default=1.0, show_default=True, help="Style image size relative to the output's long side."),
+        click.option(
+            "--margin",
+            type=int,
+            default=MARGIN,
+            show_default=True,
+            help="Pixels of mirrored picture optimised around the picture and cropped off: keeps the dark edge and light band "
+            "the style loss draws along a border out of the picture (0: none).",
+        ),
         click.option(
             "--tolerance",
             type=float,
@@ -232,6 +240,7 @@ def build_spec(method, styles, params: dict, video: bool):
         seed=take("seed"),
         tolerance=take("tolerance"),
         style_scale=take("style_scale"),
+        margin=take("margin"),
         scales=take("scales", 1),
         coarse_iterations=take("coarse_iterations", None),
         style_loss=take("style_loss"),
