@@ -63,7 +63,7 @@ def optimisation_loop(size: int, iterations: int, device: str, threads: int) -> 
 
     torch.set_num_threads(threads)
     encoder, content, style = _setup(size, device)
-    # margin 0: the loop against the bare pass over the same pixels (the default margin adds its own pixels: 13% at 512 px)
+    # margin 0: the loop against the bare pass over the same pixels (the default margin adds its own pixels: 14% at 512 px)
     stylize(content, [style], GatysOptions(size=size, iterations=2, tolerance=0, margin=0), encoder=encoder)  # warm-up
     stamps: list[float] = []  # after each evaluation: excludes the one-off style and content set-up
     stylize(
