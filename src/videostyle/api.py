@@ -18,10 +18,11 @@ from pathlib import Path
 
 import torch
 
+from .devices import memory_errors, resolve_device
 from .errors import VideostyleError
 from .features import VGGEncoder
 from .io.atomic import check_not_an_input, check_writable_destination
-from .io.image import save_image, to_pil, to_tensor, to_uint8
+from .io.image import save_image, size_for_long_side, to_pil, to_tensor, to_uint8
 from .methods.feedforward import OnePassStylizer
 from .methods.gatys import GatysOptions, StylizeResult, to_output
 from .methods.gatys import stylize as gatys_stylize
@@ -30,21 +31,6 @@ from .methods.ruder import VideoOptions
 from .spec import ADAPT_METHOD, FACES_METHOD, SHARED_IMAGE_FIELDS, MethodSpec
 from .training.adapt import adapted_spec
 from .training.loop import StepReport
-
-
-def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """``None``/``"auto"`` -> CUDA when available, else CPU; otherwise the named device, checked."""
-    if device is None or str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise VideostyleError(f"unknown device {device!r} (use cpu, cuda, cuda:N, mps or auto)") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise VideostyleError(f"device {device} requested but this PyTorch has no CUDA (see the README for a CUDA build)")
-    if resolved.type == "mps" and not torch.backends.mps.is_available():
-        raise VideostyleError("device mps requested but MPS is not available here")
-    return resolved
 
 
 def _as_list(value) -> list:
@@ -107,7 +93,8 @@ def stylize(
         check_picture_size(*image.shape[-2:])
         if stylizer is None:
             stylizer, _ = build_stylizer(spec, device, encoder, style_images)
-        result = ImageResult(stylizer.stylize_tensor(image), iterations=0, seconds=0.0, losses={}, history=[])
+        with memory_errors(image.shape[-1], image.shape[-2], device):
+            result = ImageResult(stylizer.stylize_tensor(image), iterations=0, seconds=0.0, losses={}, history=[])
     elif spec.method == FACES_METHOD:
         from .faces import stylize_face
 
@@ -130,7 +117,9 @@ def stylize(
                 if callback is not None:
                     callback(scale, step)
 
-        result = ImageResult(**vars(gatys_stylize(content_tensor, styles, options, encoder=encoder, callback=hook)))
+        height, width = size_for_long_side(*content_tensor.shape[-2:], options.size) if options.size else content_tensor.shape[-2:]
+        with memory_errors(width, height, device):
+            result = ImageResult(**vars(gatys_stylize(content_tensor, styles, options, encoder=encoder, callback=hook)))
     result.seconds = time.perf_counter() - started
     result.notes = [*adaptation, *result.notes]
     if output is not None:
@@ -157,7 +146,7 @@ def estimate_image(
     at the output size (optimisation) or one warm pass (one-pass methods) are timed and extrapolated."""
     from dataclasses import replace
 
-    from .io.image import resize_long_side, size_for_long_side
+    from .io.image import resize_long_side
     from .methods.gatys import estimate_seconds
 
     spec.check()

@@ -242,7 +242,7 @@ def stylize_batch(
     ``redone`` or ``failed``; ``on_step(step)`` per optimisation iteration (local runs);
     ``on_adapt(report)`` per adaptation step of method adapt.
     """
-    from .api import resolve_device
+    from .devices import resolve_device
     from .io.image import load_image
     from .runs import run_lock
     from .training.adapt import adapted_spec

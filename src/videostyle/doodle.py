@@ -185,7 +185,7 @@ def paint_doodle_video(
     there where the flow is reliable. The flow is estimated on ``content`` (a clip of as many frames, kept by the
     content term) or else on the doodles in the painting's region colours. ``options.iterations`` go to the first
     frame, ``later_iterations`` to each later one. ``callback(frame, step)`` after every iteration."""
-    from .api import resolve_device
+    from .devices import resolve_device
     from .flow import FlowCache, make_estimator
     from .io.video import VideoReader, VideoWriter, check_video_destination, zip_clips
     from .methods.gatys import stylize

@@ -397,7 +397,7 @@ def stylize_live(
     with the one-pass method of ``spec`` (frames resized to ``spec.size``), shown in a window or, ``headless``,
     served as MJPEG on ``http://host:port/``. ``record``: also write the stylized stream to this video file.
     ``on_ready(where)`` is called once the first frame can be shown (the URL, or "window")."""
-    from .api import resolve_device
+    from .devices import resolve_device
     from .io.atomic import check_not_an_input, check_writable_destination
     from .io.video import VideoWriter, check_video_destination
     from .methods.one_pass import build_stylizer, check_picture_size

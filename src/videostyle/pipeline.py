@@ -321,7 +321,7 @@ def stylize_video(
     >>> spec = MethodSpec(method="feedforward", model="starry_night", size=176)
     >>> summary = stylize_video("assets/carphone.mp4", "out.mp4", spec, end=1.0)  # doctest: +SKIP
     """
-    from .api import resolve_device
+    from .devices import memory_errors, resolve_device
 
     spec.check()
     if spec.method == FACES_METHOD:
@@ -354,7 +354,9 @@ def stylize_video(
             try:
                 if restyle_audio is not None:
                     video.soundtrack, note = _restyled_soundtrack(video, restyle_audio)
-                summary = _run(video, stylizer, _finished_frames(video.run) if resume else 0, replace(run, resume=resume), progress)
+                height, width = video.size
+                with memory_errors(width, height, device):
+                    summary = _run(video, stylizer, _finished_frames(video.run) if resume else 0, replace(run, resume=resume), progress)
                 if restyle_audio is not None:
                     summary.notes.insert(0, note)
             except BaseException as error:
@@ -389,7 +391,7 @@ def estimate_video(
     frame is stylized with ``probe_iterations`` iterations (optimisation; one flow is timed too) or
     one batch is run twice (one-pass methods), and the costs are extrapolated to the whole clip.
     Nothing is written; the arguments are checked as for a real run."""
-    from .api import resolve_device
+    from .devices import resolve_device
 
     spec.check()
     device = resolve_device(device)

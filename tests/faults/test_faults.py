@@ -175,6 +175,24 @@ def test_tiny_pictures_by_optimisation_are_stylized(optimizer, side, tmp_path, c
     assert Image.open(tmp_path / "out.png").size == (32, 32)
 
 
+@pytest.mark.parametrize("command", ["image", "video"])
+def test_out_of_device_memory_is_one_line_naming_the_size_and_tile(command, media, tmp_path, capsys, monkeypatch):
+    """PyTorch's OutOfMemoryError (raised here where a GPU would raise it) ends as one line, nothing written."""
+    import torch
+
+    from videostyle.methods.feedforward import FeedForwardStylizer
+
+    def out_of_memory(self, content):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB (GPU 0; 79.11 GiB total capacity; ...)")
+
+    monkeypatch.setattr(FeedForwardStylizer, "stylize_tensor", out_of_memory)
+    content, clip = media
+    source, out, size = (content, tmp_path / "out.png", "48x40") if command == "image" else (clip, tmp_path / "out.mp4", "32x32")
+    code, err = run_cli([command, source, *METHODS["model"], "--size", "0", "-o", out, "-q"], capsys)
+    assert_clean_failure(code, err, f"out of memory on cpu for a {size} picture: give --tile (512 or less)")
+    assert not out.exists() and _leftovers(tmp_path) == []
+
+
 def _flo(path: Path, width: int, height: int, values: np.ndarray | None = None) -> None:
     data = np.zeros((max(height, 1), max(width, 1), 2), "<f4") if values is None else values.astype("<f4")
     with open(path, "wb") as handle:

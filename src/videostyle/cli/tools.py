@@ -38,7 +38,7 @@ def evaluate_command(original, stylized, style, flow, long_gap, gt_dir, json_pat
     """
     import json
 
-    from ..api import resolve_device
+    from ..devices import resolve_device
     from ..flow import ground_truth_flows, make_estimator
     from ..io.atomic import atomic_path, check_not_an_input, check_png_destination, check_writable_destination
     from ..io.image import to_tensor
@@ -244,7 +244,7 @@ def train_command(method, styles, data, output, init, run_dir, restart, keep_run
 
     from tqdm import tqdm
 
-    from ..api import resolve_device
+    from ..devices import resolve_device
     from ..training import trainer
 
     device = resolve_device(device)
@@ -315,7 +315,7 @@ def adapt_command(style, output, content, steps, minutes, start, device, quiet):
     again returns at once, and an interrupted adaptation resumes."""
     import time
 
-    from ..api import resolve_device
+    from ..devices import resolve_device
     from ..training.adapt import AdaptOptions, adapt
     from .stylize import AdaptProgress
 
@@ -350,8 +350,8 @@ def serve_command(host, port, output_dir, max_upload_mb, max_clip_seconds, devic
 
     Needs the web extra: pip install 'videostyle[web]'. A video job interrupted by a restart
     continues where it stopped when it is run again with the same inputs and settings."""
-    from ..api import resolve_device
     from ..checks import check_positive
+    from ..devices import resolve_device
 
     for flag, value in (("max_upload_mb", max_upload_mb), ("max_clip_seconds", max_clip_seconds)):
         check_positive(flag, value)
