@@ -256,3 +256,18 @@ def test_the_models_list_says_how_to_use_each_model(capsys):
     assert "| --model arbitrary_video_corpus -s PAINTING (any painting) | arbitrary-video |" in rows["arbitrary_video_corpus"]
     assert "| videostyle adapt PAINTING --start meta | adapt |" in rows["meta_init"]
     assert "--style-mix" in rows["three_styles"]
+
+
+def test_precision_runs_the_network_in_bfloat16_close_to_float32(content, tmp_path, capsys):
+    outs = {}
+    for precision in ("float32", "bfloat16"):
+        outs[precision] = tmp_path / f"{precision}.png"
+        args = ["image", str(content), "--model", "starry_night", "--size", "0", "--runtime", "torch", "--precision", precision, "-o", str(outs[precision])]
+        code, _, err = run_main(args, capsys)
+        assert code == 0, err
+    single, half = (np.asarray(Image.open(outs[p]), np.int16) for p in ("float32", "bfloat16"))
+    assert 0 < np.abs(single - half).mean() < 4  # computed otherwise, and close
+    code, _, err = run_main(["image", str(content), "--model", "starry_night", "--precision", "bfloat16", "-o", str(tmp_path / "x.png")], capsys)
+    assert code == 1 and "precision bfloat16 needs --runtime torch" in err
+    code, _, err = run_main(["image", str(content), "-s", str(content), "--precision", "float16", "-o", str(tmp_path / "y.png")], capsys)
+    assert code == 1 and "--precision applies to methods feedforward, reconet, arbitrary-video, adapt, not optimize" in err

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from . import color
 from .checks import check_choice, check_mask_styles, check_positive, check_range, check_size, check_style_weights
 from .errors import VideostyleError
-from .methods.feedforward import RUNTIMES
+from .methods.feedforward import PRECISIONS, RUNTIMES
 from .methods.gatys import GatysOptions
 from .methods.ruder import VideoOptions
 from .tiles import check_tile
@@ -45,6 +45,8 @@ OPTIMIZATION_METHODS = ("optimize", STYLE_SWAP_METHOD)
 METHODS = ("optimize", *ONE_PASS_METHODS, ADAPT_METHOD, STYLE_SWAP_METHOD, FACES_METHOD)
 #: Methods whose network carries its own style (a trained single- or multi-style model).
 MODEL_STYLE_METHODS = ("feedforward", "reconet")
+#: The methods whose network takes ``precision`` (the transformer networks).
+PRECISION_METHODS = ("feedforward", "reconet", "arbitrary-video", "adapt")
 #: The method that runs each kind of model file: a model given alone names its method.
 METHOD_OF_KIND = {"transformer": "feedforward", "arbitrary_video": "arbitrary-video", "adain_decoder": "adain", "swap_decoder": STYLE_SWAP_METHOD}
 #: The kind of model file each method takes.
@@ -108,7 +110,7 @@ class MethodSpec:
     method's bundled default), ``model_style_weights`` (``{style name: weight}`` of a multi-style
     model), ``strength`` (the output blended with the input: 1 is the full style), ``alpha``
     (AdaIN's content-style trade-off in feature space), ``mask`` (an image splitting the frame
-    between two styles), ``runtime`` and ``batch_size``. ``optimization``: the optimisation
+    between two styles), ``runtime``, ``precision`` (the network's arithmetic: float32, bfloat16 or float16) and ``batch_size``. ``optimization``: the optimisation
     method's options (for images only ``optimization.image`` applies); its fields named in
     ``SHARED_IMAGE_FIELDS`` are taken from the spec. ``encoder``: the perceptual encoder.
     ``adaptation``: how method ``adapt`` makes its network (one style image). ``tile``: pictures longer
@@ -130,6 +132,7 @@ class MethodSpec:
     alpha: float = 1.0
     mask: str | None = None
     runtime: str = "onnx"
+    precision: str = "float32"
     batch_size: int = 4
     optimization: VideoOptions = field(default_factory=VideoOptions)
     encoder: EncoderSpec = field(default_factory=EncoderSpec)
@@ -161,6 +164,9 @@ class MethodSpec:
         check_range("strength", self.strength, 0, 1)
         check_range("alpha", self.alpha, 0, 1)
         check_choice("runtime", self.runtime, RUNTIMES)
+        check_choice("precision", self.precision, tuple(PRECISIONS))
+        if self.precision != "float32" and self.method not in PRECISION_METHODS:
+            raise VideostyleError(f"precision applies to methods {', '.join(PRECISION_METHODS)}, not {self.method}", parameter="precision")
         check_positive("batch_size", self.batch_size)
         check_style_weights(self.style_weights, styles)
         check_tile(self.tile)
@@ -285,6 +291,8 @@ class MethodSpec:
         for name in ("tile", "face_box"):
             if data[name] is None:
                 data.pop(name)  # runs started before these existed keep their key
+        if data["precision"] == "float32":
+            data.pop("precision")  # likewise
         image = data["optimization"]["image"]
         if image.get("scales", 1) > 1:
             # the budget used, not the setting: a run begun when unset meant --iterations there (before session 12) stops

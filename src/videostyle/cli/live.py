@@ -52,6 +52,7 @@ def live_command(camera, source, method, styles, size, headless, host, port, rec
         alpha=alpha,
         mask=params.pop("mask"),
         runtime=params.pop("runtime"),
+        precision=params.pop("precision"),
         batch_size=1,
         adaptation=AdaptOptions(start=params.pop("adapt_start"), steps=params.pop("adapt_steps"), minutes=params.pop("adapt_minutes")),
     )

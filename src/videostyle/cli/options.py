@@ -179,6 +179,13 @@ def model_options(function):
             show_default=True,
             help="Model inference engine on the CPU (onnxruntime is faster there; torch is used on GPUs).",
         ),
+        click.option(
+            "--precision",
+            type=click.Choice(["float32", "bfloat16", "float16"]),
+            default="float32",
+            show_default=True,
+            help="The network's arithmetic (feedforward, reconet, arbitrary-video, adapt; in PyTorch: --runtime torch on the CPU).",
+        ),
         click.option("--batch-size", type=int, default=4, show_default=True, help="Frames per model call."),
         click.option(
             "--alpha",
@@ -283,6 +290,7 @@ def build_spec(method, styles, params: dict, video: bool):
         alpha=alpha,
         mask=take("mask"),
         runtime=take("runtime"),
+        precision=take("precision"),
         batch_size=take("batch_size"),
         optimization=optimization,
         encoder=EncoderSpec(take("vgg_weights"), take("vgg_arch"), take("vgg_input"), take("pooling")),

@@ -29,6 +29,8 @@ from ..runs import content_digest
 from ..tiles import check_tile, feather, overlapping_tiles
 
 RUNTIMES = ("torch", "onnx")
+#: One-pass inference precisions: the network under autocast to that type (float32: none); the result is float32.
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 #: Pixels that neighbouring tiles of a one-pass network share, blended by a linear ramp (the residual blocks'
 #: reach is about 20 cells of 4 pixels). Only this value was measured (docs/benchmarks.md, "Big pictures in tiles").
 TILE_OVERLAP = 64
@@ -188,9 +190,11 @@ class FeedForwardOptions:
     batch_size: int = 4
     channels_last: bool = False
     tile: int | None = None  # pictures longer than this run in overlapping tiles (in PyTorch): :func:`tiled_stylize`
+    precision: str = "float32"  # the network's arithmetic in PyTorch (:data:`PRECISIONS`); onnxruntime runs float32
 
     def check(self) -> FeedForwardOptions:
         check_tile(self.tile)
+        check_choice("precision", self.precision, tuple(PRECISIONS))
         check_range("strength", self.strength, 0, 1)
         check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
         check_choice("runtime", self.runtime, RUNTIMES)
@@ -258,6 +262,8 @@ class FeedForwardStylizer(OnePassStylizer):
             self.network = self.network.to(memory_format=torch.channels_last)
         if self.options.runtime == "onnx" and self.device.type != "cpu":
             raise VideostyleError("runtime onnx runs on the CPU; use runtime torch on a GPU", parameter="runtime")
+        if self.options.runtime == "onnx" and self.options.precision != "float32":
+            raise VideostyleError(f"precision {self.options.precision} needs runtime torch (onnxruntime runs float32)", parameter="runtime")
         self.runner = OnnxRunner(self.network) if self.options.runtime == "onnx" else None
 
     @torch.inference_mode()
@@ -265,17 +271,19 @@ class FeedForwardStylizer(OnePassStylizer):
         content = content.to(self.device)
         height, width = content.shape[-2:]
         weights = None if self.style_weights is None else self.style_weights.expand(content.shape[0], -1)
-        if self.options.tile is not None and max(height, width) > self.options.tile:
-            stylized = tiled_stylize(self.network, content, weights, self.options.tile)  # each window padded on its own
-        else:
-            padded = pad_to_multiple(content, self.network.stride)
-            if self.runner is not None:
-                stylized = self.runner(padded, weights).to(self.device)
+        dtype = PRECISIONS[self.options.precision]
+        with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            if self.options.tile is not None and max(height, width) > self.options.tile:
+                stylized = tiled_stylize(self.network, content, weights, self.options.tile)  # each window padded on its own
             else:
-                if self.options.channels_last:
-                    padded = padded.contiguous(memory_format=torch.channels_last)
-                stylized = self.network.core(padded, weights)
-        stylized = stylized[..., :height, :width].contiguous()
+                padded = pad_to_multiple(content, self.network.stride)
+                if self.runner is not None:
+                    stylized = self.runner(padded, weights).to(self.device)
+                else:
+                    if self.options.channels_last:
+                        padded = padded.contiguous(memory_format=torch.channels_last)
+                    stylized = self.network.core(padded, weights)
+        stylized = stylized[..., :height, :width].float().contiguous()
         return post_process(stylized, content, self.options.strength, self.options.preserve_color, self.options.color_method)
 
 

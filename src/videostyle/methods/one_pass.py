@@ -42,6 +42,7 @@ def build_stylizer(
         preserve_color=spec.preserve_color,
         color_method=spec.color_method,
         runtime=spec.runtime,
+        precision=spec.precision,
         batch_size=spec.batch_size,
         tile=spec.tile,
     ).on(device)
