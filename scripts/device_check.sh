@@ -40,6 +40,8 @@ P=assets/grace_hopper.jpg S=assets/starry_night.jpg
   row "image --model starry_night" image $P --model starry_night -o /tmp/c1.png
   row "image --model starry_night_lean" image $P --model starry_night_lean -o /tmp/c2.png
   row "image --model starry_night_realtime" image $P --model starry_night_realtime -o /tmp/c3.png
+  row "image --model starry_night --precision bfloat16" image $P --model starry_night --precision bfloat16 --runtime torch -o /tmp/c1b.png
+  row "image --model starry_night --precision float16" image $P --model starry_night --precision float16 --runtime torch -o /tmp/c1h.png
   row "image --method reconet" image $P --method reconet -o /tmp/c4.png
   row "image --method adain" image $P --method adain -s $S -o /tmp/c5.png
   row "image --method arbitrary-video" image $P --method arbitrary-video -s $S -o /tmp/c6.png

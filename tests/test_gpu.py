@@ -38,3 +38,28 @@ def test_the_gram_matrix_backward_under_bfloat16_autocast_on_cuda(cuda):
         loss = LF.style_loss(features, torch.rand(1, 16, 16, device=cuda))
     loss.backward()
     assert features.grad is not None and features.grad.dtype == torch.float32 and torch.isfinite(features.grad).all()
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_lower_precision_inference_on_cuda_is_close_to_float32(precision, cuda, content_image):
+    spec = MethodSpec(method="feedforward", model="starry_night", size=48)
+    single = stylize(content_image, spec, device=cuda).image
+    lower = stylize(content_image, MethodSpec(method="feedforward", model="starry_night", size=48, precision=precision), device=cuda).image
+    assert lower.dtype == torch.float32 and (lower - single).abs().mean() < 4 / 255
+
+
+def test_a_training_step_on_device_batches_in_bfloat16_on_cuda(cuda, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from synthetic import texture
+    from videostyle.training.loop import RunControl
+    from videostyle.training.video import VideoTrainOptions, train_video_network
+
+    for folder in ("photos", "styles"):
+        (tmp_path / folder).mkdir()
+        for seed in range(2):
+            Image.fromarray(texture(64, 64, seed=seed + (10 if folder == "styles" else 0))).save(tmp_path / folder / f"{seed}.png")
+    options = VideoTrainOptions(mode="arbitrary", size=32, batch_size=2, steps=2, style_size=32, batches="device", precision="bfloat16")
+    summary = train_video_network([tmp_path / "styles"], [tmp_path / "photos"], tmp_path / "m.safetensors", options, RunControl(device=cuda))
+    assert np.isfinite(summary.final_terms["loss"])
