@@ -50,7 +50,12 @@ def style_image():
 
 @pytest.fixture
 def cuda():
-    """The CUDA device, for tests marked ``gpu``; the test is skipped, with the reason, where PyTorch sees none."""
+    """The CUDA device, for tests marked ``gpu``; the test is skipped, with the reason, where PyTorch sees none.
+    ``VIDEOSTYLE_GPU_TESTS_ON=cpu`` runs them on the CPU instead, to check the tests themselves without a GPU."""
+    import os
+
+    if os.environ.get("VIDEOSTYLE_GPU_TESTS_ON") == "cpu":
+        return torch.device("cpu")
     if not torch.cuda.is_available():
         pytest.skip("needs CUDA: PyTorch sees no GPU on this machine")
     return torch.device("cuda")
