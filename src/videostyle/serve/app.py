@@ -154,7 +154,8 @@ def _style_controls(video: bool):
         allow_preview=False,
         elem_id=f"{tab}-gallery",
     )
-    bundled = gr.CheckboxGroup(list(styles), label="Chosen bundled styles")
+    # the chosen ones only, as removable chips: the gallery above already shows every bundled style once
+    bundled = gr.Dropdown(list(styles), value=[], multiselect=True, label="Chosen bundled styles (click a picture to add one)")
     uploads = gr.File(file_count="multiple", file_types=["image"], label="Or upload style pictures")
     weights = gr.Textbox(
         label="Style weights",
