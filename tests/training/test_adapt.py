@@ -200,3 +200,11 @@ def test_method_adapt_says_how_long_it_adapted_and_where_it_cached_then_that_the
     again: list[str] = []
     assert adapted_spec(spec, clip, notes=again).model == adapted.model
     assert again == [f"cached: the network adapted to painting.png started at once ({adapted.model})"]
+
+
+def test_an_adaptation_estimate_is_measured_in_a_scratch_folder_and_leaves_the_cache_alone(style, clip, cache):
+    from videostyle.training.adapt import estimate_adaptation
+
+    seconds = estimate_adaptation(style, clip, AdaptOptions(size=32, steps=40), probe_steps=2)
+    assert seconds > 0
+    assert not cache.exists() or not any(cache.iterdir())

@@ -29,7 +29,7 @@ from ..spec import ADAPT_METHOD, MethodSpec
 METHOD_CHOICES = [
     ("Bundled model: fastest, a trained style", "feedforward"),
     ("Any style, low flicker (arbitrary-video)", "arbitrary-video"),
-    ("Adapted network: any style, trained for it first (about 2 min, cached)", ADAPT_METHOD),
+    ("Adapted network: any style, a network trained for it first (once; cached)", ADAPT_METHOD),
     ("AdaIN: any style", "adain"),
     ("Optimisation: best picture, slowest", "optimize"),
 ]
@@ -412,7 +412,7 @@ def estimate(content: str | Path, choices: PageChoices, settings: ServeSettings,
     one or two lines of Markdown; long optimisation runs name the faster methods."""
     from ..api import estimate_image
     from ..pipeline import LONG_RUN_SECONDS, estimate_video, format_duration
-    from ..training.adapt import cached_adaptation
+    from ..training.adapt import cached_adaptation, estimate_adaptation
 
     content = Path(content)
     if video:
@@ -422,7 +422,8 @@ def estimate(content: str | Path, choices: PageChoices, settings: ServeSettings,
     spec = replace(choices, styles=[check_image_upload(path, "style image", settings) for path in choices.styles]).spec(video)
     first = ""
     if spec.method == ADAPT_METHOD and cached_adaptation(spec.styles[0], content, spec.adaptation) is None:
-        first = f"first a network is adapted to this style ({spec.adaptation.steps} steps: about 2 minutes on 2 CPU cores, once per style and content), then "
+        adapting = estimate_adaptation(spec.styles[0], content, spec.adaptation, device=settings.device)
+        first = f"first a network is adapted to this style (about **{format_duration(adapting)}**, once per style and content), then "
         spec = MethodSpec(method="feedforward", size=spec.size, strength=spec.strength)  # a bundled network of the adapted one's architecture times the frames
     if video:
         timed = estimate_video(content, settings.output_dir / "estimate.mp4", spec, start=start, end=end, device=settings.device)
@@ -432,7 +433,7 @@ def estimate(content: str | Path, choices: PageChoices, settings: ServeSettings,
     text = f"**Estimate:** {first}about **{format_duration(seconds)}** for {what}, measured now on this machine."
     if seconds > LONG_RUN_SECONDS and not spec.one_pass:
         text += (
-            "\n\nFaster: *Any style, low flicker* or a *bundled model* take seconds, an *adapted network* about 2 minutes "
-            "for a network of this style; a smaller size helps too."
+            "\n\nFaster: *Any style, low flicker* or a *bundled model* take seconds, an *adapted network* the time of its "
+            "adaptation (estimated when you choose it) and then seconds; a smaller size helps too."
         )
     return text

@@ -237,12 +237,13 @@ def adapt(
     device: torch.device | str = "cpu",
     on_step=None,
     encoder=None,
+    folder: Path | None = None,
 ) -> tuple[Path, bool]:
     """A fast network adapted to ``style`` on ``content`` (a clip, an image or a folder of images;
     None: the shipped photos). Returns ``(model file, whether it came from the cache)``.
 
-    The model is cached; ``output``, when given, receives a copy. ``on_step(StepReport)`` follows
-    the training; ``encoder``: an already loaded VGG to share.
+    The model is cached (in ``folder``, default the user cache's); ``output``, when given, receives a copy.
+    ``on_step(StepReport)`` follows the training; ``encoder``: an already loaded VGG to share.
     """
     from .video import VideoTrainOptions, train_video_network
 
@@ -252,7 +253,7 @@ def adapt(
     content = Path(content) if content is not None else default_content()
     if not content.exists():
         raise VideostyleError(f"no such file or folder to adapt on: {content}", parameter="content")
-    folder = cache_folder(CACHE_FOLDER, "adapted models")
+    folder = folder if folder is not None else cache_folder(CACHE_FOLDER, "adapted models")
     cached = folder / f"{style.stem}-{adaptation_key(style, content, options)}.safetensors"
     hit = is_verified(cached)
     if not hit:
@@ -287,4 +288,40 @@ def adapt(
     return cached, hit
 
 
-__all__ = ["STARTS", "AdaptOptions", "StepReport", "adapt", "adaptation_key", "adapted_spec", "any_style_network", "default_content"]
+def estimate_adaptation(
+    style: str | os.PathLike, content: str | os.PathLike | None, options: AdaptOptions, device: torch.device | str = "cpu", probe_steps: int = 3
+) -> float:
+    """Seconds an adaptation with ``options`` would take here, measured now as the page's other estimates are: an
+    adaptation of ``probe_steps`` steps into a scratch folder, whose set-up (frames, flow, start model) and time per
+    step are extrapolated to ``options.steps`` (capped by ``options.minutes``)."""
+    import tempfile
+    import time
+    from dataclasses import replace
+
+    stamps: list[float] = []
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        adapt(
+            style,
+            content,
+            replace(options, steps=probe_steps, minutes=None),
+            device=device,
+            on_step=lambda _: stamps.append(time.perf_counter()),
+            folder=Path(scratch),
+        )
+    per_step = (stamps[-1] - stamps[0]) / max(1, len(stamps) - 1)
+    training = per_step * options.steps if options.minutes is None else min(per_step * options.steps, 60 * options.minutes)
+    return (stamps[0] - began - per_step) + training
+
+
+__all__ = [
+    "STARTS",
+    "AdaptOptions",
+    "StepReport",
+    "adapt",
+    "adaptation_key",
+    "adapted_spec",
+    "any_style_network",
+    "default_content",
+    "estimate_adaptation",
+]
