@@ -150,3 +150,13 @@ def test_interrupted_video_job_resumes_from_its_run_folder(tmp_path, settings):
     outcome = run_video(clip, choices, settings, quiet_progress())  # the page after a restart: the same upload, the same settings
     assert (outcome.frames, outcome.resumed_frames) == (5, 2)
     assert outcome.side_by_side.is_file() and outcome.plot.is_file() and outcome.metrics["frames"] == 5
+
+
+def test_the_estimate_of_an_adapted_network_measures_the_adaptation(settings, tmp_path, monkeypatch):
+    from videostyle.serve.jobs import estimate
+
+    monkeypatch.setenv("VIDEOSTYLE_CACHE", str(tmp_path / "cache"))  # no adaptation of this style is cached there
+    style = sample_styles()["starry_night"]
+    text = estimate(sample_image(), PageChoices(method="adapt", styles=[style], size=64), settings, video=False)
+    assert text.startswith("**Estimate:** first a network is adapted to this style (about **") and "measured now on this machine" in text
+    assert "2 minutes" not in text and not list((tmp_path / "cache").glob("adapted/*.safetensors"))

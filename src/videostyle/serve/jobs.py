@@ -411,6 +411,7 @@ def estimate(content: str | Path, choices: PageChoices, settings: ServeSettings,
     extrapolated: :func:`videostyle.api.estimate_image`, :func:`videostyle.pipeline.estimate_video`), as
     one or two lines of Markdown; long optimisation runs name the faster methods."""
     from ..api import estimate_image
+    from ..devices import resolve_device
     from ..pipeline import LONG_RUN_SECONDS, estimate_video, format_duration
     from ..training.adapt import cached_adaptation, estimate_adaptation
 
@@ -422,7 +423,7 @@ def estimate(content: str | Path, choices: PageChoices, settings: ServeSettings,
     spec = replace(choices, styles=[check_image_upload(path, "style image", settings) for path in choices.styles]).spec(video)
     first = ""
     if spec.method == ADAPT_METHOD and cached_adaptation(spec.styles[0], content, spec.adaptation) is None:
-        adapting = estimate_adaptation(spec.styles[0], content, spec.adaptation, device=settings.device)
+        adapting = estimate_adaptation(spec.styles[0], content, spec.adaptation, device=resolve_device(settings.device))
         first = f"first a network is adapted to this style (about **{format_duration(adapting)}**, once per style and content), then "
         spec = MethodSpec(method="feedforward", size=spec.size, strength=spec.strength)  # a bundled network of the adapted one's architecture times the frames
     if video:
