@@ -58,6 +58,8 @@ def test_plan_names_pairs_and_tells_shared_names_apart(tmp_path):
     assert [item.output.name for item in single] == ["x.png", "x-2.png", "y.png"]
     pairs = plan_batch(contents[:1], [("s/starry.jpg",), ("s/ink.jpg",), ("s/starry.jpg", "s/ink.jpg")], tmp_path)
     assert [item.output.name for item in pairs] == ["x--starry.png", "x--ink.png", "x--starry+ink.png"]
+    assert {item.label for item in plan_batch(contents, [()], tmp_path, model="starry_night_lean")} == {"starry_night_lean"}  # the sheet's column
+    assert {item.label for item in plan_batch(contents, [()], tmp_path, model="runs/my_style.safetensors")} == {"my_style"}
 
 
 def test_folder_batch_equals_single_runs_resumes_and_redoes_changed_settings(photos, tmp_path, capsys):

@@ -100,17 +100,21 @@ class BatchItem:
     label: str
 
 
-def plan_batch(contents: Sequence[Path], style_sets: Sequence[tuple[str, ...]], out_dir: str | os.PathLike, suffix: str = ".png") -> list[BatchItem]:
+def plan_batch(
+    contents: Sequence[Path], style_sets: Sequence[tuple[str, ...]], out_dir: str | os.PathLike, suffix: str = ".png", model: str | None = None
+) -> list[BatchItem]:
     """Every content x style set, in content order. Outputs are ``OUT_DIR/CONTENT.png`` with one style set,
     ``OUT_DIR/CONTENT--STYLE.png`` with several (a blend's label joins its styles with ``+``); names that
-    two inputs share get ``-2``, ``-3``, ... in the order given."""
+    two inputs share get ``-2``, ``-3``, ... in the order given. An empty style set (a model's own style) is
+    labelled by ``model``'s name."""
     if not contents:
         raise VideostyleError("no content pictures to stylize", parameter="content")
     if not style_sets:
         raise VideostyleError("no style sets (give () for a model's own style)", parameter="styles")
     out_dir = Path(out_dir)
     content_names = _unique([Path(content).stem for content in contents])
-    labels = _unique(["+".join(Path(style).stem for style in styles) or "model" for styles in style_sets])
+    own = Path(model).stem if model else "model"
+    labels = _unique(["+".join(Path(style).stem for style in styles) or own for styles in style_sets])
     return [
         BatchItem(Path(content), tuple(styles), out_dir / (f"{name}{suffix}" if len(style_sets) == 1 else f"{name}--{label}{suffix}"), label)
         for content, name in zip(contents, content_names, strict=True)

@@ -276,7 +276,7 @@ def _image_batch(contents, styles, output, method, device, quiet, save_every, dr
         raise VideostyleError("--style-blend mixes several styles into one; with --each-style (or a folder of styles) every style is used alone")
     style_sets = [(style,) for style in style_files] if each_style else [tuple(style_files)]
     spec = build_spec(method, list(style_sets[0]), params, video=False)
-    items = plan_batch(found.pictures, style_sets, output)
+    items = plan_batch(found.pictures, style_sets, output, model=spec.model_or_default if spec.one_pass and spec.method != "adapt" else None)
     if found.skipped and not quiet:
         click.echo(f"note: skipped {len(found.skipped)} files that are not pictures (first: {found.skipped[0]})", err=True)
     if dry_run:
