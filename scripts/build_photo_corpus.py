@@ -22,14 +22,13 @@ import argparse
 import csv
 import json
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-from build_style_corpus import HASH_DISTANCE, difference_hash, edge_density, package_version
+from build_style_corpus import HASH_DISTANCE, difference_hash, download, edge_density, package_version
 from PIL import Image
 
 #: The wallpapers that are photographs, per package: picked by eye from a sheet of every wallpaper of these
@@ -76,22 +75,6 @@ class Source:
     path: str
     licence: str
     image: np.ndarray  # H x W x 3 uint8
-
-
-def download(packages_dir: Path) -> dict[str, Path]:
-    """``apt-get download`` and ``dpkg -x`` each package once; ``{package: unpacked folder}``."""
-    packages_dir.mkdir(parents=True, exist_ok=True)
-    unpacked = {}
-    for package in PHOTOGRAPHS:
-        debs = sorted(packages_dir.glob(f"{package}_*.deb"))
-        if not debs:
-            subprocess.run(["apt-get", "download", package], cwd=packages_dir, check=True)
-            debs = sorted(packages_dir.glob(f"{package}_*.deb"))
-        folder = packages_dir / f"x_{package}"
-        if not folder.is_dir():
-            subprocess.run(["dpkg", "-x", str(debs[-1]), str(folder)], check=True)
-        unpacked[package] = folder
-    return unpacked
 
 
 def dep5_licences(copyright_file: Path) -> list[tuple[list[str], str]]:
@@ -224,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.output.exists() and any(args.output.iterdir()):
         print(f"error: {args.output} exists and is not empty", file=sys.stderr)
         return 1
-    sources = wallpapers(download(args.packages_dir), args.packages_dir) + shared_media(args.media)
+    sources = wallpapers(download(args.packages_dir, PHOTOGRAPHS), args.packages_dir) + shared_media(args.media)
     report: dict = {"sources": len(sources)}
     kept, hashes = [], []
     for source in sources:

@@ -76,11 +76,11 @@ class Candidate:
     image: np.ndarray  # H x W x 3 uint8
 
 
-def download(packages_dir: Path) -> dict[str, Path]:
-    """``apt-get download`` each package once, then ``dpkg -x`` it; returns ``{package: unpacked folder}``."""
+def download(packages_dir: Path, packages=PACKAGES) -> dict[str, Path]:
+    """``apt-get download`` each of ``packages`` once, then ``dpkg -x`` it; returns ``{package: unpacked folder}``."""
     packages_dir.mkdir(parents=True, exist_ok=True)
     unpacked = {}
-    for package in PACKAGES:
+    for package in packages:
         debs = sorted(packages_dir.glob(f"{package}_*.deb"))
         if not debs:
             subprocess.run(["apt-get", "download", package], cwd=packages_dir, check=True)
