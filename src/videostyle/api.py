@@ -117,7 +117,9 @@ def stylize(
                 if callback is not None:
                     callback(scale, step)
 
-        height, width = size_for_long_side(*content_tensor.shape[-2:], options.size) if options.size else content_tensor.shape[-2:]
+        height, width = content_tensor.shape[-2:]
+        if options.size:
+            height, width = size_for_long_side(height, width, options.size)
         with memory_errors(width, height, device):
             result = ImageResult(**vars(gatys_stylize(content_tensor, styles, options, encoder=encoder, callback=hook)))
     result.seconds = time.perf_counter() - started
