@@ -3,7 +3,7 @@
 #
 # Here, once:  python scripts/build_photo_corpus.py -o runs/photos
 #              python scripts/build_style_corpus.py -o runs/corpus
-#              python scripts/device_data.py pack                     # .devicedata/, 52 MiB with the tree
+#              python scripts/device_data.py pack                     # .devicedata/, 53 MiB with the tree
 # Each call:   run(command="bash scripts/device_train.sh", carry=[".devicedata", "runs/device"], timeout_s=590)
 #              then copy the returned model into runs/device/ (the next call, or session, starts from it).
 #
