@@ -168,3 +168,9 @@ case "${1:-}" in
   video_a|video_b|feedforward_a|feedforward_b|corpus|corpus_gpu|meta|swap|realtime|realtime_any|lean|any_lean) "$1" ;;
   *) echo "usage: $0 feedforward|video|video_a|video_b|corpus|corpus_gpu|meta|swap|realtime|realtime_any|lean|any_lean" >&2; exit 2 ;;
 esac
+# Logs and loss plots live in docs/models/training/, outside the installed package; weights are stored in float16
+# where that changes no picture (python benchmarks/half_weights.py --write, docs/models.md).
+for written in "$OUT"/*.log.csv "$OUT"/*.loss.png; do
+  [ -e "$written" ] && mv -f "$written" docs/models/training/
+done
+true
