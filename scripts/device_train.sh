@@ -5,7 +5,7 @@
 #              python scripts/build_style_corpus.py -o runs/corpus
 #              python scripts/device_data.py pack                     # .devicedata/, 53 MiB with the tree
 # Each call:   run(command="bash scripts/device_train.sh", carry=[".devicedata", "runs/device"], timeout_s=590)
-#              then copy the returned model into runs/device/ (the next call, or session, starts from it).
+#              then copy the returned model into runs/device/ and commit it (the next call starts from it).
 #
 # It unpacks the VGG weights, runs the speed table (benchmarks/train_speed.py) when SPEED=1, then trains for
 # MINUTES minutes and writes to $OUT: the model (weights in float16), its training log and the speed table.

@@ -131,7 +131,7 @@ def test_any_style_training_on_device_batches_in_bfloat16_resumes_to_the_same_we
 
 
 def test_a_training_in_calls_of_bounded_length_continues_each_time_and_writes_a_model(data, tmp_path, capsys):
-    """`train --minutes M --keep-run`, as a GPU session runs it: each call trains about M minutes (here: one step),
+    """`train --minutes M --keep-run`, as a lent GPU machine runs it: each call trains about M minutes (here: one step),
     writes the model, and the same command again continues from the checkpoint."""
     from cli_runs import assert_clean_failure, run_cli
     from videostyle.models import read_model
