@@ -169,7 +169,7 @@ def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss
     return criterion if options.tile is None else TiledPerceptualLoss(criterion, options.tile, seed=options.seed)
 
 
-def _picture_step(step: Step, margin: int) -> Step:
+def picture_step(step: Step, margin: int) -> Step:
     """A step as callers see it: the variable without the margin."""
     return replace(step, variable=remove_margin(step.variable, margin))
 
@@ -339,7 +339,7 @@ def stylize(
             learning_rate=options.learning_rate,
             tolerance=options.tolerance,
             patience=options.patience,
-            callback=None if callback is None else (lambda step, index=index, cut=level_margin: callback(index, _picture_step(step, cut))),
+            callback=None if callback is None else (lambda step, index=index, cut=level_margin: callback(index, picture_step(step, cut))),
         )
         variable, coarser_content = result.variable, scaled_content
         history += result.history

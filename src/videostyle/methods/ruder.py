@@ -33,6 +33,7 @@ from .gatys import (
     initial_variable,
     make_criterion,
     map_with_margin,
+    picture_step,
     remove_margin,
     to_encoder_space,
     to_output,
@@ -213,7 +214,7 @@ class RuderStylizer:
                 learning_rate=options.image.learning_rate,
                 tolerance=options.image.tolerance,
                 patience=options.image.patience,
-                callback=None if callback is None else (lambda step: callback(replace(step, variable=remove_margin(step.variable, margin)))),
+                callback=None if callback is None else (lambda step: callback(picture_step(step, margin))),
             )
         finally:
             self.criterion.semantic_maps = maps

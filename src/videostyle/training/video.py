@@ -49,7 +49,7 @@ from .styles import StyleSamples, load_style_groups
 
 MODES = ("reconet", "arbitrary")
 BATCH_PLACES = ("auto", "host", "device")
-PRECISIONS = ("float32", "bfloat16")
+TRAINING_PRECISIONS = ("float32", "bfloat16")  # float16 would need loss scaling; bfloat16 does not
 STYLE_STATISTICS = ("gram", "mean_std")
 
 
@@ -80,7 +80,7 @@ class VideoTrainOptions(TrainingOptions):
     def check(self) -> VideoTrainOptions:
         check_choice("mode", self.mode, MODES)
         check_choice("batches", self.batches, BATCH_PLACES)
-        check_choice("precision", self.precision, PRECISIONS)
+        check_choice("precision", self.precision, TRAINING_PRECISIONS)
         TransformerConfig.for_arch(self.arch)
         weights = ("content_weight", "tv_weight", "output_temporal_weight", "feature_temporal_weight")
         self.check_shared(positive=("style_size", "pair_stride"), shares=("synthetic", "painterly"), weights=weights)
