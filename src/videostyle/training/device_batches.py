@@ -108,6 +108,14 @@ def random_crops(bank: ImageBank, indices: torch.Tensor, size: int, generator: t
     return torch.cat(crops).clamp_(0, 1)
 
 
+def source_inside(flow: torch.Tensor) -> torch.Tensor:
+    """``B x 1 x H x W`` float mask: 1 where ``p + flow[p]`` (flow ``B x 2 x H x W``, pixels) lies inside the frame."""
+    height, width = flow.shape[-2:]
+    source = pixel_grid(height, width, flow.device) + flow
+    inside = (source[:, 0] >= 0) & (source[:, 0] <= width - 1) & (source[:, 1] >= 0) & (source[:, 1] <= height - 1)
+    return inside[:, None].float()
+
+
 def smooth_random_flow(
     count: int, size: int, generator: torch.Generator, device_generator: torch.Generator, max_shift: float = 0.04, max_local: float = 0.012
 ) -> torch.Tensor:
@@ -137,12 +145,10 @@ def fake_flow_pairs(first: torch.Tensor, generator: torch.Generator, device_gene
     where the flow's source lies inside the frame. Fields batched (``B x ...``)."""
     count, _, size, _ = first.shape
     flow = smooth_random_flow(count, size, generator, device_generator)
-    source = pixel_grid(size, size, first.device) + flow
-    inside = ((source >= 0) & (source <= size - 1)).all(dim=1, keepdim=True)
     brightness = 1 + (torch.rand(count, 1, 1, 1, generator=generator) * 2 - 1).to(first.device) * 0.02
     grain = torch.randn(first.shape, generator=device_generator, device=first.device) * noise
     current = (warp(first, flow) * brightness + grain).clamp(0, 1)
-    return FramePair(first, current, flow, inside.float())
+    return FramePair(first, current, flow, source_inside(flow))
 
 
 def clip_pair_crops(pairs: Sequence[FramePair], count: int, size: int, generator: torch.Generator) -> FramePair:
@@ -158,9 +164,7 @@ def clip_pair_crops(pairs: Sequence[FramePair], count: int, size: int, generator
         for name in fields:
             fields[name].append(getattr(pair, name)[..., top : top + size, left : left + size])
     flow = torch.stack(fields["flow"])
-    source = pixel_grid(size, size, flow.device) + flow
-    inside = ((source >= 0) & (source <= size - 1)).all(dim=1, keepdim=True)
-    return FramePair(torch.stack(fields["previous"]), torch.stack(fields["current"]), flow, torch.stack(fields["mask"]) * inside)
+    return FramePair(torch.stack(fields["previous"]), torch.stack(fields["current"]), flow, torch.stack(fields["mask"]) * source_inside(flow))
 
 
 def vary_palettes(styles: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
