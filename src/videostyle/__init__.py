@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 from .errors import VideostyleError
 
 if TYPE_CHECKING:
-    from .api import ImageResult, resolve_device, stylize, stylize_image, stylize_image_with_model
+    from .api import ImageResult, stylize, stylize_image, stylize_image_with_model
     from .audio.api import AudioRestyle, stylize_audio
     from .batch import plan_batch, stylize_batch
+    from .devices import resolve_device
     from .pipeline import stylize_video
     from .spec import MethodSpec
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 #: start-up, :mod:`videostyle.entry`) does not import PyTorch until something needs it.
 _EXPORTS = {
     "ImageResult": "api",
-    "resolve_device": "api",
+    "resolve_device": "devices",
     "stylize": "api",
     "stylize_image": "api",
     "stylize_image_with_model": "api",
