@@ -244,12 +244,13 @@ def train_command(method, styles, data, output, init, run_dir, restart, keep_run
 
     from tqdm import tqdm
 
+    from ..checks import check_positive
     from ..devices import resolve_device
     from ..training import trainer
 
     device = resolve_device(device)
-    if minutes is not None and not minutes > 0:
-        raise VideostyleError(f"--minutes must be positive, got {minutes}")
+    if minutes is not None:
+        check_positive("minutes", minutes)  # finite too: --minutes nan is refused
     if not styles and method not in ("swap-decoder", "distill"):
         raise click.UsageError(f"--style is needed for --method {method}")
     options_class, train, fixed = trainer(method)
