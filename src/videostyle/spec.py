@@ -85,15 +85,10 @@ def model_kind(model: str | os.PathLike) -> str:
     return read_model_info(resolve_model_path(model))["kind"]
 
 
-def describe_kind(kind: str) -> str:
-    """``"an any-style video network"`` for ``"arbitrary_video"``, and so on."""
-    from .models import KINDS
-
-    return KINDS[kind][0] if kind in KINDS else f"a {kind} file"
-
-
 def method_for_model(model: str | os.PathLike) -> str:
     """The method that runs ``model`` (bundled name or path), from the kind its file names."""
+    from .models import describe_kind
+
     kind = model_kind(model)
     if kind not in METHOD_OF_KIND:
         raise VideostyleError(f"model {model} is {describe_kind(kind)}, not a network to stylize with", parameter="model")
@@ -213,6 +208,8 @@ class MethodSpec:
         if self.method == STYLE_SWAP_METHOD and self.mask is not None:
             raise VideostyleError("mask does not apply to method style-swap", parameter="mask")
         if self.model is not None and self.method in KIND_OF_METHOD:
+            from .models import describe_kind
+
             kind = model_kind(self.model)
             if kind != KIND_OF_METHOD[self.method]:
                 raise VideostyleError(

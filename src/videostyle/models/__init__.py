@@ -21,6 +21,11 @@ KINDS = {
 }
 
 
+def describe_kind(kind: str | None) -> str:
+    """``"an arbitrary-style video network"`` for ``"arbitrary_video"``, and so on: a file's kind in words."""
+    return KINDS[kind][0] if kind in KINDS else f"a {kind} file"
+
+
 def read_config(info: dict, kind: str, path: str | os.PathLike):
     """The config object of a model file's ``info``: fields the file lacks take their defaults.
 
@@ -46,8 +51,7 @@ def load_model(name_or_path: str | os.PathLike, kind: str, device: torch.device 
     tensors, info = read_model(path)
     what, _, network_class = KINDS[kind]
     if info.get("kind") != kind:
-        found = KINDS[info["kind"]][0] if info.get("kind") in KINDS else f"a {info.get('kind')} file"
-        raise VideostyleError(f"model {name_or_path} is {found}, not {what}")
+        raise VideostyleError(f"model {name_or_path} is {describe_kind(info.get('kind'))}, not {what}")
     config = read_config(info, kind, path)
     info = {**info, "config": config.to_dict()}
     try:
@@ -81,6 +85,7 @@ __all__ = [
     "TransformerNet",
     "adain",
     "bundled_models",
+    "describe_kind",
     "load_adain_decoder",
     "load_arbitrary",
     "load_model",
