@@ -22,7 +22,7 @@ from .devices import memory_errors, resolve_device
 from .errors import VideostyleError
 from .features import VGGEncoder
 from .io.atomic import check_not_an_input, check_writable_destination
-from .io.image import save_image, size_for_long_side, to_pil, to_tensor, to_uint8
+from .io.image import picture_array, save_image, size_for_long_side, to_pil, to_tensor, to_uint8
 from .methods.feedforward import OnePassStylizer
 from .methods.gatys import GatysOptions, StylizeResult, to_output
 from .methods.gatys import stylize as gatys_stylize
@@ -78,25 +78,38 @@ def stylize(
         check_not_an_input(output, [content, *spec.styles, spec.mask, *(style_images or [])])
     spec.check(style_count=None if style_images is None else len(style_images))
     device = resolve_device(device)
-    content_tensor = to_tensor(content, device)
+    picture = picture_array(content)  # 8-bit, so that a big picture can stream through a network in tiles
+    content_tensor = to_tensor(content, device) if picture is None else None
     if spec.method == ADAPT_METHOD and style_images is not None:
         raise VideostyleError("method adapt reads its style image from the spec's styles (a file), not style_images", parameter="style_images")
     adaptation: list[str] = []
     spec = adapted_spec(spec, _path_or_none(content), device, on_adapt, notes=adaptation)
     if not spec.one_pass and encoder is None:
         encoder = spec.encoder.load(device)  # before the clock, as the command line always timed it
+    streams = spec.one_pass and picture is not None and (not spec.size or max(picture.shape[:2]) == spec.size)
+    if content_tensor is None and not streams:
+        content_tensor = to_tensor(picture, device)
     started = time.perf_counter()
     if spec.one_pass:
         from .methods.one_pass import build_stylizer, check_picture_size
 
-        image = resize_long_side(content_tensor, spec.size) if spec.size else content_tensor
-        check_picture_size(*image.shape[-2:])
+        if streams:
+            assert picture is not None
+            height, width = picture.shape[:2]
+        else:
+            assert content_tensor is not None
+            image = resize_long_side(content_tensor, spec.size) if spec.size else content_tensor
+            height, width = image.shape[-2:]
+        check_picture_size(height, width)
         if stylizer is None:
             stylizer, _ = build_stylizer(spec, device, encoder, style_images)
-        with memory_errors(image.shape[-1], image.shape[-2], device):
-            result = ImageResult(stylizer.stylize_tensor(image), iterations=0, seconds=0.0, losses={}, history=[])
+        with memory_errors(width, height, device):
+            stylized, notes = stylizer.stylize_picture(picture) if picture is not None and streams else (stylizer.stylize_tensor(image), [])
+        result = ImageResult(stylized, iterations=0, seconds=0.0, losses={}, history=[], notes=notes)
     elif spec.method == FACES_METHOD:
         from .faces import stylize_face
+
+        assert content_tensor is not None
 
         exemplars = list(style_images) if style_images is not None else list(spec.styles)
         face, report = stylize_face(
@@ -105,6 +118,7 @@ def stylize(
         result = ImageResult(**vars(face))
         result.notes = [*report.notes, report_line(report)]
     else:
+        assert content_tensor is not None
         options = spec.image_options()
         styles = [to_tensor(item, device) for item in (style_images if style_images is not None else [load_image(path) for path in spec.styles])]
         hook = callback

@@ -76,3 +76,22 @@ def check_mask_styles(num_styles: int) -> None:
     """A mask splits the frame between exactly two styles."""
     if num_styles != 2:
         raise VideostyleError(f"mask needs exactly two style images (white: the first, black: the second), got {num_styles}", parameter="mask")
+
+
+#: Units of :func:`parse_memory`, in bytes (binary: a GB here is a GiB, as memory is sold and reported).
+MEMORY_UNITS = {"": 2**20, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20, "mib": 2**20, "g": 2**30, "gb": 2**30, "gib": 2**30}
+
+
+def parse_memory(name: str, text: str) -> int:
+    """An amount of memory such as ``2GiB``, ``1500MiB``, ``2G`` or ``1500`` (MiB) -> bytes.
+
+    >>> parse_memory("max_memory", "2GiB"), parse_memory("max_memory", "1500"), parse_memory("max_memory", "0.5 g")
+    (2147483648, 1572864000, 536870912)
+    """
+    import re
+
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(text))
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in MEMORY_UNITS or float(match.group(1)) <= 0:
+        raise VideostyleError(f"{name} must be a positive amount such as 2GiB, 1500MiB or 1500 (MiB), got {text!r}", parameter=name)
+    return int(float(match.group(1)) * MEMORY_UNITS[unit])

@@ -92,6 +92,12 @@ def match_color_statistics(source: torch.Tensor, target: torch.Tensor, method: s
     colours least. ``eps`` regularises flat (for example grey) images. With
     ``clamp=False`` the statistics match exactly; clamping to [0, 1] may move them a little.
     """
+    return apply_color_map(source, color_map(source, target, method, eps), clamp)
+
+
+def color_map(source: torch.Tensor, target: torch.Tensor, method: str = "cholesky", eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The affine map ``(A, mu_s, mu_t)`` of :func:`match_color_statistics` from ``source``'s colour statistics to
+    ``target``'s, to apply to other pictures (the tiles of a big one) with :func:`apply_color_map`."""
     if method not in COLOR_METHODS:
         raise VideostyleError(f"unknown colour matching method {method!r}; choose {' or '.join(COLOR_METHODS)}")
     mu_s, cov_s = color_statistics(source)
@@ -102,6 +108,12 @@ def match_color_statistics(source: torch.Tensor, target: torch.Tensor, method: s
         transform = torch.linalg.cholesky(cov_t) @ torch.linalg.inv(torch.linalg.cholesky(cov_s))
     else:
         transform = _symmetric_power(cov_t, 0.5) @ _symmetric_power(cov_s, -0.5)
-    centred = source.double() - mu_s.view(1, 3, 1, 1)
-    result = (_apply_matrix(transform, centred) + mu_t.view(1, 3, 1, 1)).to(source.dtype)
+    return transform, mu_s, mu_t
+
+
+def apply_color_map(image: torch.Tensor, mapping: tuple[torch.Tensor, torch.Tensor, torch.Tensor], clamp: bool = True) -> torch.Tensor:
+    """``A (x - mu_s) + mu_t`` on every pixel of ``image`` (``B x 3 x H x W``), from :func:`color_map`."""
+    transform, mu_s, mu_t = mapping
+    centred = image.double() - mu_s.view(1, 3, 1, 1)
+    result = (_apply_matrix(transform, centred) + mu_t.view(1, 3, 1, 1)).to(image.dtype)
     return result.clamp(0, 1) if clamp else result

@@ -134,6 +134,7 @@ class MethodSpec:
     adaptation: AdaptOptions = field(default_factory=AdaptOptions)
     tile: int | None = None
     face_box: list[int] | None = None
+    max_memory: int | None = None
 
     def __post_init__(self) -> None:
         # the copies of the shared fields inside optimization.image always hold the spec's values
@@ -169,6 +170,10 @@ class MethodSpec:
             raise VideostyleError(
                 f"tile works with methods {', '.join(TILED_ONE_PASS_METHODS)} and optimisation, not {self.method} with a network", parameter="tile"
             )
+        if self.max_memory is not None:
+            check_positive("max_memory", self.max_memory)
+            if not self.one_pass or self.method not in TILED_ONE_PASS_METHODS:
+                raise VideostyleError(f"max_memory works with methods {', '.join(TILED_ONE_PASS_METHODS)}, not {self.method}", parameter="max_memory")
         if self.method in MODEL_STYLE_METHODS:
             if styles:
                 raise VideostyleError(f"styles and method {self.method} exclude each other: a trained model carries its own style", parameter="styles")
@@ -283,6 +288,7 @@ class MethodSpec:
 
         data = self.to_dict()
         data.pop("batch_size")
+        data.pop("max_memory")  # where tiles start: the same frames within a grey level
         data["styles"] = [file_fingerprint(path) for path in self.styles]
         data["mask"] = None if self.mask is None else file_fingerprint(self.mask)
         for name in ("tile", "face_box"):
@@ -291,6 +297,8 @@ class MethodSpec:
         if data["precision"] == "float32":
             data.pop("precision")  # likewise
         image = data["optimization"]["image"]
+        if image.get("init") is None and not self.one_pass:
+            image["init"] = self.image_options().start  # the start used: runs begun when it was always named keep their key
         if image.get("scales", 1) > 1:
             # the budget used, not the setting: a run begun when unset meant --iterations there (before session 12) stops
             # with an error naming coarse_iterations instead of resuming under another schedule

@@ -4,15 +4,16 @@ networks, and a partition into cores with margins for the tiled optimisation.
 Shapes follow the one convention (``B x C x H x W``); a tile is ``(top, left, height, width)`` in pixels.
 
 >>> [(top, height) for top, _, height, _ in overlapping_tiles(100, 40, tile=48, overlap=16, align=4)]
-[(0, 48), (32, 48), (52, 48)]
+[(0, 40), (24, 44), (52, 48)]
 >>> [(top, height) for top, _, height, _ in overlapping_tiles(102, 40, tile=48, overlap=16, align=4)]
-[(0, 48), (32, 48), (52, 50)]
+[(0, 40), (24, 44), (52, 50)]
 >>> [tuple(core) for core in partition(50, 10, tile=32, offset=(16, 0), align=16)]
 [(0, 0, 16, 10), (16, 0, 32, 10), (48, 0, 2, 10)]
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -45,23 +46,28 @@ def check_tile(tile: int | None, name: str = "tile") -> int | None:
     return tile
 
 
-def _spans(length: int, tile: int, step: int, align: int) -> list[tuple[int, int]]:
-    """``(start, length)`` of the windows along one side: a start every ``step`` (multiples of ``align``), the last
-    window reaching the end from the aligned start at or before ``length - tile`` (up to ``align - 1`` longer)."""
+def _spans(length: int, tile: int, overlap: int, align: int) -> list[tuple[int, int]]:
+    """``(start, length)`` of the windows along one side: the last starts on the multiple of ``align`` at or before
+    ``length - tile`` and reaches the end (up to ``align - 1`` longer than ``tile``); the others, as few as keep
+    every window within ``tile``, start evenly spaced on multiples of ``align`` and reach ``overlap`` pixels into
+    the next (so that no window is mostly overlap)."""
     if length <= tile:
         return [(0, length)]
-    last = (length - tile) // align * align
-    return [(start, tile) for start in range(0, last, step)] + [(last, length - last)]
+    units, most = (length - tile) // align, (tile - overlap) // align  # the last start and the longest step, in align units
+    if most < 1:
+        raise VideostyleError(f"a tile of {tile} with an overlap of {overlap} leaves no step on a multiple of {align}", parameter="tile")
+    steps = -(-units // most)
+    starts = [align * (units * index // steps) for index in range(steps + 1)] if steps else [0]
+    return [(start, end + overlap - start) for start, end in pairwise(starts)] + [(starts[-1], length - starts[-1])]
 
 
 def overlapping_tiles(height: int, width: int, tile: int, overlap: int, align: int = 1) -> list[Tile]:
-    """Windows of about ``tile x tile`` (smaller where the picture is) covering ``height x width``, each overlapping
-    its neighbours by at least ``overlap`` pixels, starting on multiples of ``align`` (a network's stride: a
-    window at another phase of its strided layers gives another picture)."""
+    """Windows of at most about ``tile x tile`` covering ``height x width``, each overlapping its neighbours by at
+    least ``overlap`` pixels, starting on multiples of ``align`` (a network's stride: a window at another phase of
+    its strided layers gives another picture), in rows from the top."""
     if not 0 <= overlap < tile:
         raise VideostyleError(f"overlap must be between 0 and the tile side {tile}, got {overlap}", parameter="overlap")
-    step = max(align, (tile - overlap) // align * align)
-    return [Tile(top, left, rows, cols) for top, rows in _spans(height, tile, step, align) for left, cols in _spans(width, tile, step, align)]
+    return [Tile(top, left, rows, cols) for top, rows in _spans(height, tile, overlap, align) for left, cols in _spans(width, tile, overlap, align)]
 
 
 def feather(tile: Tile, height: int, width: int, overlap: int) -> torch.Tensor:
@@ -79,6 +85,35 @@ def feather(tile: Tile, height: int, width: int, overlap: int) -> torch.Tensor:
         return weight
 
     return (ramp(tile.top, tile.height, height)[:, None] * ramp(tile.left, tile.width, width)[None, :])[None, None]
+
+
+def blend_windows(output: torch.Tensor, windows: Sequence[Tile], overlap: int, stylize_window: Callable[[Tile], torch.Tensor]) -> torch.Tensor:
+    """Fill ``output`` (``B x C x H x W``, zeros) with ``stylize_window(window)`` (``B x C x h x w``) of each of
+    ``windows`` (:func:`overlapping_tiles`, in rows from the top), blended by :func:`feather` weights.
+
+    The weighted sum gathers in ``output`` itself; the weights are kept for one row of windows at a time, and the
+    rows above the next row of windows are divided as soon as no window is left to reach them. So no second
+    picture-sized buffer is made: memory is ``output``, one window and a band of weights."""
+    height, width = output.shape[-2:]
+    band_rows = max(window.height for window in windows)
+    weights = torch.zeros(1, 1, band_rows, width, device=output.device)
+    band_top = 0
+
+    def finish(rows: int) -> None:  # divide output rows [band_top, band_top + rows) and move the band down past them
+        nonlocal weights, band_top
+        if rows <= 0:
+            return
+        output[..., band_top : band_top + rows, :].div_(weights[..., :rows, :])
+        weights = torch.cat([weights[..., rows:, :], torch.zeros(1, 1, rows, width, device=output.device)], dim=2)
+        band_top += rows
+
+    for window in windows:
+        finish(window.top - band_top)
+        weight = feather(window, height, width, overlap).to(output.device)
+        window.of(output).add_(weight * stylize_window(window))
+        Tile(window.top - band_top, window.left, window.height, window.width).of(weights).add_(weight)
+    finish(height - band_top)
+    return output
 
 
 def partition(height: int, width: int, tile: int, offset: tuple[int, int] = (0, 0), align: int = 1) -> list[Tile]:

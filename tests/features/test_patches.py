@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from videostyle.errors import VideostyleError
-from videostyle.features.patches import extract_patches, match_patches, rebuild, style_swap
+from videostyle.features.patches import extract_patches, match_patches, matched_pixels, pixel_patches, rebuild, style_swap
 
 
 def brute_force_matches(target: torch.Tensor, patches: torch.Tensor) -> torch.Tensor:
@@ -54,6 +54,18 @@ def test_style_swap_of_the_style_itself_gives_it_back_and_otherwise_uses_only_st
     style_vectors = style[0].flatten(1).T
     distances = torch.cdist(swapped[0].flatten(1).T, style_vectors, compute_mode="donot_use_mm_for_euclid_dist").min(dim=1).values
     assert distances.max() < 1e-5
+
+
+def test_the_pixels_under_matched_patches_make_the_picture_they_came_from():
+    """Patches of a relu3_1-like map (4 px per cell, here a 4x4 average) matched to themselves give back the pixels,
+    also on sides that are not whole cells."""
+    picture = torch.rand(1, 3, 37, 30)
+    cells = F.avg_pool2d(F.pad(picture, (0, 2, 0, 3), mode="replicate"), 4, ceil_mode=True)
+    cells = torch.cat([cells, cells.roll(1, -1)], dim=1)  # distinct enough that each patch matches itself
+    patches, pixels = extract_patches(cells), pixel_patches(picture, stride=4)
+    assert pixels.shape == (patches.shape[0], 3, 12, 12)
+    matched = matched_pixels(match_patches(cells, patches), pixels, 4, picture.shape[-2:])
+    torch.testing.assert_close(matched, picture)
 
 
 def test_bad_shapes_are_named():

@@ -10,6 +10,7 @@ import torch
 
 from cli_runs import assert_clean_failure, run_cli
 from synthetic import translating_clip, write_clip
+from tests.conftest import textured_image
 from videostyle.errors import VideostyleError
 from videostyle.features.patches import extract_patches, style_swap_patches
 from videostyle.methods.gatys import GatysOptions, make_criterion
@@ -37,7 +38,23 @@ def test_the_criterion_targets_the_swapped_content_features_only(encoder, conten
     expected = style_swap_patches(encoder(content_image, ["relu3_1"])["relu3_1"], patches, precision="auto")
     torch.testing.assert_close(targets["relu3_1"], expected)
     terms = criterion(content_image, targets)
-    assert set(terms) == {"content.relu3_1", "tv"}
+    assert set(terms) == {"content.relu3_1", "style.relu1_1", "style.relu2_1", "tv"}  # Grams below the swap layer only
+    assert criterion.layers == ["relu3_1", "relu1_1", "relu2_1"]  # so the encoder stops at relu3_1
+
+
+def test_the_decode_starts_from_the_style_pixels_the_swap_matched(encoder):
+    """A picture swapped against itself is matched to itself: its matched picture is the picture (a texture without
+    repeats, so that no other patch correlates as well)."""
+    picture = textured_image(40, 52, seed=5)
+    criterion = make_criterion(encoder, GatysOptions(style_loss="swap"))
+    criterion.set_style([picture])
+    criterion.content_targets(picture)
+    torch.testing.assert_close(criterion.matched_picture(), picture)
+    assert GatysOptions(style_loss="swap").start == "matched" and GatysOptions().start == "content"
+    with pytest.raises(VideostyleError, match=r"init matched .* needs method style-swap"):
+        GatysOptions(init="matched").check()
+    pure = make_criterion(encoder, GatysOptions(style_loss="swap", style_weight=0))
+    assert pure.layers == ["relu3_1"]  # the paper's decode: the swapped target and TV
 
 
 def test_image_and_video_by_style_swap(tmp_path, capsys):

@@ -83,7 +83,7 @@ def stacked(options: list):
 
 def gatys_options(size: int, iterations: int):
     """Options of the optimisation method shared by ``image`` and ``video`` (defaults differ)."""
-    from ..methods.gatys import MARGIN, MRF_WEIGHT
+    from ..methods.gatys import INITS, MARGIN, MRF_WEIGHT
 
     options = [
         click.option("--style-blend", multiple=True, type=float, help="Blend weight of each --style, in the same order (default: equal)."),
@@ -114,7 +114,12 @@ def gatys_options(size: int, iterations: int):
         ),
         click.option("--optimizer", type=click.Choice(["lbfgs", "adam"]), default="lbfgs", show_default=True),
         click.option("--lr", "learning_rate", type=float, default=None, help="Step size (default 1 for L-BFGS, 0.02 for Adam)."),
-        click.option("--init", type=click.Choice(["content", "noise", "style"]), default="content", show_default=True, help="Starting image."),
+        click.option(
+            "--init",
+            type=click.Choice(list(INITS)),
+            default=None,
+            help="Starting image (default: content; for style-swap, matched: the style pixels it matched to the content).",
+        ),
         click.option(
             "--preserve-color",
             type=click.Choice(["none", "luminance", "histogram"]),
@@ -152,6 +157,12 @@ def gatys_options(size: int, iterations: int):
             default=None,
             help="Process pictures longer than this many pixels in tiles, memory bounded by the tile: optimisation with the Gram loss "
             "(the same objective, whole-picture Grams) and the transformer networks (whole-picture normalisation statistics).",
+        ),
+        click.option(
+            "--max-memory",
+            default=None,
+            help="Resident memory a picture may take on the CPU with a transformer network, e.g. 2GiB, 1500MiB [default: 2GiB]; "
+            "a bigger picture runs in tiles, streamed, and says so.",
         ),
         click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
@@ -224,6 +235,7 @@ def adapt_options(function):
 
 def build_spec(method, styles, params: dict, video: bool):
     """The method spec of an ``image`` or ``video`` command from its parsed options (consumed from ``params``)."""
+    from ..checks import parse_memory
     from ..methods.gatys import GatysOptions
     from ..methods.ruder import VideoOptions
     from ..spec import EncoderSpec, MethodSpec
@@ -297,6 +309,7 @@ def build_spec(method, styles, params: dict, video: bool):
         adaptation=AdaptOptions(start=take("adapt_start"), steps=take("adapt_steps"), minutes=take("adapt_minutes")),
         tile=take("tile"),
         face_box=parse_face_box(take("face_box", None)),
+        max_memory=None if (memory := take("max_memory", None)) is None else parse_memory("--max-memory", memory),
     ).check()
 
 
@@ -369,6 +382,6 @@ METHOD_HELP = (
     "optimize: {optimize} (default with --style); feedforward, reconet, adain, arbitrary-video: one network pass{per} "
     "(default with --model: the method of the model's kind); "
     "adapt: a fast network adapted to the --style first (minutes, cached), then one pass{per}; "
-    "style-swap: each 3x3 relu3_1 patch swapped for the best-matching style patch (Chen and Schmidt 2016), decoded by optimisation{per}; "
+    "style-swap: each 3x3 relu3_1 patch swapped for the best-matching style patch (Chen and Schmidt 2016), decoded by optimisation from the style pixels it matched, with Gram terms on relu1_1 and relu2_1 for the painting's colours and fine strokes{per}; "
     "faces (image): a portrait painted from several painted portraits (-s each), each face region from the exemplar that fits it (after Song et al. 2017)."
 )

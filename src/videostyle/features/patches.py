@@ -10,6 +10,8 @@ from several exemplars (Song et al. 2017) share.
 - :func:`rebuild`: the map made of the chosen patches, overlaps averaged: the transposed convolution of
   the one-hot match with the patches as filters (Chen and Schmidt's formulation), computed here as a
   gather and a fold, which is the same sum without the one-hot tensor.
+- :func:`pixel_patches` and :func:`matched_pixels`: the style pixels under each feature patch, and the
+  picture made of those chosen by a match (the start of style swap's decode by optimisation).
 
 >>> import torch
 >>> style = torch.rand(1, 8, 12, 12)
@@ -102,6 +104,27 @@ def rebuild(indices: torch.Tensor, style_patches: torch.Tensor, output_size: tup
     summed = F.fold(columns, (height, width), size, stride=stride)
     counts = F.fold(torch.ones_like(columns[:, : size * size]), (height, width), size, stride=stride)
     return summed / counts.clamp_min(1.0)
+
+
+def pixel_patches(image: torch.Tensor, stride: int, size: int = 3) -> torch.Tensor:
+    """The pixels under every ``size x size`` patch of a feature map at ``stride`` pixels per cell (a layer after
+    ceil-mode pooling, :func:`~videostyle.features.vgg.layer_stride`), in :func:`extract_patches`'s order:
+    ``1 x 3 x H x W`` -> ``N x 3 x stride*size x stride*size``. The picture is mirrored out to whole cells."""
+    _check_map(image, "image")
+    cells = (-(-image.shape[-2] // stride), -(-image.shape[-1] // stride))
+    padded = F.pad(image, (0, cells[1] * stride - image.shape[-1], 0, cells[0] * stride - image.shape[-2]), mode="replicate")
+    side = stride * size
+    columns = F.unfold(padded, side, stride=stride)  # 1 x 3*side*side x N
+    return columns[0].T.reshape(-1, image.shape[1], side, side).contiguous()
+
+
+def matched_pixels(indices: torch.Tensor, pixels: torch.Tensor, stride: int, output_size: tuple[int, int] | torch.Size) -> torch.Tensor:
+    """The ``1 x 3 x H x W`` picture made of the style pixels (:func:`pixel_patches`) of the patches a match
+    chose (``indices``, ``H' x W'`` from :func:`match_patches` at stride 1), overlaps averaged: the pixel-level
+    image of a style swap, blurred where overlapping patches disagree."""
+    rows, cols = indices.shape[-2] + pixels.shape[-1] // stride - 1, indices.shape[-1] + pixels.shape[-1] // stride - 1
+    picture = rebuild(indices, pixels, (rows * stride, cols * stride), stride=stride)
+    return picture[..., : int(output_size[0]), : int(output_size[1])]
 
 
 def pooled_patches(encoder, styles, layer: str, size: int = 3) -> torch.Tensor:

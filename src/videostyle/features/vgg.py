@@ -37,6 +37,15 @@ def layer_names(arch: str) -> list[str]:
     return names
 
 
+def layer_stride(layer: str) -> int:
+    """Pixels per feature cell of a VGG layer named ``reluB_C`` / ``convB_C``: 2^(B-1).
+
+    >>> layer_stride("relu4_2")
+    8
+    """
+    return 2 ** (int(layer[4:].split("_")[0]) - 1)
+
+
 class VGGEncoder(nn.Module):
     """Frozen VGG-16/19 feature extractor with named layers (``relu1_1`` ... ``relu5_3``/``relu5_4``).
 

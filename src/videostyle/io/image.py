@@ -108,6 +108,18 @@ def to_tensor(image, device: torch.device | str | None = None) -> torch.Tensor:
     return tensor.to(device) if device is not None else tensor
 
 
+def picture_array(image) -> np.ndarray | None:
+    """An 8-bit ``H x W x 3`` RGB array of a path, Pillow image or such an array (the array itself), without a float
+    copy; None for anything else (a tensor, a float array), which :func:`to_tensor` converts."""
+    if isinstance(image, (str, os.PathLike)):
+        image = load_image(image)
+    if isinstance(image, Image.Image):
+        return np.asarray(to_rgb(image))
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3 and image.size:
+        return image
+    return None
+
+
 def _array_to_tensor(array: np.ndarray) -> torch.Tensor:
     if array.ndim == 2:
         array = array[:, :, None]

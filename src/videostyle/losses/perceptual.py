@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import VideostyleError
+from ..features.vgg import layer_stride
 from . import functional as LF
 
 DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu4_2": 1.0}
@@ -94,6 +95,9 @@ class PerceptualLoss(nn.Module):
         self.style_targets: dict[str, torch.Tensor | tuple[torch.Tensor, torch.Tensor]] = {}
         self.style_patches: dict[str, torch.Tensor] = {}
         self.swap_patches: torch.Tensor | None = None
+        self.swap_pixels: torch.Tensor | None = None  # the style pixels under each swap patch
+        self.swap_matches: list[torch.Tensor] = []  # per sample of the last content_targets: the chosen patch per position
+        self._swap_picture_size: tuple[int, int] = (0, 0)
         self.map_weight = map_weight
         self._map_scale: dict[str, float] = {}
         self._matches: dict[str, torch.Tensor] = {}
@@ -120,7 +124,9 @@ class PerceptualLoss(nn.Module):
 
     @property
     def layers(self) -> list[str]:
-        return list(dict.fromkeys([*self.content_layers, *self.style_layers, *self.mrf_layers]))
+        """The encoder layers a call reads: the style layers only while the style term has weight (the encoder
+        stops at the deepest layer asked for, so style swap alone runs VGG to relu3_1, not relu5_1)."""
+        return list(dict.fromkeys([*self.content_layers, *(self.style_layers if self.style_weight else ()), *self.mrf_layers]))
 
     @torch.no_grad()
     def style_grams(self, styles: Sequence[torch.Tensor], blend: Sequence[float] | None = None) -> dict[str, torch.Tensor]:
@@ -146,7 +152,11 @@ class PerceptualLoss(nn.Module):
 
         self.style_targets = self.style_grams(styles, blend)
         if self.swap_layer is not None:
+            from ..features.patches import pixel_patches
+
             self.swap_patches = pooled_patches(self.encoder, styles, self.swap_layer)
+            stride = layer_stride(self.swap_layer)
+            self.swap_pixels = torch.cat([pixel_patches(style[:1], stride) for style in styles])
         if self.mrf_layers:
             if self.semantic_maps is not None and len(styles) != 1:
                 raise VideostyleError(f"a style map belongs to one style image, got {len(styles)} styles", parameter="styles")
@@ -163,14 +173,27 @@ class PerceptualLoss(nn.Module):
             return {}
         targets = {name: value.detach() for name, value in self.encoder(content, list(self.content_layers)).items()}
         if self.swap_layer is not None:
-            from ..features.patches import style_swap_patches
+            from ..features.patches import match_patches, rebuild
 
             if self.swap_patches is None:
                 raise RuntimeError("call set_style() before content_targets() with a swap layer")
+            self.swap_matches = [match_patches(sample, self.swap_patches, precision="auto") for sample in targets[self.swap_layer].split(1)]
             targets[self.swap_layer] = torch.cat(
-                [style_swap_patches(sample, self.swap_patches, precision="auto") for sample in targets[self.swap_layer].split(1)]
+                [rebuild(match, self.swap_patches, sample.shape[-2:]) for match, sample in zip(self.swap_matches, targets[self.swap_layer].split(1))]
             )
+            self._swap_picture_size = tuple(content.shape[-2:])
         return targets
+
+    @torch.no_grad()
+    def matched_picture(self) -> torch.Tensor:
+        """The style pixels chosen by the last :meth:`content_targets`' swap, ``B x 3 x H x W`` at that content's size
+        (:func:`~videostyle.features.patches.matched_pixels`): the painting's colours and strokes in the content's layout."""
+        from ..features.patches import matched_pixels
+
+        if self.swap_layer is None or not self.swap_matches:
+            raise RuntimeError("matched_picture needs a swap layer and content_targets() first")
+        stride = layer_stride(self.swap_layer)
+        return torch.cat([matched_pixels(match, self.swap_pixels, stride, self._swap_picture_size) for match in self.swap_matches])
 
     def _with_map(self, features: torch.Tensor, which: int, layer: str) -> torch.Tensor:
         """``features`` with semantic map ``which`` (0: the style's, 1: the target's) appended as channels at their

@@ -26,18 +26,10 @@ import torch
 
 from ..checks import check_style_weights
 from ..errors import VideostyleError
+from ..features.vgg import layer_stride
 from ..tiles import Tile, partition, with_margin
 from . import functional as LF
 from .perceptual import PerceptualLoss
-
-
-def layer_stride(layer: str) -> int:
-    """Pixels per feature cell of a VGG layer named ``reluB_C`` / ``convB_C``: 2^(B-1).
-
-    >>> layer_stride("relu4_2")
-    8
-    """
-    return 2 ** (int(layer[4:].split("_")[0]) - 1)
 
 
 def map_values(name: str, channels: int, height: int, width: int) -> int:

@@ -60,6 +60,10 @@ class ArbitraryVideoStylizer(OnePassStylizer):
         self.batch_size = options.batch_size
         self.device = torch.device(device)
 
+    def stylize_picture(self, picture: np.ndarray) -> tuple[torch.Tensor, list[str]]:
+        """One style: the network's own, streamed over tiles when the picture is over the memory budget."""
+        return self.stylizers[0].stylize_picture(picture) if self.mask is None else super().stylize_picture(picture)
+
     def stylize_tensor(self, content: torch.Tensor) -> torch.Tensor:
         if self.mask is None:
             return self.stylizers[0].stylize_tensor(content)

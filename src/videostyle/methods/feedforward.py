@@ -21,12 +21,14 @@ from torch import nn
 from .. import color
 from ..cache import cached_file, discard
 from ..checks import check_choice, check_positive, check_range, check_style_weights
+from ..devices import resident_bytes
 from ..errors import VideostyleError
 from ..io.atomic import atomic_path
-from ..io.image import pad_to_multiple, resize_long_side, to_uint8
+from ..io.image import pad_to_multiple, resize_long_side, size_for_long_side, to_tensor, to_uint8
 from ..models import TransformerNet
+from ..models.transformer import ZERO_PADDING_MARGIN, TransformerConfig
 from ..runs import content_digest
-from ..tiles import check_tile, feather, overlapping_tiles
+from ..tiles import MIN_TILE, Tile, blend_windows, check_tile, overlapping_tiles
 
 RUNTIMES = ("torch", "onnx")
 #: One-pass inference precisions: the network under autocast to that type (float32: none); the result is float32.
@@ -38,6 +40,36 @@ TILE_OVERLAP = 64
 STATISTICS_SIDE = 2048
 
 
+#: The default budget of resident memory for a picture through a one-pass network (``--max-memory``).
+DEFAULT_MAX_MEMORY = 2 * 2**30
+#: Bytes per pixel of the picture buffers besides the network's: the float32 output and, when it is written, its
+#: 8-bit copy and the saved image's (a streamed picture; its 8-bit input is already resident when this is planned).
+STREAMED_BYTES_PER_PIXEL = 18
+#: The same for a picture given as a float32 tensor: its padded copy, the output and the post-processed output.
+TENSOR_BYTES_PER_PIXEL = 36
+
+
+def working_bytes_per_pixel(config: TransformerConfig) -> int:
+    """Bytes a pass of a network of ``config`` needs per input pixel: four for five channels of the first layer's
+    width per input pixel, and 24 more. An upper bound of the peak resident memory above start-up measured on
+    2048x2048 pictures (input and output tensors included) for the bundled fast, lean, realtime and johnson
+    networks in onnxruntime and PyTorch: 165-184, 136-210, 80-90 and 463-702 (docs/benchmarks.md, "Big pictures
+    within a memory budget").
+
+    >>> working_bytes_per_pixel(TransformerConfig(arch="fast", channels=(12, 24, 48)))
+    336
+    """
+    return 4 * (5 * config.channels[0] // config.input_stride**2 + 24)
+
+
+def smallest_tile(network: TransformerNet) -> int:
+    """The smallest tile side for ``network``: its receptive field (``2 * reach + 1``, :meth:`TransformerNet.reach`)
+    on a multiple of its stride, and at least :data:`~videostyle.tiles.MIN_TILE`. In a smaller window every pixel
+    would see the window's padded border."""
+    field = 2 * network.reach() + 1
+    return max(MIN_TILE, -(-field // network.stride) * network.stride)
+
+
 def tiled_stylize(
     network: TransformerNet,
     content: torch.Tensor,
@@ -46,24 +78,19 @@ def tiled_stylize(
     overlap: int = TILE_OVERLAP,
     statistics_side: int | None = STATISTICS_SIDE,
 ) -> torch.Tensor:
-    """``network`` over overlapping ``tile`` windows of ``content`` (``B x 3 x H x W``) with feathered blending.
+    """``network`` over overlapping ``tile`` windows of ``content`` (``B x 3 x H x W``) with feathered blending, in
+    PyTorch (:class:`FeedForwardStylizer` tiles in its own runtime, also onnxruntime).
 
     Every window is normalised with the statistics of the whole picture downscaled to ``statistics_side``
     (None: at full size) rather than its own, so the tiles agree in colour and contrast; peak memory is
     that of one window plus the picture and its output.
     """
     height, width = content.shape[-2:]
-    overlap = min(overlap, tile // 2)
     whole = content if statistics_side is None or max(height, width) <= statistics_side else resize_long_side(content, statistics_side)
     network.record_statistics(whole, style_weights)
     try:
-        output = torch.zeros_like(content)
-        total = torch.zeros(1, 1, height, width, device=content.device)
-        for window in overlapping_tiles(height, width, tile, overlap, align=network.stride):
-            weight = feather(window, height, width, overlap).to(content.device)
-            window.of(output).add_(weight * network(window.of(content), style_weights))
-            window.of(total).add_(weight)
-        return output.div_(total)
+        windows = overlapping_tiles(height, width, tile, min(overlap, tile // 2), align=network.stride)
+        return blend_windows(torch.zeros_like(content), windows, min(overlap, tile // 2), lambda window: network(window.of(content), style_weights))
     finally:
         network.clear_statistics()
 
@@ -101,26 +128,77 @@ class _Core(nn.Module):
         return self.network.core(images, style_weights)
 
 
-def export_onnx(network: TransformerNet, path: str | os.PathLike, opset: int = 17) -> Path:
+class _FixedStatisticsCore(nn.Module):
+    """The core normalised with given statistics (``B x 2S``, :meth:`TransformerNet.statistics_vector`): a tile's graph."""
+
+    def __init__(self, network: TransformerNet):
+        super().__init__()
+        self.network = network
+
+    def forward(self, images: torch.Tensor, statistics: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+        self.network.use_statistics(statistics)
+        try:
+            return self.network.core(images, style_weights)
+        finally:
+            self.network.clear_statistics()
+
+
+class _Statistics(nn.Module):
+    """Every normalisation layer's statistics of a picture (``B x 2S``): the first pass before the tiles. Stops at
+    the last normalisation layer."""
+
+    def __init__(self, network: TransformerNet):
+        super().__init__()
+        self.network = network
+
+    def forward(self, images: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+        network = self.network
+        layers = network.norm_layers()
+        for layer in layers:
+            layer.statistics, layer.recording = None, True
+        try:
+            margin = ZERO_PADDING_MARGIN if network.config.padding == "zero" else 0
+            x = torch.nn.functional.pad(images, (margin,) * 4, mode="reflect") if margin else images
+            x = network.encode(x, style_weights)
+            for layer in network.up:
+                x = layer(x, style_weights)
+            return network.statistics_vector()
+        finally:
+            for layer in layers:
+                layer.recording, layer.statistics = False, None
+
+
+#: The graphs a network is exported as: the whole picture's pass, a tile's pass with given statistics, the statistics.
+GRAPHS = {"stylize": (_Core, ["stylized"]), "tile": (_FixedStatisticsCore, ["stylized"]), "statistics": (_Statistics, ["statistics"])}
+
+
+def export_onnx(network: TransformerNet, path: str | os.PathLike, opset: int = 17, graph: str = "stylize") -> Path:
     """Write the network as ONNX (inputs ``images`` ``B x 3 x H x W`` with H, W multiples of the network's ``stride``,
-    and ``style_weights`` ``B x N`` for a multi-style network; output ``stylized``), atomically."""
+    and ``style_weights`` ``B x N`` for a multi-style network; output ``stylized``), atomically. ``graph``: one of
+    :data:`GRAPHS`; ``tile`` takes ``statistics`` (``B x 2S``) after the images, ``statistics`` outputs them."""
     import warnings
 
+    check_choice("graph", graph, tuple(GRAPHS))
+    module, outputs = GRAPHS[graph]
     network = network.cpu().eval()
     example = torch.rand(1, 3, 64, 64)
     inputs: tuple = (example,)
-    names, axes = ["images"], {"images": {0: "batch", 2: "height", 3: "width"}, "stylized": {0: "batch", 2: "height", 3: "width"}}
+    names = ["images"]
+    axes = {"images": {0: "batch", 2: "height", 3: "width"}, "stylized": {0: "batch", 2: "height", 3: "width"}, "statistics": {0: "batch"}}
+    if graph == "tile":  # means then variances, as many as the adaptive parameters (a scale and shift per channel)
+        inputs, names = (example, torch.ones(1, network.num_norm_params)), ["images", "statistics"]
     if network.config.adaptive:
-        inputs = (example, network.style_weights(1, torch.ones(network.num_norm_params), example.device))
+        inputs = (*inputs, network.style_weights(1, torch.ones(network.num_norm_params), example.device))
         names.append("style_weights")
         axes["style_weights"] = {0: "batch"}
     elif network.num_styles > 1:
-        inputs = (example, torch.full((1, network.num_styles), 1 / network.num_styles))
+        inputs = (*inputs, torch.full((1, network.num_styles), 1 / network.num_styles))
         names.append("style_weights")
         axes["style_weights"] = {0: "batch"}
+    axes = {name: value for name, value in axes.items() if name in names or name in outputs}
     with atomic_path(path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(_Core(network), inputs, str(tmp), input_names=names, output_names=["stylized"], dynamic_axes=axes, opset_version=opset, dynamo=False)
+        torch.onnx.export(module(network), inputs, str(tmp), input_names=names, output_names=outputs, dynamic_axes=axes, opset_version=opset, dynamo=False)
     return Path(path)
 
 
@@ -144,20 +222,24 @@ class OnnxRunner:
     writing threads get the cores.
     """
 
-    def __init__(self, network: TransformerNet, threads: int | None = None):
+    def __init__(self, network: TransformerNet, threads: int | None = None, graph: str = "stylize"):
         try:
             import onnxruntime
         except ImportError:
             raise VideostyleError("runtime onnx needs onnxruntime (pip install onnxruntime)", parameter="runtime") from None
-        relative = f"onnx/transformer-{ONNX_GRAPH_VERSION}-{_network_digest(network)}.onnx"
+        kind = "" if graph == "stylize" else f"{graph}-"
+        relative = f"onnx/transformer-{kind}{ONNX_GRAPH_VERSION}-{_network_digest(network)}.onnx"
+        self.graph = graph
 
         def export(path: Path) -> None:
-            export_onnx(network, path)
+            export_onnx(network, path, graph=graph)
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.log_severity_level = 3
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if graph != "stylize":  # windows of several shapes and a one-off statistics pass: no arena kept between runs
+            options.enable_cpu_mem_arena = False
         path = cached_file(relative, export, "ONNX graph")  # verified by its checksum; rebuilt when damaged
         try:
             self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -166,14 +248,18 @@ class OnnxRunner:
             self.session = onnxruntime.InferenceSession(str(cached_file(relative, export, "ONNX graph")), options, providers=["CPUExecutionProvider"])
         self.multi_style = network.num_styles > 1 or network.config.adaptive
 
-    def __call__(self, padded: torch.Tensor, style_weights: torch.Tensor | None) -> torch.Tensor:
+    def __call__(self, padded: torch.Tensor, style_weights: torch.Tensor | None, statistics: torch.Tensor | None = None) -> torch.Tensor:
+        """The graph on each image of ``padded`` (``B x 3 x H x W``); ``statistics`` (``B x 2S``) for a tile graph."""
         images = padded.cpu().numpy()
         weights = None if style_weights is None else style_weights.cpu().numpy().astype(np.float32)
+        given = None if statistics is None else statistics.cpu().numpy().astype(np.float32)
         outputs = []
         for index in range(len(images)):
             feeds = {"images": images[index : index + 1]}
             if self.multi_style:
                 feeds["style_weights"] = weights[index : index + 1]
+            if given is not None:
+                feeds["statistics"] = given[index : index + 1]
             outputs.append(self.session.run(None, feeds)[0])
         return torch.from_numpy(np.concatenate(outputs))
 
@@ -189,11 +275,14 @@ class FeedForwardOptions:
     runtime: str = "torch"
     batch_size: int = 4
     channels_last: bool = False
-    tile: int | None = None  # pictures longer than this run in overlapping tiles (in PyTorch): :func:`tiled_stylize`
+    tile: int | None = None  # pictures longer than this run in overlapping tiles of this side
     precision: str = "float32"  # the network's arithmetic in PyTorch (:data:`PRECISIONS`); onnxruntime runs float32
+    max_memory: int | None = None  # bytes of resident memory a picture may take on the CPU (None: DEFAULT_MAX_MEMORY); above, tiles
 
     def check(self) -> FeedForwardOptions:
         check_tile(self.tile)
+        if self.max_memory is not None:
+            check_positive("max_memory", self.max_memory)
         check_choice("precision", self.precision, tuple(PRECISIONS))
         check_range("strength", self.strength, 0, 1)
         check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
@@ -224,6 +313,10 @@ class OnePassStylizer:
         """``H x W x 3`` uint8 frames (same size) -> stylized uint8 frames."""
         batch = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float().div_(255)
         return [to_uint8(image[None]) for image in self.stylize_tensor(batch)]
+
+    def stylize_picture(self, picture: np.ndarray) -> tuple[torch.Tensor, list[str]]:
+        """One ``H x W x 3`` uint8 picture -> ``1 x 3 x H x W`` in [0, 1], and lines for the user about how it ran."""
+        return self.stylize_tensor(to_tensor(picture)), []
 
     def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
         """Nothing to remember: each frame is stylized on its own."""
@@ -266,25 +359,147 @@ class FeedForwardStylizer(OnePassStylizer):
             raise VideostyleError(f"precision {self.options.precision} needs runtime torch (onnxruntime runs float32)", parameter="runtime")
         self.runner = OnnxRunner(self.network) if self.options.runtime == "onnx" else None
 
+        self.smallest_tile = smallest_tile(self.network)
+        if self.options.tile is not None and self.options.tile < self.smallest_tile:
+            raise VideostyleError(
+                f"tile must be at least {self.smallest_tile} pixels for this network (its receptive field is {2 * self.network.reach() + 1} px), "
+                f"got {self.options.tile}",
+                parameter="tile",
+            )
+        self._tile_runners: tuple[OnnxRunner, OnnxRunner] | None = None
+
+    def tile_for(self, height: int, width: int, batch: int = 1, picture_bytes_per_pixel: int = TENSOR_BYTES_PER_PIXEL) -> int | None:
+        """The tile side for ``batch`` pictures of ``height x width``, or None for one pass over the whole: the
+        options' ``tile`` where the picture is longer; otherwise, on the CPU, the largest tile with which this process
+        stays within ``max_memory`` (:func:`working_bytes_per_pixel` per pixel of a window, ``picture_bytes_per_pixel``
+        per pixel of the picture), when the whole pass would not."""
+        if self.options.tile is not None:
+            return self.options.tile if max(height, width) > self.options.tile else None
+        if self.device.type != "cpu":
+            return None  # a GPU's memory is not this budget's; out of memory there says to give a tile
+        budget = self.options.max_memory or DEFAULT_MAX_MEMORY
+        pixels, per_pixel = batch * height * width, working_bytes_per_pixel(self.network.config)
+        free = budget - resident_bytes() - pixels * picture_bytes_per_pixel
+        if pixels * per_pixel <= free:
+            return None
+        side = int((max(free, 0) / (batch * per_pixel)) ** 0.5) // self.network.stride * self.network.stride
+        if side < self.smallest_tile:
+            least = budget - free + batch * self.smallest_tile**2 * per_pixel
+            raise VideostyleError(
+                f"max_memory {budget / 2**20:.0f} MiB is too small for a {width}x{height} picture: even one tile of {self.smallest_tile} px "
+                f"needs about {-(-least // 2**20)} MiB",
+                parameter="max_memory",
+            )
+        return min(side, -(-max(height, width) // self.network.stride) * self.network.stride)
+
     @torch.inference_mode()
     def stylize_tensor(self, content: torch.Tensor) -> torch.Tensor:
         content = content.to(self.device)
         height, width = content.shape[-2:]
         weights = None if self.style_weights is None else self.style_weights.expand(content.shape[0], -1)
+        tile = self.tile_for(height, width, content.shape[0])
+        if tile is not None:
+            output = torch.zeros_like(content)
+            return self._tiled(output, lambda window: window.of(content), self._statistics_picture(content), tile, weights)
+        return post_process(self._whole(content, weights), content, self.options.strength, self.options.preserve_color, self.options.color_method)
+
+    def _whole(self, content: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+        """The network's pass over whole pictures ``B x 3 x H x W``, before post-processing."""
+        height, width = content.shape[-2:]
         dtype = PRECISIONS[self.options.precision]
         with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-            if self.options.tile is not None and max(height, width) > self.options.tile:
-                stylized = tiled_stylize(self.network, content, weights, self.options.tile)  # each window padded on its own
+            padded = pad_to_multiple(content, self.network.stride)
+            if self.runner is not None:
+                stylized = self.runner(padded, weights).to(self.device)
             else:
-                padded = pad_to_multiple(content, self.network.stride)
-                if self.runner is not None:
-                    stylized = self.runner(padded, weights).to(self.device)
-                else:
-                    if self.options.channels_last:
-                        padded = padded.contiguous(memory_format=torch.channels_last)
-                    stylized = self.network.core(padded, weights)
-        stylized = stylized[..., :height, :width].float().contiguous()
-        return post_process(stylized, content, self.options.strength, self.options.preserve_color, self.options.color_method)
+                if self.options.channels_last:
+                    padded = padded.contiguous(memory_format=torch.channels_last)
+                stylized = self.network.core(padded, weights)
+        return stylized[..., :height, :width].float().contiguous()
+
+    @torch.inference_mode()
+    def stylize_picture(self, picture: np.ndarray) -> tuple[torch.Tensor, list[str]]:
+        """One ``H x W x 3`` uint8 picture -> its stylized ``1 x 3 x H x W`` float32 tensor, and a line for the user
+        when it ran in tiles that it was not asked for. A picture over the memory budget streams: each window is read
+        from the 8-bit picture, stylized and blended into the output, so the whole picture exists in float32 once."""
+        height, width = picture.shape[:2]
+        tile = self.tile_for(height, width, picture_bytes_per_pixel=STREAMED_BYTES_PER_PIXEL)
+        if tile is None:
+            return self.stylize_tensor(to_tensor(picture, self.device)), []
+        notes = []
+        if self.options.tile is None:
+            budget = (self.options.max_memory or DEFAULT_MAX_MEMORY) / 2**20
+            notes.append(f"{width}x{height} does not fit in one pass within max_memory {budget:.0f} MiB: stylized in tiles of {tile} px")
+
+        def read(window: Tile) -> torch.Tensor:
+            rows = picture[window.top : window.top + window.height, window.left : window.left + window.width]
+            return torch.from_numpy(np.ascontiguousarray(rows)).to(self.device).permute(2, 0, 1)[None].float().div_(255)
+
+        output = torch.zeros(1, 3, height, width, device=self.device)
+        weights = self.style_weights
+        return self._tiled(output, read, self._statistics_picture(picture), tile, weights), notes
+
+    def _statistics_picture(self, picture: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """The picture (``B x 3 x H x W``, or an 8-bit ``H x W x 3`` array) at most :data:`STATISTICS_SIDE` long, for the
+        normalisation statistics and the colour map of all its tiles."""
+        if isinstance(picture, torch.Tensor):
+            return picture if max(picture.shape[-2:]) <= STATISTICS_SIDE else resize_long_side(picture, STATISTICS_SIDE)
+        height, width = picture.shape[:2]
+        if max(height, width) > STATISTICS_SIDE:
+            from PIL import Image
+
+            small_height, small_width = size_for_long_side(height, width, STATISTICS_SIDE)
+            picture = np.asarray(Image.fromarray(picture).resize((small_width, small_height), Image.Resampling.BILINEAR))
+        return to_tensor(picture, self.device)
+
+    def _tiled(self, output: torch.Tensor, read, whole: torch.Tensor, tile: int, style_weights: torch.Tensor | None) -> torch.Tensor:
+        """``output`` (``B x 3 x H x W`` zeros) filled tile by tile: each window ``read(window)`` normalised with the
+        statistics of ``whole`` (the picture downscaled), then post-processed (a colour map from ``whole`` for
+        histogram colour preservation), in onnxruntime or PyTorch as the options say."""
+        height, width = output.shape[-2:]
+        batch = output.shape[0]
+        weights = None if style_weights is None else style_weights.expand(batch, -1)
+        stride = self.network.stride
+        if self.options.runtime == "onnx":
+            if self._tile_runners is None:
+                self._tile_runners = (OnnxRunner(self.network, graph="statistics"), OnnxRunner(self.network, graph="tile"))
+            statistics_runner, tile_runner = self._tile_runners
+            statistics = statistics_runner(pad_to_multiple(whole, stride), weights)
+
+            def network(window: torch.Tensor) -> torch.Tensor:
+                return tile_runner(pad_to_multiple(window, stride), weights, statistics).to(self.device)[..., : window.shape[-2], : window.shape[-1]]
+        else:
+            self.network.record_statistics(whole, weights)
+            statistics = self.network.statistics_vector()
+            self.network.clear_statistics()
+            dtype = PRECISIONS[self.options.precision]
+
+            def network(window: torch.Tensor) -> torch.Tensor:
+                self.network.use_statistics(statistics)
+                try:
+                    with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+                        return self.network.core(pad_to_multiple(window, stride), weights)[..., : window.shape[-2], : window.shape[-1]].float()
+                finally:
+                    self.network.clear_statistics()
+
+        strength = self.options.strength
+        blend = (
+            (lambda stylized, content: stylized) if strength == 1 else (lambda stylized, content: (strength * stylized + (1 - strength) * content).clamp(0, 1))
+        )
+        mapping = None
+        if self.options.preserve_color == "histogram":  # one colour map for all the tiles: the downscaled whole picture's
+            stylized_whole = blend(self._whole(whole, weights), whole)
+            mapping = [color.color_map(s[None], c[None], self.options.color_method) for s, c in zip(stylized_whole, whole)]
+
+        def stylize_window(window: Tile) -> torch.Tensor:
+            content = read(window)
+            stylized = network(content).clamp(0, 1)
+            if mapping is not None:
+                return torch.cat([color.apply_color_map(s[None], m) for s, m in zip(blend(stylized, content), mapping)])
+            return post_process(stylized, content, strength, self.options.preserve_color, self.options.color_method)
+
+        overlap = min(TILE_OVERLAP, tile // 2)
+        return blend_windows(output, overlapping_tiles(height, width, tile, overlap, align=stride), overlap, stylize_window)
 
 
 def load_stylizer(

@@ -14,14 +14,16 @@ import torch
 from .. import color
 from ..checks import check_choice, check_positive, check_size
 from ..errors import VideostyleError
-from ..features import VGGEncoder, load_encoder
+from ..features import VGGEncoder, layer_stride, load_encoder
 from ..io.image import resize, size_for_long_side
 from ..losses import PerceptualLoss
 from ..losses.tiled import TiledPerceptualLoss
 from ..tiles import check_tile
 from .optimize import OPTIMIZERS, OptimizationResult, Step, optimize_image
 
-INITS = ("content", "noise", "style")
+#: Starting pictures: the content, noise, the (first) style resized, or the style pixels a style swap matched to
+#: the content (:meth:`~videostyle.losses.PerceptualLoss.matched_picture`; style swap's own start).
+INITS = ("content", "noise", "style", "matched")
 #: Pixels of mirrored picture around the picture while it is optimised, cropped off at the end. Without them the
 #: style loss draws a dark edge and a light band a few pixels in along every border (the network's padding makes
 #: the border a feature the Gram matrices can use); with them that band falls outside the picture
@@ -35,8 +37,8 @@ MRF_WEIGHT = 0.5
 #: 100 (100 at full size); 0.88x with 100 against 1.05x with 500 (500 at full size) (docs/benchmarks.md, sessions 11-12).
 COARSE_SHARE = 5
 #: The style loss of the optimisation: Gram matrices (Gatys et al. 2015), patch matching (MRF, Li and Wand 2016), or
-#: both; ``swap`` is method style-swap's (Chen and Schmidt 2016): no style term, the content target swapped (see
-#: ``PerceptualLoss.swap_layer``), set by the method, not a flag.
+#: both; ``swap`` is method style-swap's (Chen and Schmidt 2016): the content target swapped (see
+#: ``PerceptualLoss.swap_layer``) and Gram terms below the swap layer only (:func:`swap_style_layers`), set by the method, not a flag.
 STYLE_LOSSES = ("gram", "mrf", "gram+mrf", "swap")
 #: The layer of style swap (Chen and Schmidt 2016 swap at relu3_1).
 SWAP_LAYER = "relu3_1"
@@ -67,7 +69,7 @@ class GatysOptions:
     style_scale: float = 1.0
     optimizer: str = "lbfgs"
     learning_rate: float | None = None
-    init: str = "content"
+    init: str | None = None  # None: the method's own start (:attr:`start`)
     seed: int = 0
     tolerance: float = 1e-5
     scales: int = 1
@@ -98,6 +100,17 @@ class GatysOptions:
         return -(-self.iterations // COARSE_SHARE) if self.coarse_iterations is None else self.coarse_iterations
 
     @property
+    def start(self) -> str:
+        """The starting picture, one of :data:`INITS`: ``init``, or by default the content, and for style swap the
+        style pixels it matched (on 8 unseen painting and photo pairs its pictures carried more of the painting;
+        docs/benchmarks.md, "Style swap that paints").
+
+        >>> GatysOptions().start, GatysOptions(style_loss="swap").start, GatysOptions(init="noise", style_loss="swap").start
+        ('content', 'matched', 'noise')
+        """
+        return self.init or ("matched" if self.style_loss == "swap" else "content")
+
+    @property
     def patience(self) -> int:
         """Evaluations without improvement before the early stop: 5, or twice the MRF loss's rematch interval
         (a new matching raises the loss for a few evaluations; with 5, runs stopped after 25 of 100 iterations)."""
@@ -110,7 +123,10 @@ class GatysOptions:
         if self.iterations < 0:
             raise VideostyleError(f"iterations must be >= 0, got {self.iterations}", parameter="iterations")
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        check_choice("init", self.init, INITS)
+        if self.init is not None:
+            check_choice("init", self.init, INITS)
+        if self.start == "matched" and self.style_loss != "swap":
+            raise VideostyleError("init matched starts from a style swap's matched pixels: it needs method style-swap", parameter="init")
         check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
         check_choice("color_method", self.color_method, color.COLOR_METHODS)
         if self.scales < 1:
@@ -157,9 +173,9 @@ def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss
     criterion = PerceptualLoss(
         encoder,
         content_layers=options.content_layers,
-        style_layers=options.style_layers,
+        style_layers=swap_style_layers(options.style_layers) if options.style_loss == "swap" else options.style_layers,
         content_weight=options.content_weight,
-        style_weight=options.style_weight if "gram" in options.style_loss else 0.0,
+        style_weight=options.style_weight if "gram" in options.style_loss or options.style_loss == "swap" else 0.0,
         tv_weight=options.tv_weight,
         mrf_layers=options.mrf_layers,
         mrf_weight=options.mrf_weight if "mrf" in options.style_loss else 0.0,
@@ -167,6 +183,19 @@ def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss
         map_weight=options.map_weight,
     )
     return criterion if options.tile is None else TiledPerceptualLoss(criterion, options.tile, seed=options.seed)
+
+
+def swap_style_layers(style_layers: dict[str, float]) -> dict[str, float]:
+    """Style swap's Gram layers: the style layers below the swap layer. The swap carries the painting's patterns at
+    relu3_1 and deeper; Gram matrices of the shallower layers carry its colours and fine strokes, which relu3_1
+    alone leaves to the start (docs/benchmarks.md, "Style swap that paints"). With none left, relu1_1 (at weight 0
+    when the style weight is 0, a criterion needs a style layer).
+
+    >>> swap_style_layers({"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu5_1": 1.0})
+    {'relu1_1': 1.0, 'relu2_1': 1.0}
+    """
+    below = {name: weight for name, weight in style_layers.items() if layer_stride(name) < layer_stride(SWAP_LAYER)}
+    return below or {"relu1_1": 0.0}
 
 
 def picture_step(step: Step, margin: int) -> Step:
@@ -243,12 +272,18 @@ def map_with_margin(semantic_map: torch.Tensor, margin: int, picture_height: int
     return add_margin(semantic_map, round(margin * semantic_map.shape[-2] / picture_height))[0]
 
 
-def initial_variable(content: torch.Tensor, styles: Sequence[torch.Tensor], options: GatysOptions) -> torch.Tensor:
-    """The starting point, in the optimisation variable's space (RGB, or Y in luminance mode)."""
-    if options.init == "content":
+def initial_variable(content: torch.Tensor, styles: Sequence[torch.Tensor], options: GatysOptions, matched: torch.Tensor | None = None) -> torch.Tensor:
+    """The starting point, in the optimisation variable's space (RGB, or Y in luminance mode). ``matched``: the
+    style swap's matched picture at the content's size (:meth:`~videostyle.losses.PerceptualLoss.matched_picture`),
+    needed by the ``matched`` start."""
+    if options.start == "content":
         start = content
-    elif options.init == "style":
+    elif options.start == "style":
         start = resize(styles[0], tuple(content.shape[-2:]))
+    elif options.start == "matched":
+        if matched is None:
+            raise VideostyleError("init matched needs the style swap's matched picture", parameter="init")
+        start = matched
     else:
         generator = torch.Generator().manual_seed(options.seed)
         start = torch.rand(content.shape, generator=generator).to(content.device)
@@ -262,7 +297,7 @@ def upsample_result(variable: torch.Tensor, coarse_content: torch.Tensor, conten
     are upsampled as they are. At 512 px, 3 scales of 100 iterations reached the single-scale loss in 0.82x the
     single-scale time (docs/benchmarks.md, session 11; the plain upsampling: 0.94x in an ad hoc run)."""
     size = tuple(content.shape[-2:])
-    if options.init != "content":
+    if options.start != "content":
         return resize(variable, size)
     in_space = color.luminance if options.preserve_color == "luminance" else (lambda image: image)
     return in_space(content) + resize(variable - in_space(coarse_content), size)
@@ -324,7 +359,8 @@ def stylize(
         criterion.set_style(style_target.at_size((round(height * scale), round(width * scale))), options.style_weights)  # sized to the picture
         targets = criterion.content_targets(content_for_criterion(scaled_content, options))
         if variable is None or coarser_content is None:
-            variable = initial_variable(scaled_content, style_target.styles, options)
+            matched = criterion.matched_picture() if options.start == "matched" else None
+            variable = initial_variable(scaled_content, style_target.styles, options, matched)
         else:
             variable = upsample_result(variable, coarser_content, scaled_content, options)
 

@@ -45,6 +45,7 @@ def build_stylizer(
         precision=spec.precision,
         batch_size=spec.batch_size,
         tile=spec.tile,
+        max_memory=spec.max_memory,
     ).on(device)
     if spec.method in MODEL_STYLE_METHODS:
         return load_stylizer(spec.model_or_default, spec.model_style_weights, options, device)

@@ -147,8 +147,12 @@ class RuderStylizer:
         temporal = [] if options.independent or not self.history else self.temporal_targets(index, frame)
         first = options.independent or not self.history
         if first or options.frame_init == "random":
-            start_mode = options.image.init if first else "noise"
-            init = initial_variable(content, self._style_target.styles, replace(options.image, init=start_mode, seed=options.image.seed + index))
+            start_mode = options.image.start if first else "noise"
+            matched = None
+            if start_mode == "matched":  # the swap matched on the frame itself (its targets are matched again on the canvas)
+                self.criterion.content_targets(content_for_criterion(content, options.image))
+                matched = self.criterion.matched_picture()
+            init = initial_variable(content, self._style_target.styles, replace(options.image, init=start_mode, seed=options.image.seed + index), matched)
         elif options.frame_init == "previous":
             init = self._to_variable(to_tensor(self.history[-1][2], self.device))
         else:

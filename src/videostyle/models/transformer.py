@@ -25,6 +25,7 @@ Convention: every network takes and returns RGB in [0, 1], ``B x 3 x H x W``, fo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -333,6 +334,47 @@ class TransformerNet(nn.Module):
         finally:
             for layer in layers:
                 layer.recording = False
+
+    def statistics_vector(self) -> torch.Tensor:
+        """The recorded statistics (:meth:`record_statistics`) as one ``B x 2S`` tensor: each normalisation layer's
+        channel means then variances, in :meth:`norm_layers` order (``S``: all layers' channels)."""
+        parts = []
+        for layer in self.norm_layers():
+            if layer.statistics is None:
+                raise VideostyleError("no statistics recorded: call record_statistics first")
+            mean, variance = layer.statistics
+            parts += [mean.flatten(1), variance.flatten(1)]
+        return torch.cat(parts, dim=1)
+
+    def use_statistics(self, vector: torch.Tensor) -> None:
+        """Normalise every later call with ``vector`` (``B x 2S``, from :meth:`statistics_vector`) until
+        :meth:`clear_statistics`: the tiles of one picture normalised as the whole picture."""
+        offset = 0
+        for layer in self.norm_layers():
+            mean = vector[:, offset : offset + layer.channels, None, None]
+            variance = vector[:, offset + layer.channels : offset + 2 * layer.channels, None, None]
+            layer.statistics, offset = (mean, variance), offset + 2 * layer.channels
+
+    def reach(self) -> int:
+        """Input pixels from an output pixel to the farthest input pixel that can change it, with the normalisation
+        statistics fixed (an upper bound: each convolution adds its kernel's half-width in its input's cells, each
+        nearest upsampling a whole cell). A window needs this much picture around a pixel to give the whole
+        picture's value there; the receptive field is ``2 * reach + 1``.
+
+        >>> TransformerNet(TransformerConfig(arch="fast")).reach()
+        60
+        """
+        radius, cell = 0.0, 1.0
+        for layer in self.down:
+            radius += (layer.conv.conv[0] if isinstance(layer.conv.conv, nn.Sequential) else layer.conv.conv).kernel_size[0] // 2 * cell
+            cell *= layer.conv.conv[0].stride[0] if isinstance(layer.conv.conv, nn.Sequential) else layer.conv.conv.stride[0]
+        radius += 2 * len(self.residuals) * cell  # two 3x3 convolutions per block
+        for _ in self.up:
+            radius += cell  # the nearest upsampling's rounding
+            cell /= 2
+            radius += cell
+        radius += self.config.outer_kernel // 2 * cell
+        return math.ceil(radius)
 
     def clear_statistics(self) -> None:
         """Back to each input's own statistics (instance normalisation as trained)."""
