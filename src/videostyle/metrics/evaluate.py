@@ -11,7 +11,7 @@ style. Frames stream: only ``long_gap + 1`` of each clip are held.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -58,6 +58,26 @@ class ClipReport:
 
     def to_dict(self) -> dict:
         return {"summary": self.summary(), "per_frame": asdict(self)}
+
+
+def style_grams_at(encoder: VGGEncoder, style: torch.Tensor, long_side: int, layers: Sequence[str] = DEFAULT_STYLE_LAYERS) -> dict[str, torch.Tensor]:
+    """Gram matrices of ``style`` (``1 x 3 x H x W``) resized to ``long_side`` (the pictures' own, as the methods use it)."""
+    scale = long_side / max(style.shape[-2:])
+    sized = resize(style, (max(1, round(style.shape[-2] * scale)), max(1, round(style.shape[-1] * scale))))
+    with torch.no_grad():
+        return {name: LF.gram_matrix(value) for name, value in encoder(sized, list(layers)).items()}
+
+
+def grams_distance(features: dict[str, torch.Tensor], style_grams: dict[str, torch.Tensor]) -> float:
+    """The style distance: the Gram style loss of ``features`` against ``style_grams``, summed over their layers."""
+    return sum(float(LF.style_loss(features[name], gram)) for name, gram in style_grams.items())
+
+
+def style_distance(encoder: VGGEncoder, picture: torch.Tensor, style: torch.Tensor, layers: Sequence[str] = DEFAULT_STYLE_LAYERS) -> float:
+    """The style distance of one picture (``1 x 3 x H x W``) to ``style``, as :func:`evaluate_clip` scores a frame."""
+    grams = style_grams_at(encoder, style.to(picture.device), max(picture.shape[-2:]), layers)
+    with torch.no_grad():
+        return grams_distance(encoder(picture, list(layers)), grams)
 
 
 def _frame_pairs(originals: Iterable[np.ndarray], outputs: Iterable[np.ndarray]):
@@ -108,12 +128,8 @@ def evaluate_clip(
             report.content_distance.append(float(LF.content_loss(out_features[CONTENT_LAYER], in_features[CONTENT_LAYER])))
             if style is not None:
                 if style_grams is None:
-                    height, width = original.shape[:2]
-                    scale = max(height, width) / max(style.shape[-2:])
-                    sized = resize(style.to(device), (max(1, round(style.shape[-2] * scale)), max(1, round(style.shape[-1] * scale))))
-                    style_features = encoder(sized, list(DEFAULT_STYLE_LAYERS))
-                    style_grams = {name: LF.gram_matrix(value) for name, value in style_features.items()}
-                report.style_distance.append(sum(float(LF.style_loss(out_features[name], style_grams[name])) for name in DEFAULT_STYLE_LAYERS))
+                    style_grams = style_grams_at(encoder, style.to(device), max(original.shape[:2]))
+                report.style_distance.append(grams_distance(out_features, style_grams))
     if report.frames == 0:
         raise VideostyleError("no frames to evaluate")
     return report

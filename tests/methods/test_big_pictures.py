@@ -1,0 +1,119 @@
+"""Big pictures through a one-pass network within a memory budget: when to tile and how big, the streamed tiles
+against one pass (both runtimes), the receptive field, and the errors a user sees."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from cli_runs import assert_clean_failure, run_cli
+from tests.conftest import textured_image
+from videostyle.errors import VideostyleError
+from videostyle.io.image import to_uint8
+from videostyle.methods import feedforward
+from videostyle.methods.feedforward import FeedForwardOptions, load_stylizer, smallest_tile, working_bytes_per_pixel
+from videostyle.models import TransformerNet
+from videostyle.models.transformer import TransformerConfig
+from videostyle.spec import MethodSpec
+
+MiB = 2**20
+
+
+@pytest.fixture
+def resident(monkeypatch):
+    """This process's resident memory as the planner sees it, fixed at 300 MiB."""
+    monkeypatch.setattr(feedforward, "resident_bytes", lambda: 300 * MiB)
+    return 300 * MiB
+
+
+def picture(height: int, width: int, seed: int = 0) -> np.ndarray:
+    return to_uint8(textured_image(height, width, seed=seed) * 0.8 + 0.2 * torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(seed)))
+
+
+def test_the_tile_is_the_largest_that_keeps_the_budget(resident):
+    stylizer, _ = load_stylizer("starry_night", options=FeedForwardOptions(max_memory=400 * MiB))
+    per_pixel = working_bytes_per_pixel(stylizer.network.config)
+    assert stylizer.tile_for(100, 120) is None  # fits in one pass
+    tile = stylizer.tile_for(1000, 1500)
+    assert tile is not None and tile % stylizer.network.stride == 0 and tile >= stylizer.smallest_tile
+    free = 100 * MiB - 1000 * 1500 * feedforward.TENSOR_BYTES_PER_PIXEL
+    assert tile**2 * per_pixel <= free < (tile + stylizer.network.stride) ** 2 * per_pixel
+    with pytest.raises(VideostyleError, match=r"max_memory 400 MiB is too small for a 2500x2500 picture: even one tile of 112 px needs about \d+ MiB"):
+        stylizer.tile_for(2500, 2500)
+
+
+def test_a_tile_smaller_than_the_receptive_field_is_refused():
+    network = TransformerNet(TransformerConfig(arch="fast", channels=(8, 16, 32), residual_blocks=5, outer_kernel=3))
+    least = smallest_tile(network)
+    assert least >= 2 * network.reach() + 1 and least % network.stride == 0
+    with pytest.raises(VideostyleError, match=f"tile must be at least {least} pixels for this network"):
+        feedforward.FeedForwardStylizer(network, FeedForwardOptions(tile=least - network.stride))
+
+
+def test_reach_bounds_what_changes_an_output_pixel():
+    """With the statistics fixed, an output pixel's gradient reaches no farther than ``reach`` input pixels."""
+    torch.manual_seed(0)
+    for config in (
+        TransformerConfig(arch="fast", channels=(8, 16, 32), residual_blocks=2),
+        TransformerConfig(arch="realtime", channels=(8, 16, 32), residual_blocks=2),
+    ):
+        network = TransformerNet(config)
+        side = 4 * network.reach() + 16
+        image = torch.rand(1, 3, side, side)
+        network.record_statistics(image)
+        image.requires_grad_(True)
+        network(image)[0, :, side // 2, side // 2].sum().backward()
+        network.clear_statistics()
+        rows = image.grad.abs().sum((0, 1, 3)).nonzero().flatten()
+        assert side // 2 - rows.min() <= network.reach() and rows.max() - side // 2 <= network.reach()
+        assert side // 2 - rows.min() > network.reach() // 2  # and the bound is not loose
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "torch"])
+def test_a_picture_over_the_budget_streams_in_tiles_and_matches_one_pass(runtime, resident):
+    content = picture(232, 300, seed=1)
+    whole, _ = load_stylizer("starry_night", options=FeedForwardOptions(runtime=runtime))
+    expected = whole.stylize_tensor(torch.from_numpy(content).permute(2, 0, 1)[None].float() / 255)
+    budget = resident + 232 * 300 * feedforward.STREAMED_BYTES_PER_PIXEL + 130**2 * working_bytes_per_pixel(whole.network.config)
+    tiled, _ = load_stylizer("starry_night", options=FeedForwardOptions(runtime=runtime, max_memory=budget))
+    result, notes = tiled.stylize_picture(content)
+    assert notes == [f"300x232 does not fit in one pass within max_memory {budget / MiB:.0f} MiB: stylized in tiles of 128 px"]
+    assert result.shape == expected.shape
+    assert float((result - expected).abs().mean()) < 1.5 / 255  # the whole picture's statistics: no tile of its own colour
+    assert float((result - expected).abs().amax()) < 0.25
+
+
+def test_histogram_colour_and_strength_hold_in_tiles(resident):
+    content = picture(200, 260, seed=2)
+    options = {"preserve_color": "histogram", "strength": 0.7}
+    whole, _ = load_stylizer("starry_night", options=FeedForwardOptions(**options))
+    expected = whole.stylize_tensor(torch.from_numpy(content).permute(2, 0, 1)[None].float() / 255)
+    tiled, _ = load_stylizer("starry_night", options=FeedForwardOptions(tile=128, **options))
+    result, notes = tiled.stylize_picture(content)
+    assert notes == []  # tiles asked for: nothing to say
+    assert float((result - expected).abs().mean()) < 1.5 / 255
+
+
+def test_the_command_line_says_it_tiles_and_names_what_is_wrong(tmp_path, capsys):
+    source = tmp_path / "big.png"
+    Image.fromarray(picture(240, 320, seed=3)).save(source)
+    code, err = run_cli(["image", source, "--model", "starry_night", "--size", "0", "--max-memory", "1MiB", "-o", tmp_path / "no.png"], capsys)
+    assert_clean_failure(code, err, "--max-memory 1 MiB is too small for a 320x240 picture")
+    assert not (tmp_path / "no.png").exists()
+    code, err = run_cli(["image", source, "--model", "starry_night", "--max-memory", "two", "-o", tmp_path / "no.png"], capsys)
+    assert_clean_failure(code, err, "--max-memory must be a positive amount such as 2GiB")
+    code, err = run_cli(["image", source, "--model", "starry_night", "--tile", "64", "-o", tmp_path / "no.png"], capsys)
+    assert_clean_failure(code, err, "--tile must be at least 112 pixels for this network (its receptive field is 109 px), got 64")
+    code, err = run_cli(["image", source, "-s", source, "--max-memory", "1GiB", "-o", tmp_path / "no.png"], capsys)
+    assert_clean_failure(code, err, "--max-memory works with methods feedforward")
+    code, err = run_cli(["image", source, "--model", "starry_night", "--size", "0", "--tile", "128", "-o", tmp_path / "out.png"], capsys)
+    assert code == 0 and Image.open(tmp_path / "out.png").size == (320, 240), err
+
+
+def test_the_spec_keeps_the_budget_out_of_the_resume_key():
+    spec = MethodSpec(method="feedforward", model="starry_night", max_memory=512 * MiB).check()
+    assert spec.describe() == MethodSpec(method="feedforward", model="starry_night").describe()
+    with pytest.raises(VideostyleError, match="max_memory must be"):
+        MethodSpec(method="feedforward", max_memory=0).check()
