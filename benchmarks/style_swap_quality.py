@@ -4,13 +4,14 @@ For each painting and photo (at ``--size``, ``--iterations`` L-BFGS iterations, 
 of the same swap (Chen and Schmidt 2016: 3x3 patches at relu3_1, stride 1, the style at the picture's size):
 
 - ``content start`` (the method before): from the photo, the swapped relu3_1 target and TV only;
-- ``noise start`` (the paper's optimisation): the same from noise;
+- ``noise start`` (the paper's optimisation; ``--noise``): the same from noise;
 - ``default``: from the style pixels the swap matched, with Gram terms on relu1_1 and relu2_1.
 
 Columns: the style distance (``videostyle evaluate``'s: Gram matrices on relu1_1 to relu5_1) as a ratio to the
 photo's own distance to the painting, the same on relu3_1 to relu5_1 only (layers no decode has a Gram term on),
 and seconds. ``--sheet`` also writes a sheet: photo, painting, the content-start decode, the default, optimisation
-(Gatys, the defaults at the same size) and arbitrary-video with the bundled ``arbitrary_video_corpus``.
+(Gatys, the defaults at the same size but ``--sheet-iterations``) and arbitrary-video with the bundled
+``arbitrary_video_corpus``.
 
     python scripts/build_style_corpus.py -o runs/corpus   # the held-out paintings
     python benchmarks/style_swap_quality.py [--sheet docs/images/style_swap_unseen.jpg]
@@ -47,15 +48,15 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=500)
     parser.add_argument("--sheet", default=None)
     parser.add_argument("--sheet-height", type=int, default=150)
+    parser.add_argument("--sheet-iterations", type=int, default=300)
+    parser.add_argument("--noise", action="store_true", help="also decode from noise (the paper's start)")
     args = parser.parse_args()
     torch.manual_seed(0)
     encoder = load_encoder()
     base = GatysOptions(iterations=args.iterations)
-    decodes = {
-        "content start": replace(base, init="content", style_weight=0.0),
-        "noise start": replace(base, init="noise", style_weight=0.0),
-        "default": base,
-    }
+    decodes = {"content start": replace(base, init="content", style_weight=0.0), "default": base}
+    if args.noise:
+        decodes = {**decodes, "noise start": replace(base, init="noise", style_weight=0.0)}
     print(f"{torch.get_num_threads()} threads, {args.size} px, {args.iterations} iterations\n")
     print("| painting | photo | decode | style distance / photo's | relu3_1-relu5_1 only / photo's | seconds |")
     print("|---|---|---|---:|---:|---:|")
@@ -79,7 +80,8 @@ def main() -> None:
                 pictures[name] = result.image
                 print(f"| {style_path.stem} | {photo.stem} | {name} | {ratio:.3f} | {deep:.3f} | {seconds:.0f} |", flush=True)
             if args.sheet:
-                optimised = stylize(photo, MethodSpec(styles=[str(style_path)], size=args.size), encoder=encoder).image
+                optimisation = VideoOptions(image=GatysOptions(iterations=args.sheet_iterations))
+                optimised = stylize(photo, MethodSpec(styles=[str(style_path)], size=args.size, optimization=optimisation), encoder=encoder).image
                 any_style = stylize(photo, MethodSpec(method="arbitrary-video", model="arbitrary_video_corpus", styles=[str(style_path)], size=args.size)).image
                 rows.append([content, resize_long_side(style, args.size), pictures["content start"], pictures["default"], optimised, any_style])
     print("\n| decode | mean ratio | largest ratio |\n|---|---:|---:|")
@@ -88,7 +90,14 @@ def main() -> None:
     if args.sheet:
         height = args.sheet_height
         cells = [[Image.fromarray(to_uint8(cell)).resize((round(cell.shape[-1] * height / cell.shape[-2]), height)) for cell in row] for row in rows]
-        header = ["photo", "painting (unseen)", "style swap, content start", "style swap (default)", "optimisation", "arbitrary-video"]
+        header = [
+            "photo",
+            "painting (unseen)",
+            "style swap, content start",
+            "style swap (default)",
+            f"optimisation ({args.sheet_iterations} it)",
+            "arbitrary-video",
+        ]
         save_labelled_grid(header, cells, height, args.sheet)
         print(f"\nwrote {args.sheet}")
 

@@ -586,7 +586,7 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, run_settings: Ru
             for index in range(summary.frames):
                 writer.write(load_frame_png(final / f"out_{index + 1:06d}.png"))
     summary.iterations = list(getattr(stylizer, "iterations", []))
-    summary.notes = writer.notes + ([reader.stopped_early] if reader.stopped_early else [])
+    summary.notes = writer.notes + list(getattr(stylizer, "notes", [])) + ([reader.stopped_early] if reader.stopped_early else [])
     summary.seconds = time.perf_counter() - started
     if not run_settings.keep_frames:
         shutil.rmtree(run, ignore_errors=True)

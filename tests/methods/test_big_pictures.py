@@ -34,7 +34,7 @@ def picture(height: int, width: int, seed: int = 0) -> np.ndarray:
 
 def test_the_tile_is_the_largest_that_keeps_the_budget(resident):
     stylizer, _ = load_stylizer("starry_night", options=FeedForwardOptions(max_memory=400 * MiB))
-    per_pixel = working_bytes_per_pixel(stylizer.network.config)
+    per_pixel = working_bytes_per_pixel(stylizer.network.config, stylizer.options.runtime)
     assert stylizer.tile_for(100, 120) is None  # fits in one pass
     tile = stylizer.tile_for(1000, 1500)
     assert tile is not None and tile % stylizer.network.stride == 0 and tile >= stylizer.smallest_tile
@@ -76,7 +76,7 @@ def test_a_picture_over_the_budget_streams_in_tiles_and_matches_one_pass(runtime
     content = picture(232, 300, seed=1)
     whole, _ = load_stylizer("starry_night", options=FeedForwardOptions(runtime=runtime))
     expected = whole.stylize_tensor(torch.from_numpy(content).permute(2, 0, 1)[None].float() / 255)
-    budget = resident + 232 * 300 * feedforward.STREAMED_BYTES_PER_PIXEL + 130**2 * working_bytes_per_pixel(whole.network.config)
+    budget = resident + 232 * 300 * feedforward.STREAMED_BYTES_PER_PIXEL + 130**2 * working_bytes_per_pixel(whole.network.config, runtime)
     tiled, _ = load_stylizer("starry_night", options=FeedForwardOptions(runtime=runtime, max_memory=budget))
     result, notes = tiled.stylize_picture(content)
     assert notes == [f"300x232 does not fit in one pass within max_memory {budget / MiB:.0f} MiB: stylized in tiles of 128 px"]

@@ -60,6 +60,11 @@ class ArbitraryVideoStylizer(OnePassStylizer):
         self.batch_size = options.batch_size
         self.device = torch.device(device)
 
+    @property
+    def notes(self) -> list[str]:
+        """Its networks' lines for the user (automatic tiles), each once."""
+        return list(dict.fromkeys(note for stylizer in self.stylizers for note in stylizer.notes))
+
     def stylize_picture(self, picture: np.ndarray) -> tuple[torch.Tensor, list[str]]:
         """One style: the network's own, streamed over tiles when the picture is over the memory budget."""
         return self.stylizers[0].stylize_picture(picture) if self.mask is None else super().stylize_picture(picture)

@@ -49,16 +49,34 @@ STREAMED_BYTES_PER_PIXEL = 18
 TENSOR_BYTES_PER_PIXEL = 36
 
 
-def working_bytes_per_pixel(config: TransformerConfig) -> int:
-    """Bytes a pass of a network of ``config`` needs per input pixel: four for five channels of the first layer's
-    width per input pixel, and 24 more. An upper bound of the peak resident memory above start-up measured on
-    2048x2048 pictures (input and output tensors included) for the bundled fast, lean, realtime and johnson
-    networks in onnxruntime and PyTorch: 165-184, 136-210, 80-90 and 463-702 (docs/benchmarks.md, "Big pictures
-    within a memory budget").
+#: Peak resident memory above start-up per input pixel (bytes) of the bundled networks' pass over a 2048x2048
+#: picture, input and output tensors included, by architecture and runtime (``benchmarks/big_pictures.py --calibrate``).
+MEASURED_BYTES_PER_PIXEL = {
+    ("fast", "onnx"): 165,
+    ("fast", "torch"): 184,
+    ("lean", "onnx"): 210,
+    ("lean", "torch"): 136,
+    ("realtime", "onnx"): 80,
+    ("realtime", "torch"): 90,
+    ("johnson", "onnx"): 702,
+    ("johnson", "torch"): 463,
+}
+#: The bundled configurations those were measured on: their first layer's width and input stride.
+MEASURED_SHAPES = {"fast": (12, 1), "lean": (8, 1), "realtime": (16, 2), "johnson": (32, 1)}
 
-    >>> working_bytes_per_pixel(TransformerConfig(arch="fast", channels=(12, 24, 48)))
-    336
+
+def working_bytes_per_pixel(config: TransformerConfig, runtime: str = "onnx") -> int:
+    """Bytes a pass of a network of ``config`` needs per input pixel in ``runtime``: the measured figure of its
+    architecture (:data:`MEASURED_BYTES_PER_PIXEL`) and a fifth more where the network has the measured shape;
+    otherwise an upper bound of every measured figure, four bytes for five channels of the first layer's width per
+    input pixel, and 24 more (docs/benchmarks.md, "Big pictures within a memory budget").
+
+    >>> working_bytes_per_pixel(TransformerConfig(arch="fast", channels=(12, 24, 48))), working_bytes_per_pixel(TransformerConfig(arch="fast"))
+    (198, 736)
     """
+    measured = MEASURED_BYTES_PER_PIXEL.get((config.arch, runtime))
+    if measured is not None and MEASURED_SHAPES[config.arch] == (config.channels[0], config.input_stride):
+        return measured * 6 // 5
     return 4 * (5 * config.channels[0] // config.input_stride**2 + 24)
 
 
@@ -367,6 +385,7 @@ class FeedForwardStylizer(OnePassStylizer):
                 parameter="tile",
             )
         self._tile_runners: tuple[OnnxRunner, OnnxRunner] | None = None
+        self.notes: list[str] = []  # what the user should know about how pictures ran (automatic tiles)
 
     def tile_for(self, height: int, width: int, batch: int = 1, picture_bytes_per_pixel: int = TENSOR_BYTES_PER_PIXEL) -> int | None:
         """The tile side for ``batch`` pictures of ``height x width``, or None for one pass over the whole: the
@@ -378,13 +397,14 @@ class FeedForwardStylizer(OnePassStylizer):
         if self.device.type != "cpu":
             return None  # a GPU's memory is not this budget's; out of memory there says to give a tile
         budget = self.options.max_memory or DEFAULT_MAX_MEMORY
-        pixels, per_pixel = batch * height * width, working_bytes_per_pixel(self.network.config)
-        free = budget - resident_bytes() - pixels * picture_bytes_per_pixel
-        if pixels * per_pixel <= free:
+        per_pixel = working_bytes_per_pixel(self.network.config, self.options.runtime)
+        at_once = 1 if self.options.runtime == "onnx" else batch  # onnxruntime runs a batch picture by picture
+        free = budget - resident_bytes() - batch * height * width * picture_bytes_per_pixel
+        if at_once * height * width * per_pixel <= free:
             return None
-        side = int((max(free, 0) / (batch * per_pixel)) ** 0.5) // self.network.stride * self.network.stride
+        side = int((max(free, 0) / (at_once * per_pixel)) ** 0.5) // self.network.stride * self.network.stride
         if side < self.smallest_tile:
-            least = budget - free + batch * self.smallest_tile**2 * per_pixel
+            least = budget - free + at_once * self.smallest_tile**2 * per_pixel
             raise VideostyleError(
                 f"max_memory {budget / 2**20:.0f} MiB is too small for a {width}x{height} picture: even one tile of {self.smallest_tile} px "
                 f"needs about {-(-least // 2**20)} MiB",
@@ -397,7 +417,7 @@ class FeedForwardStylizer(OnePassStylizer):
         content = content.to(self.device)
         height, width = content.shape[-2:]
         weights = None if self.style_weights is None else self.style_weights.expand(content.shape[0], -1)
-        tile = self.tile_for(height, width, content.shape[0])
+        tile = self._tile_and_note(height, width, content.shape[0], TENSOR_BYTES_PER_PIXEL)
         if tile is not None:
             output = torch.zeros_like(content)
             return self._tiled(output, lambda window: window.of(content), self._statistics_picture(content), tile, weights)
@@ -423,13 +443,11 @@ class FeedForwardStylizer(OnePassStylizer):
         when it ran in tiles that it was not asked for. A picture over the memory budget streams: each window is read
         from the 8-bit picture, stylized and blended into the output, so the whole picture exists in float32 once."""
         height, width = picture.shape[:2]
-        tile = self.tile_for(height, width, picture_bytes_per_pixel=STREAMED_BYTES_PER_PIXEL)
+        known = len(self.notes)
+        tile = self._tile_and_note(height, width, 1, STREAMED_BYTES_PER_PIXEL)
         if tile is None:
             return self.stylize_tensor(to_tensor(picture, self.device)), []
-        notes = []
-        if self.options.tile is None:
-            budget = (self.options.max_memory or DEFAULT_MAX_MEMORY) / 2**20
-            notes.append(f"{width}x{height} does not fit in one pass within max_memory {budget:.0f} MiB: stylized in tiles of {tile} px")
+        notes = self.notes[known:]
 
         def read(window: Tile) -> torch.Tensor:
             rows = picture[window.top : window.top + window.height, window.left : window.left + window.width]
@@ -438,6 +456,16 @@ class FeedForwardStylizer(OnePassStylizer):
         output = torch.zeros(1, 3, height, width, device=self.device)
         weights = self.style_weights
         return self._tiled(output, read, self._statistics_picture(picture), tile, weights), notes
+
+    def _tile_and_note(self, height: int, width: int, batch: int, picture_bytes_per_pixel: int) -> int | None:
+        """:meth:`tile_for`, with a line in :attr:`notes` the first time a size runs in tiles it was not asked for."""
+        tile = self.tile_for(height, width, batch, picture_bytes_per_pixel)
+        if tile is not None and self.options.tile is None:
+            budget = (self.options.max_memory or DEFAULT_MAX_MEMORY) / 2**20
+            note = f"{width}x{height} does not fit in one pass within max_memory {budget:.0f} MiB: stylized in tiles of {tile} px"
+            if note not in self.notes:
+                self.notes.append(note)
+        return tile
 
     def _statistics_picture(self, picture: torch.Tensor | np.ndarray) -> torch.Tensor:
         """The picture (``B x 3 x H x W``, or an 8-bit ``H x W x 3`` array) at most :data:`STATISTICS_SIDE` long, for the

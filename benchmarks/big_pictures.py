@@ -1,0 +1,129 @@
+"""Big pictures through a bundled one-pass network within a memory budget: peak resident memory and seconds of
+``videostyle image PICTURE --model starry_night --size 0`` with the default budget (2 GiB: tiles when the whole pass
+would not fit, streamed), against one pass over the whole picture (``--max-memory 64GiB``) and ``--tile 512``.
+
+Each run is the command line in a child process of its own (peak resident memory from ``getrusage``; seconds of the
+whole command, decoding and writing included, and the seconds it reports for stylizing). The pictures are the bundled
+leuvenA photo upscaled (bicubic) to 3000x2000, 4096x2304 and 8192x4608. "Difference" is the mean absolute difference
+from the whole pass, in grey levels. ``--calibrate`` measures instead the network's working memory per input pixel
+(peak above start-up) for the bundled architectures in both runtimes on 2048x2048, which
+``methods.feedforward.working_bytes_per_pixel`` must bound.
+
+    python benchmarks/big_pictures.py [--sizes 3000x2000 4096x2304 8192x4608] [--calibrate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+PHOTO = Path(__file__).resolve().parents[1] / "src" / "videostyle" / "data" / "content" / "leuvenA.jpg"
+SIZES = ["3000x2000", "4096x2304", "8192x4608"]
+CALIBRATION_MODELS = ["starry_night", "starry_night_lean", "starry_night_realtime", "starry_night_johnson"]
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_command(arguments: list[str]) -> dict:
+    """The command line in this process: seconds, peak resident memory, and what it printed."""
+    import contextlib
+    import io
+
+    from videostyle.cli.app import main
+
+    errors = io.StringIO()
+    began = time.perf_counter()
+    with contextlib.redirect_stderr(errors):
+        try:
+            main(arguments)
+            code = 0
+        except SystemExit as exited:
+            code = exited.code or 0
+    return {"seconds": time.perf_counter() - began, "peak_mib": peak_mib(), "code": code, "said": errors.getvalue().strip().splitlines()}
+
+
+def child_calibration(model: str, runtime: str, side: int) -> dict:
+    import torch
+
+    from videostyle.methods.feedforward import FeedForwardOptions, load_stylizer, working_bytes_per_pixel
+
+    stylizer, _ = load_stylizer(model, options=FeedForwardOptions(runtime=runtime, max_memory=2**40))
+    stylizer.stylize_tensor(torch.rand(1, 3, 64, 64))
+    start = peak_mib()
+    stylizer.stylize_tensor(torch.rand(1, 3, side, side))
+    measured = (peak_mib() - start) * 2**20 / side**2
+    return {"measured": measured, "bound": working_bytes_per_pixel(stylizer.network.config), "arch": stylizer.network.config.arch}
+
+
+def in_child(*arguments: str) -> dict:
+    output = subprocess.run([sys.executable, __file__, "--child", json.dumps(arguments)], check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def stylizing_seconds(said: list[str]) -> str:
+    line = next((line for line in said if line.startswith("wrote ")), "")
+    return line.split(" in ")[-1].split(" s")[0] if " in " in line else "-"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", default=None, help="(internal) the child's arguments, as a JSON list")
+    parser.add_argument("--sizes", nargs="+", default=SIZES)
+    parser.add_argument("--calibrate", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        arguments = json.loads(args.child)
+        if arguments[0] == "calibrate":
+            print(json.dumps(child_calibration(arguments[1], arguments[2], int(arguments[3]))))
+        else:
+            print(json.dumps(child_command(arguments)))
+        return
+    if args.calibrate:
+        print("| model | architecture | runtime | measured bytes per pixel | working_bytes_per_pixel |\n|---|---|---|---:|---:|")
+        for model in CALIBRATION_MODELS:
+            for runtime in ("onnx", "torch"):
+                row = in_child("calibrate", model, runtime, "2048")
+                print(f"| {model} | {row['arch']} | {runtime} | {row['measured']:.0f} | {row['bound']} |", flush=True)
+        return
+    runs = [("default (2 GiB budget)", []), ("whole picture", ["--max-memory", "64GiB"]), ("--tile 512", ["--tile", "512"])]
+    print("| picture | run | peak resident memory (MiB) | seconds (command) | seconds (stylizing) | x whole (stylizing) | difference (grey levels) | note |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    with tempfile.TemporaryDirectory() as folder:
+        for size in args.sizes:
+            width, height = (int(side) for side in size.split("x"))
+            picture = Path(folder) / f"{size}.jpg"
+            Image.open(PHOTO).convert("RGB").resize((width, height), Image.Resampling.BICUBIC).save(picture, quality=95)
+            results = {}
+            for label, extra in runs:
+                output = Path(folder) / f"{size}-{len(results)}.png"
+                row = in_child("image", str(picture), "--model", "starry_night", "--size", "0", *extra, "-o", str(output))
+                row["image"] = np.asarray(Image.open(output), dtype=np.float32) if row["code"] == 0 else None
+                results[label] = row
+            whole = results["whole picture"]
+            for label, row in results.items():
+                if row["image"] is None:
+                    print(
+                        f"| {size} | {label} | {row['peak_mib']:.0f} | - | - | - | - | failed: {row['said'][-1] if row['said'] else row['code']} |", flush=True
+                    )
+                    continue
+                seconds = stylizing_seconds(row["said"])
+                ratio = f"{float(seconds) / float(stylizing_seconds(whole['said'])):.2f}" if whole["image"] is not None else "-"
+                difference = f"{float(np.abs(row['image'] - whole['image']).mean()):.2f}" if whole["image"] is not None else "-"
+                note = next((line.removeprefix("note: ") for line in row["said"] if line.startswith("note: ")), "")
+                cells = [size, label, f"{row['peak_mib']:.0f}", f"{row['seconds']:.1f}", seconds, ratio, difference, note]
+                print("| " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
