@@ -42,6 +42,9 @@ STATISTICS_SIDE = 2048
 
 #: The default budget of resident memory for a picture through a one-pass network (``--max-memory``).
 DEFAULT_MAX_MEMORY = 2 * 2**30
+#: The largest tile chosen for a budget. Bigger windows were slower, not faster: at 4096x2304, two windows of
+#: 2852 px took 18.3 s and windows of 512 px 7.2 s (docs/benchmarks.md, "Big pictures within a memory budget").
+AUTOMATIC_TILE_LIMIT = 1024
 #: Bytes per pixel of the picture buffers besides the network's: the float32 output and, when it is written, its
 #: 8-bit copy and the saved image's (a streamed picture; its 8-bit input is already resident when this is planned).
 STREAMED_BYTES_PER_PIXEL = 18
@@ -256,7 +259,7 @@ class OnnxRunner:
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.log_severity_level = 3
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if graph != "stylize":  # windows of several shapes and a one-off statistics pass: no arena kept between runs
+        if graph == "statistics":  # a one-off pass per picture: no arena kept for the rest of the run
             options.enable_cpu_mem_arena = False
         path = cached_file(relative, export, "ONNX graph")  # verified by its checksum; rebuilt when damaged
         try:
@@ -410,7 +413,7 @@ class FeedForwardStylizer(OnePassStylizer):
                 f"needs about {-(-least // 2**20)} MiB",
                 parameter="max_memory",
             )
-        return min(side, -(-max(height, width) // self.network.stride) * self.network.stride)
+        return min(side, AUTOMATIC_TILE_LIMIT)
 
     @torch.inference_mode()
     def stylize_tensor(self, content: torch.Tensor) -> torch.Tensor:
