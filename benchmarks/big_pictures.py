@@ -63,7 +63,7 @@ def child_calibration(model: str, runtime: str, side: int) -> dict:
     start = peak_mib()
     stylizer.stylize_tensor(torch.rand(1, 3, side, side))
     measured = (peak_mib() - start) * 2**20 / side**2
-    return {"measured": measured, "bound": working_bytes_per_pixel(stylizer.network.config), "arch": stylizer.network.config.arch}
+    return {"measured": measured, "bound": working_bytes_per_pixel(stylizer.network.config, runtime), "arch": stylizer.network.config.arch}
 
 
 def in_child(*arguments: str) -> dict:
