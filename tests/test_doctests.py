@@ -5,11 +5,12 @@ import doctest
 import pytest
 
 import videostyle.checks
-import videostyle.losses.tiled
+import videostyle.features.vgg
 import videostyle.methods.feedforward
 import videostyle.methods.gatys
 import videostyle.methods.optimize
 import videostyle.methods.ruder
+import videostyle.models.transformer
 import videostyle.spec
 import videostyle.tiles
 
@@ -24,7 +25,8 @@ import videostyle.tiles
         videostyle.methods.optimize,
         videostyle.methods.feedforward,
         videostyle.tiles,
-        videostyle.losses.tiled,
+        videostyle.features.vgg,
+        videostyle.models.transformer,
     ],
 )
 def test_docstring_examples(module):
