@@ -85,6 +85,17 @@ def test_a_picture_over_the_budget_streams_in_tiles_and_matches_one_pass(runtime
     assert float((result - expected).abs().amax()) < 0.25
 
 
+def test_a_batch_over_the_budget_runs_frame_by_frame_before_it_tiles(resident):
+    frames = torch.rand(3, 3, 96, 128, generator=torch.Generator().manual_seed(4))
+    whole, _ = load_stylizer("starry_night", options=FeedForwardOptions(runtime="torch"))
+    per_pixel = working_bytes_per_pixel(whole.network.config, "torch")
+    budget = resident + 3 * 96 * 128 * feedforward.TENSOR_BYTES_PER_PIXEL + 2 * 96 * 128 * per_pixel  # two frames at once fit, three do not
+    batched, _ = load_stylizer("starry_night", options=FeedForwardOptions(runtime="torch", max_memory=budget))
+    assert not batched.fits(96, 128, 3) and batched.fits(96, 128)
+    torch.testing.assert_close(batched.stylize_tensor(frames), whole.stylize_tensor(frames), atol=1e-5, rtol=0)
+    assert batched.notes == []  # no tiles, nothing to say
+
+
 def test_histogram_colour_and_strength_hold_in_tiles(resident):
     content = picture(200, 260, seed=2)
     options = {"preserve_color": "histogram", "strength": 0.7}

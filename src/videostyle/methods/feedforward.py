@@ -390,6 +390,15 @@ class FeedForwardStylizer(OnePassStylizer):
         self._tile_runners: tuple[OnnxRunner, OnnxRunner] | None = None
         self.notes: list[str] = []  # what the user should know about how pictures ran (automatic tiles)
 
+    def fits(self, height: int, width: int, batch: int = 1, picture_bytes_per_pixel: int = TENSOR_BYTES_PER_PIXEL) -> bool:
+        """Whether one pass over ``batch`` whole pictures of ``height x width`` stays within ``max_memory`` (always off the CPU)."""
+        if self.device.type != "cpu":
+            return True  # a GPU's memory is not this budget's; out of memory there says to give a tile
+        budget = self.options.max_memory or DEFAULT_MAX_MEMORY
+        at_once = 1 if self.options.runtime == "onnx" else batch  # onnxruntime runs a batch picture by picture
+        need = at_once * height * width * working_bytes_per_pixel(self.network.config, self.options.runtime)
+        return need <= budget - resident_bytes() - batch * height * width * picture_bytes_per_pixel
+
     def tile_for(self, height: int, width: int, batch: int = 1, picture_bytes_per_pixel: int = TENSOR_BYTES_PER_PIXEL) -> int | None:
         """The tile side for ``batch`` pictures of ``height x width``, or None for one pass over the whole: the
         options' ``tile`` where the picture is longer; otherwise, on the CPU, the largest tile with which this process
@@ -397,14 +406,12 @@ class FeedForwardStylizer(OnePassStylizer):
         per pixel of the picture), when the whole pass would not."""
         if self.options.tile is not None:
             return self.options.tile if max(height, width) > self.options.tile else None
-        if self.device.type != "cpu":
-            return None  # a GPU's memory is not this budget's; out of memory there says to give a tile
+        if self.fits(height, width, batch, picture_bytes_per_pixel):
+            return None
         budget = self.options.max_memory or DEFAULT_MAX_MEMORY
         per_pixel = working_bytes_per_pixel(self.network.config, self.options.runtime)
         at_once = 1 if self.options.runtime == "onnx" else batch  # onnxruntime runs a batch picture by picture
         free = budget - resident_bytes() - batch * height * width * picture_bytes_per_pixel
-        if at_once * height * width * per_pixel <= free:
-            return None
         side = int((max(free, 0) / (at_once * per_pixel)) ** 0.5) // self.network.stride * self.network.stride
         if side < self.smallest_tile:
             least = budget - free + at_once * self.smallest_tile**2 * per_pixel
@@ -420,7 +427,10 @@ class FeedForwardStylizer(OnePassStylizer):
         content = content.to(self.device)
         height, width = content.shape[-2:]
         weights = None if self.style_weights is None else self.style_weights.expand(content.shape[0], -1)
-        tile = self._tile_and_note(height, width, content.shape[0], TENSOR_BYTES_PER_PIXEL)
+        batch = content.shape[0]
+        if batch > 1 and self.options.tile is None and not self.fits(height, width, batch) and self.fits(height, width):
+            return torch.cat([self.stylize_tensor(frame[None]) for frame in content])  # a batch over the budget, a frame within: frame by frame
+        tile = self._tile_and_note(height, width, batch, TENSOR_BYTES_PER_PIXEL)
         if tile is not None:
             output = torch.zeros_like(content)
             return self._tiled(output, lambda window: window.of(content), self._statistics_picture(content), tile, weights)
