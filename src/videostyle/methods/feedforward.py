@@ -250,7 +250,6 @@ class OnnxRunner:
             raise VideostyleError("runtime onnx needs onnxruntime (pip install onnxruntime)", parameter="runtime") from None
         kind = "" if graph == "stylize" else f"{graph}-"
         relative = f"onnx/transformer-{kind}{ONNX_GRAPH_VERSION}-{_network_digest(network)}.onnx"
-        self.graph = graph
 
         def export(path: Path) -> None:
             export_onnx(network, path, graph=graph)
@@ -394,10 +393,14 @@ class FeedForwardStylizer(OnePassStylizer):
         """Whether one pass over ``batch`` whole pictures of ``height x width`` stays within ``max_memory`` (always off the CPU)."""
         if self.device.type != "cpu":
             return True  # a GPU's memory is not this budget's; out of memory there says to give a tile
-        budget = self.options.max_memory or DEFAULT_MAX_MEMORY
+        free, per_pixel, at_once = self._memory(height, width, batch, picture_bytes_per_pixel)
+        return at_once * height * width * per_pixel <= free
+
+    def _memory(self, height: int, width: int, batch: int, picture_bytes_per_pixel: int) -> tuple[int, int, int]:
+        """``(bytes free for the network, its bytes per pixel, pictures it runs at once)`` for ``batch`` pictures."""
+        free = (self.options.max_memory or DEFAULT_MAX_MEMORY) - resident_bytes() - batch * height * width * picture_bytes_per_pixel
         at_once = 1 if self.options.runtime == "onnx" else batch  # onnxruntime runs a batch picture by picture
-        need = at_once * height * width * working_bytes_per_pixel(self.network.config, self.options.runtime)
-        return need <= budget - resident_bytes() - batch * height * width * picture_bytes_per_pixel
+        return free, working_bytes_per_pixel(self.network.config, self.options.runtime), at_once
 
     def tile_for(self, height: int, width: int, batch: int = 1, picture_bytes_per_pixel: int = TENSOR_BYTES_PER_PIXEL) -> int | None:
         """The tile side for ``batch`` pictures of ``height x width``, or None for one pass over the whole: the
@@ -409,9 +412,7 @@ class FeedForwardStylizer(OnePassStylizer):
         if self.fits(height, width, batch, picture_bytes_per_pixel):
             return None
         budget = self.options.max_memory or DEFAULT_MAX_MEMORY
-        per_pixel = working_bytes_per_pixel(self.network.config, self.options.runtime)
-        at_once = 1 if self.options.runtime == "onnx" else batch  # onnxruntime runs a batch picture by picture
-        free = budget - resident_bytes() - batch * height * width * picture_bytes_per_pixel
+        free, per_pixel, at_once = self._memory(height, width, batch, picture_bytes_per_pixel)
         side = int((max(free, 0) / (at_once * per_pixel)) ** 0.5) // self.network.stride * self.network.stride
         if side < self.smallest_tile:
             least = budget - free + at_once * self.smallest_tile**2 * per_pixel

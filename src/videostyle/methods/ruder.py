@@ -148,11 +148,12 @@ class RuderStylizer:
         first = options.independent or not self.history
         if first or options.frame_init == "random":
             start_mode = options.image.start if first else "noise"
-            matched = None
-            if start_mode == "matched":  # the swap matched on the frame itself (its targets are matched again on the canvas)
-                self.criterion.content_targets(content_for_criterion(content, options.image))
-                matched = self.criterion.matched_picture()
-            init = initial_variable(content, self._style_target.styles, replace(options.image, init=start_mode, seed=options.image.seed + index), matched)
+            # the matched start comes from the swap made for the targets, in _optimise
+            init = (
+                None
+                if start_mode == "matched"
+                else initial_variable(content, self._style_target.styles, replace(options.image, init=start_mode, seed=options.image.seed + index))
+            )
         elif options.frame_init == "previous":
             init = self._to_variable(to_tensor(self.history[-1][2], self.device))
         else:
@@ -189,13 +190,17 @@ class RuderStylizer:
         temporal = [(1, warped, weights)] if use_temporal_loss else []
         return self._optimise(index, content, self._to_variable(blended), temporal, self.options.pass_iterations, callback)
 
-    def _optimise(self, index: int, content: torch.Tensor, init: torch.Tensor, temporal: list, iterations: int, callback) -> FrameResult:
+    def _optimise(self, index: int, content: torch.Tensor, init: torch.Tensor | None, temporal: list, iterations: int, callback) -> FrameResult:
         """Optimise the frame on a canvas with the mirrored margin of the image method (:func:`add_margin`); the
-        temporal terms compare the picture itself with the warped earlier outputs."""
+        temporal terms compare the picture itself with the warped earlier outputs. ``init`` None: style swap's
+        matched start, from the match made for this frame's targets."""
         options = self.options
         canvas, margin = add_margin(content, options.image.margin)
-        start = add_margin(init, margin)[0]
         targets = self.criterion.content_targets(content_for_criterion(canvas, options.image))
+        if init is None:
+            start = initial_variable(canvas, self._style_target.styles, replace(options.image, init="matched"), self.criterion.matched_picture())
+        else:
+            start = add_margin(init, margin)[0]
         weight = options.temporal_weight
         maps = self.criterion.semantic_maps  # a doodle video's maps, set per frame: the target map gets the margin too
         if maps is not None:
