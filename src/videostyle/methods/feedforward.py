@@ -26,7 +26,7 @@ from ..errors import VideostyleError
 from ..io.atomic import atomic_path
 from ..io.image import pad_to_multiple, resize_long_side, size_for_long_side, to_tensor, to_uint8
 from ..models import TransformerNet
-from ..models.transformer import ZERO_PADDING_MARGIN, TransformerConfig
+from ..models.transformer import TransformerConfig
 from ..runs import content_digest
 from ..tiles import MIN_TILE, Tile, blend_windows, check_tile, overlapping_tiles
 
@@ -165,28 +165,15 @@ class _FixedStatisticsCore(nn.Module):
 
 
 class _Statistics(nn.Module):
-    """Every normalisation layer's statistics of a picture (``B x 2S``): the first pass before the tiles. Stops at
-    the last normalisation layer."""
+    """Every normalisation layer's statistics of a picture (``B x 2S``, :meth:`TransformerNet.statistics_of`): the
+    first pass before the tiles."""
 
     def __init__(self, network: TransformerNet):
         super().__init__()
         self.network = network
 
     def forward(self, images: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
-        network = self.network
-        layers = network.norm_layers()
-        for layer in layers:
-            layer.statistics, layer.recording = None, True
-        try:
-            margin = ZERO_PADDING_MARGIN if network.config.padding == "zero" else 0
-            x = torch.nn.functional.pad(images, (margin,) * 4, mode="reflect") if margin else images
-            x = network.encode(x, style_weights)
-            for layer in network.up:
-                x = layer(x, style_weights)
-            return network.statistics_vector()
-        finally:
-            for layer in layers:
-                layer.recording, layer.statistics = False, None
+        return self.network.statistics_of(images, style_weights)
 
 
 #: The graphs a network is exported as: the whole picture's pass, a tile's pass with given statistics, the statistics.
@@ -511,9 +498,7 @@ class FeedForwardStylizer(OnePassStylizer):
             def network(window: torch.Tensor) -> torch.Tensor:
                 return tile_runner(pad_to_multiple(window, stride), weights, statistics).to(self.device)[..., : window.shape[-2], : window.shape[-1]]
         else:
-            self.network.record_statistics(whole, weights)
-            statistics = self.network.statistics_vector()
-            self.network.clear_statistics()
+            statistics = self.network.statistics_of(pad_to_multiple(whole, stride), weights)
             dtype = PRECISIONS[self.options.precision]
 
             def network(window: torch.Tensor) -> torch.Tensor:

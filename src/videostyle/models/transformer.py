@@ -326,14 +326,24 @@ class TransformerNet(nn.Module):
         """Run on ``images`` (``B x 3 x H x W``, typically a downscaled whole picture) and keep every normalisation
         layer's per-image statistics, so that later calls (its tiles) are normalised as that picture was, until
         :meth:`clear_statistics`. ``style_weights`` as in :meth:`forward`."""
+        weights = self.style_weights(images.shape[0], style_weights, images.device)
+        self.use_statistics(self.statistics_of(pad_to_multiple(images, self.stride), weights))
+
+    def statistics_of(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+        """Every normalisation layer's statistics over ``x`` (sides multiples of :attr:`stride`, as :meth:`core`
+        takes it), ``B x 2S`` as :meth:`statistics_vector` lays them out; the network stops at its last
+        normalisation layer and keeps no statistics."""
         layers = self.norm_layers()
         for layer in layers:
             layer.statistics, layer.recording = None, True
         try:
-            self.forward(images, style_weights)
+            x = self.encode(self._with_margin(x), style_weights)
+            for layer in self.up:
+                x = layer(x, style_weights)
+            return self.statistics_vector()
         finally:
             for layer in layers:
-                layer.recording = False
+                layer.recording, layer.statistics = False, None
 
     def statistics_vector(self) -> torch.Tensor:
         """The recorded statistics (:meth:`record_statistics`) as one ``B x 2S`` tensor: each normalisation layer's
@@ -388,10 +398,13 @@ class TransformerNet(nn.Module):
         cropped off again: the band its zeros leave along the border falls outside the picture.
         """
         margin = ZERO_PADDING_MARGIN if self.config.padding == "zero" else 0
-        if margin:
-            x = F.pad(x, (margin,) * 4, mode="reflect" if min(x.shape[-2:]) > margin else "replicate")
-        output = self.decode(self.encode(x, style_weights), style_weights)
+        output = self.decode(self.encode(self._with_margin(x), style_weights), style_weights)
         return output[..., margin : output.shape[-2] - margin, margin : output.shape[-1] - margin] if margin else output
+
+    def _with_margin(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` with a zero-padding network's reflected margin (:data:`ZERO_PADDING_MARGIN`); as it is otherwise."""
+        margin = ZERO_PADDING_MARGIN if self.config.padding == "zero" else 0
+        return F.pad(x, (margin,) * 4, mode="reflect" if min(x.shape[-2:]) > margin else "replicate") if margin else x
 
     def encode(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
         """Downsampling and residual blocks: ``B x 3 x H x W`` -> ``B x C x H/s x W/s`` with ``s`` the :attr:`stride` (ReCoNet's encoder output)."""
