@@ -60,8 +60,9 @@ def main() -> None:
     from videostyle.flow import ground_truth_flows, make_estimator
     from videostyle.io.image import load_image, to_tensor
     from videostyle.metrics import evaluate_clip
+    from videostyle.options import AdaptOptions
     from videostyle.spec import MethodSpec
-    from videostyle.training.adapt import AdaptOptions, adapt
+    from videostyle.training.adapt import adapt
     from videostyle.training.feedforward import TrainOptions, train_transformer
     from videostyle.training.loop import RunControl
 

@@ -59,7 +59,8 @@ def bare_forward_backward(size: int, iterations: int, device: str, threads: int)
 
 
 def optimisation_loop(size: int, iterations: int, device: str, threads: int) -> tuple[float, float]:
-    from videostyle.methods.gatys import GatysOptions, stylize
+    from videostyle.methods.gatys import stylize
+    from videostyle.options import GatysOptions
 
     torch.set_num_threads(threads)
     encoder, content, style = _setup(size, device)
@@ -78,7 +79,8 @@ def optimisation_loop(size: int, iterations: int, device: str, threads: int) -> 
 
 def single_scale(size: int, iterations: int, device: str, threads: int) -> tuple[float, float]:
     """``(seconds, best loss)`` of a single-scale run: the reference of the coarse-to-fine rows."""
-    from videostyle.methods.gatys import GatysOptions, stylize
+    from videostyle.methods.gatys import stylize
+    from videostyle.options import GatysOptions
 
     torch.set_num_threads(threads)
     encoder, content, style = _setup(size, device)
@@ -88,7 +90,8 @@ def single_scale(size: int, iterations: int, device: str, threads: int) -> tuple
 
 def coarse_to_fine(size: int, iterations: int, scales: int, device: str, threads: int, coarse_iterations: int | None, target: float) -> dict:
     """A coarse-to-fine run: its total time, best full-size loss, and the time it first reached ``target`` at full size."""
-    from videostyle.methods.gatys import GatysOptions, stylize
+    from videostyle.methods.gatys import stylize
+    from videostyle.options import GatysOptions
 
     torch.set_num_threads(threads)
     encoder, content, style = _setup(size, device)

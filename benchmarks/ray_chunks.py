@@ -22,9 +22,8 @@ from videostyle.distributed.chunks import boundary_and_inside, plan_chunks
 from videostyle.distributed.ray_runner import RaySettings
 from videostyle.flow import make_estimator
 from videostyle.io.video import VideoReader
-from videostyle.methods.gatys import GatysOptions
-from videostyle.methods.ruder import VideoOptions
 from videostyle.metrics.temporal import warping_errors
+from videostyle.options import GatysOptions, VideoOptions
 from videostyle.pipeline import RunSettings, resize_frame, stylize_video
 from videostyle.spec import MethodSpec
 

@@ -31,9 +31,8 @@ from videostyle.api import stylize
 from videostyle.features import load_encoder
 from videostyle.io.image import load_image, resize_long_side, to_tensor, to_uint8
 from videostyle.io.sheet import save_labelled_grid
-from videostyle.methods.gatys import GatysOptions
-from videostyle.methods.ruder import VideoOptions
 from videostyle.metrics.evaluate import style_distance
+from videostyle.options import GatysOptions, VideoOptions
 from videostyle.spec import MethodSpec
 
 HELD_OUT = Path("runs/corpus/heldout")

@@ -17,8 +17,9 @@ from videostyle.features import load_encoder
 from videostyle.features.patches import style_swap_patches
 from videostyle.io.image import load_image, to_tensor
 from videostyle.methods.feedforward import FeedForwardOptions
-from videostyle.methods.style_swap import SWAP_LAYER, StyleSwapStylizer
+from videostyle.methods.style_swap import StyleSwapStylizer
 from videostyle.models import load_model
+from videostyle.options import SWAP_LAYER
 from videostyle.serve.jobs import samples_folder
 
 

@@ -20,9 +20,8 @@ import torch
 
 from videostyle.flow import make_estimator
 from videostyle.io.video import VideoReader
-from videostyle.methods.gatys import GatysOptions
-from videostyle.methods.ruder import VideoOptions
 from videostyle.metrics.temporal import warping_errors
+from videostyle.options import GatysOptions, VideoOptions
 from videostyle.pipeline import resize_frame, stylize_video
 from videostyle.serve.jobs import samples_folder
 from videostyle.spec import MethodSpec

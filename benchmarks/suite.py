@@ -39,8 +39,7 @@ METHODS = {
 
 def method_spec(settings: dict, size: int, args):
     """The :class:`~videostyle.spec.MethodSpec` of one suite row."""
-    from videostyle.methods.gatys import GatysOptions
-    from videostyle.methods.ruder import VideoOptions
+    from videostyle.options import GatysOptions, VideoOptions
     from videostyle.spec import MethodSpec
 
     method = settings.get("method", "optimize")

@@ -64,8 +64,7 @@ def child(kind: str, tile: int | None, iterations: int) -> dict:
         started = time.perf_counter()
         stylize(picture, spec)
         return {"seconds": time.perf_counter() - started, "peak_mb": peak_mb()}
-    from videostyle.methods.gatys import GatysOptions
-    from videostyle.methods.ruder import VideoOptions
+    from videostyle.options import GatysOptions, VideoOptions
 
     picture = poster(*BIG)
     image = GatysOptions(iterations=iterations, scales=3, tolerance=0.0)
@@ -119,8 +118,7 @@ def one_pass_agreement() -> None:
 
 def optimisation_agreement(iterations: int) -> None:
     from videostyle.api import stylize
-    from videostyle.methods.gatys import GatysOptions
-    from videostyle.methods.ruder import VideoOptions
+    from videostyle.options import GatysOptions, VideoOptions
     from videostyle.spec import MethodSpec
 
     content = resize_long_side(to_tensor(load_image(samples_folder() / "grace_hopper.jpg")), 1024)

@@ -52,8 +52,7 @@ def flow_times(frames: list[np.ndarray]) -> dict[str, float]:
 
 def run_method(clip: Path, height: int, frames: int, args, independent: bool, folder: Path) -> dict:
     from videostyle.io.video import VideoReader
-    from videostyle.methods.gatys import GatysOptions
-    from videostyle.methods.ruder import VideoOptions
+    from videostyle.options import GatysOptions, VideoOptions
     from videostyle.pipeline import Progress, RunSettings, stylize_video
     from videostyle.spec import MethodSpec
 
@@ -113,8 +112,7 @@ def reach_fraction(losses: list[list[float]]) -> list[float | None]:
 def memory_child(frames: int, size: int) -> float:
     sys.path.insert(0, "tests")
     from synthetic import translating_clip, write_clip
-    from videostyle.methods.gatys import GatysOptions
-    from videostyle.methods.ruder import VideoOptions
+    from videostyle.options import GatysOptions, VideoOptions
     from videostyle.pipeline import stylize_video
     from videostyle.spec import MethodSpec
 

@@ -21,8 +21,7 @@ from videostyle.api import stylize
 from videostyle.io.image import load_image, resize_long_side, to_tensor, to_uint8
 from videostyle.io.sheet import save_labelled_grid
 from videostyle.io.video import VideoReader
-from videostyle.methods.gatys import GatysOptions
-from videostyle.methods.ruder import VideoOptions
+from videostyle.options import GatysOptions, VideoOptions
 from videostyle.spec import MethodSpec
 from videostyle.training.adapt import adapt
 

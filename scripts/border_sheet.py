@@ -24,8 +24,9 @@ from videostyle.color import luminance
 from videostyle.features import load_encoder
 from videostyle.io.image import load_image, resize, size_for_long_side, to_tensor, to_uint8
 from videostyle.io.video import VideoReader
-from videostyle.methods.gatys import MARGIN, GatysOptions, stylize
-from videostyle.methods.ruder import RuderStylizer, VideoOptions
+from videostyle.methods.gatys import stylize
+from videostyle.methods.ruder import RuderStylizer
+from videostyle.options import MARGIN, GatysOptions, VideoOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 STYLES = ["starry_night.jpg", "wesnoth_bridge.jpg"]

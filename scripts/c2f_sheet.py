@@ -13,7 +13,8 @@ from PIL import Image
 from videostyle.features import load_encoder
 from videostyle.io.image import resize_long_side, to_tensor, to_uint8
 from videostyle.io.sheet import save_labelled_grid
-from videostyle.methods.gatys import GatysOptions, stylize
+from videostyle.methods.gatys import stylize
+from videostyle.options import GatysOptions
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from PIL import Image
 from videostyle.api import stylize_image
 from videostyle.io.image import load_image
 from videostyle.io.sheet import save_labelled_grid
-from videostyle.methods.gatys import MRF_WEIGHT
+from videostyle.options import MRF_WEIGHT
 from videostyle.serve.jobs import samples_folder
 
 SHEET = Path(__file__).resolve().parents[1] / "docs" / "images" / "mrf_sheet.jpg"

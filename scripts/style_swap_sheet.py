@@ -16,8 +16,7 @@ from PIL import Image
 from videostyle.api import stylize
 from videostyle.io.image import load_image
 from videostyle.io.sheet import save_labelled_grid
-from videostyle.methods.gatys import GatysOptions
-from videostyle.methods.ruder import VideoOptions
+from videostyle.options import GatysOptions, VideoOptions
 from videostyle.serve.jobs import samples_folder
 from videostyle.spec import MethodSpec
 

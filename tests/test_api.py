@@ -26,8 +26,7 @@ def test_stylize_runs_every_one_pass_method_on_a_spec(method, content_image, sty
 
 
 def test_stylize_by_optimisation_lowers_the_loss(content_image, style_path, encoder):
-    from videostyle.methods.gatys import GatysOptions
-    from videostyle.methods.ruder import VideoOptions
+    from videostyle.options import GatysOptions, VideoOptions
 
     spec = MethodSpec(styles=[style_path], size=32, optimization=VideoOptions(image=GatysOptions(iterations=5, tolerance=0.0)))
     result = stylize(content_image, spec, encoder=encoder)
@@ -158,7 +157,7 @@ def test_one_pass_runs_write_per_frame_pngs_only_for_a_resume(resume, written, t
 
 def test_stylize_with_method_adapt_adapts_on_the_content_file(tmp_path, monkeypatch):
     from synthetic import texture
-    from videostyle.training.adapt import AdaptOptions
+    from videostyle.options import AdaptOptions
 
     monkeypatch.setenv("VIDEOSTYLE_CACHE", str(tmp_path / "cache"))
     style, photo = tmp_path / "painting.png", tmp_path / "photo.png"

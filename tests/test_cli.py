@@ -209,8 +209,7 @@ def test_video_bad_input_gives_one_line_and_no_output(clip, images, tmp_path, ca
 
 
 def test_cli_defaults_match_the_library_defaults():
-    from videostyle.methods.gatys import GatysOptions
-    from videostyle.methods.ruder import VideoOptions
+    from videostyle.options import GatysOptions, VideoOptions
 
     image = {param.name: param.default for param in cli.commands["image"].params}
     video = {param.name: param.default for param in cli.commands["video"].params}

@@ -10,7 +10,7 @@ from tests.conftest import textured_image
 from videostyle.errors import VideostyleError
 from videostyle.faces import REGIONS, FaceBox, blend_exemplars, choose_exemplars, detect_face, face_regions, stylize_face
 from videostyle.io.image import load_image, to_uint8
-from videostyle.methods.gatys import GatysOptions
+from videostyle.options import GatysOptions
 from videostyle.serve.jobs import samples_folder
 from videostyle.spec import MethodSpec
 

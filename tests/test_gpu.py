@@ -24,8 +24,7 @@ def test_every_one_pass_method_runs_on_cuda_with_its_default_runtime(method, cud
 
 
 def test_optimisation_runs_on_cuda_and_lowers_the_loss(cuda, content_image, style_path):
-    from videostyle.methods.gatys import GatysOptions
-    from videostyle.methods.ruder import VideoOptions
+    from videostyle.options import GatysOptions, VideoOptions
 
     spec = MethodSpec(styles=[style_path], size=32, optimization=VideoOptions(image=GatysOptions(iterations=5, tolerance=0.0)))
     result = stylize(content_image, spec, device=cuda)

@@ -8,11 +8,9 @@ import pytest
 
 from videostyle.checks import check_range, check_style_weights
 from videostyle.errors import VideostyleError
-from videostyle.methods.gatys import GatysOptions
-from videostyle.methods.ruder import VideoOptions
+from videostyle.options import AdaptOptions, GatysOptions, VideoOptions
 from videostyle.runs import content_digest, first_difference, open_run_folder
 from videostyle.spec import EncoderSpec, MethodSpec
-from videostyle.training.adapt import AdaptOptions
 
 
 @pytest.fixture
@@ -98,8 +96,7 @@ def test_a_field_added_later_keeps_old_runs_keys_until_it_is_used(style_files):
     """coarse_iterations (session 11) is left out of the resume key at one scale, as tile and face_box are while
     unset; at several scales the key holds the budget used, so that a run begun under session 11's default (the
     full --iterations per level) is not resumed under session 12's (a fifth)."""
-    from videostyle.methods.gatys import GatysOptions
-    from videostyle.methods.ruder import VideoOptions
+    from videostyle.options import GatysOptions, VideoOptions
 
     def image_key(**options):
         return MethodSpec(method="optimize", styles=style_files[:1], optimization=VideoOptions(image=GatysOptions(**options))).describe()

@@ -10,8 +10,9 @@ from videostyle.errors import VideostyleError
 from videostyle.losses import PerceptualLoss, total
 from videostyle.losses.tiled import TiledPerceptualLoss
 from videostyle.methods.feedforward import tiled_stylize
-from videostyle.methods.gatys import GatysOptions, stylize
+from videostyle.methods.gatys import stylize
 from videostyle.models import load_transformer
+from videostyle.options import GatysOptions
 from videostyle.spec import MethodSpec
 from videostyle.tiles import feather, overlapping_tiles, partition
 

@@ -24,10 +24,10 @@ from .features import VGGEncoder
 from .io.atomic import check_not_an_input, check_writable_destination
 from .io.image import picture_array, save_image, size_for_long_side, to_pil, to_tensor, to_uint8
 from .methods.feedforward import OnePassStylizer
-from .methods.gatys import GatysOptions, StylizeResult, to_output
+from .methods.gatys import StylizeResult, to_output
 from .methods.gatys import stylize as gatys_stylize
 from .methods.optimize import Step
-from .methods.ruder import VideoOptions
+from .options import GatysOptions, VideoOptions
 from .spec import ADAPT_METHOD, FACES_METHOD, SHARED_IMAGE_FIELDS, MethodSpec
 from .training.adapt import adapted_spec
 from .training.loop import StepReport

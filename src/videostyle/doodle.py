@@ -23,7 +23,7 @@ from PIL import Image
 from .errors import VideostyleError
 from .io.atomic import check_not_an_input, check_writable_destination
 from .io.image import load_image, save_image, size_for_long_side, to_tensor, to_uint8
-from .methods.gatys import GatysOptions
+from .options import GatysOptions
 
 #: A colour of the style map is a region when it covers at least this share of the map.
 REGION_SHARE = 0.005
@@ -189,7 +189,8 @@ def paint_doodle_video(
     from .flow import FlowCache, make_estimator
     from .io.video import VideoReader, VideoWriter, check_video_destination, zip_clips
     from .methods.gatys import stylize
-    from .methods.ruder import RuderStylizer, VideoOptions
+    from .methods.ruder import RuderStylizer
+    from .options import VideoOptions
     from .spec import EncoderSpec
 
     check_video_destination(output)

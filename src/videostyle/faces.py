@@ -43,7 +43,7 @@ from .errors import VideostyleError
 from .features import VGGEncoder
 from .io.image import load_image, size_for_long_side, to_tensor
 from .losses import functional as LF
-from .methods.gatys import GatysOptions
+from .options import GatysOptions
 
 #: The regions of a face, in the order of the map's channels.
 REGIONS = ("background", "hair", "skin", "eyes", "nose", "mouth")

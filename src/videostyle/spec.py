@@ -22,11 +22,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from . import color
 from .checks import check_choice, check_mask_styles, check_positive, check_range, check_size, check_style_weights
 from .errors import VideostyleError
-from .methods.feedforward import PRECISIONS, RUNTIMES
-from .methods.gatys import GatysOptions
-from .methods.ruder import VideoOptions
+from .options import PRECISIONS, RUNTIMES, AdaptOptions, GatysOptions, VideoOptions
 from .tiles import check_tile
-from .training.adapt import AdaptOptions
 
 #: Methods that stylize each frame with one pass of a trained network, and the bundled model each uses by default.
 ONE_PASS_METHODS = {"feedforward": "starry_night", "reconet": "reconet_starry_night", "adain": "adain_decoder", "arbitrary-video": "arbitrary_video_corpus"}
@@ -78,16 +75,10 @@ class EncoderSpec:
         return load_encoder(weights=self.weights, arch=self.arch, input_convention=self.input_convention, pooling=self.pooling, device=device)
 
 
-def model_kind(model: str | os.PathLike) -> str:
-    """The kind written in a model file (bundled name or path), read without its weights."""
-    from .models.files import read_model_info, resolve_model_path
-
-    return read_model_info(resolve_model_path(model))["kind"]
-
-
 def method_for_model(model: str | os.PathLike) -> str:
     """The method that runs ``model`` (bundled name or path), from the kind its file names."""
     from .models import describe_kind
+    from .models.files import model_kind
 
     kind = model_kind(model)
     if kind not in METHOD_OF_KIND:
@@ -214,6 +205,7 @@ class MethodSpec:
             raise VideostyleError("mask does not apply to method style-swap", parameter="mask")
         if self.model is not None and self.method in KIND_OF_METHOD:
             from .models import describe_kind
+            from .models.files import model_kind
 
             kind = model_kind(self.model)
             if kind != KIND_OF_METHOD[self.method]:
@@ -300,8 +292,8 @@ class MethodSpec:
         if image.get("init") is None and not self.one_pass:
             image["init"] = self.image_options().start  # the start used: runs begun when it was always named keep their key
         if image.get("scales", 1) > 1:
-            # the budget used, not the setting: a run begun when unset meant --iterations there (before session 12) stops
-            # with an error naming coarse_iterations instead of resuming under another schedule
+            # the budget used, not the setting: a run begun when an unset coarse_iterations meant the full iterations
+            # there stops with an error naming coarse_iterations instead of resuming under another schedule
             image["coarse_iterations"] = self.optimization.image.coarse_budget
         else:
             image.pop("coarse_iterations", None)  # unused at one scale: runs started before it existed keep their key

@@ -135,7 +135,7 @@ def test_without_ray_the_message_names_the_extra(monkeypatch, clip, tmp_path):
 
 
 def test_multi_pass_on_ray_is_refused_before_anything_is_written(clip, tmp_path):
-    from videostyle.methods.ruder import VideoOptions
+    from videostyle.options import VideoOptions
 
     spec = MethodSpec(method="optimize", styles=[str(STYLES / "graffiti.jpg")], optimization=VideoOptions(passes=2))
     with pytest.raises(VideostyleError, match=r"multi-pass runs \(passes > 1\) are not built for Ray"):
@@ -177,8 +177,7 @@ def test_video_command_bad_ray_flags_give_one_line(clip, tmp_path, capsys, flags
 
 
 def chunked_spec() -> MethodSpec:
-    from videostyle.methods.gatys import GatysOptions
-    from videostyle.methods.ruder import VideoOptions
+    from videostyle.options import GatysOptions, VideoOptions
 
     options = VideoOptions(image=GatysOptions(iterations=20), first_iterations=60, flow="dis", long_term=[1, 2])
     return MethodSpec(method="optimize", styles=[str(STYLES / "starry_night.jpg")], size=64, optimization=options)

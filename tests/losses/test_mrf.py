@@ -13,8 +13,8 @@ from videostyle.features.patches import extract_patches
 from videostyle.losses import PerceptualLoss, total
 from videostyle.losses import functional as LF
 from videostyle.losses.perceptual import MRF_REMATCH
-from videostyle.methods.gatys import GatysOptions, stylize
-from videostyle.methods.ruder import VideoOptions
+from videostyle.methods.gatys import stylize
+from videostyle.options import GatysOptions, VideoOptions
 from videostyle.pipeline import Progress, stylize_video
 from videostyle.spec import MethodSpec
 

@@ -5,8 +5,9 @@ import torch
 
 from videostyle import color
 from videostyle.errors import VideostyleError
-from videostyle.methods.gatys import GatysOptions, scale_sizes, stylize
+from videostyle.methods.gatys import scale_sizes, stylize
 from videostyle.methods.optimize import optimize_image
+from videostyle.options import GatysOptions
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 

@@ -4,9 +4,9 @@ import torch
 from synthetic import ExactTranslation, translating_clip, write_clip
 from videostyle.errors import VideostyleError
 from videostyle.flow import FlowCache, make_estimator
-from videostyle.methods.gatys import GatysOptions
-from videostyle.methods.ruder import RuderStylizer, VideoOptions
+from videostyle.methods.ruder import RuderStylizer
 from videostyle.metrics import mean_warping_error
+from videostyle.options import GatysOptions, VideoOptions
 from videostyle.pipeline import Progress, RunSettings, stylize_video
 from videostyle.spec import MethodSpec
 

@@ -13,8 +13,8 @@ from synthetic import translating_clip, write_clip
 from tests.conftest import textured_image
 from videostyle.errors import VideostyleError
 from videostyle.features.patches import extract_patches, style_swap_patches
-from videostyle.methods.gatys import GatysOptions, make_criterion
-from videostyle.methods.ruder import VideoOptions
+from videostyle.methods.gatys import make_criterion
+from videostyle.options import GatysOptions, VideoOptions
 from videostyle.spec import MethodSpec
 
 STYLE = Path(__file__).resolve().parents[2] / "assets" / "starry_night.jpg"

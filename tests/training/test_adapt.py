@@ -11,7 +11,8 @@ from videostyle.cache import CacheWarning
 from videostyle.errors import VideostyleError
 from videostyle.methods.arbitrary import style_parameters
 from videostyle.models import load_arbitrary, load_transformer
-from videostyle.training.adapt import AdaptOptions, adapt, any_style_network
+from videostyle.options import AdaptOptions
+from videostyle.training.adapt import adapt, any_style_network
 from videostyle.training.loop import RunControl
 from videostyle.training.meta import MetaTrainOptions, train_meta_init
 

@@ -35,8 +35,8 @@ def live_command(camera, source, method, styles, size, headless, host, port, rec
     stylized frame by frame; a faster one drops the frames the network cannot keep up with."""
     from ..errors import VideostyleError
     from ..live import stylize_live
+    from ..options import AdaptOptions
     from ..spec import MethodSpec
-    from ..training.adapt import AdaptOptions
 
     if size < 0:
         raise VideostyleError(f"size must be positive (or 0 for the input's own size), got {size}", parameter="size")

@@ -83,7 +83,7 @@ def stacked(options: list):
 
 def gatys_options(size: int, iterations: int):
     """Options of the optimisation method shared by ``image`` and ``video`` (defaults differ)."""
-    from ..methods.gatys import INITS, MARGIN, MRF_WEIGHT
+    from ..options import INITS, MARGIN, MRF_WEIGHT
 
     options = [
         click.option("--style-blend", multiple=True, type=float, help="Blend weight of each --style, in the same order (default: equal)."),
@@ -218,7 +218,7 @@ def model_options(function):
 
 def adapt_options(function):
     """Options of method adapt (``--adapt-steps``, ``--adapt-minutes``, ``--adapt-start``), shared by ``image`` and ``video``."""
-    from ..training.adapt import AdaptOptions
+    from ..options import AdaptOptions
 
     options = [
         click.option("--adapt-steps", type=int, default=AdaptOptions.steps, show_default=True, help="adapt: training steps of the adaptation."),
@@ -236,10 +236,8 @@ def adapt_options(function):
 def build_spec(method, styles, params: dict, video: bool):
     """The method spec of an ``image`` or ``video`` command from its parsed options (consumed from ``params``)."""
     from ..checks import parse_memory
-    from ..methods.gatys import GatysOptions
-    from ..methods.ruder import VideoOptions
+    from ..options import AdaptOptions, GatysOptions, VideoOptions
     from ..spec import EncoderSpec, MethodSpec
-    from ..training.adapt import AdaptOptions
 
     take = params.pop
     if method is None:  # a model names its method by its kind; without one, styles mean optimisation

@@ -317,7 +317,8 @@ def adapt_command(style, output, content, steps, minutes, start, device, quiet):
     import time
 
     from ..devices import resolve_device
-    from ..training.adapt import AdaptOptions, adapt
+    from ..options import AdaptOptions
+    from ..training.adapt import adapt
     from .stylize import AdaptProgress
 
     if output is not None:

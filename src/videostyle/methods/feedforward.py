@@ -27,15 +27,15 @@ from ..io.atomic import atomic_path
 from ..io.image import pad_to_multiple, resize_long_side, size_for_long_side, to_tensor, to_uint8
 from ..models import TransformerNet
 from ..models.transformer import TransformerConfig
+from ..options import PRECISIONS, RUNTIMES
 from ..runs import content_digest
 from ..tiles import MIN_TILE, Tile, blend_windows, check_tile, overlapping_tiles
 
-RUNTIMES = ("torch", "onnx")
-#: One-pass inference precisions: the network under autocast to that type (float32: none); the result is float32.
-PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 #: Pixels that neighbouring tiles of a one-pass network share, blended by a linear ramp (the residual blocks'
 #: reach is about 20 cells of 4 pixels). Only this value was measured (docs/benchmarks.md, "Big pictures in tiles").
 TILE_OVERLAP = 64
+#: The autocast type of each lower :data:`~videostyle.options.PRECISIONS` (float32 runs without autocast).
+AUTOCAST_TYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
 #: The long side at which a tiled picture's normalisation statistics are taken: the whole picture, downscaled.
 STATISTICS_SIDE = 2048
 
@@ -427,7 +427,7 @@ class FeedForwardStylizer(OnePassStylizer):
     def _whole(self, content: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
         """The network's pass over whole pictures ``B x 3 x H x W``, before post-processing."""
         height, width = content.shape[-2:]
-        dtype = PRECISIONS[self.options.precision]
+        dtype = AUTOCAST_TYPES.get(self.options.precision)
         with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             padded = pad_to_multiple(content, self.network.stride)
             if self.runner is not None:
@@ -499,7 +499,7 @@ class FeedForwardStylizer(OnePassStylizer):
                 return tile_runner(pad_to_multiple(window, stride), weights, statistics).to(self.device)[..., : window.shape[-2], : window.shape[-1]]
         else:
             statistics = self.network.statistics_of(pad_to_multiple(whole, stride), weights)
-            dtype = PRECISIONS[self.options.precision]
+            dtype = AUTOCAST_TYPES.get(self.options.precision)
 
             def network(window: torch.Tensor) -> torch.Tensor:
                 self.network.use_statistics(statistics)

@@ -12,142 +12,13 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from .. import color
-from ..checks import check_choice, check_positive, check_size
 from ..errors import VideostyleError
 from ..features import VGGEncoder, layer_stride, load_encoder
 from ..io.image import resize, size_for_long_side
 from ..losses import PerceptualLoss
 from ..losses.tiled import TiledPerceptualLoss
-from ..tiles import check_tile
-from .optimize import OPTIMIZERS, OptimizationResult, Step, optimize_image
-
-#: Starting pictures: the content, noise, the (first) style resized, or the style pixels a style swap matched to
-#: the content (:meth:`~videostyle.losses.PerceptualLoss.matched_picture`; style swap's own start).
-INITS = ("content", "noise", "style", "matched")
-#: Pixels of mirrored picture around the picture while it is optimised, cropped off at the end. Without them the
-#: style loss draws a dark edge and a light band a few pixels in along every border (the network's padding makes
-#: the border a feature the Gram matrices can use); with them that band falls outside the picture
-#: (docs/benchmarks.md, "A bright border on optimised pictures").
-MARGIN = 16
-#: Default weight of the MRF terms. On the bundled photo and Starry Night at 192 px (100 iterations), 0.1 left
-#: faint texture, 0.3 visible swirls with the face kept, 1.0 replaced the face by swirls (docs/images/mrf_sheet.jpg).
-MRF_WEIGHT = 0.5
-#: Coarse-to-fine's coarser scales get 1/COARSE_SHARE of ``iterations`` each unless ``coarse_iterations`` is set. At
-#: 512 px and 3 scales, the time to reach the single-scale loss: 0.75x with 20 coarse iterations against 0.82x with
-#: 100 (100 at full size); 0.88x with 100 against 1.05x with 500 (500 at full size) (docs/benchmarks.md, sessions 11-12).
-COARSE_SHARE = 5
-#: The style loss of the optimisation: Gram matrices (Gatys et al. 2015), patch matching (MRF, Li and Wand 2016), or
-#: both; ``swap`` is method style-swap's (Chen and Schmidt 2016): the content target swapped (see
-#: ``PerceptualLoss.swap_layer``) and Gram terms below the swap layer only (:func:`swap_style_layers`), set by the method, not a flag.
-STYLE_LOSSES = ("gram", "mrf", "gram+mrf", "swap")
-#: The layer of style swap (Chen and Schmidt 2016 swap at relu3_1).
-SWAP_LAYER = "relu3_1"
-
-
-@dataclass
-class GatysOptions:
-    """Every knob of the optimisation method, with defaults that give a good 512 px result.
-
-    ``size`` is the output's long side in pixels (None: the content's own size);
-    ``style_scale`` sizes each style image relative to the output's long side;
-    ``scales`` > 1 optimises coarse-to-fine, halving the size per scale, with ``iterations`` at the
-    output's size and ``coarse_iterations`` (None: a fifth of ``iterations``, :data:`COARSE_SHARE`) at each coarser one. ``tile``: scales
-    longer than this many pixels are scored over tiles with whole-picture Gram matrices
-    (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`), memory bounded by the tile. ``style_loss``: one
-    of :data:`STYLE_LOSSES`; the MRF term is weighted by ``mrf_weight`` on ``mrf_layers``. ``margin``: pixels of
-    mirrored picture optimised around it and cropped off (:data:`MARGIN`, :func:`add_margin`).
-    """
-
-    size: int | None = 512
-    iterations: int = 500
-    content_weight: float = 1.0
-    style_weight: float = 50.0
-    tv_weight: float = 1e4
-    content_layers: dict[str, float] = field(default_factory=lambda: {"relu4_2": 1.0})
-    style_layers: dict[str, float] = field(default_factory=lambda: {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0, "relu5_1": 1.0})
-    style_weights: list[float] | None = None
-    style_scale: float = 1.0
-    optimizer: str = "lbfgs"
-    learning_rate: float | None = None
-    init: str | None = None  # None: the method's own start (:attr:`start`)
-    seed: int = 0
-    tolerance: float = 1e-5
-    scales: int = 1
-    coarse_iterations: int | None = None
-    preserve_color: str = "none"
-    color_method: str = "cholesky"
-    style_loss: str = "gram"
-    mrf_weight: float = MRF_WEIGHT
-    mrf_layers: dict[str, float] = field(default_factory=lambda: {"relu3_1": 1.0, "relu4_1": 1.0})
-    map_weight: float = 10.0
-    tile: int | None = None
-    margin: int = MARGIN
-
-    @property
-    def iterations_per_scale(self) -> list[int]:
-        """Iterations at each scale, coarsest first.
-
-        >>> GatysOptions(iterations=100, scales=3, coarse_iterations=50).iterations_per_scale
-        [50, 50, 100]
-        >>> GatysOptions(iterations=500, scales=3).iterations_per_scale
-        [100, 100, 500]
-        """
-        return [self.coarse_budget] * (self.scales - 1) + [self.iterations]
-
-    @property
-    def coarse_budget(self) -> int:
-        """Iterations at each coarser scale: ``coarse_iterations``, or a fifth of ``iterations`` (rounded up) when unset."""
-        return -(-self.iterations // COARSE_SHARE) if self.coarse_iterations is None else self.coarse_iterations
-
-    @property
-    def start(self) -> str:
-        """The starting picture, one of :data:`INITS`: ``init``, or by default the content, and for style swap the
-        style pixels it matched (on 8 unseen painting and photo pairs its pictures carried more of the painting;
-        docs/benchmarks.md, "Style swap that paints").
-
-        >>> GatysOptions().start, GatysOptions(style_loss="swap").start, GatysOptions(init="noise", style_loss="swap").start
-        ('content', 'matched', 'noise')
-        """
-        return self.init or ("matched" if self.style_loss == "swap" else "content")
-
-    @property
-    def patience(self) -> int:
-        """Evaluations without improvement before the early stop: 5, or twice the MRF loss's rematch interval
-        (a new matching raises the loss for a few evaluations; with 5, runs stopped after 25 of 100 iterations)."""
-        from ..losses.perceptual import MRF_REMATCH
-
-        return 2 * MRF_REMATCH if "mrf" in self.style_loss else 5
-
-    def check(self) -> GatysOptions:
-        check_size("size", self.size)
-        if self.iterations < 0:
-            raise VideostyleError(f"iterations must be >= 0, got {self.iterations}", parameter="iterations")
-        check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        if self.init is not None:
-            check_choice("init", self.init, INITS)
-        if self.start == "matched" and self.style_loss != "swap":
-            raise VideostyleError("init matched starts from a style swap's matched pixels: it needs method style-swap", parameter="init")
-        check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
-        check_choice("color_method", self.color_method, color.COLOR_METHODS)
-        if self.scales < 1:
-            raise VideostyleError(f"scales must be >= 1, got {self.scales}", parameter="scales")
-        if self.margin < 0:
-            raise VideostyleError(f"margin must be >= 0 pixels, got {self.margin}", parameter="margin")
-        if self.coarse_iterations is not None and self.coarse_iterations < 0:
-            raise VideostyleError(f"coarse_iterations must be >= 0, got {self.coarse_iterations}", parameter="coarse_iterations")
-        check_positive("style_scale", self.style_scale)
-        check_choice("style_loss", self.style_loss, STYLE_LOSSES)
-        check_tile(self.tile)
-        if self.tile is not None and self.style_loss != "gram":
-            raise VideostyleError(f"tile works with the Gram style loss; style loss {self.style_loss} matches patches over the whole picture", parameter="tile")
-        for name in ("content_weight", "style_weight", "tv_weight", "tolerance", "mrf_weight", "map_weight"):
-            check_positive(name, getattr(self, name), allow_zero=True)
-        if self.learning_rate is not None:
-            check_positive("learning_rate", self.learning_rate)
-        for layers in (self.content_layers, self.style_layers, self.mrf_layers):
-            for weight in layers.values():
-                check_positive("layer weight", weight, allow_zero=True)
-        return self
+from ..options import SWAP_LAYER, GatysOptions
+from .optimize import OptimizationResult, Step, optimize_image
 
 
 @dataclass
@@ -295,7 +166,7 @@ def upsample_result(variable: torch.Tensor, coarse_content: torch.Tensor, conten
     coarse result's change to its content is upsampled onto the sharp content, so that the finer scale starts with
     the content's fine detail (as a Laplacian pyramid's next level) rather than a blurred picture; other starts
     are upsampled as they are. At 512 px, 3 scales of 100 iterations reached the single-scale loss in 0.82x the
-    single-scale time (docs/benchmarks.md, session 11; the plain upsampling: 0.94x in an ad hoc run)."""
+    single-scale time (docs/benchmarks.md, "Coarse-to-fine"; the plain upsampling: 0.94x in an ad hoc run)."""
     size = tuple(content.shape[-2:])
     if options.start != "content":
         return resize(variable, size)

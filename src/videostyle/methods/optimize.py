@@ -19,8 +19,8 @@ import torch
 
 from ..errors import VideostyleError
 from ..losses import total
+from ..options import OPTIMIZERS
 
-OPTIMIZERS = ("lbfgs", "adam")
 #: L-BFGS memory. Each pair holds two copies of the image (100 pairs: 1.6 GiB at 1024 x 1024);
 #: 20 pairs reached the same loss as 100 after 40 evaluations at 256 px (1.399e5 vs 1.396e5,
 #: benchmarks/gatys_breakdown.py) at the same speed.

@@ -13,20 +13,18 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
-from ..checks import check_choice, check_positive, check_range
 from ..color import luminance
-from ..errors import VideostyleError
 from ..features import VGGEncoder
 from ..flow import FlowCache, long_term_weights, warp
 from ..io.image import to_tensor, to_uint8
 from ..losses import functional as LF
+from ..options import VideoOptions
 from .gatys import (
-    GatysOptions,
     StyleTarget,
     add_margin,
     content_for_criterion,
@@ -39,54 +37,6 @@ from .gatys import (
     to_output,
 )
 from .optimize import Step, optimize_image
-
-FRAME_INITS = ("warped", "previous", "random")
-
-
-@dataclass
-class VideoOptions:
-    """Options of the video method on top of the image options (size, weights, colour...).
-
-    ``iterations`` (in ``image``) apply to every frame after the first, which gets
-    ``first_iterations``. ``independent=True`` is the per-frame baseline: no temporal loss and
-    a fresh start (``image.init``) with ``first_iterations`` for every frame.
-
-    Multi-pass (Ruder et al., section 3.3): with ``passes`` > 1, the single pass above is pass
-    1; passes 2, 3, ... run backward, forward, ... over the clip with ``pass_iterations`` per
-    frame, each frame starting from its previous result blended (``pass_blend`` = delta) with
-    the warped neighbour, with the temporal loss from pass ``temporal_from_pass`` on.
-    """
-
-    image: GatysOptions = field(default_factory=lambda: GatysOptions(size=360, iterations=150))
-    first_iterations: int = 500
-    temporal_weight: float = 2e5
-    long_term: list[int] = field(default_factory=lambda: [1])
-    frame_init: str = "warped"
-    independent: bool = False
-    passes: int = 1
-    pass_iterations: int = 50
-    pass_blend: float = 0.5
-    temporal_from_pass: int = 2
-    flow: str = "deepflow"
-    flow_dir: str | None = None
-
-    def check(self) -> VideoOptions:
-        from ..flow.estimators import ESTIMATORS
-
-        self.image.check()
-        check_choice("frame_init", self.frame_init, FRAME_INITS)
-        check_choice("flow", self.flow, tuple(ESTIMATORS))
-        if not self.long_term or any(gap < 1 for gap in self.long_term):
-            raise VideostyleError(f"long_term frame gaps must be positive integers, got {self.long_term}", parameter="long_term")
-        check_positive("temporal_weight", self.temporal_weight, allow_zero=True)
-        check_range("pass_blend", self.pass_blend, 0, 1)
-        for name, least in (("passes", 1), ("pass_iterations", 0), ("first_iterations", 0), ("temporal_from_pass", 1)):
-            if getattr(self, name) < least:
-                raise VideostyleError(f"{name} must be >= {least}, got {getattr(self, name)}", parameter=name)
-        if self.passes > 1 and self.independent:
-            raise VideostyleError("the independent baseline is single-pass: passes and independent exclude each other", parameter="independent")
-        self.long_term = sorted(set(self.long_term))
-        return self
 
 
 @dataclass

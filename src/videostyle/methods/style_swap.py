@@ -13,9 +13,9 @@ from ..features import VGGEncoder
 from ..features.patches import correlation_dtype, pooled_patches, style_swap_patches
 from ..io.image import pad_to_multiple, resize_long_side
 from ..models.adain import AdaINDecoder
+from ..options import SWAP_LAYER
 from .feedforward import FeedForwardOptions, OnePassStylizer, post_process
 
-SWAP_LAYER = "relu3_1"
 #: Long side of the style images whose patches are matched (more patches: finer choice, slower). A 640x360 frame
 #: took 0.78-0.82 s in all at 256, 1.04-1.12 s at 384, 1.52-1.53 s at 512 (two runs of benchmarks/style_swap_speed.py).
 STYLE_SIZE = 256

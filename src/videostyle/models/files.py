@@ -68,6 +68,11 @@ def read_model_info(path: str | os.PathLike) -> dict:
     return _open_model(Path(path), with_tensors=False)[1]
 
 
+def model_kind(name_or_path: str | os.PathLike) -> str:
+    """The kind written in a model file (bundled name or path; one of :data:`FILE_KINDS`), read without its weights."""
+    return read_model_info(resolve_model_path(name_or_path))["kind"]
+
+
 def _open_model(path: Path, with_tensors: bool) -> tuple[dict[str, torch.Tensor], dict]:
     """Open a model file once: its tensors (none unless ``with_tensors``) and its checked metadata."""
     try:

@@ -20,8 +20,7 @@ from typing import Any
 
 from ..cache import file_digest
 from ..errors import VideostyleError
-from ..methods.gatys import GatysOptions
-from ..methods.ruder import VideoOptions
+from ..options import GatysOptions, VideoOptions
 from ..runs import content_digest
 from ..spec import ADAPT_METHOD, MethodSpec
 

@@ -25,76 +25,30 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 
 import torch
 
 from ..cache import CacheWarning, cache_dir, cache_folder, discard, file_digest, is_verified, write_sidecar
-from ..checks import check_positive
 from ..errors import VideostyleError
 from ..io.atomic import atomic_path
 from ..io.image import load_image, to_tensor
 from ..models import load_model
 from ..models.arbitrary import ArbitraryStyleNet
-from ..models.files import read_model_info, resolve_model_path, save_model
+from ..models.files import model_kind, read_model_info, resolve_model_path, save_model
 from ..models.transformer import TransformerConfig, TransformerNet
+from ..options import MIN_TRAINING_SIZE, AdaptOptions
 from ..runs import content_digest
 from .loop import RunControl, StepReport
 
-#: Starting points by name (anything else is a model name or file).
-STARTS = ("any-style", "meta", "scratch")
-#: The kinds of model a start can name: a single-style network (its weights) or an any-style network (its prediction).
-START_KINDS = ("transformer", "arbitrary_video")
 #: The cache's subfolder of adapted models.
 CACHE_FOLDER = "adapted"
 #: At most this many frame pairs are taken from a content clip (a longer clip is sampled more sparsely).
 MAX_PAIRS = 200
-#: The smallest training crop (the trainers' own lower bound).
-MIN_TRAINING_SIZE = 16
 #: The smallest style image side adaptation accepts (its statistics need a few VGG pooling levels).
 MIN_STYLE_SIDE = 32
-
-
-@dataclass
-class AdaptOptions:
-    """How a style is adapted (all part of the cache key). ``steps``: training steps (2 frame pairs
-    each); ``minutes``: a wall-time limit that ends the training early (None: none); ``start``: where the
-    training starts (module docstring); ``any_style_model``: the any-style network ``start="any-style"`` reads; ``with_photos``:
-    a clip's frame pairs are mixed half and half with scenes generated from the shipped photos."""
-
-    start: str = "any-style"
-    steps: int = 300
-    minutes: float | None = None
-    size: int = 128
-    learning_rate: float = 1e-3
-    style_weight: float = 3.0
-    any_style_model: str = "arbitrary_video_corpus"
-    seed: int = 0
-    with_photos: bool = False
-
-    def check(self, prefix: str = "") -> AdaptOptions:
-        """Validate; errors name ``prefix + field`` (the spec passes ``"adaptation."``)."""
-        check_positive(prefix + "steps", self.steps)
-        if self.minutes is not None:
-            check_positive(prefix + "minutes", self.minutes)
-        check_positive(prefix + "size", self.size)
-        if self.size < MIN_TRAINING_SIZE:
-            raise VideostyleError(f"{prefix}size must be at least {MIN_TRAINING_SIZE} pixels, got {self.size}", parameter=prefix + "size")
-        check_positive(prefix + "learning_rate", self.learning_rate)
-        check_positive(prefix + "style_weight", self.style_weight)
-        if self.start not in STARTS:
-            try:
-                kind = _start_kind(self.start)
-            except VideostyleError as error:
-                raise VideostyleError(f"{prefix}start must be one of {', '.join(STARTS)} or a model: {error}", parameter=prefix + "start") from None
-            if kind not in START_KINDS:
-                raise VideostyleError(
-                    f"{prefix}start {self.start} is a model of kind {kind}; adaptation starts from a single-style network or an any-style video network",
-                    parameter=prefix + "start",
-                )
-        return self
 
 
 def default_content() -> Path:
@@ -138,18 +92,13 @@ def _start_model_file(style: Path, options: AdaptOptions, path: Path, encoder) -
         return "meta_init"
     if options.start == "any-style":
         any_style_model = options.any_style_model
-    elif _start_kind(options.start) == "arbitrary_video":
+    elif model_kind(options.start) == "arbitrary_video":
         any_style_model = options.start
     else:  # a single-style network: its own weights
         return options.start
     network = any_style_network(style, any_style_model, encoder)
     save_model(path, network.state_dict(), "transformer", network.config.to_dict(), {"training": {"start": "any-style", "model": any_style_model}})
     return str(path)
-
-
-def _start_kind(model: str) -> str | None:
-    """The kind of a start model (``transformer`` or ``arbitrary_video``; :class:`AdaptOptions` checks it is one of them)."""
-    return read_model_info(resolve_model_path(model)).get("kind")
 
 
 def _is_clip(content: Path) -> bool:
@@ -315,8 +264,6 @@ def estimate_adaptation(
 
 
 __all__ = [
-    "STARTS",
-    "AdaptOptions",
     "StepReport",
     "adapt",
     "adaptation_key",

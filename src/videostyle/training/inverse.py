@@ -20,12 +20,10 @@ import torch.nn.functional as F
 from ..checks import check_positive
 from ..losses.functional import total_variation_loss
 from ..models.adain import AdaINDecoder, DecoderConfig
+from ..options import SWAP_LAYER
 from .adain import layer_means
 from .data import TrainingImages, images_digest, load_sources
 from .loop import RunControl, TrainingOptions, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
-
-#: The layer style swap works at, and the inverse network starts from.
-SWAP_LAYER = "relu3_1"
 
 
 @dataclass
