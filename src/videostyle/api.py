@@ -22,12 +22,13 @@ from .devices import memory_errors, resolve_device
 from .errors import VideostyleError
 from .features import VGGEncoder
 from .io.atomic import check_not_an_input, check_writable_destination
-from .io.image import picture_array, save_image, size_for_long_side, to_pil, to_tensor, to_uint8
+from .io.image import picture_array, save_image, size_for_long_side, to_tensor
 from .methods.feedforward import OnePassStylizer
-from .methods.gatys import StylizeResult, to_output
 from .methods.gatys import stylize as gatys_stylize
+from .methods.gatys import to_output
 from .methods.optimize import Step
 from .options import GatysOptions, VideoOptions
+from .results import ImageResult
 from .spec import ADAPT_METHOD, FACES_METHOD, SHARED_IMAGE_FIELDS, MethodSpec
 from .training.adapt import adapted_spec
 from .training.loop import StepReport
@@ -248,15 +249,3 @@ def _check_known(options: dict, known) -> None:
     unknown = sorted(set(options) - set(known) - {"method", "model", "styles"})
     if unknown:
         raise VideostyleError(f"unknown option {unknown[0]!r}", parameter=unknown[0])
-
-
-class ImageResult(StylizeResult):
-    """The output image (``1 x 3 x H x W`` in [0, 1]) of any method and how it was reached (no iterations
-    for one-pass methods), with conversions for the caller's favourite image type."""
-
-    def to_pil(self):
-        return to_pil(self.image)
-
-    def to_numpy(self):
-        """``H x W x 3`` uint8."""
-        return to_uint8(self.image)

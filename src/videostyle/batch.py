@@ -327,10 +327,8 @@ def _local_items(todo, adapted, device, ray, on_step, summary) -> Iterator[tuple
 
 
 def _ray_items(todo, adapted, device, ray, on_step, summary) -> Iterator[tuple]:
-    from .distributed.ray_runner import RayBatch
-
     loading = time.perf_counter()
-    runner = RayBatch(adapted, ray)
+    runner = ray.batch_runner(adapted)
     summary.startup_seconds = time.perf_counter() - loading
     try:
         yield from runner.run(todo)

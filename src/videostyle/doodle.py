@@ -123,8 +123,9 @@ def paint_doodle(
     size; without it the picture starts from noise. ``options``: :data:`DOODLE_OPTIONS` by default
     (``content_weight`` 1 and ``init`` content apply when a content is given). The output is the doodle's
     size, its long side ``options.size``."""
-    from .api import ImageResult, resolve_device
+    from .devices import resolve_device
     from .methods.gatys import stylize
+    from .results import ImageResult
     from .spec import EncoderSpec
 
     if output is not None:

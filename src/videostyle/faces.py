@@ -278,10 +278,11 @@ def stylize_face(
     returns ``(ImageResult, FaceReport)``. ``options``: :data:`FACE_OPTIONS` by default (``size`` the long
     side). ``face_box``: the content's face ``(left, top, width, height)`` in the content's own pixels,
     instead of the detector's. One exemplar works too: every cell takes it."""
-    from .api import ImageResult, resolve_device
+    from .devices import resolve_device
     from .io.atomic import check_not_an_input, check_writable_destination
     from .io.image import save_image
     from .methods.gatys import stylize
+    from .results import ImageResult
     from .spec import EncoderSpec
 
     exemplars = list(exemplars) if isinstance(exemplars, list | tuple) else [exemplars]

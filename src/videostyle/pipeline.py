@@ -26,16 +26,15 @@ from typing import Protocol
 import cv2
 import numpy as np
 import torch
-from PIL import Image
 
 from .audio.api import AudioRestyle
-from .distributed.ray_runner import RaySettings
 from .errors import VideostyleError
 from .features import VGGEncoder
 from .flow import FlowCache, make_estimator
-from .io.atomic import atomic_path, check_not_an_input
-from .io.image import size_for_long_side
+from .io.atomic import check_not_an_input
+from .io.image import load_frame_png, save_frame_png, size_for_long_side
 from .io.video import VideoReader, VideoWriter, check_video_destination, is_frame_folder_path
+from .methods.frames import FrameStylizer
 from .methods.optimize import Step
 from .methods.ruder import RuderStylizer, estimate_seconds, planned_flows
 from .runs import default_run_folder, file_fingerprint, open_run_folder, run_lock
@@ -78,19 +77,11 @@ def resize_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(frame, (size[1], size[0]), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
 
 
-class FrameStylizer(Protocol):
-    """What the pipeline needs from a method. Frames are ``H x W x 3`` uint8 at the working size.
+class Cluster(Protocol):
+    """Somewhere else to stylize a run's frames: it builds the run's stylizer, which sends the frames there
+    (:class:`~videostyle.distributed.ray_runner.RaySettings`, a Ray cluster)."""
 
-    ``stylize_batch(indices, frames)`` returns one stylized frame per frame;
-    ``observe(index, frame, output)`` replays a frame finished by an earlier run.
-    ``batch_size`` frames are handed over at a time (1 for methods that need the previous output).
-    """
-
-    batch_size: int
-
-    def stylize_batch(self, indices: list[int], frames: list[np.ndarray]) -> list[np.ndarray]: ...
-
-    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None: ...
+    def frame_stylizer(self, spec: MethodSpec, run_folder: Path) -> FrameStylizer: ...
 
 
 @dataclass
@@ -152,20 +143,20 @@ class RunSettings:
     folder and start afresh; None: on for optimisation, off for the one-pass methods, whose per-frame
     PNGs would cost a third of their speed and whose rerun takes seconds; docs/benchmarks.md);
     ``keep_frames``: keep the run folder (PNG frames and flow) after success. ``ray``: spread the
-    frames of a one-pass method over the actors of a Ray cluster
-    (:class:`~videostyle.distributed.ray_runner.RaySettings`; None: this process).
+    frames over a cluster (:class:`Cluster`, e.g. :class:`~videostyle.distributed.ray_runner.RaySettings`;
+    None: this process).
     """
 
     folder: str | os.PathLike | None = None
     resume: bool | None = None
     keep_frames: bool = False
-    ray: RaySettings | None = None
+    ray: Cluster | None = None
 
     def resuming(self, spec: MethodSpec) -> bool:
         return self.resume if self.resume is not None else not spec.one_pass
 
 
-class RuderFrames:
+class RuderFrames(FrameStylizer):
     """:class:`RuderStylizer` as a :class:`FrameStylizer`: one frame at a time, with the iteration
     callback, the iterations each frame took, and the later passes of the multi-pass algorithm."""
 
@@ -342,9 +333,7 @@ def stylize_video(
         options = spec.video_options()
         flow_cache = FlowCache(video.run / "flow", make_estimator(options.flow), user_folder=options.flow_dir)  # checks flow_dir
     if run.ray is not None:  # the workers read styles and model; the driver decodes and writes
-        from .distributed.ray_runner import RayChunkedFrames, RayFrames
-
-        stylizer: FrameStylizer = RayFrames(spec, run.ray) if spec.one_pass else RayChunkedFrames(spec, run.ray, video.run)
+        stylizer: FrameStylizer = run.ray.frame_stylizer(spec, video.run)
     else:
         stylizer = frame_stylizer(spec, device, encoder, flow_cache, progress, video.expected_frames())  # reads styles and model before the run folder is made
     resume = run.resuming(spec)
@@ -367,8 +356,7 @@ def stylize_video(
                     shutil.rmtree(video.run, ignore_errors=True)
                 raise
     finally:
-        if hasattr(stylizer, "close"):
-            stylizer.close()
+        stylizer.close()
     if flow_cache is not None:
         summary.flows_computed, summary.flows_loaded = flow_cache.computed, flow_cache.loaded
     summary.notes[:0] = adaptation
@@ -529,7 +517,7 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, run_settings: Ru
     """
     started = time.perf_counter()
     reader, run, size, input_path = video.reader, video.run, video.size, video.input_path
-    passes = getattr(stylizer, "passes", 1)
+    passes = stylizer.passes
     audio_from = input_path if (reader.info.has_audio and input_path.is_file()) else None
     audio_start, audio_end = video.start or 0.0, video.end
     if video.soundtrack is not None:  # already cut to the window
@@ -575,40 +563,20 @@ def _run(video: _OpenVideo, stylizer: FrameStylizer, done: int, run_settings: Ru
 
         source = batches()
         try:
-            for batch, outputs in stylized_batches(stylizer, source):
+            for batch, outputs in stylizer.stylize_batches(source):
                 for (index, _), output in zip(batch, outputs, strict=True):
                     keep(index, output, True)
         finally:
             source.close()  # stops the decoding thread now, also on an error
             stage.close()  # the written frames are whole before the writer finishes or aborts
         if multi_pass:
-            final = stylizer.later_passes(run / "frames", summary.frames)  # type: ignore[attr-defined]
+            final = stylizer.later_passes(run / "frames", summary.frames)
             for index in range(summary.frames):
                 writer.write(load_frame_png(final / f"out_{index + 1:06d}.png"))
-    summary.iterations = list(getattr(stylizer, "iterations", []))
-    summary.notes = writer.notes + list(getattr(stylizer, "notes", [])) + ([reader.stopped_early] if reader.stopped_early else [])
+    summary.iterations = list(stylizer.iterations)
+    summary.notes = writer.notes + list(stylizer.notes) + ([reader.stopped_early] if reader.stopped_early else [])
     summary.seconds = time.perf_counter() - started
     if not run_settings.keep_frames:
         shutil.rmtree(run, ignore_errors=True)
         summary.run_folder = None
     return summary
-
-
-def stylized_batches(stylizer: FrameStylizer, batches: Iterable[list[tuple[int, np.ndarray]]]) -> Iterator[tuple[list, list[np.ndarray]]]:
-    """``(batch, outputs)`` in order. A stylizer with its own ``stylize_batches`` (the Ray runner: several
-    batches in flight on workers) runs them; any other stylizes one batch at a time, here."""
-    own = getattr(stylizer, "stylize_batches", None)
-    if own is not None:
-        yield from own(batches)
-        return
-    for batch in batches:
-        yield batch, stylizer.stylize_batch([index for index, _ in batch], [frame for _, frame in batch])
-
-
-def save_frame_png(array: np.ndarray, path: Path) -> None:
-    with atomic_path(path) as tmp:  # fast compression: the frames are temporary and every method waits on them
-        Image.fromarray(array).save(tmp, format="PNG", compress_level=1)
-
-
-def load_frame_png(path: Path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGB"))

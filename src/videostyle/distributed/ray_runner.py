@@ -33,6 +33,7 @@ import numpy as np
 from ..checks import check_positive
 from ..errors import VideostyleError
 from ..io.atomic import atomic_folder, atomic_path
+from ..methods.frames import FrameStylizer
 
 #: Seconds to wait for a cluster's address to answer before giving up with a one-line error.
 CONNECT_TIMEOUT = 5.0
@@ -77,6 +78,15 @@ class RaySettings:
         if int(self.workers) != self.workers:
             raise VideostyleError(f"ray_workers must be a whole number, got {self.workers}", parameter="ray_workers")
         return self
+
+    def frame_stylizer(self, spec, run_folder: Path | None = None) -> FrameStylizer:
+        """The video pipeline's stylizer on this cluster: :class:`RayFrames` for a one-pass method, else
+        :class:`RayChunkedFrames` (the optimisation method in chunks, kept in ``run_folder``)."""
+        return RayFrames(spec, self) if spec.one_pass else RayChunkedFrames(spec, self, run_folder)
+
+    def batch_runner(self, specs: dict) -> RayBatch:
+        """A batch's runner on this cluster (:class:`RayBatch`); ``specs``: ``{style set: spec}``."""
+        return RayBatch(specs, self)
 
 
 def use_threads(threads: int) -> None:
@@ -222,8 +232,8 @@ class _ActorPool:
         self.actors = []
 
 
-class RayFrames(_ActorPool):
-    """The pipeline's :class:`~videostyle.pipeline.FrameStylizer` on Ray: ``workers`` actors, batches of
+class RayFrames(_ActorPool, FrameStylizer):
+    """The pipeline's :class:`~videostyle.methods.frames.FrameStylizer` on Ray: ``workers`` actors, batches of
     ``spec.batch_size`` frames, at most ``batches_in_flight`` on their way, results in order."""
 
     def __init__(self, spec, settings: RaySettings):
@@ -261,9 +271,6 @@ class RayFrames(_ActorPool):
 
     def stylize_batch(self, indices: list[int], frames: list[np.ndarray]) -> list[np.ndarray]:
         return fetch(self.ray, self._submit(self.actors[0], list(zip(indices, frames, strict=True))))
-
-    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
-        """Nothing to remember: the one-pass methods stylize each frame on its own."""
 
 
 class BatchActor:
@@ -400,7 +407,7 @@ def _chunk_task(spec_data: dict, files: list, chunk, frames: list[np.ndarray], s
     return outputs
 
 
-class RayChunkedFrames:
+class RayChunkedFrames(FrameStylizer):
     """The optimisation method (Ruder et al.) on Ray, as the pipeline's stylizer: the clip is cut into
     overlapping chunks (:mod:`.chunks`); every flow is computed first as parallel tasks, then every chunk's
     keyframe, then the chunks, each from its keyframe; the overlaps are cross-faded.
@@ -508,7 +515,7 @@ class RayChunkedFrames:
     def _results_in_order(self, chunks, finished: set[int], running: dict, first: int) -> Iterator[dict[int, np.ndarray]]:
         """Each chunk's ``{frame: output}`` in chunk order: read back from its folder, empty when all its frames were written
         before, or fetched from its task. Tasks are taken as they finish, and each is kept in its folder at once."""
-        from ..pipeline import load_frame_png, save_frame_png
+        from ..io.image import load_frame_png, save_frame_png
 
         arrived: dict[int, dict[int, np.ndarray]] = {}
         waiting = dict(running)

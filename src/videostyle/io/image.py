@@ -190,6 +190,16 @@ def _save_options(path: Path) -> dict:
     return {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
 
 
+def save_frame_png(array: np.ndarray, path: Path) -> None:
+    """An ``H x W x 3`` uint8 frame of a run folder, written atomically."""
+    with atomic_path(path) as tmp:  # fast compression: the frames are temporary and every method waits on them
+        Image.fromarray(array).save(tmp, format="PNG", compress_level=1)
+
+
+def load_frame_png(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
 def size_for_long_side(height: int, width: int, long_side: int) -> tuple[int, int]:
     """(H, W) scaled so that max(H, W) == long_side, keeping the aspect ratio (each side >= 1)."""
     if long_side <= 0:

@@ -32,7 +32,7 @@ def style_parameters(network: ArbitraryStyleNet, encoder: VGGEncoder, styles: Se
 
 
 class ArbitraryVideoStylizer(OnePassStylizer):
-    """Frames -> stylized frames for any style images; the pipeline's :class:`FrameStylizer`."""
+    """Frames -> stylized frames for any style images; the pipeline's :class:`~videostyle.methods.frames.FrameStylizer`."""
 
     def __init__(
         self,

@@ -30,6 +30,7 @@ from ..models.transformer import TransformerConfig
 from ..options import PRECISIONS, RUNTIMES
 from ..runs import content_digest
 from ..tiles import MIN_TILE, Tile, blend_windows, check_tile, overlapping_tiles
+from .frames import FrameStylizer
 
 #: Pixels that neighbouring tiles of a one-pass network share, blended by a linear ramp (the residual blocks'
 #: reach is about 20 cells of 4 pixels). Only this value was measured (docs/benchmarks.md, "Big pictures in tiles").
@@ -307,11 +308,9 @@ class FeedForwardOptions:
         return self if torch.device(device).type == "cpu" else replace(self, runtime="torch")
 
 
-class OnePassStylizer:
+class OnePassStylizer(FrameStylizer):
     """Base of the methods that stylize each frame on its own with ``stylize_tensor``: the
-    pipeline's :class:`~videostyle.pipeline.FrameStylizer` in batches, nothing to remember."""
-
-    batch_size: int = 1
+    pipeline's :class:`~videostyle.methods.frames.FrameStylizer` in batches, nothing to remember."""
 
     def stylize_tensor(self, content: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -325,15 +324,12 @@ class OnePassStylizer:
         """One ``H x W x 3`` uint8 picture -> ``1 x 3 x H x W`` in [0, 1], and lines for the user about how it ran."""
         return self.stylize_tensor(to_tensor(picture)), []
 
-    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
-        """Nothing to remember: each frame is stylized on its own."""
-
 
 class FeedForwardStylizer(OnePassStylizer):
     """Stylize frames with a trained transformer network; stateless between frames.
 
     ``stylize_tensor(B x 3 x H x W) -> B x 3 x H x W`` in [0, 1]; ``stylize_batch`` does the
-    same for uint8 frames (the :class:`~videostyle.pipeline.FrameStylizer` interface).
+    same for uint8 frames (the :class:`~videostyle.methods.frames.FrameStylizer` interface).
     ``style_vector``: for an adaptive network, the ``P`` normalisation parameters of the style.
     """
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import torch
 
@@ -18,25 +18,8 @@ from ..io.image import resize, size_for_long_side
 from ..losses import PerceptualLoss
 from ..losses.tiled import TiledPerceptualLoss
 from ..options import SWAP_LAYER, GatysOptions
+from ..results import StylizeResult
 from .optimize import OptimizationResult, Step, optimize_image
-
-
-@dataclass
-class StylizeResult:
-    """The output image (``1 x 3 x H x W`` in [0, 1]) and how it was reached."""
-
-    image: torch.Tensor
-    iterations: int
-    seconds: float
-    losses: dict[str, float]
-    history: list[float]
-    stopped_early: bool = False
-    diverged: bool = False
-    notes: list[str] = field(default_factory=list)  # what the method found or changed, for the user
-
-    @property
-    def loss(self) -> float:
-        return sum(self.losses.values())
 
 
 def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss | TiledPerceptualLoss:
