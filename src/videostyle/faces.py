@@ -143,7 +143,7 @@ def align(picture: np.ndarray, box: FaceBox, onto: FaceBox, height: int, width: 
     into an ``height x width`` frame; edges mirrored."""
     scale = onto.width / box.width
     eye_shift = (onto.eye_line * onto.height) - scale * (box.eye_line * box.height)  # eye lines meet
-    matrix = np.float32([[scale, 0, onto.left - scale * box.left], [0, scale, onto.top + eye_shift - scale * box.top]])
+    matrix = np.array([[scale, 0, onto.left - scale * box.left], [0, scale, onto.top + eye_shift - scale * box.top]], np.float32)
     return cv2.warpAffine(picture, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
@@ -301,7 +301,7 @@ def stylize_face(
     encoder = encoder if encoder is not None else EncoderSpec().load(device)
     notes: list[str] = []
     photo = _picture(content)
-    height, width = size_for_long_side(*photo.shape[:2], options.size) if options.size else photo.shape[:2]
+    height, width = size_for_long_side(photo.shape[0], photo.shape[1], options.size) if options.size else photo.shape[:2]
     scale = height / photo.shape[0]
     photo = cv2.resize(photo, (width, height), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
     if face_box is not None:

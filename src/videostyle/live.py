@@ -170,7 +170,7 @@ class MjpegServer:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
     def publish(self, jpeg: bytes, stats: dict) -> None:
         with self._condition:
@@ -278,7 +278,7 @@ class TkWindow:
     def show(self, picture: np.ndarray) -> None:
         image = self._image_tk.PhotoImage(Image.fromarray(picture))
         self.label.configure(image=image)
-        self.label.image = image  # keep a reference, or Tk shows nothing
+        self.label.image = image  # type: ignore[attr-defined]  # keep a reference, or Tk shows nothing
         self.root.update()
 
     def close(self) -> None:

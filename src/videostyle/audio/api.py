@@ -80,11 +80,11 @@ def stylize_audio(
     began = time.perf_counter()
     activations = None
     if method == "letitbee":
-        report = None if on_progress is None else lambda iteration: on_progress(iteration + 1, options_letitbee.iterations)
-        samples, activations = let_it_bee(target_sound.samples, source_sound.samples, options_letitbee, report)
+        each_iteration = None if on_progress is None else lambda iteration: on_progress(iteration + 1, options_letitbee.iterations)
+        samples, activations = let_it_bee(target_sound.samples, source_sound.samples, options_letitbee, each_iteration)
     else:
-        report = None if on_progress is None else lambda step, loss: on_progress(min(step, options_texture.iterations), options_texture.iterations)
-        samples = texture_transfer(target_sound.samples, source_sound.samples, options_texture, report)
+        each_step = None if on_progress is None else lambda step, loss: on_progress(min(step, options_texture.iterations), options_texture.iterations)
+        samples = texture_transfer(target_sound.samples, source_sound.samples, options_texture, each_step)
     result = AudioResult(Sound(samples, target_sound.rate), time.perf_counter() - began, activations, [*target_sound.notes, *source_sound.notes])
     if output is not None:
         save_sound(result.sound, output)

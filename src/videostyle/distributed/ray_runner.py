@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,10 @@ from ..checks import check_positive
 from ..errors import VideostyleError
 from ..io.atomic import atomic_folder, atomic_path
 from ..methods.frames import FrameStylizer
+
+if TYPE_CHECKING:
+    from ..methods.feedforward import OnePassStylizer
+    from ..spec import MethodSpec
 
 #: Seconds to wait for a cluster's address to answer before giving up with a one-line error.
 CONNECT_TIMEOUT = 5.0
@@ -110,7 +114,7 @@ def connect(address: str | None):
     """Join (or start) Ray once per process; an unreachable address fails within ``CONNECT_TIMEOUT`` seconds."""
     ray = import_ray()
     local = address in (None, "local")
-    if not local and address != "auto":
+    if address is not None and not local and address != "auto":
         _check_reachable(address)
     if ray.is_initialized():
         return ray
@@ -189,7 +193,8 @@ class StylizerActor:
 
     def __init__(self, spec_data: dict, device: str, threads: int):
         use_threads(threads)
-        self.spec_data, self.device, self.stylizer = spec_data, device, None
+        self.spec_data, self.device = spec_data, device
+        self.stylizer: FrameStylizer | None = None  # built on the first batch, from the shipped files
 
     def stylize(self, files: list, indices: list[int], frames: list[np.ndarray]) -> list[np.ndarray]:
         """``files``: ``[ref]`` to :func:`portable_spec`'s files, read once (a nested reference, which the
@@ -279,7 +284,9 @@ class BatchActor:
 
     def __init__(self, device: str, threads: int):
         use_threads(threads)
-        self.device, self.encoder, self.stylizers, self.specs = device, None, {}, {}
+        self.device, self.encoder = device, None
+        self.stylizers: dict[str, OnePassStylizer] = {}
+        self.specs: dict[str, MethodSpec] = {}
 
     def stylize(self, key: str, spec_data: dict, files: list, content: bytes, name: str) -> np.ndarray | str:
         """The stylized picture (``H x W x 3`` uint8), or the one-line reason the content (file ``name``) cannot
@@ -389,7 +396,7 @@ def _keyframe_task(spec_data: dict, files: list, index: int, frame: np.ndarray, 
     return _ruder_on_worker(spec_data, ray.get(files[0]), folder, {}).stylize(index, frame).output
 
 
-def _chunk_task(spec_data: dict, files: list, chunk, frames: list[np.ndarray], start_output, flows: dict, threads: int) -> dict[int, np.ndarray]:
+def _chunk_task(spec_data: dict, files: list, chunk, frames: list, start_output, flows: dict, threads: int) -> dict[int, np.ndarray]:
     """The temporal method over one chunk from its start frame's result; ``{frame: output}``, the start included.
     ``frames`` and ``flows`` hold references (one per frame or pair), fetched here."""
     import ray
@@ -397,7 +404,7 @@ def _chunk_task(spec_data: dict, files: list, chunk, frames: list[np.ndarray], s
     use_threads(threads)
     folder = Path(tempfile.mkdtemp(prefix="videostyle-worker-"))
     flow_arrays = dict(zip(flows, ray.get(list(flows.values())), strict=True))
-    pictures = ray.get(frames)
+    pictures: list[np.ndarray] = ray.get(frames)
     start = start_output if isinstance(start_output, np.ndarray) else ray.get(start_output)
     ruder = _ruder_on_worker(spec_data, ray.get(files[0]), folder, flow_arrays)
     ruder.observe(chunk.start, pictures[0], start)

@@ -59,6 +59,10 @@ class VGGEncoder(nn.Module):
             pooling gives slightly smoother results).
     """
 
+    mean: torch.Tensor  # buffers: the input convention's mean and std, 1 x 3 x 1 x 1
+    std: torch.Tensor
+    features: nn.Sequential
+
     def __init__(self, state_dict: dict[str, torch.Tensor], arch: str = "vgg16", input_convention: str = "caffe", pooling: str = "max"):
         super().__init__()
         if arch not in VGG_CONFIGS:
@@ -77,6 +81,7 @@ class VGGEncoder(nn.Module):
                 # reaches relu5_x instead of failing on a map of size 0.
                 modules.append(nn.MaxPool2d(2, 2, ceil_mode=True) if pooling == "max" else nn.AvgPool2d(2, 2, ceil_mode=True))
             else:
+                assert isinstance(item, int)
                 modules += [nn.Conv2d(in_channels, item, 3, padding=1), nn.ReLU(inplace=False)]
                 in_channels = item
         self.features = nn.Sequential(*modules)
@@ -117,13 +122,17 @@ class VGGEncoder(nn.Module):
         """
         self.check_layers([layer])
         radius, cell = 0, 1
-        for module in self.features[: self.names.index(layer) + 1]:
+        for module in self.layers_to(layer):
             if isinstance(module, nn.Conv2d):
                 radius += (module.kernel_size[0] // 2) * cell
             elif isinstance(module, nn.MaxPool2d | nn.AvgPool2d):
                 radius += cell
                 cell *= 2
         return radius
+
+    def layers_to(self, layer: str) -> list[nn.Module]:
+        """The modules from the input up to and including ``layer``."""
+        return list(self.features)[: self.names.index(layer) + 1]
 
     def preprocess(self, image: torch.Tensor) -> torch.Tensor:
         """RGB in [0, 1] -> the weights' input convention."""
@@ -138,7 +147,7 @@ class VGGEncoder(nn.Module):
         deepest = max(self.names.index(name) for name in wanted)
         out = {}
         x = self.preprocess(image)
-        for index, module in enumerate(self.features[: deepest + 1]):
+        for index, module in enumerate(self.layers_to(self.names[deepest])):
             x = module(x)
             if self.names[index] in wanted:
                 out[self.names[index]] = x

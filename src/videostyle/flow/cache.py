@@ -51,13 +51,14 @@ class FlowCache:
             return flow
         path = self.path(a, b, *frame_a.shape[:2])
         if path is not None and path.is_file():
+            cached: np.ndarray | None
             try:
-                flow = read_flo(path)
+                cached = read_flo(path)
             except VideostyleError:  # a damaged cache entry is estimated again, not trusted
-                flow = None
-            if flow is not None and flow.shape[:2] == frame_a.shape[:2]:
+                cached = None
+            if cached is not None and cached.shape[:2] == frame_a.shape[:2]:
                 self.loaded += 1
-                return flow
+                return cached
         flow = self.estimator(frame_a, frame_b)
         self.computed += 1
         if path is not None:

@@ -52,7 +52,7 @@ class DIS(_OpenCVDenseFlow):
     name = "dis"
 
     def __init__(self, preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM):
-        super().__init__(cv2.DISOpticalFlow_create(preset))
+        super().__init__(cv2.DISOpticalFlow_create(preset))  # type: ignore[attr-defined]  # missing from OpenCV's stubs
 
 
 class TVL1(_OpenCVDenseFlow):
@@ -61,7 +61,7 @@ class TVL1(_OpenCVDenseFlow):
     name = "tvl1"
 
     def __init__(self):
-        super().__init__(cv2.optflow.DualTVL1OpticalFlow_create())
+        super().__init__(cv2.optflow.DualTVL1OpticalFlow_create())  # type: ignore[attr-defined]  # contrib: not in the stubs
 
 
 class Farneback:

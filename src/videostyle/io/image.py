@@ -200,6 +200,11 @@ def load_frame_png(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
+def picture_size(image: torch.Tensor) -> tuple[int, int]:
+    """``(height, width)`` of a ``... x H x W`` tensor."""
+    return image.shape[-2], image.shape[-1]
+
+
 def size_for_long_side(height: int, width: int, long_side: int) -> tuple[int, int]:
     """(H, W) scaled so that max(H, W) == long_side, keeping the aspect ratio (each side >= 1)."""
     if long_side <= 0:

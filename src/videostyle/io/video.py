@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -125,10 +126,11 @@ class VideoReader:
                 if not streams:
                     raise VideostyleError(f"file has no video stream: {self.path}")
                 stream = streams[0]
-                fps = stream.average_rate or stream.guessed_rate or stream.base_rate
-                if not fps:
+                rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+                if not rate:
                     raise VideostyleError(f"cannot tell the frame rate of {self.path}")
-                duration = float(stream.duration * stream.time_base) if stream.duration else (container.duration or 0) / av.time_base
+                fps = Fraction(rate)
+                duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else (container.duration or 0) / av.time_base
                 stream_frames = stream.frames
                 frames = stream_frames or round(duration * fps)
                 width, height = stream.codec_context.width, stream.codec_context.height
@@ -250,8 +252,8 @@ class VideoWriter:
         self.is_gif = self.path.suffix.lower() == ".gif"
         self.frames_written = 0
         self.notes: list[str] = []
-        self._container = None
-        self._stream = None
+        self._container: Any = None  # PyAV's output container and video stream, once the first frame sets the size
+        self._stream: Any = None
         self._size: tuple[int, int] | None = None
         self._pad: tuple[int, int] = (0, 0)
         check_video_destination(self.path)

@@ -8,13 +8,14 @@ every term is logged for free; the objective is ``total(terms)``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..errors import VideostyleError
-from ..features.vgg import layer_stride
+from ..features.vgg import VGGEncoder, layer_stride
 from . import functional as LF
 
 DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu4_2": 1.0}
@@ -31,7 +32,7 @@ def _positions(features: torch.Tensor, size: int = 3) -> int:
 
 def total(terms: Mapping[str, torch.Tensor]) -> torch.Tensor:
     """Sum of the (already weighted) named loss terms."""
-    return sum(terms.values())
+    return cast(torch.Tensor, sum(terms.values()))
 
 
 class PerceptualLoss(nn.Module):
@@ -64,7 +65,7 @@ class PerceptualLoss(nn.Module):
 
     def __init__(
         self,
-        encoder: nn.Module,
+        encoder: VGGEncoder,
         content_layers: Mapping[str, float] | None = None,
         style_layers: Mapping[str, float] | None = None,
         content_weight: float = 1.0,
@@ -92,7 +93,7 @@ class PerceptualLoss(nn.Module):
             raise VideostyleError(f"unknown style statistic {style_statistic!r}; choose gram or mean_std")
         self.content_weight, self.style_weight, self.tv_weight = content_weight, style_weight, tv_weight
         self.style_statistic = style_statistic
-        self.style_targets: dict[str, torch.Tensor | tuple[torch.Tensor, torch.Tensor]] = {}
+        self.style_targets: Mapping[str, torch.Tensor | tuple[torch.Tensor, torch.Tensor]] = {}
         self.style_patches: dict[str, torch.Tensor] = {}
         self.swap_patches: torch.Tensor | None = None
         self.swap_pixels: torch.Tensor | None = None  # the style pixels under each swap patch
@@ -181,7 +182,7 @@ class PerceptualLoss(nn.Module):
             targets[self.swap_layer] = torch.cat(
                 [rebuild(match, self.swap_patches, sample.shape[-2:]) for match, sample in zip(self.swap_matches, targets[self.swap_layer].split(1))]
             )
-            self._swap_picture_size = tuple(content.shape[-2:])
+            self._swap_picture_size = (content.shape[-2], content.shape[-1])
         return targets
 
     @torch.no_grad()
@@ -190,7 +191,7 @@ class PerceptualLoss(nn.Module):
         (:func:`~videostyle.features.patches.matched_pixels`): the painting's colours and strokes in the content's layout."""
         from ..features.patches import matched_pixels
 
-        if self.swap_layer is None or not self.swap_matches:
+        if self.swap_layer is None or not self.swap_matches or self.swap_pixels is None:
             raise RuntimeError("matched_picture needs a swap layer and content_targets() first")
         stride = layer_stride(self.swap_layer)
         return torch.cat([matched_pixels(match, self.swap_pixels, stride, self._swap_picture_size) for match in self.swap_matches])
@@ -214,7 +215,10 @@ class PerceptualLoss(nn.Module):
                 terms[f"content.{name}"] = self.content_weight * weight * LF.content_loss(features[name], content_targets[name])
         for name, weight in self.style_layers.items() if self.style_weight else ():
             target = self.style_targets[name]
-            loss = LF.style_loss(features[name], target) if self.style_statistic == "gram" else LF.statistics_style_loss(features[name], *target)
+            if self.style_statistic == "gram":
+                loss = LF.style_loss(features[name], cast(torch.Tensor, target))
+            else:
+                loss = LF.statistics_style_loss(features[name], *cast(tuple[torch.Tensor, torch.Tensor], target))
             terms[f"style.{name}"] = self.style_weight * weight * loss
         if self.mrf_layers:
             guided = {name: self._with_map(features[name], 1, name) for name in self.mrf_layers}

@@ -117,7 +117,7 @@ class TiledPerceptualLoss:
         grams: dict[str, torch.Tensor] = {}
         for style, weight in zip(styles, check_style_weights(blend, len(styles), "style_blend"), strict=True):
             if self._tiled(style):
-                own, _ = self._accumulate(style, {}, partition(*style.shape[-2:], self.tile, align=self.align))
+                own, _ = self._accumulate(style, {}, partition(style.shape[-2], style.shape[-1], self.tile, align=self.align))
             else:
                 own = self.criterion.style_targets_of(style)
             for name, gram in own.items():
@@ -126,6 +126,10 @@ class TiledPerceptualLoss:
         self.criterion.style_targets = grams  # type: ignore[assignment]
 
     @torch.no_grad()
+    def matched_picture(self) -> torch.Tensor:
+        """Style swap's matched pixels: never over tiles (tiles take the Gram style loss only)."""
+        raise VideostyleError("the matched start needs style swap, which does not run in tiles", parameter="tile")
+
     def content_targets(self, content: torch.Tensor) -> dict[str, torch.Tensor]:
         """The content layers' features of ``content``: whole maps, by tiles when it is longer than the tile.
         Restarts the random core offsets (one optimisation per call)."""
@@ -150,8 +154,8 @@ class TiledPerceptualLoss:
             return self.criterion(image, content_targets)
         if not self.criterion.style_targets:
             raise RuntimeError("call set_style() before using the criterion")
-        offset = tuple(int(value) * self.align for value in torch.randint(0, self.tile // self.align, (2,), generator=self.generator))
-        cores = partition(*image.shape[-2:], self.tile, offset=offset, align=self.align)  # type: ignore[arg-type]
+        down, right = (int(value) * self.align for value in torch.randint(0, self.tile // self.align, (2,), generator=self.generator))
+        cores = partition(image.shape[-2], image.shape[-1], self.tile, offset=(down, right), align=self.align)
         terms = dict(zip(self._term_names(), _TiledTerms.apply(image, self, content_targets, cores), strict=True))
         if self.criterion.tv_weight:
             terms["tv"] = self.criterion.tv_weight * LF.total_variation_loss(image)

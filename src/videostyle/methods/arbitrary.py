@@ -9,6 +9,7 @@ through the small network alone, in PyTorch or onnxruntime (:class:`FeedForwardS
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -53,17 +54,15 @@ class ArbitraryVideoStylizer(OnePassStylizer):
         params = style_parameters(network, encoder, styles, style_size)
         self.mask = None if mask is None else torch.from_numpy(np.asarray(mask, np.float32))[None, None]
         if self.mask is None:
-            mixed = sum(w * p for w, p in zip(weights, params))
+            mixed = cast(torch.Tensor, sum(w * p for w, p in zip(weights, params)))
             self.stylizers = [FeedForwardStylizer(network.transformer, options, device, style_vector=mixed)]
         else:
             self.stylizers = [FeedForwardStylizer(network.transformer, options, device, style_vector=p) for p in params]
         self.batch_size = options.batch_size
         self.device = torch.device(device)
-
-    @property
-    def notes(self) -> list[str]:
-        """Its networks' lines for the user (automatic tiles), each once."""
-        return list(dict.fromkeys(note for stylizer in self.stylizers for note in stylizer.notes))
+        self.notes: list[str] = []  # its networks' lines for the user (automatic tiles), each once: one list they share
+        for stylizer in self.stylizers:
+            stylizer.notes = self.notes
 
     def stylize_picture(self, picture: np.ndarray) -> tuple[torch.Tensor, list[str]]:
         """One style: the network's own, streamed over tiles when the picture is over the memory budget."""

@@ -265,6 +265,7 @@ class OnnxRunner:
         for index in range(len(images)):
             feeds = {"images": images[index : index + 1]}
             if self.multi_style:
+                assert weights is not None  # a multi-style network's stylizer always has its weights
                 feeds["style_weights"] = weights[index : index + 1]
             if given is not None:
                 feeds["statistics"] = given[index : index + 1]
@@ -355,7 +356,7 @@ class FeedForwardStylizer(OnePassStylizer):
                 raise VideostyleError("model_style_weights needs a multi-style model; this one has a single style", parameter="model_style_weights")
             self.style_weights = None
         if self.options.channels_last:
-            self.network = self.network.to(memory_format=torch.channels_last)
+            self.network = self.network.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # missing from the stubs
         if self.options.runtime == "onnx" and self.device.type != "cpu":
             raise VideostyleError("runtime onnx runs on the CPU; use runtime torch on a GPU", parameter="runtime")
         if self.options.runtime == "onnx" and self.options.precision != "float32":

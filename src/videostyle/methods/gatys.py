@@ -14,7 +14,7 @@ import torch
 from .. import color
 from ..errors import VideostyleError
 from ..features import VGGEncoder, layer_stride, load_encoder
-from ..io.image import resize, size_for_long_side
+from ..io.image import picture_size, resize, size_for_long_side
 from ..losses import PerceptualLoss
 from ..losses.tiled import TiledPerceptualLoss
 from ..options import SWAP_LAYER, GatysOptions
@@ -133,7 +133,7 @@ def initial_variable(content: torch.Tensor, styles: Sequence[torch.Tensor], opti
     if options.start == "content":
         start = content
     elif options.start == "style":
-        start = resize(styles[0], tuple(content.shape[-2:]))
+        start = resize(styles[0], picture_size(content))
     elif options.start == "matched":
         if matched is None:
             raise VideostyleError("init matched needs the style swap's matched picture", parameter="init")
@@ -150,7 +150,7 @@ def upsample_result(variable: torch.Tensor, coarse_content: torch.Tensor, conten
     the content's fine detail (as a Laplacian pyramid's next level) rather than a blurred picture; other starts
     are upsampled as they are. At 512 px, 3 scales of 100 iterations reached the single-scale loss in 0.82x the
     single-scale time (docs/benchmarks.md, "Coarse-to-fine"; the plain upsampling: 0.94x in an ad hoc run)."""
-    size = tuple(content.shape[-2:])
+    size = picture_size(content)
     if options.start != "content":
         return resize(variable, size)
     in_space = color.luminance if options.preserve_color == "luminance" else (lambda image: image)
@@ -165,7 +165,7 @@ def to_encoder_space(variable: torch.Tensor, options: GatysOptions) -> torch.Ten
 def to_output(variable: torch.Tensor, content: torch.Tensor, options: GatysOptions) -> torch.Tensor:
     """The optimisation variable as the final RGB image in [0, 1] (content's colours back in luminance mode)."""
     if options.preserve_color == "luminance":
-        return color.combine_luminance(color.grey_rgb(variable), resize(content, tuple(variable.shape[-2:])))
+        return color.combine_luminance(color.grey_rgb(variable), resize(content, picture_size(variable)))
     return variable.clamp(0, 1)
 
 
@@ -205,7 +205,7 @@ def stylize(
     history: list[float] = []
     iterations = 0
     result: OptimizationResult | None = None
-    levels = zip(scale_sizes(*canvas.shape[-2:], options.scales), options.iterations_per_scale, strict=True)
+    levels = zip(scale_sizes(*picture_size(canvas), options.scales), options.iterations_per_scale, strict=True)
     for index, (size, budget) in enumerate(levels):
         scaled_content = resize(canvas, size)
         scale = size[0] / canvas.shape[-2]
@@ -221,6 +221,10 @@ def stylize(
         def objective(x: torch.Tensor, targets: dict = targets) -> dict[str, torch.Tensor]:  # this scale's targets
             return criterion(to_encoder_space(x, options), targets)
 
+        def on_step(step: Step, index: int = index, cut: int = level_margin) -> None:  # this scale's number and margin
+            assert callback is not None
+            callback(index, picture_step(step, cut))
+
         result = optimize_image(
             variable,
             objective,
@@ -229,7 +233,7 @@ def stylize(
             learning_rate=options.learning_rate,
             tolerance=options.tolerance,
             patience=options.patience,
-            callback=None if callback is None else (lambda step, index=index, cut=level_margin: callback(index, picture_step(step, cut))),
+            callback=None if callback is None else on_step,
         )
         variable, coarser_content = result.variable, scaled_content
         history += result.history

@@ -52,6 +52,19 @@ class OptimizationResult:
     diverged: bool = False  # a non-finite loss was met; the best finite point is returned
 
 
+@dataclass
+class _Search:
+    """What the closure keeps between evaluations: the best one (its loss, picture and terms), the evaluations in a
+    row without enough improvement (``calm``), and whether the search stopped early or diverged."""
+
+    variable: torch.Tensor
+    loss: float = math.inf
+    terms: dict[str, float] = field(default_factory=dict)
+    calm: int = 0
+    stopped_early: bool = False
+    diverged: bool = False
+
+
 class _Stop(Exception):
     """Raised inside the closure to end L-BFGS between evaluations."""
 
@@ -90,6 +103,7 @@ def optimize_image(
     if iterations < 0:
         raise VideostyleError(f"iterations must be >= 0, got {iterations}")
     variable = init.detach().clone().requires_grad_(True)
+    opt: torch.optim.Optimizer
     if optimizer == "lbfgs":
         opt = torch.optim.LBFGS(
             [variable],
@@ -106,11 +120,10 @@ def optimize_image(
 
     start = time.perf_counter()
     history: list[float] = []
-    best = {"loss": math.inf, "variable": variable.detach().clone(), "terms": {}}
-    state = {"calm": 0, "stopped_early": False, "diverged": False}
+    best = _Search(variable.detach().clone())
 
     def closure() -> torch.Tensor:
-        if len(history) >= iterations or state["stopped_early"] or state["diverged"]:
+        if len(history) >= iterations or best.stopped_early or best.diverged:
             raise _Stop
         opt.zero_grad(set_to_none=True)
         terms = objective(variable)
@@ -122,24 +135,24 @@ def optimize_image(
         loss, *values = torch.stack([loss_tensor.detach(), *(value.detach() for value in terms.values())]).tolist()
         history.append(loss)
         if not math.isfinite(loss):
-            state["diverged"] = True
+            best.diverged = True
             raise _Stop
         terms_now = dict(zip(terms, values))
-        improvement = (best["loss"] - loss) / max(abs(best["loss"]), 1e-12) if math.isfinite(best["loss"]) else math.inf
-        state["calm"] = state["calm"] + 1 if improvement <= tolerance else 0
-        if loss < best["loss"]:
-            best.update(loss=loss, variable=variable.detach().clone(), terms=terms_now)
+        improvement = (best.loss - loss) / max(abs(best.loss), 1e-12) if math.isfinite(best.loss) else math.inf
+        best.calm = best.calm + 1 if improvement <= tolerance else 0
+        if loss < best.loss:
+            best.loss, best.variable, best.terms = loss, variable.detach().clone(), terms_now
         if callback is not None:
             callback(Step(len(history), terms_now, loss, variable.detach()))
-        if tolerance > 0 and state["calm"] >= patience:
-            state["stopped_early"] = True
+        if tolerance > 0 and best.calm >= patience:
+            best.stopped_early = True
         return loss_tensor.detach()
 
     try:
-        while len(history) < iterations and not (state["stopped_early"] or state["diverged"]):
+        while len(history) < iterations and not (best.stopped_early or best.diverged):
             opt.step(closure)
     except _Stop:
         pass
-    if not math.isfinite(best["loss"]):  # nothing finite was ever evaluated
-        best["variable"] = init.detach().clone()
-    return OptimizationResult(best["variable"], len(history), best["terms"], history, time.perf_counter() - start, state["stopped_early"], state["diverged"])
+    if not math.isfinite(best.loss):  # nothing finite was ever evaluated
+        best.variable = init.detach().clone()
+    return OptimizationResult(best.variable, len(history), best.terms, history, time.perf_counter() - start, best.stopped_early, best.diverged)

@@ -19,9 +19,10 @@ import numpy as np
 import torch
 
 from ..color import luminance
+from ..errors import VideostyleError
 from ..features import VGGEncoder
 from ..flow import FlowCache, long_term_weights, warp
-from ..io.image import to_tensor, to_uint8
+from ..io.image import picture_size, to_tensor, to_uint8
 from ..losses import functional as LF
 from ..options import VideoOptions
 from .gatys import (
@@ -64,12 +65,17 @@ class RuderStylizer:
         self._style_target: StyleTarget | None = None
 
     def _prepare_style(self, content: torch.Tensor) -> None:
-        size = tuple(content.shape[-2:])
+        size = picture_size(content)
         if self._style_ready_for != size:
             # Colour modes match the style to the first frame's colours, once for the whole clip.
             self._style_target = StyleTarget(self.styles, content, self.options.image)
             self.criterion.set_style(self._style_target.at_size(size), self.options.image.style_weights)
             self._style_ready_for = size
+
+    def _prepared_styles(self) -> list[torch.Tensor]:
+        """The style images as the style target holds them (colour-matched to the first frame where asked)."""
+        assert self._style_target is not None, "_prepare_style runs first"
+        return self._style_target.styles
 
     def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
         """Record a finished frame (its input and uint8 output) as history for the next ones."""
@@ -79,6 +85,8 @@ class RuderStylizer:
         self, index: int, frame: np.ndarray, other: int, other_frame: np.ndarray, other_output: np.ndarray
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Frame ``other``'s output warped onto frame ``index`` and the consistency weights there."""
+        if self.flow_cache is None:
+            raise VideostyleError("the temporal loss needs optical flow: give the stylizer a flow cache", parameter="flow_cache")
         backward, weights = self.flow_cache.backward_and_weights(other, index, other_frame, frame, self.device)
         return warp(to_tensor(other_output, self.device), backward), weights
 
@@ -102,7 +110,7 @@ class RuderStylizer:
             init = (
                 None
                 if start_mode == "matched"
-                else initial_variable(content, self._style_target.styles, replace(options.image, init=start_mode, seed=options.image.seed + index))
+                else initial_variable(content, self._prepared_styles(), replace(options.image, init=start_mode, seed=options.image.seed + index))
             )
         elif options.frame_init == "previous":
             init = self._to_variable(to_tensor(self.history[-1][2], self.device))
@@ -148,7 +156,7 @@ class RuderStylizer:
         canvas, margin = add_margin(content, options.image.margin)
         targets = self.criterion.content_targets(content_for_criterion(canvas, options.image))
         if init is None:
-            start = initial_variable(canvas, self._style_target.styles, replace(options.image, init="matched"), self.criterion.matched_picture())
+            start = initial_variable(canvas, self._prepared_styles(), replace(options.image, init="matched"), self.criterion.matched_picture())
         else:
             start = add_margin(init, margin)[0]
         weight = options.temporal_weight

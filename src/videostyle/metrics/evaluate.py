@@ -11,7 +11,7 @@ style. Frames stream: only ``long_gap + 1`` of each clip are held.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -60,7 +60,7 @@ class ClipReport:
         return {"summary": self.summary(), "per_frame": asdict(self)}
 
 
-def style_grams_at(encoder: VGGEncoder, style: torch.Tensor, long_side: int, layers: Sequence[str] = DEFAULT_STYLE_LAYERS) -> dict[str, torch.Tensor]:
+def style_grams_at(encoder: VGGEncoder, style: torch.Tensor, long_side: int, layers: Iterable[str] = DEFAULT_STYLE_LAYERS) -> dict[str, torch.Tensor]:
     """Gram matrices of ``style`` (``1 x 3 x H x W``) resized to ``long_side`` (the pictures' own, as the methods use it)."""
     scale = long_side / max(style.shape[-2:])
     sized = resize(style, (max(1, round(style.shape[-2] * scale)), max(1, round(style.shape[-1] * scale))))
@@ -73,7 +73,7 @@ def grams_distance(features: dict[str, torch.Tensor], style_grams: dict[str, tor
     return sum(float(LF.style_loss(features[name], gram)) for name, gram in style_grams.items())
 
 
-def style_distance(encoder: VGGEncoder, picture: torch.Tensor, style: torch.Tensor, layers: Sequence[str] = DEFAULT_STYLE_LAYERS) -> float:
+def style_distance(encoder: VGGEncoder, picture: torch.Tensor, style: torch.Tensor, layers: Iterable[str] = DEFAULT_STYLE_LAYERS) -> float:
     """The style distance of one picture (``1 x 3 x H x W``) to ``style``, as :func:`evaluate_clip` scores a frame."""
     grams = style_grams_at(encoder, style.to(picture.device), max(picture.shape[-2:]), layers)
     with torch.no_grad():

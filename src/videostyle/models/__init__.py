@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any, cast
 
 import torch
 
@@ -13,7 +14,7 @@ from .files import bundled_models, load_weights, read_model, read_model_info, re
 from .transformer import ConditionalInstanceNorm2d, TransformerConfig, TransformerNet
 
 #: ``kind`` in a model file's metadata -> (what it is called in errors, its config class, its network class).
-KINDS = {
+KINDS: dict[str, tuple[str, Any, type[torch.nn.Module]]] = {
     "transformer": ("a feed-forward transformer network", TransformerConfig, TransformerNet),
     "adain_decoder": ("an AdaIN decoder", DecoderConfig, AdaINDecoder),
     "arbitrary_video": ("an arbitrary-style video network", ArbitraryConfig, ArbitraryStyleNet),
@@ -63,15 +64,18 @@ def load_model(name_or_path: str | os.PathLike, kind: str, device: torch.device 
 
 
 def load_transformer(name_or_path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[TransformerNet, dict]:
-    return load_model(name_or_path, "transformer", device)
+    network, info = load_model(name_or_path, "transformer", device)
+    return cast(TransformerNet, network), info
 
 
 def load_adain_decoder(name_or_path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[AdaINDecoder, dict]:
-    return load_model(name_or_path, "adain_decoder", device)
+    network, info = load_model(name_or_path, "adain_decoder", device)
+    return cast(AdaINDecoder, network), info
 
 
 def load_arbitrary(name_or_path: str | os.PathLike, device: torch.device | str = "cpu") -> tuple[ArbitraryStyleNet, dict]:
-    return load_model(name_or_path, "arbitrary_video", device)
+    network, info = load_model(name_or_path, "arbitrary_video", device)
+    return cast(ArbitraryStyleNet, network), info
 
 
 __all__ = [

@@ -9,6 +9,7 @@ RGB in [0, 1] after a clamp at inference (training sees it unclamped, as in the 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -36,7 +37,7 @@ def mix_statistics(statistics: list[tuple[torch.Tensor, torch.Tensor]], weights:
     total = sum(weights)
     mean = sum(w / total * m for w, (m, _) in zip(weights, statistics))
     std = sum(w / total * s for w, (_, s) in zip(weights, statistics))
-    return mean, std
+    return cast(torch.Tensor, mean), cast(torch.Tensor, std)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ Inception features). Trained with ReCoNet's temporal losses (Gao et al. 2018), s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 from torch import nn
@@ -55,12 +56,15 @@ def style_statistics(encoder, styles: torch.Tensor, layers=STATISTIC_LAYERS) -> 
 class StylePredictor(nn.Module):
     """Style statistics ``B x D`` -> normalisation parameters ``B x P`` (scales near 1, shifts near 0 at start)."""
 
+    base: torch.Tensor  # a buffer: the parameters of the mean style
+
     def __init__(self, in_features: int, out_features: int, hidden: int = 256):
         super().__init__()
         self.norm = nn.LayerNorm(in_features)
         self.mlp = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, out_features))
-        nn.init.zeros_(self.mlp[2].weight)
-        nn.init.zeros_(self.mlp[2].bias)
+        last = cast(nn.Linear, self.mlp[2])
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
         self.register_buffer("base", torch.zeros(out_features))
 
     def forward(self, statistics: torch.Tensor) -> torch.Tensor:
@@ -77,9 +81,8 @@ class ArbitraryStyleNet(nn.Module):
         in_features = 2 * sum(VGG_CHANNELS[name] for name in self.config.layers)
         self.predictor = StylePredictor(in_features, self.transformer.num_norm_params, self.config.hidden)
         base = torch.zeros(self.transformer.num_norm_params)
-        for module in self.transformer.modules():  # scale 1, shift 0: plain instance normalisation to start with
-            if hasattr(module, "offset") and hasattr(module, "adaptive"):
-                base[module.offset : module.offset + module.channels] = 1.0
+        for layer in self.transformer.norm_layers():  # scale 1, shift 0: plain instance normalisation to start with
+            base[layer.offset : layer.offset + layer.channels] = 1.0
         self.predictor.base.copy_(base)
 
     def predict(self, statistics: torch.Tensor) -> torch.Tensor:

@@ -29,6 +29,7 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -100,7 +101,7 @@ class TransformerConfig:
         unknown = set(data) - known
         if unknown:
             raise VideostyleError(f"unknown network settings {sorted(unknown)} (a newer videostyle's model?)")
-        values = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+        values: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
         return cls(**values)
 
 
@@ -157,6 +158,7 @@ class _Norm(nn.Module):
             return self._affine(self._normalized(x), style)
         if self.adaptive:
             return self._affine(F.instance_norm(x), style)
+        assert self.norm is not None  # only the adaptive kind has none
         return self.norm(x, style) if self.conditional else self.norm(x)
 
     def _normalized(self, x: torch.Tensor) -> torch.Tensor:
@@ -170,14 +172,23 @@ class _Norm(nn.Module):
     def _affine(self, normalized: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
         """The layer's scale and shift on normalised features: its own, the styles' mix, or given per image."""
         if self.adaptive:
+            assert style is not None  # TransformerNet.style_weights insists on the parameters
             scale = style[:, self.offset : self.offset + self.channels, None, None]
             shift = style[:, self.offset + self.channels : self.offset + 2 * self.channels, None, None]
         elif self.conditional:
-            scale = (style @ self.norm.weight)[:, :, None, None]
-            shift = (style @ self.norm.bias)[:, :, None, None]
+            assert style is not None  # TransformerNet.style_weights insists on the weights
+            weight, bias = self.affine_parameters()
+            scale = (style @ weight)[:, :, None, None]
+            shift = (style @ bias)[:, :, None, None]
         else:
-            scale, shift = self.norm.weight[None, :, None, None], self.norm.bias[None, :, None, None]
+            weight, bias = self.affine_parameters()
+            scale, shift = weight[None, :, None, None], bias[None, :, None, None]
         return normalized * scale + shift
+
+    def affine_parameters(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The scale and shift of an instance or conditional layer (``C``, or ``N x C`` for ``N`` styles)."""
+        assert isinstance(self.norm, (nn.InstanceNorm2d, ConditionalInstanceNorm2d))
+        return self.norm.weight, self.norm.bias
 
 
 def subpixel_kernel(weight: torch.Tensor) -> torch.Tensor:
@@ -203,6 +214,7 @@ class _Conv(nn.Module):
         self.upsample, self.zero_padding = upsample, padding == "zero"
         own = kernel // 2 if self.zero_padding else 0
         self.pad = nn.Identity() if self.zero_padding else nn.ReflectionPad2d(kernel // 2)
+        self.conv: nn.Conv2d | nn.Sequential
         if separable and in_channels == out_channels:
             self.conv = nn.Sequential(
                 nn.Conv2d(in_channels, in_channels, kernel, stride, padding=own, groups=in_channels, bias=False),
@@ -215,9 +227,14 @@ class _Conv(nn.Module):
         if self.upsample == 2:
             # Reflection at the upsampled size is replication at this size (one pixel, kernel 3); zeros stay zeros.
             x = x if self.zero_padding else F.pad(x, (1, 1, 1, 1), mode="replicate")
-            bias = None if self.conv.bias is None else self.conv.bias.repeat_interleave(4)
-            return F.pixel_shuffle(F.conv2d(x, subpixel_kernel(self.conv.weight), bias, padding=1 if self.zero_padding else 0), 2)
+            conv = self.first()  # an upsampling layer is one plain convolution
+            bias = None if conv.bias is None else conv.bias.repeat_interleave(4)
+            return F.pixel_shuffle(F.conv2d(x, subpixel_kernel(conv.weight), bias, padding=1 if self.zero_padding else 0), 2)
         return self.conv(self.pad(x))
+
+    def first(self) -> nn.Conv2d:
+        """The convolution that sets the layer's kernel and stride (the depthwise one of a separable layer)."""
+        return cast(nn.Conv2d, self.conv[0] if isinstance(self.conv, nn.Sequential) else self.conv)
 
 
 #: ``channels -> normalisation layer`` of one network (its kind and number of styles bound).
@@ -333,17 +350,17 @@ class TransformerNet(nn.Module):
         """Every normalisation layer's statistics over ``x`` (sides multiples of :attr:`stride`, as :meth:`core`
         takes it), ``B x 2S`` as :meth:`statistics_vector` lays them out; the network stops at its last
         normalisation layer and keeps no statistics."""
-        layers = self.norm_layers()
-        for layer in layers:
-            layer.statistics, layer.recording = None, True
+        norms = self.norm_layers()
+        for norm in norms:
+            norm.statistics, norm.recording = None, True
         try:
             x = self.encode(self._with_margin(x), style_weights)
             for layer in self.up:
                 x = layer(x, style_weights)
             return self.statistics_vector()
         finally:
-            for layer in layers:
-                layer.recording, layer.statistics = False, None
+            for norm in norms:
+                norm.recording, norm.statistics = False, None
 
     def statistics_vector(self) -> torch.Tensor:
         """The recorded statistics (:meth:`record_statistics`) as one ``B x 2S`` tensor: each normalisation layer's
@@ -376,8 +393,9 @@ class TransformerNet(nn.Module):
         """
         radius, cell = 0.0, 1.0
         for layer in self.down:
-            radius += (layer.conv.conv[0] if isinstance(layer.conv.conv, nn.Sequential) else layer.conv.conv).kernel_size[0] // 2 * cell
-            cell *= layer.conv.conv[0].stride[0] if isinstance(layer.conv.conv, nn.Sequential) else layer.conv.conv.stride[0]
+            conv = cast(_ConvNormReLU, layer).conv.first()
+            radius += conv.kernel_size[0] // 2 * cell
+            cell *= conv.stride[0]
         radius += 2 * len(self.residuals) * cell  # two 3x3 convolutions per block
         for _ in self.up:
             radius += cell  # the nearest upsampling's rounding

@@ -78,9 +78,9 @@ def any_style_network(style: str | os.PathLike, model: str = "arbitrary_video_co
     single.load_state_dict(network.transformer.state_dict(), strict=False)  # the convolutions; the normalisations follow
     with torch.no_grad():
         for own, theirs in zip(single.norm_layers(), network.transformer.norm_layers(), strict=True):
-            assert own.norm is not None
-            own.norm.weight.copy_(params[theirs.offset : theirs.offset + theirs.channels])
-            own.norm.bias.copy_(params[theirs.offset + theirs.channels : theirs.offset + 2 * theirs.channels])
+            weight, bias = own.affine_parameters()
+            weight.copy_(params[theirs.offset : theirs.offset + theirs.channels])
+            bias.copy_(params[theirs.offset + theirs.channels : theirs.offset + 2 * theirs.channels])
     return single.eval()
 
 

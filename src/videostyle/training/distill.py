@@ -37,6 +37,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import cast
 
 import torch
 
@@ -111,6 +112,7 @@ def train_student(
     (its styles are kept); style images or folders to sample from for an arbitrary-style teacher.
     Checkpoints and resume as every trainer (:func:`~videostyle.training.loop.train`)."""
     options = (options or DistillOptions()).check()
+    assert options.teacher is not None  # check() insists on one
     teacher_path, kind = teacher_kind(options.teacher)
     arbitrary = kind == "arbitrary_video"
     if arbitrary and not styles:
@@ -134,19 +136,24 @@ def train_student(
     run = control.open(output, settings)
 
     torch.manual_seed(options.seed)
+    student: ArbitraryStyleNet | TransformerNet
+    config: ArbitraryConfig | TransformerConfig
     if arbitrary:
+        any_style_teacher = cast(ArbitraryStyleNet, teacher)
         teacher_config = ArbitraryConfig.from_dict(teacher_info["config"])
-        config = ArbitraryConfig(options.arch, teacher_config.hidden, teacher_config.layers)
-        student = ArbitraryStyleNet(config)
-        student.predictor.norm.load_state_dict(teacher.predictor.norm.state_dict())
-        student.predictor.mlp[0].load_state_dict(teacher.predictor.mlp[0].state_dict())
+        any_style_config = ArbitraryConfig(options.arch, teacher_config.hidden, teacher_config.layers)
+        any_style_student = ArbitraryStyleNet(any_style_config)
+        any_style_student.predictor.norm.load_state_dict(any_style_teacher.predictor.norm.state_dict())
+        any_style_student.predictor.mlp[0].load_state_dict(any_style_teacher.predictor.mlp[0].state_dict())
+        student, config = any_style_student, any_style_config
         style_crops = StyleSamples(style_groups, options.size, seed=options.seed, painterly=options.painterly)
         names = [Path(path).name for path in styles]
     else:
-        teacher_config = TransformerConfig.from_dict(teacher_info["config"])
-        config = TransformerConfig.for_arch(options.arch, num_styles=teacher_config.num_styles, style_names=teacher_config.style_names)
+        transformer_teacher = TransformerConfig.from_dict(teacher_info["config"])
+        num_styles = transformer_teacher.num_styles
+        config = TransformerConfig.for_arch(options.arch, num_styles=num_styles, style_names=transformer_teacher.style_names)
         student = TransformerNet(config)
-        eye = torch.eye(config.num_styles, device=device)
+        eye = torch.eye(num_styles, device=device)
         names = list(config.style_names)
     student = warm_start(student, options.init_model, kind, config.to_dict()).to(device)
     optimizer = torch.optim.Adam(student.parameters(), lr=options.learning_rate)
@@ -159,11 +166,12 @@ def train_student(
     def pictures(step: int, content: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(student's picture, teacher's picture) of the step's style."""
         if arbitrary:
+            assert encoder is not None  # loaded for an any-style teacher
             with torch.no_grad():
-                statistics = style_statistics(encoder, style_crops.batch(step, content.shape[0]).to(device), config.layers)
-                target = teacher(content, teacher.predict(statistics))
-            return student(content, student.predict(statistics)), target
-        weights = eye[step % config.num_styles].expand(content.shape[0], -1) if config.num_styles > 1 else None
+                statistics = style_statistics(encoder, style_crops.batch(step, content.shape[0]).to(device), any_style_config.layers)
+                target = teacher(content, any_style_teacher.predict(statistics))
+            return student(content, any_style_student.predict(statistics)), target
+        weights = eye[step % num_styles].expand(content.shape[0], -1) if num_styles > 1 else None
         with torch.no_grad():
             target = teacher(content, weights)
         return student(content, weights), target
@@ -175,6 +183,7 @@ def train_student(
             terms["pixel"] = options.pixel_weight * (picture - target).abs().mean()
         if not layers:
             return terms
+        assert encoder is not None  # loaded whenever there are layers
         with torch.no_grad():
             target_features = encoder(target, layers)
         features = encoder(picture, layers)
@@ -182,7 +191,7 @@ def train_student(
             error = (features[name] - target_features[name]).pow(2).mean() / target_features[name].pow(2).mean().clamp_min(1e-8)
             terms[f"feature.{name}"] = options.feature_weight * options.feature_layers[name] * error
         target_grams = {name: LF.gram_matrix(target_features[name]) for name in gram_layers}
-        energy = sum(gram.pow(2).mean() for gram in target_grams.values())
+        energy = cast(torch.Tensor, sum(gram.pow(2).mean() for gram in target_grams.values()))
         for name in gram_layers:  # one normaliser for all layers: their balance stays the Gram convention's
             error = LF.style_loss(features[name], target_grams[name]) / energy.clamp_min(1e-12)
             terms[f"gram.{name}"] = options.gram_weight * options.gram_layers[name] * error

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 from safetensors.torch import save_file
@@ -27,6 +28,7 @@ from torch import nn
 
 from ..checks import check_positive, check_range
 from ..errors import VideostyleError
+from ..features.vgg import VGGEncoder
 from ..io.atomic import atomic_path, check_not_an_input, check_writable_destination
 from ..losses.perceptual import total
 from ..models.files import read_model, resolve_model_path, save_model
@@ -90,7 +92,7 @@ class RunControl:
     """
 
     device: torch.device | str = "cpu"
-    encoder: nn.Module | None = None
+    encoder: VGGEncoder | None = None
     run_folder: str | os.PathLike | None = None
     restart: bool = False
     keep_run: bool = False
@@ -104,7 +106,7 @@ class RunControl:
         open_run_folder(run, settings, SETTINGS, self.restart, "restart=True", comparable=_without_steps)
         return run
 
-    def load_encoder(self, device: torch.device) -> nn.Module:
+    def load_encoder(self, device: torch.device) -> VGGEncoder:
         from ..features import load_encoder
 
         return self.encoder if self.encoder is not None else load_encoder(device=device)
@@ -131,7 +133,11 @@ def check_model_output(output, inputs=(), init_model: str | None = None) -> Path
     return output
 
 
-def warm_start(network: nn.Module, init_model: str | None, kind: str, config: dict) -> nn.Module:
+#: Any network a trainer fine-tunes.
+Network = TypeVar("Network", bound=nn.Module)
+
+
+def warm_start(network: Network, init_model: str | None, kind: str, config: dict) -> Network:
     """``network`` with the weights of the model file ``init_model`` (a bundled name or a path) when
     given, to fine-tune a trained model; the file must hold a ``kind`` network of the same
     architecture: ``config`` equal but for the labels (``LABELS`` of the config class, such as

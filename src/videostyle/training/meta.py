@@ -21,6 +21,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 
@@ -95,7 +96,7 @@ def train_meta_init(
             total(criterion(adapted(content), criterion.content_targets(content))).backward()
             inner.step()
         anneal = 1.0 - step / options.steps
-        distance = sum(((own - new.detach()) ** 2).sum() for own, new in zip(network.parameters(), adapted.parameters()))
+        distance = cast(torch.Tensor, sum(((own - new.detach()) ** 2).sum() for own, new in zip(network.parameters(), adapted.parameters())))
         return {"reptile": 0.5 * anneal * distance}
 
     rows, resumed = train(run, network, outer, step_terms, options.steps, options.checkpoint_every, control)

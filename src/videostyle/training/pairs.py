@@ -98,4 +98,5 @@ class TrainingPairs:
                 samples.append(synthetic_pair(self.textures, self.size, seed=(self.seed * 1_000_003 + step) * 16 + index))
             else:
                 samples.append(self._crop(self.pairs[int(torch.randint(0, len(self.pairs), (), generator=generator))], generator))
-        return tuple(torch.stack([getattr(s, name) for s in samples]) for name in ("previous", "current", "flow", "mask"))
+        previous, current, flow, mask = (torch.stack([getattr(s, name) for s in samples]) for name in ("previous", "current", "flow", "mask"))
+        return previous, current, flow, mask

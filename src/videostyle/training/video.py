@@ -26,6 +26,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -164,9 +165,10 @@ def prepare_video_training(
     if options.mode == "reconet":
         names = [style_name(styles[0])]
         config = TransformerConfig.for_arch(options.arch, style_names=names)
-        network: torch.nn.Module = warm_start(TransformerNet(config), options.init_model, "transformer", config.to_dict()).to(device)
+        network: TransformerNet | ArbitraryStyleNet = warm_start(TransformerNet(config), options.init_model, "transformer", config.to_dict()).to(device)
         criterion.style_targets = criterion.style_grams([resize_long_side(to_tensor(style_groups[0][0], device), options.style_size)])
-        kind, config_dict, layers = "transformer", config.to_dict(), ()
+        layers: tuple[str, ...] = ()
+        kind, config_dict = "transformer", config.to_dict()
     else:
         names = [Path(p).name for p in styles]
         arbitrary = ArbitraryConfig(arch=options.arch)
@@ -182,7 +184,8 @@ def prepare_video_training(
             frames = device_batches.pairs(step, options.batch_size)
             style_batch = device_batches.style_batch(step, options.batch_size) if options.mode == "arbitrary" else None
         else:
-            frames = tuple(tensor.to(device) for tensor in host_pairs.batch(step, options.batch_size))
+            previous, current, flow, mask = host_pairs.batch(step, options.batch_size)
+            frames = (previous.to(device), current.to(device), flow.to(device), mask.to(device))
             style_batch = style_crops.batch(step, options.batch_size).to(device) if options.mode == "arbitrary" else None
         return (*frames, style_batch)
 
@@ -191,13 +194,14 @@ def prepare_video_training(
         both = torch.cat([previous, current])
         with autocast:
             if style_batch is None:
-                transformer, params = network, None
+                transformer, params = cast(TransformerNet, network), None
             else:
                 with torch.no_grad():
                     statistics = style_statistics(encoder, style_batch, layers)
                     targets = criterion.style_targets_of(style_batch)
                 criterion.style_targets = {name: _repeat(value) for name, value in targets.items()}
-                transformer, params = network.transformer, network.predict(statistics).repeat(2, 1)
+                any_style = cast(ArbitraryStyleNet, network)
+                transformer, params = any_style.transformer, any_style.predict(statistics).repeat(2, 1)
             features = transformer.encode(both, params)
             outputs = transformer.decode(features, params)
             step_terms = criterion(outputs, criterion.content_targets(both))
