@@ -211,6 +211,7 @@ def estimate_seconds(options: VideoOptions, frames: int, seconds_per_iteration: 
     ``seconds_per_iteration``, each planned flow at ``seconds_per_flow`` (reading, writing and
     start-up are small beside them). An upper bound where early stopping ends frames sooner.
 
+    >>> from videostyle.options import GatysOptions
     >>> options = VideoOptions(first_iterations=100, image=GatysOptions(iterations=10))
     >>> estimate_seconds(options, frames=11, seconds_per_iteration=0.5, seconds_per_flow=0.25)
     105.0
