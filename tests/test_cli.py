@@ -1,12 +1,10 @@
 """The command line as a user meets it: results on success, one clean line on every error."""
 
 import os
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 from videostyle.cli import cli, main
@@ -140,15 +138,6 @@ def test_unwritable_output_folder(images, capsys):
     content, style = images
     code, _, err = run_main(["image", str(content), "-s", str(style), "-o", "/sys/out.png", *FAST], capsys)
     assert code == 1 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
-
-
-def test_readme_shows_the_current_help():
-    readme = (ROOT / "README.md").read_text()
-    for command in ["image", "video", "evaluate", "compare", "dataset"]:
-        block = re.search(rf"<!-- help {command} -->\n```\n(.*?)```\n<!-- end help -->", readme, re.S)
-        assert block, f"README has no help block for {command}"
-        result = CliRunner().invoke(cli, [command, "--help"], prog_name="videostyle", terminal_width=100)
-        assert block.group(1) == result.output
 
 
 @pytest.fixture
