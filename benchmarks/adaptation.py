@@ -1,4 +1,4 @@
-"""Per-style adaptation against its baselines, on paintings held out of every training (issue 13).
+"""Per-style adaptation against its baselines, on paintings held out of every training.
 
 For each style: adapt a fast network on the clip from each start (``any-style``,
 ``meta``, ``scratch``; wall time measured), train the reference (a fast network trained from

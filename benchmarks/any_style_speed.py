@@ -1,5 +1,5 @@
 """Any-style networks against each other on unseen paintings: speed of the network alone and what a faster one
-costs in style distance and flicker, in one run (issue 14's quality bounds for arbitrary-video).
+costs in style distance and flicker, in one run (the quality bounds for arbitrary-video).
 
 The first `--model` is the reference (default: the bundled `arbitrary_video_corpus`, the default model of
 `--method arbitrary-video`); each other model is a row. For every `--style` (paintings held out of every

@@ -1,4 +1,4 @@
-"""Sound restyling on the bundled examples: speed, the targets of issue 18, and a spectrogram figure.
+"""Sound restyling on the bundled examples: speed, the targets of the sound restyling, and a spectrogram figure.
 
 Target: `spoken_sentence.flac` (10 s of speech); source: `synth_swarm.ogg` (30 s of a synthetic swarm),
 both in the package's samples. For each method: seconds (a cold first call, which imports librosa,

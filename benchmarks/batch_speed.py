@@ -74,7 +74,7 @@ def main() -> None:
         stamps: list[float] = []
         began = time.perf_counter()
         summary = stylize_batch(items, spec, folder / "out", on_item=lambda item, outcome: stamps.append(time.perf_counter()))
-        first = stamps[0] - began  # loading, the session's first run, the first picture
+        first = stamps[0] - began  # loading, the process's first run, the first picture
         steady = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
         sheet = summary.seconds - (stamps[-1] - began)
 

@@ -1,10 +1,10 @@
-"""The faster one-pass networks and runtimes of issue 14, each against the float32 fast network: speed
+"""The faster one-pass networks and runtimes, each against the float32 fast network: speed
 of the network alone and what it costs in style distance and flicker, in one run.
 
 Rows (Starry Night, 640x360 unless said):
 - `fast float32`: the bundled `starry_night` (arch fast) in onnxruntime, the reference;
 - `lean float32`: `starry_night_lean` (fast narrowed to 8-16-32 channels, zero padding), distilled from the reference
-  (`train --method distill`; session 9's file had the reference's own recipe);
+  (`train --method distill`; an earlier file had the reference's own recipe);
 - `realtime float32`: `starry_night_realtime` (16-32-64, zero padding, stride-2 first layer, sub-pixel output), the same
   recipe then 500 steps of ReCoNet's temporal losses;
 - `fast int8 QDQ`: the reference quantised statically by onnxruntime (QDQ, per channel, calibrated on 16 frames of

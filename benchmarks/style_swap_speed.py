@@ -1,4 +1,4 @@
-"""Style swap in one pass with the bundled inverse network: seconds per 640x360 frame (issue 17's target: under 1 s).
+"""Style swap in one pass with the bundled inverse network: seconds per 640x360 frame (the target: under 1 s).
 
 A 640x360 frame (the bundled Wesnoth landscape resized), Starry Night at several style sizes (the long side its patches are
 taken at; more patches, slower matching), `StyleSwapStylizer` warm, best of three. Parts: the encoder to

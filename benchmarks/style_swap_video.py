@@ -1,4 +1,4 @@
-"""Style swap in video: Ruder's temporal terms against per-frame style swap (issue 17's target: warping
+"""Style swap in video: Ruder's temporal terms against per-frame style swap (the target: warping
 error at most 0.5x per-frame).
 
 The bundled clip's first 0.67 s (21 frames) at 128 px, Starry Night, style swap decoded by optimisation:

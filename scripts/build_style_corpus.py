@@ -1,4 +1,4 @@
-"""Build the painterly style corpus (issue 13) from free art in Debian packages, reproducibly.
+"""Build the painterly style corpus from free art in Debian packages, reproducibly.
 
     python scripts/build_style_corpus.py -o runs/corpus [--packages-dir runs/debs]
 

@@ -3,12 +3,12 @@
 # every 100 steps and resumes when started again with the same command.
 #   scripts/train_bundled.sh feedforward   # the four Johnson/CIN models (two queues side by side)
 #   scripts/train_bundled.sh video         # AdaIN decoder, ReCoNet, arbitrary-style video (two queues)
-#   scripts/train_bundled.sh corpus        # arbitrary_video on the painterly corpus (issue 13; CORPUS_STEPS)
+#   scripts/train_bundled.sh corpus        # arbitrary_video on the painterly corpus (CORPUS_STEPS)
 #   scripts/train_bundled.sh corpus_gpu    # its continuation, bundled as arbitrary_video_corpus (a GPU; DEVICE=cpu works, slowly)
 #   scripts/train_bundled.sh meta          # meta_init, the Reptile start of 'videostyle adapt --start meta' 
-#   scripts/train_bundled.sh realtime      # starry_night_realtime, the real-time architecture distilled from starry_night (issue 14)
-#   scripts/train_bundled.sh lean          # starry_night_lean, the lean architecture distilled from starry_night (issue 14)
-#   scripts/train_bundled.sh any_lean      # arbitrary_video_lean, the any-style network distilled into lean (issue 14)
+#   scripts/train_bundled.sh realtime      # starry_night_realtime, the real-time architecture distilled from starry_night
+#   scripts/train_bundled.sh lean          # starry_night_lean, the lean architecture distilled from starry_night
+#   scripts/train_bundled.sh any_lean      # arbitrary_video_lean, the any-style network distilled into lean
 #   scripts/train_bundled.sh realtime_any  # arbitrary_video_realtime, any style in that architecture (REALTIME_ANY_STEPS)
 #   scripts/train_bundled.sh swap          # swap_decoder, the inverse network of --method style-swap (SWAP_STEPS)
 #   scripts/train_bundled.sh video_a       # one queue alone (ARBITRARY_STEPS / ADAIN_STEPS override the step counts;
@@ -33,10 +33,10 @@ feedforward_b() {
 # Any-style models sample their styles half from two paintings and half from the photos (one group
 # per -s argument), procedurally varied (palette, painterly filters). graffiti.png is held out so
 # that one painting stays unseen for the generalisation check. The arbitrary-style network is
-# fine-tuned from the first short training of session 2 (commit 14a8a3e, taken from git history);
-# the AdaIN decoder starts afresh (its input scaling and loss balance changed in session 3).
-# Session 3 ran the first arbitrary stage and the AdaIN decoder until a time limit and ended them
-# at their last checkpoints (4000 and 1500 steps); the step counts below are those.
+# fine-tuned from its first short training (commit 14a8a3e, taken from git history); the AdaIN
+# decoder starts afresh (its input scaling and loss balance changed since). The first arbitrary stage
+# and the AdaIN decoder ran until a time limit and ended at their last checkpoints (4000 and 1500
+# steps); the step counts below are those.
 any_style_inputs() {
   mkdir -p runs/paintings runs/init
   ln -sf "$(realpath $M/styles/starry_night.jpg)" runs/paintings/starry_night.jpg
@@ -53,8 +53,8 @@ video_a() {
   videostyle train --method reconet -s $M/styles/starry_night.jpg "${DATA[@]}" --arch fast --steps 500 -o $OUT/reconet_starry_night.safetensors -q
 }
 video_b() {
-  # Two stages: 300 steps with a light identity loss, then 1500 with a strong one (session 3 found
-  # the decoder collapsing to one texture for every input without it).
+  # Two stages: 300 steps with a light identity loss, then 1500 with a strong one (without the strong
+  # one the decoder collapsed to one texture for every input without it).
   any_style_inputs
   ADAIN=(--method adain -s runs/paintings -s $M/photos "${DATA[@]}" --lr 5e-4 --width 0.5)
   [ -f runs/init/adain_decoder_step300.safetensors ] || \
@@ -63,9 +63,9 @@ video_b() {
     --init runs/init/adain_decoder_step300.safetensors -o $OUT/adain_decoder.safetensors -q
 }
 
-# Issue 13: the bundled arbitrary_video fine-tuned on the painterly corpus (scripts/build_style_corpus.py),
-# its three groups plus the two paintings, the temporal weight of its last stage. Session 4 ran 3000 steps
-# (measured in docs/benchmarks.md, not bundled) and extended the same run with CORPUS_STEPS=8000.
+# The bundled arbitrary_video fine-tuned on the painterly corpus (scripts/build_style_corpus.py), its three
+# groups plus the two paintings, the temporal weight of its last stage. 3000 steps were measured
+# (docs/benchmarks.md, not bundled); the same run was extended with CORPUS_STEPS=8000.
 corpus() {
   any_style_inputs
   [ -d runs/corpus ] || python scripts/build_style_corpus.py -o runs/corpus
@@ -75,7 +75,7 @@ corpus() {
     -s runs/paintings "${DATA[@]}" --arch fast --steps "${CORPUS_STEPS:-3000}" --output-temporal-weight 2e7 --init runs/init/arbitrary_video_bundled.safetensors --keep-run \
     -o runs/init/arbitrary_video_corpus.safetensors -q
 }
-# Session 5, on a lent H100 (the device tool; VGG weights and data carried over, run with --device cuda):
+# On a lent H100 (the device tool; VGG weights and data carried over, run with --device cuda):
 # the bundled arbitrary_video_corpus is the 8000-step CPU model above continued for 3000 steps at batch 4, on
 # generated scenes only (every 10th frame of the clips saved as images: no real frame pairs) and without the
 # painterly filters (that machine's OpenCV lacks xphoto); it stopped at a time limit, at its last checkpoint.
@@ -106,13 +106,13 @@ meta() {
   videostyle train --method reptile "${S[@]}" --steps 300 --device "${DEVICE:-cuda}" -o runs/init/meta_init_300.safetensors -q
   videostyle train --method reptile "${S[@]}" --steps 1000 --seed 1 --init runs/init/meta_init_300.safetensors --device "${DEVICE:-cuda}" -o $OUT/meta_init.safetensors -q
 }
-# The inverse network of --method style-swap: relu3_1 to image, photos only (issue 17). SWAP_STEPS overrides the steps.
+# The inverse network of --method style-swap: relu3_1 to image, photos only. SWAP_STEPS overrides the steps.
 swap() {
   OMP_NUM_THREADS=2 videostyle train --method swap-decoder "${DATA[@]}" --tv-weight 0 --steps "${SWAP_STEPS:-2000}" -o $OUT/swap_decoder.safetensors -q
 }
-# Issue 14: starry_night in the real-time architecture (zero padding, stride-2 first layer, sub-pixel output).
-# Session 9 trained it with starry_night's recipe and then ReCoNet's temporal losses (1.94x starry_night's style
-# distance, 1.20x its flicker; in git history, 16705a0). Session 11 distils it from starry_night as lean is
+# starry_night in the real-time architecture (zero padding, stride-2 first layer, sub-pixel output). First it was
+# trained with starry_night's recipe and then ReCoNet's temporal losses (1.94x starry_night's style distance,
+# 1.20x its flicker; in git history, 16705a0). Now it is distilled from starry_night as lean is
 # distilled (below): pixel term at 256 px, then the Gram term at 128 px and at 256 px (1.28x, 0.87x).
 realtime() {
   mkdir -p runs/init
@@ -125,13 +125,11 @@ realtime() {
   videostyle train --method distill --teacher starry_night "${DATA[@]}" --arch realtime --size 256 --steps 300 --gram-weight 1 --lr 3e-4 \
     --seed 2 --init runs/init/starry_night_realtime_gram128.safetensors --checkpoint-every 50 -o $OUT/starry_night_realtime.safetensors -q
 }
-# Issue 14: starry_night in the lean architecture (fast narrowed to 8-16-32 channels, zero padding): the recipe of
-# starry_night (fast) unchanged, on two threads.
-# Session 10: starry_night_lean is no longer trained on the style image but distilled from starry_night itself
-# (--method distill): the teacher's picture pixel by pixel at 256 px, then with its Gram matrices at 128 px.
-# (Session 9's starry_night_lean was starry_night's recipe on --arch lean: 1000 steps. A third stage at
-# --gram-weight 10 was tried and not kept: style distance 1.13x starry_night's against 1.10x.)
-# Session 11 added the third stage, the Gram term on 256 px crops (1.10x -> 1.05x starry_night's style distance).
+# starry_night in the lean architecture (fast narrowed to 8-16-32 channels, zero padding), on two threads, distilled
+# from starry_night itself (--method distill): the teacher's picture pixel by pixel at 256 px, then with its Gram
+# matrices at 128 px, then on 256 px crops (1.10x -> 1.05x starry_night's style distance).
+# (The first starry_night_lean was starry_night's recipe on --arch lean: 1000 steps. A --gram-weight 10 stage
+# was tried and not kept: style distance 1.13x starry_night's against 1.10x.)
 # Not kept: 1000 more steps at 128 px and lr 3e-4 (1.11x); 400 steps of starry_night's own recipe from the
 # distilled network (style weight 3: 1.19x; 10: 1.16x and 1.14x the flicker).
 lean() {
@@ -145,7 +143,7 @@ lean() {
   videostyle train --method distill --teacher starry_night "${DATA[@]}" --arch lean --size 256 --steps 300 --gram-weight 1 --lr 3e-4 --seed 2 \
     --init runs/init/starry_night_lean_gram128.safetensors --checkpoint-every 50 -o $OUT/starry_night_lean.safetensors -q
 }
-# Session 10: the any-style network distilled into the lean architecture (arbitrary_video_lean, not the default):
+# The any-style network distilled into the lean architecture (arbitrary_video_lean, not the default):
 # arbitrary_video_corpus's pictures, pixel by pixel, on styles drawn from the corpus and the two paintings. A second
 # stage with the Gram term (1000 steps at 128 px) was tried and not kept: 1.65x the teacher's flicker.
 any_lean() {

@@ -93,9 +93,9 @@ def test_the_resume_key_follows_the_files_and_ignores_the_batch_size(style_files
 
 
 def test_a_field_added_later_keeps_old_runs_keys_until_it_is_used(style_files):
-    """coarse_iterations (session 11) is left out of the resume key at one scale, as tile and face_box are while
-    unset; at several scales the key holds the budget used, so that a run begun under session 11's default (the
-    full --iterations per level) is not resumed under session 12's (a fifth)."""
+    """coarse_iterations is left out of the resume key at one scale, as tile and face_box are while unset; at
+    several scales the key holds the budget used, so that a run begun under the older default (the full
+    --iterations per level) is not resumed under the newer one (a fifth)."""
     from videostyle.options import GatysOptions, VideoOptions
 
     def image_key(**options):

@@ -29,14 +29,14 @@ INITS = ("content", "noise", "style", "matched")
 #: Pixels of mirrored picture around the picture while it is optimised, cropped off at the end. Without them the
 #: style loss draws a dark edge and a light band a few pixels in along every border (the network's padding makes
 #: the border a feature the Gram matrices can use); with them that band falls outside the picture
-#: (docs/benchmarks.md, "A bright border on optimised pictures").
+#: (docs/benchmarks.md, "Why did optimised pictures get a bright border, and what removes it?").
 MARGIN = 16
 #: Default weight of the MRF terms. On the bundled photo and Starry Night at 192 px (100 iterations), 0.1 left
 #: faint texture, 0.3 visible swirls with the face kept, 1.0 replaced the face by swirls (docs/images/mrf_sheet.jpg).
 MRF_WEIGHT = 0.5
 #: Coarse-to-fine's coarser scales get 1/COARSE_SHARE of ``iterations`` each unless ``coarse_iterations`` is set. At
 #: 512 px and 3 scales, the time to reach the single-scale loss: 0.75x with 20 coarse iterations against 0.82x with
-#: 100 (100 at full size); 0.88x with 100 against 1.05x with 500 (500 at full size) (docs/benchmarks.md, "Coarse-to-fine").
+#: 100 (100 at full size); 0.88x with 100 against 1.05x with 500 (500 at full size) (docs/benchmarks.md, "Coarse-to-fine, a cheaper Gram matrix and a third distillation stage").
 COARSE_SHARE = 5
 #: The style loss of the optimisation: Gram matrices (Gatys et al. 2015), patch matching (MRF, Li and Wand 2016), or
 #: both; ``swap`` is method style-swap's (Chen and Schmidt 2016): the content target swapped (see
@@ -105,7 +105,7 @@ class GatysOptions:
     def start(self) -> str:
         """The starting picture, one of :data:`INITS`: ``init``, or by default the content, and for style swap the
         style pixels it matched (on 8 unseen painting and photo pairs its pictures carried more of the painting;
-        docs/benchmarks.md, "Style swap that paints").
+        docs/benchmarks.md, "Does style swap paint an unseen painting?").
 
         >>> GatysOptions().start, GatysOptions(style_loss="swap").start, GatysOptions(init="noise", style_loss="swap").start
         ('content', 'matched', 'noise')

@@ -61,7 +61,7 @@ def tiny_training_data(tmp_path_factory):
 
 @pytest.mark.parametrize("name", sorted(bundled_models()))
 def test_every_bundled_model_can_start_a_training_of_its_kind(name, tiny_training_data, encoder, tmp_path):
-    """``train --init NAME`` (issue 20): one step of the trainer the model was made with, from its weights."""
+    """``train --init NAME``: one step of the trainer the model was made with, from its weights."""
     from videostyle.models import read_model
     from videostyle.training.adain import AdaINTrainOptions, train_adain_decoder
     from videostyle.training.feedforward import TrainOptions, train_transformer

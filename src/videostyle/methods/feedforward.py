@@ -33,7 +33,7 @@ from ..tiles import MIN_TILE, Tile, blend_windows, check_tile, overlapping_tiles
 from .frames import FrameStylizer
 
 #: Pixels that neighbouring tiles of a one-pass network share, blended by a linear ramp (the residual blocks'
-#: reach is about 20 cells of 4 pixels). Only this value was measured (docs/benchmarks.md, "Big pictures in tiles").
+#: reach is about 20 cells of 4 pixels). Only this value was measured (docs/benchmarks.md, "Big pictures in tiles: the first measurement").
 TILE_OVERLAP = 64
 #: The autocast type of each lower :data:`~videostyle.options.PRECISIONS` (float32 runs without autocast).
 AUTOCAST_TYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -44,7 +44,7 @@ STATISTICS_SIDE = 2048
 #: The default budget of resident memory for a picture through a one-pass network (``--max-memory``).
 DEFAULT_MAX_MEMORY = 2 * 2**30
 #: The largest tile chosen for a budget. Bigger windows were slower, not faster: at 4096x2304, two windows of
-#: 2852 px took 18.3 s and windows of 512 px 7.2 s (docs/benchmarks.md, "Big pictures within a memory budget").
+#: 2852 px took 18.3 s and windows of 512 px 7.2 s (docs/benchmarks.md, "How big a picture fits in a memory budget, and at what cost?").
 AUTOMATIC_TILE_LIMIT = 1024
 #: Bytes per pixel of the picture buffers besides the network's: the float32 output and, when it is written, its
 #: 8-bit copy and the saved image's (a streamed picture; its 8-bit input is already resident when this is planned).
@@ -73,7 +73,7 @@ def working_bytes_per_pixel(config: TransformerConfig, runtime: str = "onnx") ->
     """Bytes a pass of a network of ``config`` needs per input pixel in ``runtime``: the measured figure of its
     architecture (:data:`MEASURED_BYTES_PER_PIXEL`) and a fifth more where the network has the measured shape;
     otherwise an upper bound of every measured figure, four bytes for five channels of the first layer's width per
-    input pixel, and 24 more (docs/benchmarks.md, "Big pictures within a memory budget").
+    input pixel, and 24 more (docs/benchmarks.md, "How big a picture fits in a memory budget, and at what cost?").
 
     >>> working_bytes_per_pixel(TransformerConfig(arch="fast", channels=(12, 24, 48))), working_bytes_per_pixel(TransformerConfig(arch="fast"))
     (198, 736)

@@ -42,7 +42,7 @@ def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss
 def swap_style_layers(style_layers: dict[str, float]) -> dict[str, float]:
     """Style swap's Gram layers: the style layers below the swap layer. The swap carries the painting's patterns at
     relu3_1 and deeper; Gram matrices of the shallower layers carry its colours and fine strokes, which relu3_1
-    alone leaves to the start (docs/benchmarks.md, "Style swap that paints"). With none left, relu1_1 (at weight 0
+    alone leaves to the start (docs/benchmarks.md, "Does style swap paint an unseen painting?"). With none left, relu1_1 (at weight 0
     when the style weight is 0, a criterion needs a style layer).
 
     >>> swap_style_layers({"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu5_1": 1.0})
@@ -149,7 +149,7 @@ def upsample_result(variable: torch.Tensor, coarse_content: torch.Tensor, conten
     coarse result's change to its content is upsampled onto the sharp content, so that the finer scale starts with
     the content's fine detail (as a Laplacian pyramid's next level) rather than a blurred picture; other starts
     are upsampled as they are. At 512 px, 3 scales of 100 iterations reached the single-scale loss in 0.82x the
-    single-scale time (docs/benchmarks.md, "Coarse-to-fine"; the plain upsampling: 0.94x in an ad hoc run)."""
+    single-scale time (docs/benchmarks.md, "Coarse-to-fine, a cheaper Gram matrix and a third distillation stage"; the plain upsampling: 0.94x in an ad hoc run)."""
     size = picture_size(content)
     if options.start != "content":
         return resize(variable, size)
