@@ -73,7 +73,7 @@ def main() -> None:
                     viewers.append(thread)
 
                 spec = replace(spec, batch_size=1)
-                summary = stylize_live(spec, source=str(clip), headless=True, port=0, on_ready=ready)
+                summary = stylize_live(spec, source=str(clip), mjpeg=("127.0.0.1", 0), on_ready=ready)
                 stop.set()
                 time.sleep(0.2)
             print(

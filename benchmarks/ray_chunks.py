@@ -21,7 +21,7 @@ import torch
 from videostyle.distributed.chunks import boundary_and_inside, plan_chunks
 from videostyle.distributed.ray_runner import RaySettings
 from videostyle.flow import make_estimator
-from videostyle.io.video import VideoReader
+from videostyle.io.video import ClipWindow, VideoReader
 from videostyle.metrics.temporal import warping_errors
 from videostyle.options import GatysOptions, VideoOptions
 from videostyle.pipeline import RunSettings, resize_frame, stylize_video
@@ -50,13 +50,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         began = time.perf_counter()
-        stylize_video(clip, folder / "local.mp4", spec, end=end, run=RunSettings(resume=False))
+        stylize_video(clip, folder / "local.mp4", spec, window=ClipWindow(end=end), run=RunSettings(resume=False))
         local_seconds = time.perf_counter() - began
         for plan in args.plans:
             length, overlap = (int(part) for part in plan.split(":"))
             output = folder / f"ray_{length}_{overlap}.mp4"
             began = time.perf_counter()
-            stylize_video(clip, output, spec, end=end, run=RunSettings(resume=False, ray=RaySettings(workers=2, chunk_frames=length, chunk_overlap=overlap)))
+            stylize_video(
+                clip,
+                output,
+                spec,
+                window=ClipWindow(end=end),
+                run=RunSettings(resume=False, ray=RaySettings(workers=2, chunk_frames=length, chunk_overlap=overlap)),
+            )
             seconds = time.perf_counter() - began
             chunks = plan_chunks(0, args.frames, length, overlap)
             boundary, inside = measured(clip, output, chunks, end)

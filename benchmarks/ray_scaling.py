@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from pipeline_speed import HEIGHT, WIDTH, make_clip
 
 from videostyle.distributed.ray_runner import RaySettings, connect
-from videostyle.io.video import VideoReader, VideoWriter
+from videostyle.io.video import ClipWindow, VideoReader, VideoWriter
 from videostyle.pipeline import RunSettings, resize_frame, stylize_video
 from videostyle.spec import MethodSpec
 
@@ -58,7 +58,7 @@ def main() -> None:
         folder = Path(tmp)
         clip = make_clip(folder / "pan.mp4", args.frames)
         rows = []
-        stylize_video(clip, folder / "warm.mp4", spec, end=0.5)  # the ONNX export cached, as in the runs below
+        stylize_video(clip, folder / "warm.mp4", spec, window=ClipWindow(end=0.5))  # the ONNX export cached, as in the runs below
         summary = stylize_video(clip, folder / "local.mp4", spec)
         rows.append(("local (one process)", summary.seconds))
         began = time.perf_counter()

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from videostyle.flow import make_estimator
-from videostyle.io.video import VideoReader
+from videostyle.io.video import ClipWindow, VideoReader
 from videostyle.metrics.temporal import warping_errors
 from videostyle.options import GatysOptions, VideoOptions
 from videostyle.pipeline import resize_frame, stylize_video
@@ -35,7 +35,7 @@ def main() -> None:
             options = VideoOptions(image=GatysOptions(iterations=40), first_iterations=100, flow="dis", independent=independent)
             spec = MethodSpec(method="style-swap", styles=[str(style)], size=128, optimization=options)
             began = time.perf_counter()
-            stylize_video(clip, Path(folder) / label, spec, end=0.67)
+            stylize_video(clip, Path(folder) / label, spec, window=ClipWindow(end=0.67))
             seconds = time.perf_counter() - began
             outputs = list(VideoReader(Path(folder) / label))
             originals = [resize_frame(frame, outputs[0].shape[:2]) for frame in VideoReader(clip, end=0.67)]

@@ -51,13 +51,13 @@ def method_spec(settings: dict, size: int, args):
 
 
 def run_method(clip: str, output: str, frames: int, size: int, settings: dict, args) -> dict:
-    from videostyle.io.video import VideoReader
+    from videostyle.io.video import ClipWindow, VideoReader
     from videostyle.pipeline import RunSettings, stylize_video
 
     torch.manual_seed(0)
     end = float(frames / VideoReader(clip).info.fps) if Path(clip).is_file() else None
     start = time.perf_counter()
-    summary = stylize_video(clip, output, method_spec(settings, size, args), end=end, run=RunSettings(output + ".run", keep_frames=True))
+    summary = stylize_video(clip, output, method_spec(settings, size, args), window=ClipWindow(end=end), run=RunSettings(output + ".run", keep_frames=True))
     seconds = time.perf_counter() - start
     outputs = sorted(str(p) for p in (summary.run_folder / "frames").glob("out_*.png"))
     return {

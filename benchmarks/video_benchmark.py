@@ -51,7 +51,7 @@ def flow_times(frames: list[np.ndarray]) -> dict[str, float]:
 
 
 def run_method(clip: Path, height: int, frames: int, args, independent: bool, folder: Path) -> dict:
-    from videostyle.io.video import VideoReader
+    from videostyle.io.video import ClipWindow, VideoReader
     from videostyle.options import GatysOptions, VideoOptions
     from videostyle.pipeline import Progress, RunSettings, stylize_video
     from videostyle.spec import MethodSpec
@@ -82,7 +82,7 @@ def run_method(clip: Path, height: int, frames: int, args, independent: bool, fo
     output = folder / ("independent.mp4" if independent else "ruder.mp4")
     spec = MethodSpec(styles=[STYLE], size=size, optimization=replace(options, flow=args.flow))
     run = RunSettings(folder / output.name.replace(".mp4", ".run"), keep_frames=True)
-    summary = stylize_video(clip, output, spec, end=float(end), run=run, progress=Progress(on_frame=on_frame, on_step=on_step))
+    summary = stylize_video(clip, output, spec, window=ClipWindow(end=float(end)), run=run, progress=Progress(on_frame=on_frame, on_step=on_step))
     outputs = [np.asarray(Image.open(p).convert("RGB")) for p in sorted((summary.run_folder / "frames").iterdir())]
     return {"times": frame_times, "losses": frame_losses, "outputs": outputs, "size": (summary.height, summary.width)}
 

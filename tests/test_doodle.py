@@ -17,6 +17,7 @@ from scipy.ndimage import uniform_filter
 
 from cli_runs import assert_clean_failure, run_cli
 from videostyle.doodle import DOODLE_OPTIONS, paint_doodle
+from videostyle.options import VideoOptions
 
 HEIGHT, WIDTH = 96, 128
 FAST = replace(DOODLE_OPTIONS, size=128, iterations=60)
@@ -85,8 +86,8 @@ def test_a_doodle_video_is_painted_frame_by_frame_and_holds_still(two_regions, t
     for frame in range(4):
         left = (x < WIDTH // 2 - 9 + 6 * frame)[..., None]
         Image.fromarray(np.where(left, [0, 0, 255], [255, 0, 0]).astype(np.uint8)).save(maps / f"doodle_{frame:02d}.png")
-    options = replace(FAST, iterations=40)
-    summary = paint_doodle_video(two_regions / "style.png", two_regions / "style_map.png", maps, tmp_path / "doodle.mp4", options=options, later_iterations=20)
+    options = VideoOptions(image=replace(FAST, iterations=20), first_iterations=40, flow="dis")
+    summary = paint_doodle_video(two_regions / "style.png", two_regions / "style_map.png", maps, tmp_path / "doodle.mp4", options=options)
     frames = list(VideoReader(tmp_path / "doodle.mp4"))
     assert summary.frames == len(frames) == 4
     for index, frame in enumerate(frames):
@@ -95,7 +96,9 @@ def test_a_doodle_video_is_painted_frame_by_frame_and_holds_still(two_regions, t
     still = (x < WIDTH // 2 - 20) | (x >= WIDTH // 2 + 20)  # never crossed by the border
     video_change = np.abs(frames[2].astype(float) - frames[1].astype(float))[still].mean()
     alone = [
-        paint_doodle(two_regions / "style.png", two_regions / "style_map.png", maps / f"doodle_{frame:02d}.png", options=replace(options, seed=frame))[0]
+        paint_doodle(
+            two_regions / "style.png", two_regions / "style_map.png", maps / f"doodle_{frame:02d}.png", options=replace(FAST, iterations=40, seed=frame)
+        )[0]
         for frame in (1, 2)
     ]
     pictures = [(image.image[0].permute(1, 2, 0).numpy() * 255).astype(float) for image in alone]

@@ -49,7 +49,7 @@ def test_a_file_served_as_mjpeg_and_recorded(tmp_path):
         clients.append(client)
 
     record = tmp_path / "live.mp4"
-    summary = stylize_live(SPEC, source=str(CLIP), headless=True, port=0, record=record, on_ready=ready)
+    summary = stylize_live(SPEC, source=str(CLIP), mjpeg=("127.0.0.1", 0), record=record, on_ready=ready)
     clients[0].join(timeout=30)
     assert summary.ended == "the input ended after 120 frames"
     assert summary.shown + summary.dropped == 120 and summary.shown > 10
@@ -83,7 +83,7 @@ def test_a_local_http_stream_stops_after_the_frames_asked(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/clip.ts"
-        summary = stylize_live(SPEC, source=url, headless=True, port=0, max_frames=5)
+        summary = stylize_live(SPEC, source=url, mjpeg=("127.0.0.1", 0), max_frames=5)
     finally:
         server.shutdown()
     assert summary.shown == 5 and summary.ended == "stopped after 5 frames, as asked"
@@ -102,9 +102,9 @@ def test_a_local_http_stream_stops_after_the_frames_asked(tmp_path):
 )
 def test_bad_sources_are_one_line_errors(arguments, message):
     with pytest.raises(VideostyleError, match=message):
-        stylize_live(SPEC, headless=True, port=0, **arguments)
+        stylize_live(SPEC, mjpeg=("127.0.0.1", 0), **arguments)
 
 
 def test_live_needs_a_network():
     with pytest.raises(VideostyleError, match="live needs a one-pass method"):
-        stylize_live(MethodSpec(method="optimize", styles=[str(samples_folder() / "starry_night.jpg")]), source=str(CLIP), headless=True, port=0)
+        stylize_live(MethodSpec(method="optimize", styles=[str(samples_folder() / "starry_night.jpg")]), source=str(CLIP), mjpeg=("127.0.0.1", 0))

@@ -14,17 +14,20 @@ from typing import TYPE_CHECKING
 from .errors import VideostyleError
 
 if TYPE_CHECKING:
-    from .api import ImageResult, stylize, stylize_image, stylize_image_with_model
+    from .api import stylize, stylize_image, stylize_image_with_model
     from .audio.api import AudioRestyle, stylize_audio
     from .batch import plan_batch, stylize_batch
     from .devices import resolve_device
+    from .io.video import ClipWindow
     from .pipeline import stylize_video
+    from .results import ImageResult
     from .spec import MethodSpec
 
 #: Each public name and the module it lives in, imported on first use: ``import videostyle`` (and the command's
 #: start-up, :mod:`videostyle.entry`) does not import PyTorch until something needs it.
 _EXPORTS = {
-    "ImageResult": "api",
+    "ImageResult": "results",
+    "ClipWindow": "io.video",
     "resolve_device": "devices",
     "stylize": "api",
     "stylize_image": "api",
@@ -49,6 +52,7 @@ def __getattr__(name: str):
 __version__ = "0.1.0"
 __all__ = [
     "AudioRestyle",
+    "ClipWindow",
     "ImageResult",
     "MethodSpec",
     "VideostyleError",

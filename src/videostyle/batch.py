@@ -27,6 +27,7 @@ from PIL import Image, ImageOps
 from .errors import VideostyleError
 from .io.atomic import atomic_path, check_not_an_input
 from .io.image import save_picture, to_rgb
+from .io.video import ClipWindow
 from .spec import ADAPT_METHOD, MODEL_STYLE_METHODS, MethodSpec
 
 #: The bookkeeping file of a batch's output folder: ``{output name: settings key}``.
@@ -356,9 +357,7 @@ def stylize_clips(
     spec: MethodSpec,
     out_dir: str | os.PathLike,
     *,
-    start: float | None = None,
-    end: float | None = None,
-    fps: float | None = None,
+    window: ClipWindow | None = None,
     run=None,
     device=None,
     progress_for: Callable | None = None,
@@ -379,6 +378,7 @@ def stylize_clips(
 
     started = time.perf_counter()
     run = run or RunSettings()
+    window = window or ClipWindow()
     if not items:
         raise VideostyleError("no clips to stylize", parameter="input")
     if run.folder is not None and len(items) > 1:
@@ -391,14 +391,12 @@ def stylize_clips(
         for item in items:
             if not item.content.exists():
                 raise VideostyleError(f"no such file or folder: {item.content}", parameter="input")
-        keys = {item.output: _settings_key(spec, item.content, (start, end, fps, restyle_audio)) for item in items}
+        keys = {item.output: _settings_key(spec, item.content, (window.start, window.end, window.fps, restyle_audio)) for item in items}
         ledger = _Ledger(out_dir, items, keys, summary, on_start, on_item)
         for item in ledger.todo:
             try:
                 progress = progress_for(item) if progress_for else None
-                stylize_video(
-                    item.content, item.output, spec, start=start, end=end, fps=fps, run=run, device=device, progress=progress, restyle_audio=restyle_audio
-                )
+                stylize_video(item.content, item.output, spec, window=window, run=run, device=device, progress=progress, restyle_audio=restyle_audio)
             except VideostyleError as error:
                 ledger.finished(item, f"{item.content}: {error}")
             else:

@@ -23,7 +23,7 @@ from PIL import Image
 from .errors import VideostyleError
 from .io.atomic import check_not_an_input, check_writable_destination
 from .io.image import load_image, save_image, size_for_long_side, to_tensor, to_uint8
-from .options import GatysOptions
+from .options import GatysOptions, VideoOptions
 
 #: A colour of the style map is a region when it covers at least this share of the map.
 REGION_SHARE = 0.005
@@ -36,6 +36,9 @@ STRAY_SHARE = 0.01
 #: The doodle's default optimisation: the MRF loss alone at relu3_1 and relu4_1, 300 iterations at 384 px, from the
 #: start :func:`paint_doodle` makes (the doodle in the painting's region colours, plus noise).
 DOODLE_OPTIONS = GatysOptions(size=384, iterations=300, style_loss="mrf", mrf_weight=1.0, content_weight=0.0, init="content", tolerance=0.0)
+#: A doodle video: the first frame as a still doodle (its iterations), each later frame 100 iterations from the
+#: previous output warped by DIS flow, held there by the temporal loss.
+DOODLE_VIDEO_OPTIONS = VideoOptions(image=replace(DOODLE_OPTIONS, iterations=100), first_iterations=DOODLE_OPTIONS.iterations, flow="dis")
 
 
 def _hex(colour) -> str:
@@ -172,10 +175,7 @@ def paint_doodle_video(
     output: str | os.PathLike,
     *,
     content: str | os.PathLike | None = None,
-    options: GatysOptions | None = None,
-    later_iterations: int = 100,
-    temporal_weight: float = 2e5,
-    flow: str = "dis",
+    options: VideoOptions | None = None,
     fps: float | None = None,
     device: str | torch.device | None = None,
     callback=None,
@@ -184,33 +184,36 @@ def paint_doodle_video(
     with the regions of ``style``, held together by Ruder et al.'s temporal machinery: each frame after the first
     starts from the previous output warped by the optical flow between the frames, and a temporal loss holds it
     there where the flow is reliable. The flow is estimated on ``content`` (a clip of as many frames, kept by the
-    content term) or else on the doodles in the painting's region colours. ``options.iterations`` go to the first
-    frame, ``later_iterations`` to each later one. ``callback(frame, step)`` after every iteration."""
+    content term) or else on the doodles in the painting's region colours. ``options`` (:data:`DOODLE_VIDEO_OPTIONS`
+    by default): ``first_iterations`` go to the first frame, ``image.iterations`` to each later one, with
+    ``temporal_weight`` and ``flow``; ``image`` is the doodle's own options, as for :func:`paint_doodle`.
+    ``callback(frame, step)`` after every iteration."""
     from .devices import resolve_device
     from .flow import FlowCache, make_estimator
     from .io.video import VideoReader, VideoWriter, check_video_destination, zip_clips
     from .methods.gatys import stylize
     from .methods.ruder import RuderStylizer
-    from .options import VideoOptions
     from .spec import EncoderSpec
 
     check_video_destination(output)
     check_not_an_input(output, [style, style_map, maps, content])
-    options = _doodle_options(options, content is not None)
+    video_options = options or DOODLE_VIDEO_OPTIONS
+    image = video_options.image
+    if content is not None and video_options is DOODLE_VIDEO_OPTIONS:
+        image = replace(image, content_weight=1.0, init="content")
+    image = _doodle_options(image, content is not None)
     device = resolve_device(device)
     notes: list[str] = []
     painting, palette, style_regions = _painting_regions(style, style_map, notes)
     layouts = VideoReader(maps, folder_fps=fps)
     height, width = layouts.info.height, layouts.info.width
-    if options.size:
-        height, width = size_for_long_side(height, width, options.size)
-    style_scale = options.style_scale * max(painting.size) / max(width, height)
-    first_frame = replace(options, size=None, style_scale=style_scale)
-    video = VideoOptions(
-        image=replace(first_frame, iterations=later_iterations), first_iterations=options.iterations, temporal_weight=temporal_weight, flow=flow
-    ).check()
+    if image.size:
+        height, width = size_for_long_side(height, width, image.size)
+    style_scale = image.style_scale * max(painting.size) / max(width, height)
+    first_frame = replace(image, size=None, style_scale=style_scale, iterations=video_options.first_iterations)
+    video = replace(video_options, image=replace(first_frame, iterations=image.iterations)).check()
     encoder = EncoderSpec().load(device)
-    stylizer = RuderStylizer(encoder, [to_tensor(painting, device)], video, FlowCache(None, make_estimator(flow)), device)
+    stylizer = RuderStylizer(encoder, [to_tensor(painting, device)], video, FlowCache(None, make_estimator(video.flow)), device)
     style_tensor = torch.from_numpy(style_regions)[None]
     frames_of_content = VideoReader(content) if content is not None else None
     pairs = zip_clips(layouts, frames_of_content) if frames_of_content is not None else ((layout,) for layout in layouts)
@@ -227,7 +230,7 @@ def paint_doodle_video(
                 frame = (flat_start(painting, style_regions, target, seed=None) * 255).round().astype(np.uint8)
             report = None if callback is None else (lambda step, index=index: callback(index, step))
             if index == 0:  # the first frame: as a still doodle, from the photo or the flat colours plus noise
-                start = frame if frames_of_content is not None else flat_start(painting, style_regions, target, options.seed)
+                start = frame if frames_of_content is not None else flat_start(painting, style_regions, target, image.seed)
                 first = stylize(
                     to_tensor(start, device),
                     [to_tensor(painting, device)],

@@ -252,19 +252,19 @@ class TkWindow:
 
     def __init__(self, title: str = "videostyle live"):
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            raise VideostyleError("no display here to open a window on: use --headless to serve the stream on localhost", parameter="headless")
+            raise VideostyleError("no display here to open a window on: use --headless to serve the stream on localhost", parameter="mjpeg")
         try:
             import tkinter
 
             from PIL import ImageTk
         except ImportError:
             raise VideostyleError(
-                "a window needs Tk (tkinter and Pillow's ImageTk): use --headless to serve the stream on localhost", parameter="headless"
+                "a window needs Tk (tkinter and Pillow's ImageTk): use --headless to serve the stream on localhost", parameter="mjpeg"
             ) from None
         try:
             self.root = tkinter.Tk()
         except tkinter.TclError as error:
-            raise VideostyleError(f"cannot open a window ({error}): use --headless to serve the stream on localhost", parameter="headless") from None
+            raise VideostyleError(f"cannot open a window ({error}): use --headless to serve the stream on localhost", parameter="mjpeg") from None
         self.root.title(title)
         self.closed = False
         self.root.protocol("WM_DELETE_WINDOW", self._close)
@@ -384,9 +384,7 @@ def stylize_live(
     *,
     camera: int | None = None,
     source: str | None = None,
-    headless: bool = False,
-    host: str = "127.0.0.1",
-    port: int = 8090,
+    mjpeg: tuple[str, int] | None = None,
     record: str | os.PathLike | None = None,
     max_frames: int | None = None,
     device=None,
@@ -394,8 +392,8 @@ def stylize_live(
     on_ready: Callable[[str], None] | None = None,
 ) -> LiveSummary:
     """Stylize a camera (``camera``: its number) or a file or stream (``source``: a path or URL PyAV reads) live
-    with the one-pass method of ``spec`` (frames resized to ``spec.size``), shown in a window or, ``headless``,
-    served as MJPEG on ``http://host:port/``. ``record``: also write the stylized stream to this video file.
+    with the one-pass method of ``spec`` (frames resized to ``spec.size``), shown in a window or, with ``mjpeg``
+    ``(host, port)``, served as MJPEG on ``http://host:port/`` (port 0: any free one). ``record``: also write the stylized stream to this video file.
     ``on_ready(where)`` is called once the first frame can be shown (the URL, or "window")."""
     from .devices import resolve_device
     from .io.atomic import check_not_an_input, check_writable_destination
@@ -433,8 +431,8 @@ def stylize_live(
     reader = threading.Thread(target=read_frames, args=(container, stream, mailbox, not live, stop), name="live-reader", daemon=True)
     server = window = writer = None
     try:
-        if headless:
-            server = MjpegServer(host, port)
+        if mjpeg is not None:
+            server = MjpegServer(*mjpeg)
             where = server.url
         else:
             window = TkWindow()

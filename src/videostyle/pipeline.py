@@ -33,7 +33,7 @@ from .features import VGGEncoder
 from .flow import FlowCache, make_estimator
 from .io.atomic import check_not_an_input
 from .io.image import load_frame_png, save_frame_png, size_for_long_side
-from .io.video import VideoReader, VideoWriter, check_video_destination, is_frame_folder_path
+from .io.video import ClipWindow, VideoReader, VideoWriter, check_video_destination, is_frame_folder_path
 from .methods.frames import FrameStylizer
 from .methods.optimize import Step
 from .methods.ruder import RuderStylizer, estimate_seconds, planned_flows
@@ -244,9 +244,10 @@ class RuderFrames(FrameStylizer):
 class _OpenVideo:
     """The reader, working size, output kind and run folder of one pipeline run."""
 
-    def __init__(self, input_path, output_path, long_side, start, end, fps, run_folder):
+    def __init__(self, input_path, output_path, long_side, window: ClipWindow, run_folder):
+        start, end = window.start, window.end
         self.input_path, self.output_path = Path(input_path), check_video_destination(output_path)
-        self.reader = VideoReader(self.input_path, start=start, end=end, folder_fps=fps)
+        self.reader = VideoReader(self.input_path, start=start, end=end, folder_fps=window.fps)
         self.to_video_file = not is_frame_folder_path(self.output_path) and self.output_path.suffix.lower() != ".gif"
         self.size = working_size(self.reader.info.height, self.reader.info.width, long_side, even=self.to_video_file)
         self.run = Path(run_folder) if run_folder else default_run_folder(self.output_path, "run")
@@ -292,9 +293,7 @@ def stylize_video(
     output_path: str | os.PathLike,
     spec: MethodSpec,
     *,
-    start: float | None = None,
-    end: float | None = None,
-    fps: float | None = None,
+    window: ClipWindow | None = None,
     run: RunSettings | None = None,
     device: torch.device | str | None = None,
     encoder: VGGEncoder | None = None,
@@ -303,14 +302,14 @@ def stylize_video(
 ) -> VideoSummary:
     """Stylize a video (file or image folder) into ``output_path`` with the method of ``spec``.
 
-    ``start``/``end``: the window in seconds; ``fps``: frame rate of an image folder (default
-    25). ``encoder``: an already loaded VGG to share (else ``spec.encoder`` is loaded).
+    ``window``: the part of the clip (:class:`~videostyle.io.video.ClipWindow`: start and end in seconds,
+    the frame rate of an image folder; None: the whole clip at 25 frames/s for a folder). ``encoder``: an already loaded VGG to share (else ``spec.encoder`` is loaded).
     Audio is copied for the window, or with ``restyle_audio`` (:class:`~videostyle.audio.api.AudioRestyle`)
     replaced by the window's sound restyled with another (extra ``videostyle[audio]``); outputs are written atomically.
 
     >>> from videostyle.spec import MethodSpec
     >>> spec = MethodSpec(method="feedforward", model="starry_night", size=176)
-    >>> summary = stylize_video("assets/carphone.mp4", "out.mp4", spec, end=1.0)  # doctest: +SKIP
+    >>> summary = stylize_video("assets/carphone.mp4", "out.mp4", spec, window=ClipWindow(end=1.0))  # doctest: +SKIP
     """
     from .devices import memory_errors, resolve_device
 
@@ -320,7 +319,7 @@ def stylize_video(
     device = resolve_device(device)
     run = run or RunSettings()
     progress = progress or Progress()
-    video = _open_checked(input_path, output_path, spec, start, end, fps, run.folder)
+    video = _open_checked(input_path, output_path, spec, window or ClipWindow(), run.folder)
     if restyle_audio is not None:
         restyle_audio.check()
         if not video.reader.info.has_audio:
@@ -368,9 +367,7 @@ def estimate_video(
     output_path: str | os.PathLike,
     spec: MethodSpec,
     *,
-    start: float | None = None,
-    end: float | None = None,
-    fps: float | None = None,
+    window: ClipWindow | None = None,
     device: torch.device | str | None = None,
     encoder: VGGEncoder | None = None,
     probe_iterations: int = 5,
@@ -383,7 +380,7 @@ def estimate_video(
 
     spec.check()
     device = resolve_device(device)
-    video = _open_checked(input_path, output_path, spec, start, end, fps, None)
+    video = _open_checked(input_path, output_path, spec, window or ClipWindow(), None)
     spec = adapted_spec(spec, input_path, train=False)
     frames = video.expected_frames()
     first = resize_frame(next(iter(video.reader)), video.size)
@@ -408,10 +405,10 @@ def estimate_video(
     return TimeEstimate(total, total, per_iteration, per_flow, frames)
 
 
-def _open_checked(input_path, output_path, spec: MethodSpec, start, end, fps, run_folder) -> _OpenVideo:
+def _open_checked(input_path, output_path, spec: MethodSpec, window: ClipWindow, run_folder) -> _OpenVideo:
     """Open the clip after checking that the output is none of the inputs; one-pass networks need frames of 16 px or more."""
     check_not_an_input(output_path, [input_path, *spec.styles, spec.mask, spec.optimization.flow_dir, spec.model])
-    video = _OpenVideo(input_path, output_path, spec.size, start, end, fps, run_folder)
+    video = _OpenVideo(input_path, output_path, spec.size, window, run_folder)
     if spec.one_pass:
         from .methods.one_pass import check_picture_size
 

@@ -50,6 +50,7 @@ FLAGS = {
     "chunk_frames": "--ray-chunk-frames",
     "chunk_overlap": "--ray-chunk-overlap",
     "doodle": "--map",
+    "mjpeg": "--headless",
 }
 
 

@@ -71,6 +71,7 @@ def doodle_command(
 
     from ..doodle import DOODLE_OPTIONS, paint_doodle, paint_doodle_video
     from ..io.video import VIDEO_SUFFIXES
+    from ..options import VideoOptions
 
     options = replace(
         DOODLE_OPTIONS,
@@ -96,10 +97,9 @@ def doodle_command(
                 doodle,
                 output,
                 content=content,
-                options=options,
-                later_iterations=later_iterations,
-                temporal_weight=temporal_weight,
-                flow=flow,
+                options=VideoOptions(
+                    image=replace(options, iterations=later_iterations), first_iterations=iterations, temporal_weight=temporal_weight, flow=flow
+                ),
                 fps=fps,
                 device=device,
                 callback=each_iteration,

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from tqdm import tqdm
 
 from ..errors import VideostyleError
+from ..io.video import ClipWindow
 from ..pipeline import LONG_RUN_SECONDS, format_duration
 from ..spec import METHODS
 from .app import cli
 from .audio import audio_method_options, audio_options_from
 from .options import METHOD_HELP, adapt_options, build_spec, encoder_options, format_terms, gatys_options, model_options, ray_options, ray_settings
+
+if TYPE_CHECKING:
+    from ..distributed.ray_runner import RaySettings
 
 
 @cli.command("image")
@@ -56,7 +62,9 @@ def image_command(contents, styles, output, method, device, quiet, save_every, d
 
     ray = ray_settings(params)
     if _is_batch(contents, styles, output, each_style):
-        _image_batch(contents, styles, output, method, device, quiet, save_every, dry_run, each_style, sheet, ray, params)
+        if save_every:
+            raise VideostyleError("--save-every writes the iterates of one picture; a batch writes only results")
+        _image_batch(contents, styles, output, method, device, quiet, dry_run, _BatchFlags(each_style, sheet, ray), params)
         return
     if ray is not None:
         raise VideostyleError("--ray spreads a batch (several contents, a folder or a glob) over a cluster; one picture runs here")
@@ -203,14 +211,15 @@ def video_command(
 
         if is_frame_folder_path(Path(output)):
             raise VideostyleError("--deflicker writes a video file or a GIF; for a folder of frames, run 'videostyle deflicker' on a video output")
+    window = ClipWindow(start, end, fps)
     if len(inputs) > 1 or is_pattern(inputs[0]):
-        _video_batch(inputs, output, spec, start, end, fps, RunSettings(run_dir, resume, keep_frames, ray), device, quiet, dry_run, restyle_audio)
+        _video_batch(inputs, output, spec, window, RunSettings(run_dir, resume, keep_frames, ray), device, quiet, dry_run, restyle_audio)
         return
     input_path = inputs[0]
     if dry_run:
         from ..pipeline import estimate_video
 
-        estimate = estimate_video(input_path, output, spec, start=start, end=end, fps=fps, device=device)
+        estimate = estimate_video(input_path, output, spec, window=window, device=device)
         report_estimate(estimate.total_seconds, estimate, spec)
         return
     bars, adapting = _FrameProgress(quiet), AdaptProgress(quiet)
@@ -220,9 +229,7 @@ def video_command(
             input_path,
             output,
             spec,
-            start=start,
-            end=end,
-            fps=fps,
+            window=window,
             run=RunSettings(run_dir, resume, keep_frames, ray),
             device=device,
             progress=Progress(bars.on_start, bars.on_frame, bars.on_step, on_estimate, adapting.on_step),
@@ -263,15 +270,23 @@ def _is_batch(contents, styles, output, each_style) -> bool:
     return len(contents) > 1 or any(names_several(name) for name in [*contents, *styles]) or Path(output).is_dir() or each_style
 
 
-def _image_batch(contents, styles, output, method, device, quiet, save_every, dry_run, each_style, sheet, ray, params) -> None:
+@dataclass(frozen=True)
+class _BatchFlags:
+    """What only a batch of ``videostyle image`` takes: one output per style instead of their blend, the contact
+    sheet, and the Ray cluster (None: this process)."""
+
+    each_style: bool
+    sheet: bool
+    ray: RaySettings | None
+
+
+def _image_batch(contents, styles, output, method, device, quiet, dry_run, flags: _BatchFlags, params) -> None:
     """``videostyle image`` over many contents (x many styles) into the folder OUTPUT."""
     from ..batch import expand_pictures, item_spec, names_several, plan_batch, stylize_batch
 
-    if save_every:
-        raise VideostyleError("--save-every writes the iterates of one picture; a batch writes only results")
     found = expand_pictures(contents, "content")
     style_files = [str(path) for path in expand_pictures(styles, "style").pictures] if styles else []
-    each_style = each_style or any(names_several(name) for name in styles)
+    each_style = flags.each_style or any(names_several(name) for name in styles)
     if each_style and params.get("style_blend"):
         raise VideostyleError("--style-blend mixes several styles into one; with --each-style (or a folder of styles) every style is used alone")
     style_sets = [(style,) for style in style_files] if each_style else [tuple(style_files)]
@@ -310,7 +325,7 @@ def _image_batch(contents, styles, output, method, device, quiet, save_every, dr
     adapting = AdaptProgress(quiet)
     try:
         summary = stylize_batch(
-            items, spec, output, device=device, ray=ray, sheet=sheet, on_start=on_start, on_item=on_item, on_step=on_step, on_adapt=adapting.on_step
+            items, spec, output, device=device, ray=flags.ray, sheet=flags.sheet, on_start=on_start, on_item=on_item, on_step=on_step, on_adapt=adapting.on_step
         )
     finally:
         adapting.close()
@@ -337,7 +352,7 @@ def _audio_restyle(params: dict):
     return AudioRestyle(source, method, bee, texture).check()
 
 
-def _video_batch(inputs, output, spec, start, end, fps, run, device, quiet, dry_run, restyle_audio) -> None:
+def _video_batch(inputs, output, spec, window: ClipWindow, run, device, quiet, dry_run, restyle_audio) -> None:
     """``videostyle video`` over several clips into the folder OUTPUT."""
     from ..batch import plan_clips, stylize_clips
     from ..pipeline import Progress
@@ -346,7 +361,7 @@ def _video_batch(inputs, output, spec, start, end, fps, run, device, quiet, dry_
     if dry_run:
         from ..pipeline import estimate_video
 
-        estimates = [estimate_video(item.content, item.output, spec, start=start, end=end, fps=fps, device=device).total_seconds for item in items]
+        estimates = [estimate_video(item.content, item.output, spec, window=window, device=device).total_seconds for item in items]
         tqdm.write(f"estimate: about {format_duration(sum(estimates))} in all ({len(items)} clips)", file=sys.stderr)
         return
     bars: list[_FrameProgress] = []
@@ -369,9 +384,7 @@ def _video_batch(inputs, output, spec, start, end, fps, run, device, quiet, dry_
             items,
             spec,
             output,
-            start=start,
-            end=end,
-            fps=fps,
+            window=window,
             run=run,
             device=device,
             progress_for=progress_for,

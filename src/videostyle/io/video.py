@@ -43,6 +43,16 @@ class VideoWarning(UserWarning):
     """Something the user should know about a video (a corrupt tail, padding to even size...)."""
 
 
+@dataclass(frozen=True)
+class ClipWindow:
+    """The part of a clip to use: ``start`` and ``end`` in seconds (None: from its beginning, to its end), and
+    ``fps``, the frame rate of a folder of frames (None: 25; a video file has its own)."""
+
+    start: float | None = None
+    end: float | None = None
+    fps: float | None = None
+
+
 @dataclass
 class VideoInfo:
     """What the reader knows before decoding: display size (after rotation), exact rate, counts."""

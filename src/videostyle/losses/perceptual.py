@@ -50,10 +50,6 @@ class PerceptualLoss(nn.Module):
             weight is 0. A ``style_weight`` of 0 leaves the Gram terms out (MRF alone). The nearest
             patches are matched again every ``MRF_REMATCH`` calls with gradient, so that within those
             the objective is smooth (L-BFGS's line search stalls on an objective that jumps at every call).
-        map_weight: with :attr:`semantic_maps` set (``(style map, target map)``, one-hot ``1 x K x H x W``
-            each; neural doodles, Champandard 2016), the maps resized to each MRF layer and multiplied by
-            ``map_weight`` times the style's mean activation there are concatenated to the features
-            before the patches are matched, so each region takes patches from its own region of the style.
         swap_layer: style swap (Chen and Schmidt 2016) decoded by optimisation: the content target at this
             layer is the content's features with every 3x3 patch swapped for its best-matching style
             patch (:func:`~videostyle.features.patches.style_swap`), and it is the only content layer.
@@ -75,7 +71,6 @@ class PerceptualLoss(nn.Module):
         mrf_layers: Mapping[str, float] | None = None,
         mrf_weight: float = 0.0,
         swap_layer: str | None = None,
-        map_weight: float = 10.0,
     ):
         super().__init__()
         self.encoder = encoder
@@ -99,7 +94,11 @@ class PerceptualLoss(nn.Module):
         self.swap_pixels: torch.Tensor | None = None  # the style pixels under each swap patch
         self.swap_matches: list[torch.Tensor] = []  # per sample of the last content_targets: the chosen patch per position
         self._swap_picture_size: tuple[int, int] = (0, 0)
-        self.map_weight = map_weight
+        #: Neural doodles (Champandard 2016): with :attr:`semantic_maps` set (``(style map, target map)``, one-hot
+        #: ``1 x K x H x W`` each), the maps resized to each MRF layer and multiplied by ``map_weight`` times the
+        #: style's mean activation there are concatenated to the features before the patches are matched, so each
+        #: region takes patches from its own region of the style. Set both before :meth:`set_style`.
+        self.map_weight = 10.0
         self._map_scale: dict[str, float] = {}
         self._matches: dict[str, torch.Tensor] = {}
         self._calls_since_match = 0

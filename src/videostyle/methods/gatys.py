@@ -34,8 +34,8 @@ def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss
         mrf_layers=options.mrf_layers,
         mrf_weight=options.mrf_weight if "mrf" in options.style_loss else 0.0,
         swap_layer=SWAP_LAYER if options.style_loss == "swap" else None,
-        map_weight=options.map_weight,
     )
+    criterion.map_weight = options.map_weight
     return criterion if options.tile is None else TiledPerceptualLoss(criterion, options.tile, seed=options.seed)
 
 

@@ -128,7 +128,10 @@ def _session(request: gr.Request | None, tab: str) -> str:
     return f"{(request.session_hash if request is not None else None) or 'anonymous'}:{tab}"
 
 
-def _choices(method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, iterations=300, temporal_quality="draft") -> PageChoices:
+def _choices(shared: tuple, iterations: int = 300, temporal_quality: str = "draft") -> PageChoices:
+    """The page's choices from the values of the controls both tabs share (method, model, uploaded and bundled
+    styles, weights, size, strength, alpha, colour: :func:`_style_controls`) and the tab's own."""
+    method, model, uploads, bundled, weights, size, strength, alpha, preserve_color = shared
     styles = [Path(item if isinstance(item, str) else item.name) for item in (uploads or [])]
     library = sample_styles()
     styles += [library[name] for name in (bundled or []) if name in library]
@@ -225,7 +228,7 @@ def _image_tab(server: Server) -> None:
     ):
         if not content:
             raise gr.Error("Give a content picture first (upload one or use the sample).")
-        choices = _choices(method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, iterations)
+        choices = _choices((method, model, uploads, bundled, weights, size, strength, alpha, preserve_color), iterations)
         outcome = await server.run(_session(request, "image"), progress, lambda job: run_image(Path(content), choices, server.settings, job))
         note = "made earlier with the same settings" if outcome.made_earlier else f"made in {outcome.seconds:.1f} s"
         staged = server.stage(outcome.result)
@@ -234,7 +237,7 @@ def _image_tab(server: Server) -> None:
     async def time_it(content, method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, iterations, request: gr.Request):
         if not content:
             return "**Estimate:** give a picture and a style."
-        choices = _choices(method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, iterations)
+        choices = _choices((method, model, uploads, bundled, weights, size, strength, alpha, preserve_color), iterations)
         return await _estimate(server, lambda: estimate(Path(content), choices, server.settings, video=False))
 
     def show(content):
@@ -291,7 +294,7 @@ def _video_tab(server: Server) -> None:
     ):
         if not content:
             raise gr.Error("Give a clip first (upload one or use the sample).")
-        choices = _choices(method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, temporal_quality=quality)
+        choices = _choices((method, model, uploads, bundled, weights, size, strength, alpha, preserve_color), temporal_quality=quality)
         first, last = _window(start, end)
         outcome = await server.run(
             _session(request, "video"), progress, lambda job: run_video(Path(content), choices, server.settings, job, first, last, bool(measure))
@@ -317,7 +320,7 @@ def _video_tab(server: Server) -> None:
     ):
         if not content:
             return "**Estimate:** give a clip and a style."
-        choices = _choices(method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, temporal_quality=quality)
+        choices = _choices((method, model, uploads, bundled, weights, size, strength, alpha, preserve_color), temporal_quality=quality)
         return await _estimate(server, lambda: estimate(Path(content), choices, server.settings, True, *_window(start, end)))
 
     outputs = [result, side_by_side, plot, metrics, download, status]

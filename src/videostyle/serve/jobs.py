@@ -20,6 +20,7 @@ from typing import Any
 
 from ..cache import file_digest
 from ..errors import VideostyleError
+from ..io.video import ClipWindow
 from ..options import GatysOptions, VideoOptions
 from ..runs import content_digest
 from ..spec import ADAPT_METHOD, MethodSpec
@@ -350,7 +351,7 @@ def run_video(
     frames = resumed = 0
     if not made_earlier:
         progress.check()
-        summary = stylize_video(content, output, spec, start=start, end=end, device=settings.device, progress=progress_callbacks(progress))
+        summary = stylize_video(content, output, spec, window=ClipWindow(start=start, end=end), device=settings.device, progress=progress_callbacks(progress))
         frames, resumed = summary.frames, summary.resumed_frames
     side_by_side = output.with_name(f"{output.stem}.compare.mp4")
     plot = output.with_name(f"{output.stem}.flicker.png")
@@ -426,7 +427,7 @@ def estimate(content: str | Path, choices: PageChoices, settings: ServeSettings,
         first = f"first a network is adapted to this style (about **{format_duration(adapting)}**, once per style and content), then "
         spec = MethodSpec(method="feedforward", size=spec.size, strength=spec.strength)  # a bundled network of the adapted one's architecture times the frames
     if video:
-        timed = estimate_video(content, settings.output_dir / "estimate.mp4", spec, start=start, end=end, device=settings.device)
+        timed = estimate_video(content, settings.output_dir / "estimate.mp4", spec, window=ClipWindow(start=start, end=end), device=settings.device)
         seconds, what = timed.total_seconds, f"{timed.frames} frames"
     else:
         seconds, what = estimate_image(content, spec, device=settings.device), "one image"
