@@ -6,6 +6,7 @@ import click
 from tqdm import tqdm
 
 from .app import cli
+from .options import report_notes
 
 
 def audio_method_options(function):
@@ -94,6 +95,4 @@ def audio_command(target, source, output, method, start, end, quiet, **params):
         if bar is not None:
             bar.close()
     if not quiet:
-        for note in result.notes:
-            click.echo(f"note: {note}", err=True)
-        click.echo(f"wrote {output}: {result.sound.seconds:.2f} s at {result.sound.rate} Hz with {method} in {result.seconds:.1f} s", err=True)
+        report_notes(result.notes, f"wrote {output}: {result.sound.seconds:.2f} s at {result.sound.rate} Hz with {method} in {result.seconds:.1f} s")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from tqdm import tqdm
 
 from .app import cli
+from .options import output_option, report_notes
 
 
 @cli.command("doodle")
@@ -20,7 +19,7 @@ from .app import cli
     type=click.Path(),
     help="The doodle: the new layout, in the style map's colours; a folder of them (or a video) for a doodle video.",
 )
-@click.option("-o", "--output", required=True, type=click.Path(), help="Output image (.png, .jpg, ...), the doodle's shape.")
+@output_option("Output image (.png, .jpg, ...), the doodle's shape.")
 @click.option(
     "--content",
     type=click.Path(),
@@ -108,24 +107,21 @@ def doodle_command(
             if bar is not None:
                 bar.close()
         if not quiet:
-            for note in summary.notes:
-                tqdm.write(f"note: {note}", file=sys.stderr)
-            click.echo(f"wrote {output} ({summary.frames} frames) in {summary.seconds:.1f} s", err=True)
+            report_notes(summary.notes, f"wrote {output} ({summary.frames} frames) in {summary.seconds:.1f} s")
         return
     bar = None if quiet else tqdm(total=iterations, unit="it", desc="painting", dynamic_ncols=True)
 
-    def report(scale, step) -> None:
+    def each_step(scale, step) -> None:
         if bar is not None:
             bar.update(1)
             bar.set_postfix_str(f"loss {step.loss:.4g}", refresh=False)
 
     try:
-        result, notes = paint_doodle(style, style_map, doodle, content=content, output=output, options=options, device=device, callback=report)
+        result, notes = paint_doodle(style, style_map, doodle, content=content, output=output, options=options, device=device, callback=each_step)
     finally:
         if bar is not None:
             bar.close()
     if not quiet:
-        for note in notes:
-            tqdm.write(f"note: {note}", file=sys.stderr)
+        report_notes(notes)
         height, width = result.image.shape[-2:]
         click.echo(f"wrote {output} ({width}x{height}) in {result.seconds:.1f} s, {result.iterations} iterations", err=True)

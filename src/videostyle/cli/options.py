@@ -47,6 +47,34 @@ def format_terms(terms: dict[str, float]) -> str:
     return " + ".join(f"{group} {value:.4g}" for group, value in groups.items())
 
 
+def output_option(help: str):
+    """``-o/--output``, a path every command that writes needs."""
+    return click.option("-o", "--output", required=True, type=click.Path(), help=help)
+
+
+def styles_option(help: str):
+    """``-s/--style``, repeatable, into the parameter ``styles``."""
+    return click.option("-s", "--style", "styles", multiple=True, type=click.Path(), help=help)
+
+
+def choice_option(flag: str, choices, default: str | None, help: str):
+    """A flag that takes one of ``choices``; its default shown in the help when there is one."""
+    return click.option(flag, type=click.Choice(list(choices)), default=default, show_default=default is not None, help=help)
+
+
+def number_option(flag: str, default: float, help: str, kind: type = float):
+    """A number flag with its default shown in the help."""
+    return click.option(flag, type=kind, default=default, show_default=True, help=help)
+
+
+def report_notes(notes, line: str | None = None) -> None:
+    """A finished run's notes for the user, one ``note:`` line each, then its summary ``line``, on stderr."""
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    if line is not None:
+        click.echo(line, err=True)
+
+
 def encoder_options(function):
     """Options that choose the perceptual encoder, shared by every optimisation command."""
 
@@ -101,12 +129,11 @@ def gatys_options(size: int, iterations: int):
             show_default=True,
             help="Comma-separated encoder layers, each optionally NAME:WEIGHT.",
         ),
-        click.option(
+        choice_option(
             "--style-loss",
-            type=click.Choice(["gram", "mrf", "gram+mrf"]),
-            default="gram",
-            show_default=True,
-            help="gram: Gram matrices (Gatys et al.); mrf: each 3x3 feature patch pulled to its nearest style patch (Li and Wand 2016); or both.",
+            ["gram", "mrf", "gram+mrf"],
+            "gram",
+            "gram: Gram matrices (Gatys et al.); mrf: each 3x3 feature patch pulled to its nearest style patch (Li and Wand 2016); or both.",
         ),
         click.option("--mrf-weight", type=float, default=MRF_WEIGHT, show_default=True, help="Weight of the MRF loss (with --style-loss mrf or gram+mrf)."),
         click.option(
@@ -173,6 +200,7 @@ def gatys_options(size: int, iterations: int):
 
 def model_options(function):
     """Options of the feed-forward method (``--model``), shared by ``image`` and ``video``."""
+    from ..options import PRECISIONS, RUNTIMES
 
     options = [
         click.option(
@@ -183,19 +211,12 @@ def model_options(function):
         ),
         click.option("--style-mix", default=None, help="Multi-style model: NAME=WEIGHT,... (weights normalised; default: equal)."),
         click.option("--strength", type=float, default=1.0, show_default=True, help="Model output blended with the input: 1 is the full style, 0 the input."),
-        click.option(
-            "--runtime",
-            type=click.Choice(["torch", "onnx"]),
-            default="onnx",
-            show_default=True,
-            help="Model inference engine on the CPU (onnxruntime is faster there; torch is used on GPUs).",
-        ),
-        click.option(
+        choice_option("--runtime", RUNTIMES, "onnx", "Model inference engine on the CPU (onnxruntime is faster there; torch is used on GPUs)."),
+        choice_option(
             "--precision",
-            type=click.Choice(["float32", "bfloat16", "float16"]),
-            default="float32",
-            show_default=True,
-            help="The network's arithmetic (feedforward, reconet, arbitrary-video, adapt; in PyTorch: --runtime torch on the CPU).",
+            PRECISIONS,
+            "float32",
+            "The network's arithmetic (feedforward, reconet, arbitrary-video, adapt; in PyTorch: --runtime torch on the CPU).",
         ),
         click.option("--batch-size", type=int, default=4, show_default=True, help="Frames per model call."),
         click.option(
@@ -266,20 +287,8 @@ def build_spec(method, styles, params: dict, video: bool):
     )
     optimization = VideoOptions(image=image)
     if video:
-        optimization = VideoOptions(
-            image=image,
-            first_iterations=take("first_iterations"),
-            temporal_weight=take("temporal_weight"),
-            long_term=parse_gaps(take("long_term")),
-            frame_init=take("frame_init"),
-            independent=take("independent"),
-            passes=take("passes"),
-            pass_iterations=take("pass_iterations"),
-            pass_blend=take("pass_blend"),
-            temporal_from_pass=take("temporal_from_pass"),
-            flow=take("flow"),
-            flow_dir=take("flow_dir"),
-        )
+        flags = ("first_iterations", "temporal_weight", "frame_init", "independent", "passes", "pass_iterations", "pass_blend", "temporal_from_pass", "flow")
+        optimization = VideoOptions(image=image, long_term=parse_gaps(take("long_term")), flow_dir=take("flow_dir"), **{name: take(name) for name in flags})
     size = take("size")
     if size < 0:
         raise VideostyleError(f"size must be positive, or 0 to keep the input's dimensions; got {size}", parameter="size")

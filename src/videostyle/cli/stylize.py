@@ -16,7 +16,20 @@ from ..pipeline import LONG_RUN_SECONDS, format_duration
 from ..spec import METHODS
 from .app import cli
 from .audio import audio_method_options, audio_options_from
-from .options import METHOD_HELP, adapt_options, build_spec, encoder_options, format_terms, gatys_options, model_options, ray_options, ray_settings
+from .options import (
+    METHOD_HELP,
+    adapt_options,
+    build_spec,
+    encoder_options,
+    format_terms,
+    gatys_options,
+    model_options,
+    output_option,
+    ray_options,
+    ray_settings,
+    report_notes,
+    styles_option,
+)
 
 if TYPE_CHECKING:
     from ..distributed.ray_runner import RaySettings
@@ -24,21 +37,8 @@ if TYPE_CHECKING:
 
 @cli.command("image")
 @click.argument("contents", metavar="CONTENT...", nargs=-1, required=True, type=click.Path())
-@click.option(
-    "-s",
-    "--style",
-    "styles",
-    multiple=True,
-    type=click.Path(),
-    help="Style image; repeat to blend several styles (needed unless --model). A folder or glob: one output per style.",
-)
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(),
-    help="Output image (.png, .jpg, ...). Several contents, a folder or a glob: the output folder (CONTENT.png, or CONTENT--STYLE.png per style).",
-)
+@styles_option("Style image; repeat to blend several styles (needed unless --model). A folder or glob: one output per style.")
+@output_option("Output image (.png, .jpg, ...). Several contents, a folder or a glob: the output folder (CONTENT.png, or CONTENT--STYLE.png per style).")
 @click.option("--each-style", is_flag=True, help="Several --style images: one output per content and style, instead of their blend.")
 @click.option("--sheet/--no-sheet", default=True, show_default=True, help="Batches: write OUTPUT/contact_sheet.png (contents x styles).")
 @gatys_options(size=512, iterations=500)
@@ -98,8 +98,7 @@ def image_command(contents, styles, output, method, device, quiet, save_every, d
     if quiet:
         return
     height, width = result.image.shape[-2:]
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+    report_notes(result.notes)
     if spec.one_pass:
         what = f"--method {spec.method}" + (f" --model {spec.model}" if spec.model else "")
         click.echo(f"wrote {output} ({width}x{height}) with {what} in {result.seconds:.2f} s", err=True)
@@ -113,14 +112,8 @@ def image_command(contents, styles, output, method, device, quiet, save_every, d
 
 @cli.command("video")
 @click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path())
-@click.option("-s", "--style", "styles", multiple=True, type=click.Path(), help="Style image; repeat to blend several styles (needed unless --model).")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(),
-    help="Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames. Several INPUTs: the output folder (INPUT.mp4 each).",
-)
+@styles_option("Style image; repeat to blend several styles (needed unless --model).")
+@output_option("Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames. Several INPUTs: the output folder (INPUT.mp4 each).")
 @click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Ruder et al. 2016", per=" per frame"))
 @click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="deepflow", show_default=True, help="Optical flow estimator.")
 @click.option(
@@ -245,8 +238,7 @@ def video_command(
         summary.notes.append(f"deflickered (weight {deflicker_weight:g}) in {deflickered.seconds:.1f} s")
     if quiet:
         return
-    for note in summary.notes:
-        click.echo(f"note: {note}", err=True)
+    report_notes(summary.notes)
     if spec.one_pass:
         detail = f" ({(summary.frames - summary.resumed_frames) / max(summary.seconds, 1e-9):.1f} frames/s end to end)"
     else:

@@ -11,7 +11,7 @@ import click
 from ..errors import VideostyleError
 from ..training import TRAIN_METHODS
 from .app import cli
-from .options import format_terms
+from .options import choice_option, format_terms, number_option, output_option, report_notes, styles_option
 
 
 @cli.command("evaluate")
@@ -109,8 +109,7 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     except ValueError:
         raise VideostyleError(f"--frames takes comma-separated integers, got {frame_list!r}") from None
     count, notes = compare_clips(clips, output, sheet, frames, labels, height, start, end)
-    for note in notes:
-        click.echo(f"note: {note}", err=True)
+    report_notes(notes)
     written = " and ".join(str(path) for path in (output, sheet) if path)
     click.echo(f"wrote {written}: {len(clips)} clips, {count} frames", err=True)
 
@@ -127,14 +126,9 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     "swap-decoder: the inverse network of --method style-swap (relu3_1 to image; photos only, no -s); "
     "distill: a faster network (--arch) that reproduces a trained one's pictures (--teacher; no -s).",
 )
-@click.option(
-    "-s",
-    "--style",
-    "styles",
-    multiple=True,
-    type=click.Path(),
-    help="Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain, reptile, distill from an any-style "
-    "network: each -s is drawn equally often). Repeatable.",
+@styles_option(
+    "Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain, reptile, distill from an any-style "
+    "network: each -s is drawn equally often). Repeatable."
 )
 @click.option(
     "-d",
@@ -144,7 +138,7 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     type=click.Path(),
     help="Training data: folders of images and/or videos, images or videos (reconet and arbitrary-video take frame pairs from the videos). Repeatable.",
 )
-@click.option("-o", "--output", required=True, type=click.Path(), help="Model file to write (.safetensors); its .log.csv and .loss.png go beside it.")
+@output_option("Model file to write (.safetensors); its .log.csv and .loss.png go beside it.")
 @click.option(
     "--arch",
     type=click.Choice(["fast", "lean", "realtime", "johnson", "reconet"]),
@@ -164,28 +158,24 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("--feature-temporal-weight", type=float, default=1e5, show_default=True, help="ReCoNet's feature-level temporal loss (reconet, arbitrary-video).")
 @click.option("--style-size", type=int, default=256, show_default=True, help="Long side of the style images when their statistics are taken.")
 @click.option("--video-stride", type=int, default=10, show_default=True, help="Use every N-th frame of training videos (frame pairs: every 3rd).")
-@click.option(
+@number_option(
     "--painterly",
-    type=float,
-    default=0.5,
-    show_default=True,
-    help="adain, arbitrary-video, distill from an any-style network: share of style crops re-rendered by a procedural painting filter "
+    0.5,
+    "adain, arbitrary-video, distill from an any-style network: share of style crops re-rendered by a procedural painting filter "
     "(oil, watercolour, cartoon, pencil).",
 )
-@click.option(
+@choice_option(
     "--batches",
-    type=click.Choice(["auto", "host", "device"]),
-    default="auto",
-    show_default=True,
-    help="reconet, arbitrary-video: where training batches are made: host (the CPU: generated scenes, OpenCV's painting filters) or device "
+    ["auto", "host", "device"],
+    "auto",
+    "reconet, arbitrary-video: where training batches are made: host (the CPU: generated scenes, OpenCV's painting filters) or device "
     "(where the network trains: fake-flow pairs from the photos, tensor filters); auto: device off the CPU.",
 )
-@click.option(
+@choice_option(
     "--precision",
-    type=click.Choice(["float32", "bfloat16"]),
-    default="float32",
-    show_default=True,
-    help="reconet, arbitrary-video: bfloat16 runs the networks and the loss under autocast (faster on recent GPUs).",
+    ["float32", "bfloat16"],
+    "float32",
+    "reconet, arbitrary-video: bfloat16 runs the networks and the loss under autocast (faster on recent GPUs).",
 )
 @click.option(
     "--style-statistic",
@@ -206,12 +196,8 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     "--teacher", default=None, help="distill: the trained transformer or any-style network (bundled name or file) whose pictures the new network learns."
 )
 @click.option("--pixel-weight", type=float, default=1.0, show_default=True, help="distill: weight of the mean absolute difference from the teacher's picture.")
-@click.option(
-    "--gram-weight",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="distill: weight of the difference of VGG Gram matrices (texture statistics) from the teacher's picture's, relative to theirs.",
+@number_option(
+    "--gram-weight", 1.0, "distill: weight of the difference of VGG Gram matrices (texture statistics) from the teacher's picture's, relative to theirs."
 )
 @click.option(
     "--feature-weight",
@@ -503,6 +489,6 @@ def deflicker_command(original, processed, output, weight, flow, quiet):
         if bar is not None:
             bar.close()
     if not quiet:
-        for note in summary.notes:
-            click.echo(f"note: {note}", err=True)
-        click.echo(f"wrote {output}: {summary.frames} frames in {summary.seconds:.1f} s ({summary.frames / max(summary.seconds, 1e-9):.1f} frames/s)", err=True)
+        report_notes(
+            summary.notes, f"wrote {output}: {summary.frames} frames in {summary.seconds:.1f} s ({summary.frames / max(summary.seconds, 1e-9):.1f} frames/s)"
+        )
