@@ -23,9 +23,9 @@ from videostyle.features import load_encoder
 from videostyle.io.image import load_image, to_uint8
 from videostyle.io.video import VideoReader
 from videostyle.models.files import bundled_models, read_model, read_model_info, save_model
+from videostyle.registry import method_for_kind
 
 ROOT = Path(__file__).resolve().parents[1]
-METHOD_OF_KIND = {"transformer": "feedforward", "arbitrary_video": "arbitrary-video", "adain_decoder": "adain", "swap_decoder": "style-swap"}
 
 
 def half_copy(path: Path, folder: Path) -> Path:
@@ -53,7 +53,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for path in paths:
             kind = read_model_info(path)["kind"]
-            method = METHOD_OF_KIND[kind]
+            method = method_for_kind(kind)
             half = half_copy(path, Path(folder))
             differences = []
             for frame in frames:

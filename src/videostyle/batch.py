@@ -28,7 +28,8 @@ from .errors import VideostyleError
 from .io.atomic import atomic_path, check_not_an_input
 from .io.image import save_picture, to_rgb
 from .io.video import ClipWindow
-from .spec import ADAPT_METHOD, MODEL_STYLE_METHODS, MethodSpec
+from .registry import method_record
+from .spec import ADAPT_METHOD, MethodSpec
 
 #: The bookkeeping file of a batch's output folder: ``{output name: settings key}``.
 MANIFEST = ".videostyle-batch.json"
@@ -302,7 +303,7 @@ def _local_items(todo, adapted, device, ray, on_step, summary) -> Iterator[tuple
 
     loading = time.perf_counter()
     first_spec = next(iter(adapted.values()))
-    encoder = None if first_spec.method in MODEL_STYLE_METHODS else first_spec.encoder.load(device)
+    encoder = None if method_record(first_spec.method).styles == "none" else first_spec.encoder.load(device)
     stylizers: dict = {}
     summary.startup_seconds = time.perf_counter() - loading
     for item in todo:

@@ -23,10 +23,10 @@ from . import color
 from .checks import check_choice, check_mask_styles, check_positive, check_range, check_size, check_style_weights
 from .errors import VideostyleError
 from .options import PRECISIONS, RUNTIMES, AdaptOptions, GatysOptions, VideoOptions
+from .registry import METHODS as REGISTRY
+from .registry import Method, method_for_kind, method_record
 from .tiles import check_tile
 
-#: Methods that stylize each frame with one pass of a trained network, and the bundled model each uses by default.
-ONE_PASS_METHODS = {"feedforward": "starry_night", "reconet": "reconet_starry_night", "adain": "adain_decoder", "arbitrary-video": "arbitrary_video_corpus"}
 #: A fast network adapted to the style first (cached), then one pass per frame: see :mod:`videostyle.training.adapt`.
 ADAPT_METHOD = "adapt"
 #: Style swap (Chen and Schmidt 2016): the content's relu3_1 patches swapped for the style's, decoded by optimisation
@@ -36,28 +36,10 @@ STYLE_SWAP_METHOD = "style-swap"
 #: A portrait painted from several painted portraits (after Song et al. 2017): each region of the face takes its
 #: patches from the exemplar that fits it best (:mod:`videostyle.faces`); images only, by optimisation (the MRF loss).
 FACES_METHOD = "faces"
-#: Methods that optimise the picture (frame by frame in video): Gatys/Ruder, and style swap's decoder.
-OPTIMIZATION_METHODS = ("optimize", STYLE_SWAP_METHOD)
-#: Every method: optimisation (Gatys et al. for images, Ruder et al. for video), the one-pass methods and adaptation.
-METHODS = ("optimize", *ONE_PASS_METHODS, ADAPT_METHOD, STYLE_SWAP_METHOD, FACES_METHOD)
-#: Methods whose network carries its own style (a trained single- or multi-style model).
-MODEL_STYLE_METHODS = ("feedforward", "reconet")
-#: The methods whose network takes ``precision`` (the transformer networks).
-PRECISION_METHODS = ("feedforward", "reconet", "arbitrary-video", "adapt")
-#: The method that runs each kind of model file: a model given alone names its method.
-METHOD_OF_KIND = {"transformer": "feedforward", "arbitrary_video": "arbitrary-video", "adain_decoder": "adain", "swap_decoder": STYLE_SWAP_METHOD}
-#: The kind of model file each method takes.
-KIND_OF_METHOD = {
-    "feedforward": "transformer",
-    "reconet": "transformer",
-    "arbitrary-video": "arbitrary_video",
-    "adain": "adain_decoder",
-    STYLE_SWAP_METHOD: "swap_decoder",
-}
+#: Every method's name, in the order of :data:`~videostyle.registry.METHODS` (the command line's choices).
+METHODS = tuple(REGISTRY)
 #: Fields of :class:`GatysOptions` that the spec owns (shared with the one-pass methods) and sets there.
 SHARED_IMAGE_FIELDS = ("size", "style_weights", "preserve_color", "color_method", "tile")
-#: One-pass methods whose network can run in tiles (a transformer network with instance normalisation).
-TILED_ONE_PASS_METHODS = ("feedforward", "reconet", "arbitrary-video", ADAPT_METHOD)
 
 
 @dataclass(frozen=True)
@@ -81,9 +63,10 @@ def method_for_model(model: str | os.PathLike) -> str:
     from .models.files import model_kind
 
     kind = model_kind(model)
-    if kind not in METHOD_OF_KIND:
+    method = method_for_kind(kind)
+    if method is None:
         raise VideostyleError(f"model {model} is {describe_kind(kind)}, not a network to stylize with", parameter="model")
-    return METHOD_OF_KIND[kind]
+    return method
 
 
 @dataclass
@@ -100,7 +83,7 @@ class MethodSpec:
     method's options (for images only ``optimization.image`` applies); its fields named in
     ``SHARED_IMAGE_FIELDS`` are taken from the spec. ``encoder``: the perceptual encoder.
     ``adaptation``: how method ``adapt`` makes its network (one style image). ``tile``: pictures longer
-    than this many pixels are processed in tiles (None: whole), by the networks of ``TILED_ONE_PASS_METHODS``
+    than this many pixels are processed in tiles (None: whole), by the networks of the methods whose record says ``tiles``
     (:func:`~videostyle.methods.feedforward.tiled_stylize`) and by optimisation with the Gram style loss
     (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`), so that memory is bounded by the tile.
     ``face_box``: method faces, the content's face ``[left, top, width, height]`` in its own pixels (None: detected).
@@ -144,32 +127,49 @@ class MethodSpec:
         """Validate every option (naming the parameter); returns self. ``style_count``: the number of
         style images when the caller holds them in memory instead of naming them in ``styles``."""
         styles = len(self.styles) if style_count is None else style_count
-        check_choice("method", self.method, METHODS)
+        record = method_record(self.method)
         check_size("size", self.size)
         check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
         check_choice("color_method", self.color_method, color.COLOR_METHODS)
         check_range("strength", self.strength, 0, 1)
         check_range("alpha", self.alpha, 0, 1)
         check_choice("runtime", self.runtime, RUNTIMES)
-        check_choice("precision", self.precision, tuple(PRECISIONS))
-        if self.precision != "float32" and self.method not in PRECISION_METHODS:
-            raise VideostyleError(f"precision applies to methods {', '.join(PRECISION_METHODS)}, not {self.method}", parameter="precision")
+        check_choice("precision", self.precision, PRECISIONS)
+        if self.precision != "float32" and not record.precision:
+            raise VideostyleError(f"precision applies to methods {_methods_with('precision')}, not {self.method}", parameter="precision")
         check_positive("batch_size", self.batch_size)
         check_style_weights(self.style_weights, styles)
         check_tile(self.tile)
-        if self.tile is not None and self.one_pass and self.method not in TILED_ONE_PASS_METHODS:
-            raise VideostyleError(
-                f"tile works with methods {', '.join(TILED_ONE_PASS_METHODS)} and optimisation, not {self.method} with a network", parameter="tile"
-            )
+        if self.tile is not None and self.one_pass and not record.tiles:
+            raise VideostyleError(f"tile works with methods {_methods_with('tiles')} and optimisation, not {self.method} with a network", parameter="tile")
         if self.max_memory is not None:
             check_positive("max_memory", self.max_memory)
-            if not self.one_pass or self.method not in TILED_ONE_PASS_METHODS:
-                raise VideostyleError(f"max_memory works with methods {', '.join(TILED_ONE_PASS_METHODS)}, not {self.method}", parameter="max_memory")
-        if self.method in MODEL_STYLE_METHODS:
+            if not self.one_pass or not record.tiles:
+                raise VideostyleError(f"max_memory works with methods {_methods_with('tiles')}, not {self.method}", parameter="max_memory")
+        self._check_styles(record, styles)
+        self._check_method_options(record)
+        if self.model is not None and record.model_kind is not None:
+            from .models import describe_kind
+            from .models.files import model_kind
+
+            kind = model_kind(self.model)
+            if kind != record.model_kind:
+                runs_it = method_for_kind(kind)
+                raise VideostyleError(
+                    f"model {self.model} is {describe_kind(kind)} for method {runs_it}, not for method {self.method}; give method {runs_it}, or no method",
+                    parameter="method",
+                )
+        if record.optimises and not self.one_pass:
+            if self.model is not None:
+                raise VideostyleError("model needs a one-pass method (feedforward, reconet, adain or arbitrary-video)", parameter="model")
+            self.video_options()  # checks the optimisation options
+        return self
+
+    def _check_styles(self, record: Method, styles: int) -> None:
+        """The style images, the model's own styles and the mask against what the method takes."""
+        if record.styles == "none":
             if styles:
                 raise VideostyleError(f"styles and method {self.method} exclude each other: a trained model carries its own style", parameter="styles")
-            if self.mask is not None:
-                raise VideostyleError(f"mask needs two style images (method adain or arbitrary-video), not method {self.method}", parameter="mask")
         else:
             if not styles:
                 raise VideostyleError(f"method {self.method} needs at least one image in styles", parameter="styles")
@@ -177,19 +177,23 @@ class MethodSpec:
                 raise VideostyleError(
                     "model_style_weights picks the styles of a multi-style model; weigh style images with style_weights", parameter="model_style_weights"
                 )
-            if self.mask is not None:
-                check_mask_styles(styles)
+            if record.styles == "one" and styles != 1:
+                raise VideostyleError(f"method {self.method} makes a network for one image in styles, got {styles}", parameter="styles")
+        if self.mask is not None:
+            if not record.mask:
+                raise VideostyleError(f"mask needs two style images (method {_methods_with('mask', ' or ')}), not method {self.method}", parameter="mask")
+            check_mask_styles(styles)
+
+    def _check_method_options(self, record: Method) -> None:
+        """The options only some methods take: adaptation, style swap's and faces' style loss, the face box."""
         if self.method == ADAPT_METHOD:
-            if styles != 1:
-                raise VideostyleError(f"method adapt makes a network for one image in styles, got {styles}", parameter="styles")
-            if self.mask is not None or self.model is not None:
-                name = "mask" if self.mask is not None else "model"
-                raise VideostyleError(f"{name} does not apply to method adapt (it makes its own single-style network)", parameter=name)
+            if self.model is not None:
+                raise VideostyleError("model does not apply to method adapt (it makes its own single-style network)", parameter="model")
             self.adaptation.check(prefix="adaptation.")
         if self.method == STYLE_SWAP_METHOD and self.optimization.image.style_loss not in ("gram", "swap"):
             raise VideostyleError("style_loss does not apply to method style-swap (it has no style term of its own)", parameter="style_loss")
         if self.method == FACES_METHOD:
-            for name in ("mask", "model", "tile"):
+            for name in ("model", "tile"):
                 if getattr(self, name) is not None:
                     raise VideostyleError(f"{name} does not apply to method faces", parameter=name)
             if self.optimization.image.style_loss not in ("gram", "mrf", "gram+mrf") or self.optimization.image.scales != 1:
@@ -201,35 +205,23 @@ class MethodSpec:
                 raise VideostyleError(
                     f"face_box is LEFT,TOP,WIDTH,HEIGHT in pixels (whole numbers, width and height >= 1), got {self.face_box}", parameter="face_box"
                 )
-        if self.method == STYLE_SWAP_METHOD and self.mask is not None:
-            raise VideostyleError("mask does not apply to method style-swap", parameter="mask")
-        if self.model is not None and self.method in KIND_OF_METHOD:
-            from .models import describe_kind
-            from .models.files import model_kind
-
-            kind = model_kind(self.model)
-            if kind != KIND_OF_METHOD[self.method]:
-                raise VideostyleError(
-                    f"model {self.model} is {describe_kind(kind)} for method {METHOD_OF_KIND[kind]}, not for method {self.method}; "
-                    f"give method {METHOD_OF_KIND[kind]}, or no method",
-                    parameter="method",
-                )
-        if self.method in (*OPTIMIZATION_METHODS, FACES_METHOD) and not self.one_pass:
-            if self.model is not None:
-                raise VideostyleError("model needs a one-pass method (feedforward, reconet, adain or arbitrary-video)", parameter="model")
-            self.video_options()  # checks the optimisation options
-        return self
 
     @property
     def one_pass(self) -> bool:
         """Whether frames go through a network in one pass (method adapt too, once adapted; style swap with a model)."""
-        return self.method in ONE_PASS_METHODS or self.method == ADAPT_METHOD or (self.method == STYLE_SWAP_METHOD and self.model is not None)
+        record = REGISTRY.get(self.method)
+        return record is not None and record.runs_one_pass(with_model=self.model is not None)
 
     @property
     def model_or_default(self) -> str:
         if self.method == ADAPT_METHOD:
             raise VideostyleError("method adapt has no model until adapted: see videostyle.training.adapt.adapted_spec")
-        return self.model or ONE_PASS_METHODS[self.method]
+        if self.model is not None:
+            return self.model
+        default = method_record(self.method).default_model
+        if default is None:
+            raise VideostyleError(f"method {self.method} runs no network", parameter="method")
+        return default
 
     def image_options(self) -> GatysOptions:
         """The Gatys options of this spec: ``optimization.image`` with the spec's shared fields (and, for method
@@ -302,3 +294,8 @@ class MethodSpec:
             data.pop("optimization")
             data.pop("encoder")
         return data
+
+
+def _methods_with(feature: str, separator: str = ", ") -> str:
+    """The names of the methods whose record has ``feature`` (a true field of :class:`~videostyle.registry.Method`)."""
+    return separator.join(name for name, record in REGISTRY.items() if getattr(record, feature))

@@ -392,7 +392,7 @@ def export_command(model, output, opset):
 def models_command():
     """List the bundled models: how to use each, what they are, their styles and how they were trained."""
     from ..models import bundled_models, read_model_info
-    from ..spec import METHOD_OF_KIND
+    from ..registry import method_for_kind
 
     click.echo(
         "| name | use it with | method | network | styles | steps | crop | batch | training time | final loss |\n"
@@ -404,7 +404,7 @@ def models_command():
         options = training.get("options", {})
         network = config.get("arch", f"decoder width {config.get('width', '?')}")
         styles = ", ".join(config.get("style_names") or training.get("styles", [])) or "-"
-        method = METHOD_OF_KIND.get(info["kind"], "-")
+        method = method_for_kind(info["kind"]) or "-"
         if "inner_steps" in options:  # the Reptile start: no style of its own, a start for adaptation
             use, method = "videostyle adapt PAINTING --start meta", "adapt"
         elif info["kind"] == "transformer":

@@ -295,7 +295,8 @@ class BatchActor:
 
         from ..api import stylize
         from ..io.image import decode_image, to_uint8
-        from ..spec import MODEL_STYLE_METHODS, MethodSpec
+        from ..registry import method_record
+        from ..spec import MethodSpec
 
         try:
             picture = decode_image(content, name)
@@ -305,7 +306,7 @@ class BatchActor:
             folder = Path(tempfile.mkdtemp(prefix="videostyle-worker-"))
             self.specs[key] = MethodSpec.from_dict(_rooted(spec_data, folder, ray.get(files[0])))
         spec = self.specs[key]
-        if self.encoder is None and spec.method not in MODEL_STYLE_METHODS:
+        if self.encoder is None and method_record(spec.method).styles != "none":
             self.encoder = spec.encoder.load(self.device)
         if spec.one_pass and key not in self.stylizers:
             from ..methods.one_pass import build_stylizer

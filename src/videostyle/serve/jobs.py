@@ -22,17 +22,12 @@ from ..cache import file_digest
 from ..errors import VideostyleError
 from ..io.video import ClipWindow
 from ..options import GatysOptions, VideoOptions
+from ..registry import METHODS
 from ..runs import content_digest
 from ..spec import ADAPT_METHOD, MethodSpec
 
 #: The page's method picker: label and method (a bundled model is method feedforward with a model).
-METHOD_CHOICES = [
-    ("Bundled model: fastest, a trained style", "feedforward"),
-    ("Any style, low flicker (arbitrary-video)", "arbitrary-video"),
-    ("Adapted network: any style, a network trained for it first (once; cached)", ADAPT_METHOD),
-    ("AdaIN: any style", "adain"),
-    ("Optimisation: best picture, slowest", "optimize"),
-]
+METHOD_CHOICES = [(record.page, record.name) for record in sorted(METHODS.values(), key=lambda record: record.page_order) if record.page]
 #: Video by optimisation: how hard each frame is worked and how far back the temporal loss looks.
 TEMPORAL_QUALITY: dict[str, dict[str, Any]] = {
     "draft": {"first_iterations": 100, "iterations": 30, "long_term": [1], "flow": "dis"},

@@ -41,6 +41,8 @@ def trainer(method: str) -> tuple[type, Callable, dict]:
         from .meta import MetaTrainOptions, train_meta_init
 
         return MetaTrainOptions, train_meta_init, {}
-    from .video import VideoTrainOptions, train_video_network
+    if method in ("reconet", "arbitrary-video"):
+        from .video import VideoTrainOptions, train_video_network
 
-    return VideoTrainOptions, train_video_network, {"mode": "reconet" if method == "reconet" else "arbitrary"}
+        return VideoTrainOptions, train_video_network, {"mode": "reconet" if method == "reconet" else "arbitrary"}
+    raise VideostyleError(f"unknown training method {method!r}; choose one of {', '.join(TRAIN_METHODS)}", parameter="method")
