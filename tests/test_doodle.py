@@ -17,6 +17,7 @@ from scipy.ndimage import uniform_filter
 
 from cli_runs import assert_clean_failure, run_cli
 from videostyle.doodle import DOODLE_OPTIONS, paint_doodle
+from videostyle.errors import VideostyleError
 from videostyle.options import VideoOptions
 
 HEIGHT, WIDTH = 96, 128
@@ -104,3 +105,53 @@ def test_a_doodle_video_is_painted_frame_by_frame_and_holds_still(two_regions, t
     pictures = [(image.image[0].permute(1, 2, 0).numpy() * 255).astype(float) for image in alone]
     alone_change = np.abs(pictures[1] - pictures[0])[still].mean()
     assert video_change < 0.5 * alone_change, (video_change, alone_change)
+
+
+def moving_doodles(folder: Path, frames: int) -> Path:
+    """Doodles whose border moves 6 px a frame, as PNGs in ``folder``."""
+    folder.mkdir()
+    x = np.mgrid[0:HEIGHT, 0:WIDTH][1]
+    for frame in range(frames):
+        left = (x < WIDTH // 2 - 9 + 6 * frame)[..., None]
+        Image.fromarray(np.where(left, [0, 0, 255], [255, 0, 0]).astype(np.uint8)).save(folder / f"doodle_{frame:02d}.png")
+    return folder
+
+
+def test_an_interrupted_doodle_video_resumes_with_the_same_frames(two_regions, tmp_path):
+    """The doodle video runs through the video pipeline: its run folder keeps the finished frames and flows, and
+    the run started again continues from them into the frames an uninterrupted run writes."""
+    from videostyle.doodle import paint_doodle_video
+    from videostyle.io.video import VideoReader
+
+    maps = moving_doodles(tmp_path / "maps", 3)
+    options = VideoOptions(image=replace(FAST, size=64, iterations=8), first_iterations=10, flow="dis")
+    arguments = (two_regions / "style.png", two_regions / "style_map.png", maps)
+
+    def stop_at_frame_two(frame, step) -> None:
+        if frame == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        paint_doodle_video(*arguments, tmp_path / "resumed.mp4", options=options, callback=stop_at_frame_two)
+    assert not (tmp_path / "resumed.mp4").exists() and (tmp_path / ".resumed.mp4.run" / "frames").is_dir()
+    resumed = paint_doodle_video(*arguments, tmp_path / "resumed.mp4", options=options)
+    whole = paint_doodle_video(*arguments, tmp_path / "whole.mp4", options=options)
+    assert (resumed.resumed_frames, resumed.frames, whole.resumed_frames) == (2, 3, 0)
+    for a, b in zip(VideoReader(tmp_path / "resumed.mp4"), VideoReader(tmp_path / "whole.mp4"), strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_a_doodle_video_keeps_the_content_clips_sound(two_regions, tmp_path):
+    from synthetic import translating_clip, write_clip
+    from videostyle.doodle import paint_doodle_video
+    from videostyle.io.video import VideoReader
+
+    clip = write_clip(tmp_path / "content.mp4", translating_clip(3, HEIGHT, WIDTH), tone_hz=440)
+    maps = moving_doodles(tmp_path / "maps", 3)
+    options = VideoOptions(image=replace(FAST, size=64, iterations=4, content_weight=1.0), first_iterations=4, flow="dis")
+    summary = paint_doodle_video(two_regions / "style.png", two_regions / "style_map.png", maps, tmp_path / "out.mp4", content=clip, options=options)
+    assert summary.frames == 3 and VideoReader(tmp_path / "out.mp4").info.has_audio
+    short = moving_doodles(tmp_path / "two_maps", 2)
+    with pytest.raises(VideostyleError, match="the doodles end after 2 frames"):
+        paint_doodle_video(two_regions / "style.png", two_regions / "style_map.png", short, tmp_path / "short.mp4", content=clip, options=options)
+    assert not (tmp_path / "short.mp4").exists()

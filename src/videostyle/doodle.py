@@ -13,8 +13,10 @@ matching region of the painting. With no content photo the picture is painted fr
 from __future__ import annotations
 
 import os
-import time
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
@@ -23,7 +25,12 @@ from PIL import Image
 from .errors import VideostyleError
 from .io.atomic import check_not_an_input, check_writable_destination
 from .io.image import load_image, save_image, size_for_long_side, to_tensor, to_uint8
+from .methods.frames import FrameStylizer
 from .options import GatysOptions, VideoOptions
+
+if TYPE_CHECKING:
+    from .methods.ruder import RuderStylizer
+    from .pipeline import RunSettings, VideoSummary
 
 #: A colour of the style map is a region when it covers at least this share of the map.
 REGION_SHARE = 0.005
@@ -86,6 +93,14 @@ def _doodle_options(options: GatysOptions | None, with_content: bool) -> GatysOp
     if options.scales != 1:
         raise VideostyleError("a doodle is painted at one scale", parameter="scales")
     return options
+
+
+class PaintingRegions(NamedTuple):
+    """A painting, the region colours of its style map (``K x 3``) and its one-hot regions ``K x H x W``."""
+
+    painting: Image.Image
+    palette: np.ndarray
+    regions: np.ndarray
 
 
 def _painting_regions(style, style_map, notes: list[str]):
@@ -161,11 +176,65 @@ def paint_doodle(
     return image, notes
 
 
-@dataclass
-class DoodleVideoSummary:
-    frames: int
-    seconds: float
-    notes: list[str]
+class DoodleFrames(FrameStylizer):
+    """A doodle video's frames for the pipeline. Frame ``index`` takes doodle ``index`` (read here, resized to the
+    working size by nearest neighbour so that its colours stay flat) as its target map. The first frame is painted
+    as a still doodle (:func:`~videostyle.methods.gatys.stylize` with ``first_frame``); later frames by Ruder et
+    al.'s stylizer, from the previous output warped by the flow between the frames. The frames the flow sees are
+    the content clip's (the pipeline's frames) or, without one, the doodles in the painting's region colours.
+    ``callback(frame, step)`` after every iteration."""
+
+    def __init__(
+        self, regions: PaintingRegions, doodles: Iterator[np.ndarray], ruder: RuderStylizer, first_frame: GatysOptions, with_content: bool, callback=None
+    ):
+        self.regions, self.doodles, self.ruder, self.first_frame = regions, doodles, ruder, first_frame
+        self.with_content, self.callback = with_content, callback
+        self.style_regions = torch.from_numpy(regions.regions)[None]
+
+    def _target(self, index: int, height: int, width: int) -> np.ndarray:
+        """Doodle ``index`` as one-hot target regions ``K x H x W``, set as the criterion's target map."""
+        doodle = next(self.doodles, None)
+        if doodle is None:
+            raise VideostyleError(f"the doodles end after {index} frames; the content clip is longer", parameter="maps")
+        target = one_hot(np.asarray(Image.fromarray(doodle).resize((width, height), resample=0)), self.regions.palette, f"doodle {index + 1}")
+        self.ruder.criterion.semantic_maps = (self.style_regions, torch.from_numpy(target)[None])
+        return target
+
+    def _flow_frame(self, frame: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """What the flow is estimated on: the content's frame, or the doodle in the painting's region colours."""
+        if self.with_content:
+            return frame
+        return (flat_start(self.regions.painting, self.regions.regions, target, seed=None) * 255).round().astype(np.uint8)
+
+    def stylize_batch(self, indices: list[int], frames: list[np.ndarray]) -> list[np.ndarray]:
+        from .methods.gatys import stylize
+
+        outputs = []
+        for index, frame in zip(indices, frames, strict=True):
+            target = self._target(index, *frame.shape[:2])
+            seen = self._flow_frame(frame, target)
+            if index == 0:  # as a still doodle, from the photo or the flat colours plus noise
+                start = frame if self.with_content else flat_start(self.regions.painting, self.regions.regions, target, self.first_frame.seed)
+                device = self.ruder.device
+                first = stylize(
+                    to_tensor(start, device),
+                    [to_tensor(self.regions.painting, device)],
+                    self.first_frame,
+                    encoder=self.ruder.encoder,
+                    callback=None if self.callback is None else (lambda scale, step: self.callback(0, step)),
+                    semantic_maps=self.ruder.criterion.semantic_maps,
+                )
+                output = to_uint8(first.image)
+                self.ruder.observe(index, seen, output)
+            else:
+                report = None if self.callback is None else (lambda step, index=index: self.callback(index, step))
+                output = self.ruder.stylize(index, seen, report).output
+            outputs.append(output)
+        return outputs
+
+    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
+        target = self._target(index, *frame.shape[:2])
+        self.ruder.observe(index, self._flow_frame(frame, target), output)
 
 
 def paint_doodle_video(
@@ -179,20 +248,22 @@ def paint_doodle_video(
     fps: float | None = None,
     device: str | torch.device | None = None,
     callback=None,
-) -> DoodleVideoSummary:
+    run: RunSettings | None = None,
+) -> VideoSummary:
     """A doodle video: ``maps`` (a folder of doodles, sorted by name, or a video of them) painted frame by frame
-    with the regions of ``style``, held together by Ruder et al.'s temporal machinery: each frame after the first
-    starts from the previous output warped by the optical flow between the frames, and a temporal loss holds it
-    there where the flow is reliable. The flow is estimated on ``content`` (a clip of as many frames, kept by the
-    content term) or else on the doodles in the painting's region colours. ``options`` (:data:`DOODLE_VIDEO_OPTIONS`
-    by default): ``first_iterations`` go to the first frame, ``image.iterations`` to each later one, with
-    ``temporal_weight`` and ``flow``; ``image`` is the doodle's own options, as for :func:`paint_doodle`.
-    ``callback(frame, step)`` after every iteration."""
-    from .devices import resolve_device
+    with the regions of ``style``, held together by Ruder et al.'s temporal machinery (:class:`DoodleFrames`), through
+    the video pipeline: a run folder that an interrupted run resumes from, the content clip's sound kept. The flow is
+    estimated on ``content`` (a clip, which sets the length and the size; its frames are kept by the content term)
+    or else on the doodles in the painting's region colours. ``options`` (:data:`DOODLE_VIDEO_OPTIONS` by default):
+    ``first_iterations`` go to the first frame, ``image.iterations`` to each later one, with ``temporal_weight``
+    and ``flow``; ``image`` is the doodle's own options, as for :func:`paint_doodle` (its ``size``: the long side).
+    ``fps``: the frame rate of a folder of doodles; ``run``: the run folder's settings, as for
+    :func:`~videostyle.pipeline.stylize_video`. ``callback(frame, step)`` after every iteration."""
     from .flow import FlowCache, make_estimator
-    from .io.video import VideoReader, VideoWriter, check_video_destination, zip_clips
-    from .methods.gatys import stylize
+    from .io.video import ClipWindow, VideoReader, check_video_destination
     from .methods.ruder import RuderStylizer
+    from .pipeline import stylize_frames
+    from .runs import file_fingerprint
     from .spec import EncoderSpec
 
     check_video_destination(output)
@@ -202,47 +273,31 @@ def paint_doodle_video(
     if content is not None and video_options is DOODLE_VIDEO_OPTIONS:
         image = replace(image, content_weight=1.0, init="content")
     image = _doodle_options(image, content is not None)
-    device = resolve_device(device)
     notes: list[str] = []
-    painting, palette, style_regions = _painting_regions(style, style_map, notes)
-    layouts = VideoReader(maps, folder_fps=fps)
-    height, width = layouts.info.height, layouts.info.width
-    if image.size:
-        height, width = size_for_long_side(height, width, image.size)
-    style_scale = image.style_scale * max(painting.size) / max(width, height)
-    first_frame = replace(image, size=None, style_scale=style_scale, iterations=video_options.first_iterations)
-    video = replace(video_options, image=replace(first_frame, iterations=image.iterations)).check()
-    encoder = EncoderSpec().load(device)
-    stylizer = RuderStylizer(encoder, [to_tensor(painting, device)], video, FlowCache(None, make_estimator(video.flow)), device)
-    style_tensor = torch.from_numpy(style_regions)[None]
-    frames_of_content = VideoReader(content) if content is not None else None
-    pairs = zip_clips(layouts, frames_of_content) if frames_of_content is not None else ((layout,) for layout in layouts)
-    started = time.perf_counter()
-    count = 0
-    with VideoWriter(output, fps=layouts.info.fps) as writer:
-        for index, pair in enumerate(pairs):
-            layout = np.asarray(Image.fromarray(pair[0]).resize((width, height), resample=0))
-            target = one_hot(layout, palette, f"doodle {index + 1}")
-            stylizer.criterion.semantic_maps = (style_tensor, torch.from_numpy(target)[None])
-            if frames_of_content is not None:
-                frame = np.asarray(Image.fromarray(pair[1]).resize((width, height), Image.Resampling.BICUBIC))
-            else:
-                frame = (flat_start(painting, style_regions, target, seed=None) * 255).round().astype(np.uint8)
-            report = None if callback is None else (lambda step, index=index: callback(index, step))
-            if index == 0:  # the first frame: as a still doodle, from the photo or the flat colours plus noise
-                start = frame if frames_of_content is not None else flat_start(painting, style_regions, target, image.seed)
-                first = stylize(
-                    to_tensor(start, device),
-                    [to_tensor(painting, device)],
-                    first_frame,
-                    encoder=encoder,
-                    callback=None if callback is None else (lambda scale, step: callback(0, step)),
-                    semantic_maps=stylizer.criterion.semantic_maps,
-                )
-                output_frame = to_uint8(first.image)
-                stylizer.observe(index, frame, output_frame)
-            else:
-                output_frame = stylizer.stylize(index, frame, report).output
-            writer.write(output_frame)
-            count += 1
-    return DoodleVideoSummary(count, time.perf_counter() - started, notes)
+    regions = PaintingRegions(*_painting_regions(style, style_map, notes))
+    doodles = VideoReader(maps, folder_fps=fps)
+
+    def make_stylizer(run_folder: Path, size: tuple[int, int]) -> DoodleFrames:
+        from .devices import resolve_device
+
+        where = resolve_device(device)
+        style_scale = image.style_scale * max(regions.painting.size) / max(size)
+        first_frame = replace(image, size=None, style_scale=style_scale, iterations=video_options.first_iterations)
+        video = replace(video_options, image=replace(first_frame, iterations=image.iterations)).check()
+        flows = FlowCache(run_folder / "flow", make_estimator(video.flow))
+        ruder = RuderStylizer(EncoderSpec().load(where), [to_tensor(regions.painting, where)], video, flows, where)
+        return DoodleFrames(regions, iter(doodles), ruder, first_frame, content is not None, callback)
+
+    key = {
+        "doodle": {
+            "style": file_fingerprint(style),
+            "style_map": file_fingerprint(style_map),
+            "maps": file_fingerprint(maps) if Path(maps).is_file() else {"folder": str(Path(maps).resolve())},
+            "options": asdict(replace(video_options, image=image)),
+        }
+    }
+    summary = stylize_frames(
+        content if content is not None else maps, output, make_stylizer, key, long_side=image.size, window=ClipWindow(fps=fps), run=run, device=device
+    )
+    summary.notes[:0] = notes
+    return summary

@@ -311,7 +311,7 @@ def stylize_video(
     >>> spec = MethodSpec(method="feedforward", model="starry_night", size=176)
     >>> summary = stylize_video("assets/carphone.mp4", "out.mp4", spec, window=ClipWindow(end=1.0))  # doctest: +SKIP
     """
-    from .devices import memory_errors, resolve_device
+    from .devices import resolve_device
 
     spec.check()
     if spec.method == FACES_METHOD:
@@ -335,16 +335,64 @@ def stylize_video(
         stylizer: FrameStylizer = run.ray.frame_stylizer(spec, video.run)
     else:
         stylizer = frame_stylizer(spec, device, encoder, flow_cache, progress, video.expected_frames())  # reads styles and model before the run folder is made
-    resume = run.resuming(spec)
+    summary = _run_in_folder(video, stylizer, spec.describe(), replace(run, resume=run.resuming(spec)), progress, device, restyle_audio)
+    if flow_cache is not None:
+        summary.flows_computed, summary.flows_loaded = flow_cache.computed, flow_cache.loaded
+    summary.notes[:0] = adaptation
+    return summary
+
+
+def stylize_frames(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    make_stylizer: Callable[[Path, tuple[int, int]], FrameStylizer],
+    key: dict,
+    *,
+    long_side: int | None,
+    window: ClipWindow | None = None,
+    run: RunSettings | None = None,
+    device: torch.device | str | None = None,
+    progress: Progress | None = None,
+) -> VideoSummary:
+    """Any :class:`FrameStylizer` through the pipeline (reading, the run folder and resume, writing with the sound):
+    what :func:`stylize_video` does for a method spec, for a stylizer built elsewhere (a doodle video).
+
+    ``make_stylizer(run_folder, (height, width))`` builds it once the clip is open (``long_side``: the working
+    size's long side, None: the clip's own); ``key``: everything that decides the frames, the resume key (a run
+    folder made with another key is refused unless ``run.resume`` is False; resume is on by default).
+    """
+    from .devices import resolve_device
+
+    device = resolve_device(device)
+    run = run or RunSettings()
+    video = _OpenVideo(input_path, output_path, long_side, window or ClipWindow(), run.folder)
+    stylizer = make_stylizer(video.run, video.size)
+    return _run_in_folder(video, stylizer, key, replace(run, resume=run.resume is not False), progress or Progress(), device)
+
+
+def _run_in_folder(
+    video: _OpenVideo,
+    stylizer: FrameStylizer,
+    key: dict,
+    run: RunSettings,
+    progress: Progress,
+    device: torch.device,
+    restyle_audio: AudioRestyle | None = None,
+) -> VideoSummary:
+    """:func:`_run` inside the clip's run folder: the folder opened under ``key`` (resumed when ``run.resume``),
+    the sound restyled first if asked, and the folder kept afterwards only where the same command resumes from it."""
+    from .devices import memory_errors
+
+    resume = bool(run.resume)
     try:
         with run_lock(video.run):
-            open_run_folder(video.run, video.config(spec.describe()), "config.json", restart=not resume, restart_parameter="resume=False")
+            open_run_folder(video.run, video.config(key), "config.json", restart=not resume, restart_parameter="resume=False")
             try:
                 if restyle_audio is not None:
                     video.soundtrack, note = _restyled_soundtrack(video, restyle_audio)
                 height, width = video.size
                 with memory_errors(width, height, device):
-                    summary = _run(video, stylizer, _finished_frames(video.run) if resume else 0, replace(run, resume=resume), progress)
+                    summary = _run(video, stylizer, _finished_frames(video.run) if resume else 0, run, progress)
                 if restyle_audio is not None:
                     summary.notes.insert(0, note)
             except BaseException as error:
@@ -356,9 +404,6 @@ def stylize_video(
                 raise
     finally:
         stylizer.close()
-    if flow_cache is not None:
-        summary.flows_computed, summary.flows_loaded = flow_cache.computed, flow_cache.loaded
-    summary.notes[:0] = adaptation
     return summary
 
 
