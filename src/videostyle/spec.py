@@ -36,8 +36,6 @@ STYLE_SWAP_METHOD = "style-swap"
 #: A portrait painted from several painted portraits (after Song et al. 2017): each region of the face takes its
 #: patches from the exemplar that fits it best (:mod:`videostyle.faces`); images only, by optimisation (the MRF loss).
 FACES_METHOD = "faces"
-#: Every method's name, in the order of :data:`~videostyle.registry.METHODS` (the command line's choices).
-METHODS = tuple(REGISTRY)
 #: Fields of :class:`GatysOptions` that the spec owns (shared with the one-pass methods) and sets there.
 SHARED_IMAGE_FIELDS = ("size", "style_weights", "preserve_color", "color_method", "tile")
 

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from ..errors import VideostyleError
 from ..io.video import ClipWindow
 from ..pipeline import LONG_RUN_SECONDS, format_duration
-from ..spec import METHODS
+from ..registry import METHODS
 from .app import cli
 from .audio import audio_method_options, audio_options_from
 from .options import (
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 @click.option("--coarse-iterations", type=int, default=None, help="--scales above 1: iterations at each coarser level [default: a fifth of --iterations].")
 @click.option("--save-every", type=int, default=0, help="Also write every N-th iterate beside the output (OUT_iter0100.png).")
 @click.option("--face-box", default=None, help="--method faces: the content's face as LEFT,TOP,WIDTH,HEIGHT in its pixels (default: detected).")
-@click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Gatys et al.", per=""))
+@click.option("--method", type=click.Choice(list(METHODS)), default=None, help=METHOD_HELP.format(optimize="Gatys et al.", per=""))
 @click.option("--dry-run", is_flag=True, help="Time a few iterations (or one pass), print the estimated total time and exit without writing.")
 @model_options
 @adapt_options
@@ -114,7 +114,7 @@ def image_command(contents, styles, output, method, device, quiet, save_every, d
 @click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path())
 @styles_option("Style image; repeat to blend several styles (needed unless --model).")
 @output_option("Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames. Several INPUTs: the output folder (INPUT.mp4 each).")
-@click.option("--method", type=click.Choice(METHODS), default=None, help=METHOD_HELP.format(optimize="Ruder et al. 2016", per=" per frame"))
+@click.option("--method", type=click.Choice(list(METHODS)), default=None, help=METHOD_HELP.format(optimize="Ruder et al. 2016", per=" per frame"))
 @click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="deepflow", show_default=True, help="Optical flow estimator.")
 @click.option(
     "--flow-dir",
