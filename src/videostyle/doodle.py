@@ -277,10 +277,7 @@ def paint_doodle_video(
     regions = PaintingRegions(*_painting_regions(style, style_map, notes))
     doodles = VideoReader(maps, folder_fps=fps)
 
-    def make_stylizer(run_folder: Path, size: tuple[int, int]) -> DoodleFrames:
-        from .devices import resolve_device
-
-        where = resolve_device(device)
+    def make_stylizer(run_folder: Path, size: tuple[int, int], where: torch.device) -> DoodleFrames:
         style_scale = image.style_scale * max(regions.painting.size) / max(size)
         first_frame = replace(image, size=None, style_scale=style_scale, iterations=video_options.first_iterations)
         video = replace(video_options, image=replace(first_frame, iterations=image.iterations)).check()

@@ -345,7 +345,7 @@ def stylize_video(
 def stylize_frames(
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
-    make_stylizer: Callable[[Path, tuple[int, int]], FrameStylizer],
+    make_stylizer: Callable[[Path, tuple[int, int], torch.device], FrameStylizer],
     key: dict,
     *,
     long_side: int | None,
@@ -357,7 +357,7 @@ def stylize_frames(
     """Any :class:`FrameStylizer` through the pipeline (reading, the run folder and resume, writing with the sound):
     what :func:`stylize_video` does for a method spec, for a stylizer built elsewhere (a doodle video).
 
-    ``make_stylizer(run_folder, (height, width))`` builds it once the clip is open (``long_side``: the working
+    ``make_stylizer(run_folder, (height, width), device)`` builds it once the clip is open (``long_side``: the working
     size's long side, None: the clip's own); ``key``: everything that decides the frames, the resume key (a run
     folder made with another key is refused unless ``run.resume`` is False; resume is on by default).
     """
@@ -366,7 +366,7 @@ def stylize_frames(
     device = resolve_device(device)
     run = run or RunSettings()
     video = _OpenVideo(input_path, output_path, long_side, window or ClipWindow(), run.folder)
-    stylizer = make_stylizer(video.run, video.size)
+    stylizer = make_stylizer(video.run, video.size, device)
     return _run_in_folder(video, stylizer, key, replace(run, resume=run.resume is not False), progress or Progress(), device)
 
 
