@@ -6,19 +6,13 @@ import click
 from tqdm import tqdm
 
 from .app import cli
-from .options import output_option, report_notes
+from .options import output_option, path_option, report_notes
 
 
 @cli.command("doodle")
 @click.option("-s", "--style", required=True, type=click.Path(), help="The painting.")
 @click.option("--style-map", required=True, type=click.Path(), help="The painting's semantic map: its regions painted in a few flat colours.")
-@click.option(
-    "--map",
-    "doodle",
-    required=True,
-    type=click.Path(),
-    help="The doodle: the new layout, in the style map's colours; a folder of them (or a video) for a doodle video.",
-)
+@path_option("--map", "doodle", required=True, help="The doodle: the new layout, in the style map's colours; a folder of them (or a video) for a doodle video.")
 @output_option("Output image (.png, .jpg, ...), the doodle's shape.")
 @click.option(
     "--content",

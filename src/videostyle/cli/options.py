@@ -52,6 +52,11 @@ def output_option(help: str):
     return click.option("-o", "--output", required=True, type=click.Path(), help=help)
 
 
+def path_option(*names: str, help: str, **settings):
+    """A flag that takes a path (``settings``: ``required``, ``multiple``, ``default``)."""
+    return click.option(*names, type=click.Path(), help=help, **settings)
+
+
 def styles_option(help: str):
     """``-s/--style``, repeatable, into the parameter ``styles``."""
     return click.option("-s", "--style", "styles", multiple=True, type=click.Path(), help=help)

@@ -11,7 +11,7 @@ import click
 from ..errors import VideostyleError
 from ..training import TRAIN_METHODS
 from .app import cli
-from .options import choice_option, format_terms, number_option, output_option, report_notes, styles_option
+from .options import choice_option, format_terms, number_option, output_option, path_option, report_notes, styles_option
 
 
 @cli.command("evaluate")
@@ -130,12 +130,11 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     "Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain, reptile, distill from an any-style "
     "network: each -s is drawn equally often). Repeatable."
 )
-@click.option(
+@path_option(
     "-d",
     "--data",
     multiple=True,
     required=True,
-    type=click.Path(),
     help="Training data: folders of images and/or videos, images or videos (reconet and arbitrary-video take frame pairs from the videos). Repeatable.",
 )
 @output_option("Model file to write (.safetensors); its .log.csv and .loss.png go beside it.")

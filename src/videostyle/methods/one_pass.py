@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -12,6 +13,7 @@ import torch
 from ..errors import VideostyleError
 from ..features import VGGEncoder
 from ..io.image import load_image, to_tensor
+from ..models.adain import AdaINDecoder
 from ..registry import method_record
 from ..spec import MethodSpec
 from .feedforward import FeedForwardOptions, OnePassStylizer, load_stylizer
@@ -78,7 +80,7 @@ def _swap_stylizer(spec: MethodSpec, styles: _StyleInputs, options: FeedForwardO
     from .style_swap import StyleSwapStylizer
 
     decoder, info = load_model(spec.model_or_default, "swap_decoder", device)
-    return StyleSwapStylizer(styles.encoder, decoder, styles.images, options, device), info  # type: ignore[arg-type]
+    return StyleSwapStylizer(styles.encoder, cast(AdaINDecoder, decoder), styles.images, options, device=device), info
 
 
 def _adain_stylizer(spec: MethodSpec, styles: _StyleInputs, options: FeedForwardOptions, device: torch.device) -> tuple[OnePassStylizer, dict]:
@@ -86,14 +88,8 @@ def _adain_stylizer(spec: MethodSpec, styles: _StyleInputs, options: FeedForward
     from .adain import AdaINOptions, AdaINStylizer
 
     decoder, info = load_adain_decoder(spec.model_or_default, device)
-    adain_options = AdaINOptions(
-        alpha=spec.alpha,
-        style_weights=spec.style_weights,
-        preserve_color=spec.preserve_color,
-        color_method=spec.color_method,
-        mask=styles.mask,
-        batch_size=spec.batch_size,
-    )
+    shared = {name: getattr(options, name) for name in ("preserve_color", "color_method", "batch_size")}  # as the spec set them
+    adain_options = AdaINOptions(alpha=spec.alpha, style_weights=spec.style_weights, mask=styles.mask, **shared)
     return AdaINStylizer(styles.encoder, decoder, styles.images, adain_options, device), info
 
 

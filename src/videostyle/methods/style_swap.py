@@ -33,6 +33,7 @@ class StyleSwapStylizer(OnePassStylizer):
         decoder: AdaINDecoder,
         styles: Sequence[torch.Tensor],
         options: FeedForwardOptions | None = None,
+        *,
         device: torch.device | str = "cpu",
         style_size: int | None = STYLE_SIZE,
     ):
