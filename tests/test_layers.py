@@ -1,4 +1,5 @@
-"""The package's import graph: no cycles, and no module importing from a layer above its own.
+"""The package's structure: no import cycles, no module importing from a layer above its own, and no library
+function taking more than ten parameters.
 
 The layers are the table in docs/architecture.md ("Layers"), read from there so that the page and the code
 cannot drift apart. Every import counts, also one inside a function (it is still a dependency).
@@ -130,3 +131,36 @@ def test_no_import_cycles(level):
 
 def test_the_cycle_finder_finds_a_cycle():
     assert strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+#: Most parameters a library function takes; the command line's click commands and the web page's callbacks (one
+#: parameter per control) are exempt.
+MOST_PARAMETERS = 10
+
+
+def long_signatures() -> list[str]:
+    """``module:line name (count)`` of every function over :data:`MOST_PARAMETERS`, but for click commands (decorated
+    ``@cli.command``) and the page's callbacks (functions nested in ``serve/app.py``'s tab builders)."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        nested = set()
+        if path.relative_to(PACKAGE).as_posix() == "serve/app.py":
+            for outer in ast.walk(tree):
+                if isinstance(outer, ast.FunctionDef | ast.AsyncFunctionDef):
+                    nested |= {id(inner) for inner in ast.walk(outer) if inner is not outer and isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or id(node) in nested:
+                continue
+            if any("command" in ast.unparse(decorator) for decorator in node.decorator_list):
+                continue
+            arguments = node.args
+            names = [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
+            count = len(names) - (names[:1] in (["self"], ["cls"])) + bool(arguments.vararg) + bool(arguments.kwarg)
+            if count > MOST_PARAMETERS:
+                found.append(f"{module_name(path)}:{node.lineno} {node.name} ({count})")
+    return found
+
+
+def test_no_library_function_takes_more_than_ten_parameters():
+    assert long_signatures() == []
