@@ -83,11 +83,11 @@ def one_hot(picture: np.ndarray, palette: np.ndarray, what: str) -> np.ndarray:
     return np.stack([(nearest == index).astype(np.float32) for index in range(len(palette))])
 
 
-def _doodle_options(options: GatysOptions | None, with_content: bool) -> GatysOptions:
-    """The options of a doodle, checked: :data:`DOODLE_OPTIONS` by default, with the content term and start when
+def _doodle_options(options: GatysOptions | None, with_content: bool, default: GatysOptions = DOODLE_OPTIONS) -> GatysOptions:
+    """The options of a doodle, checked: ``default`` when none are given, with the content term and start when
     there is a content."""
-    options = options or DOODLE_OPTIONS
-    if with_content and options is DOODLE_OPTIONS:
+    options = options or default
+    if with_content and options is default:
         options = replace(options, content_weight=1.0, init="content")
     options = options.check()
     if options.scales != 1:
@@ -263,16 +263,13 @@ def paint_doodle_video(
     from .io.video import ClipWindow, VideoReader, check_video_destination
     from .methods.ruder import RuderStylizer
     from .pipeline import stylize_frames
-    from .runs import file_fingerprint
+    from .runs import clip_fingerprint, file_fingerprint
     from .spec import EncoderSpec
 
     check_video_destination(output)
     check_not_an_input(output, [style, style_map, maps, content])
     video_options = options or DOODLE_VIDEO_OPTIONS
-    image = video_options.image
-    if content is not None and video_options is DOODLE_VIDEO_OPTIONS:
-        image = replace(image, content_weight=1.0, init="content")
-    image = _doodle_options(image, content is not None)
+    image = _doodle_options(video_options.image, content is not None, default=DOODLE_VIDEO_OPTIONS.image)
     notes: list[str] = []
     regions = PaintingRegions(*_painting_regions(style, style_map, notes))
     doodles = VideoReader(maps, folder_fps=fps)
@@ -289,7 +286,7 @@ def paint_doodle_video(
         "doodle": {
             "style": file_fingerprint(style),
             "style_map": file_fingerprint(style_map),
-            "maps": file_fingerprint(maps) if Path(maps).is_file() else {"folder": str(Path(maps).resolve())},
+            "maps": clip_fingerprint(maps),
             "options": asdict(replace(video_options, image=image)),
         }
     }

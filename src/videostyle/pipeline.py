@@ -37,7 +37,7 @@ from .io.video import ClipWindow, VideoReader, VideoWriter, check_video_destinat
 from .methods.frames import FrameStylizer
 from .methods.optimize import Step
 from .methods.ruder import RuderStylizer, estimate_seconds, planned_flows
-from .runs import default_run_folder, file_fingerprint, open_run_folder, run_lock
+from .runs import clip_fingerprint, default_run_folder, open_run_folder, run_lock
 from .spec import FACES_METHOD, MethodSpec
 from .training.adapt import adapted_spec
 from .training.loop import StepReport
@@ -259,7 +259,7 @@ class _OpenVideo:
         path = self.input_path
         return {
             "format": RUN_FORMAT,
-            "input": file_fingerprint(path) if path.is_file() else {"folder": str(path.resolve())},
+            "input": clip_fingerprint(path),
             "start": self.start,
             "end": self.end,
             "size": self.size,

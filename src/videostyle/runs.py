@@ -35,6 +35,13 @@ def file_fingerprint(path: str | os.PathLike) -> dict:
     return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
+def clip_fingerprint(path: str | os.PathLike) -> dict:
+    """What identifies a clip for resuming: a video file's :func:`file_fingerprint`, or a folder of frames by its
+    absolute path."""
+    path = Path(path)
+    return file_fingerprint(path) if path.is_file() else {"folder": str(path.resolve())}
+
+
 def content_digest(chunks: Iterable[bytes], length: int = 64) -> str:
     """sha256 of a sequence of byte strings (image pixels, shapes, file bytes), hex, ``length`` characters."""
     digest = hashlib.sha256()
