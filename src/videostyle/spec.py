@@ -159,7 +159,8 @@ class MethodSpec:
                 )
         if record.optimises and not self.one_pass:
             if self.model is not None:
-                raise VideostyleError("model needs a one-pass method (feedforward, reconet, adain or arbitrary-video)", parameter="model")
+                networks = [name for name, other in REGISTRY.items() if other.one_pass and other.model_kind is not None]
+                raise VideostyleError(f"model needs a one-pass method ({', '.join(networks[:-1])} or {networks[-1]})", parameter="model")
             self.video_options()  # checks the optimisation options
         return self
 
