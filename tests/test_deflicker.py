@@ -9,7 +9,8 @@ import numpy as np
 
 from cli_runs import assert_clean_failure, run_cli
 from synthetic import translating_clip, write_clip
-from videostyle.deflicker import deflickered_frames, screened_poisson
+from videostyle.deflicker import deflickered_frames
+from videostyle.poisson import screened_poisson
 from videostyle.flow import make_estimator
 from videostyle.io.video import VideoReader
 from videostyle.metrics.temporal import mean_warping_error

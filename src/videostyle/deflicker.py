@@ -33,22 +33,11 @@ import torch
 from .checks import check_positive
 from .errors import VideostyleError
 from .io.atomic import check_not_an_input
+from .poisson import screened_poisson
 
 #: The default weight of the data term. On per-frame starry_night output (benchmarks/deflicker.py) it cut the
 #: warping error to 0.32-0.41x and raised the style distance 1.22-1.24x; 0.3 gave 0.59-0.64x and 1.12-1.13x.
 DEFAULT_WEIGHT = 1.0
-
-
-def screened_poisson(processed: np.ndarray, target: np.ndarray, weight: float) -> np.ndarray:
-    """``argmin_O ||grad O - grad P||^2 + weight ||O - T||^2`` per channel (``H x W x C`` float), by the DCT."""
-    from scipy.fft import dctn, idctn
-
-    height, width = processed.shape[:2]
-    eigen = (2 - 2 * np.cos(np.pi * np.arange(height) / height))[:, None] + (2 - 2 * np.cos(np.pi * np.arange(width) / width))[None, :]
-    processed_hat = dctn(processed, axes=(0, 1), norm="ortho", workers=-1)
-    target_hat = dctn(target, axes=(0, 1), norm="ortho", workers=-1)
-    solution = (eigen[..., None] * processed_hat + weight * target_hat) / (eigen[..., None] + weight)
-    return idctn(solution, axes=(0, 1), norm="ortho", workers=-1)
 
 
 def deflickered_frames(

@@ -215,7 +215,7 @@ def video_command(
         estimate = estimate_video(input_path, output, spec, window=window, device=device)
         report_estimate(estimate.total_seconds, estimate, spec)
         return
-    bars, adapting = _FrameProgress(quiet), AdaptProgress(quiet)
+    bars, adapting = FrameProgress(quiet), AdaptProgress(quiet)
     on_estimate = None if quiet else lambda estimate: report_estimate(estimate.total_seconds, estimate, spec)
     try:
         summary = stylize_video(
@@ -356,13 +356,13 @@ def _video_batch(inputs, output, spec, window: ClipWindow, run, device, quiet, d
         estimates = [estimate_video(item.content, item.output, spec, window=window, device=device).total_seconds for item in items]
         tqdm.write(f"estimate: about {format_duration(sum(estimates))} in all ({len(items)} clips)", file=sys.stderr)
         return
-    bars: list[_FrameProgress] = []
+    bars: list[FrameProgress] = []
     adapting = AdaptProgress(quiet)
 
     def progress_for(item) -> Progress:
         if bars:
             bars[-1].close()
-        bars.append(_FrameProgress(quiet))
+        bars.append(FrameProgress(quiet))
         if not quiet:
             tqdm.write(f"clip {len(bars)}: {item.content} -> {item.output}", file=sys.stderr)
         return Progress(bars[-1].on_start, bars[-1].on_frame, bars[-1].on_step, None, adapting.on_step)
@@ -412,7 +412,7 @@ def report_estimate(total: float, estimate, spec) -> None:
         )
 
 
-class _FrameProgress:
+class FrameProgress:
     """The progress bars of 'videostyle video': frames, and iterations within a frame for optimisation."""
 
     def __init__(self, quiet: bool):

@@ -1,0 +1,106 @@
+"""``videostyle keyframes``: paint a few frames, and the clip follows (Jamriška et al. 2019)."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import VideostyleError
+from .app import cli
+from .options import output_option, report_notes
+
+
+def parse_keys(texts: tuple[str, ...]) -> dict[int, str]:
+    """``("0=key0.png", "40=key40.png")`` -> ``{0: "key0.png", 40: "key40.png"}``."""
+    keys: dict[int, str] = {}
+    for text in texts:
+        index, separator, path = text.partition("=")
+        if not separator or not path or not index.strip().lstrip("-").isdigit():
+            raise VideostyleError(f"--key takes FRAME=PICTURE (a 0-based frame index and the painted frame), got {text!r}")
+        if int(index) in keys:
+            raise VideostyleError(f"--key gives frame {int(index)} twice")
+        keys[int(index)] = path
+    return keys
+
+
+@cli.command("keyframes")
+@click.argument("input_path", metavar="INPUT", type=click.Path())
+@click.option("--key", "keys", multiple=True, metavar="FRAME=PICTURE", help="A painted frame: its 0-based index and the picture; repeat for several.")
+@output_option("Output video (.mp4, .mov, .mkv, .webm), .gif or a folder for PNG frames; with --frame, the picture to paint.")
+@click.option("--frame", type=int, default=None, help="Write this frame (0-based, at --size) to -o as the picture to paint, and stop.")
+@click.option("--size", type=int, default=0, show_default=True, help="Long side of the output in pixels (0: the clip's own).")
+@click.option("--flow", type=click.Choice(["dis", "deepflow", "tvl1", "farneback"]), default="dis", show_default=True, help="Optical flow estimator.")
+@click.option("--edge-weight", type=float, default=1.0, show_default=True, help="Weight of the edge guide (strokes follow the frame's edges).")
+@click.option("--position-weight", type=float, default=2.0, show_default=True, help="Weight of the positional guide (strokes stay on their surface).")
+@click.option("--temporal-weight", type=float, default=0.5, show_default=True, help="Weight of the temporal guide (the previous output, warped).")
+@click.option(
+    "--retrieval",
+    type=click.Choice(["nearest", "uniform"]),
+    default="nearest",
+    show_default=True,
+    help="Patch retrieval: nearest, or StyLit's uniform use of the keyframe's patches (slower).",
+)
+@click.option("--patch-size", type=int, default=5, show_default=True, help="Side of the compared patches in pixels (odd).")
+@click.option("--restart", is_flag=True, help="Discard an interrupted run of the same output instead of resuming it.")
+@click.option("--keep-frames", is_flag=True, help="Keep the run folder (frames, propagations, flow) after success.")
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def keyframes_command(
+    input_path, keys, output, frame, size, flow, edge_weight, position_weight, temporal_weight, retrieval, patch_size, restart, keep_frames, device, quiet
+):
+    """Paint the clip INPUT after a few of its frames painted by hand or by any method (--key FRAME=PICTURE): each
+    painted frame is carried through the clip by guided patch synthesis along the optical flow, and frames between
+    two keyframes join both (Jamriška et al. 2019, "Stylizing Video by Example"). The sound is kept, and an
+    interrupted run resumes.
+
+    \b
+    Recipe: paint frame 0 with any method, then propagate:
+      videostyle keyframes clip.mp4 --frame 0 -o frame0.png
+      videostyle image frame0.png -s painting.jpg --size 0 -o key0.png
+      videostyle keyframes clip.mp4 --key 0=key0.png -o painted.mp4"""
+    from dataclasses import replace
+
+    from ..io.image import save_picture
+    from ..keyframes import KeyframeOptions, clip_frame, propagate_keyframes
+    from ..pipeline import Progress, RunSettings
+    from .stylize import FrameProgress
+
+    if frame is not None:
+        if keys:
+            raise VideostyleError("--frame writes one frame to paint; give --key on the next run")
+        from PIL import Image
+
+        save_picture(Image.fromarray(clip_frame(input_path, frame, size or None)), output)
+        if not quiet:
+            click.echo(f"wrote frame {frame} to {output}: paint it, then give it as --key {frame}={output}", err=True)
+        return
+    if not keys:
+        raise VideostyleError("give at least one painted frame with --key FRAME=PICTURE (or --frame N to write one to paint)")
+    defaults = KeyframeOptions()
+    options = KeyframeOptions(
+        edge_weight=edge_weight,
+        position_weight=position_weight,
+        temporal_weight=temporal_weight,
+        flow=flow,
+        synthesis=replace(defaults.synthesis, retrieval=retrieval, patch_size=patch_size),
+    )
+    bars = FrameProgress(quiet)
+    try:
+        summary = propagate_keyframes(
+            input_path,
+            output,
+            parse_keys(keys),
+            options=options,
+            long_side=size or None,
+            run=RunSettings(resume=False if restart else None, keep_frames=keep_frames),
+            device=device,
+            progress=Progress(bars.on_start, bars.on_frame),
+        )
+    finally:
+        bars.close()
+    if not quiet:
+        report_notes(summary.notes)
+        click.echo(
+            f"wrote {output}: {summary.frames} frames ({summary.resumed_frames} from an earlier run) at {summary.width}x{summary.height} "
+            f"in {summary.seconds:.1f} s" + (f"; frames kept in {summary.run_folder}" if summary.run_folder else ""),
+            err=True,
+        )

@@ -1,0 +1,307 @@
+"""Keyframe video: paint one or a few frames, and the clip follows (Jamriška et al. 2019, "Stylizing Video by
+Example", the method of the EbSynth app).
+
+Each painted keyframe k is propagated through the clip by guided patch synthesis (:mod:`videostyle.synthesis`)
+from the pair (frame k, keyframe k) to every frame i, one frame after the other, with three guides:
+
+- edges: the frame's grey picture minus its blur (a difference of Gaussians), so strokes follow the content's
+  edges;
+- position: the pixel coordinates of frame k, carried to frame i by the optical flow (each frame's coordinates
+  warped from the previous frame's), so a stroke stays on the surface it was painted on;
+- temporal: on the keyframe side the painting itself, on frame i's side the previous output warped to frame i,
+  so the result changes little from one frame to the next.
+
+Forward from each keyframe up to the next one (the pipeline's first pass) and backward from each keyframe down to
+the previous one (a second pass). A frame between two keyframes has both; they are joined as in the paper's
+temporal blending: per pixel the propagation with the lower patch error (each error grown with the distance to
+its keyframe) gives the gradients, the cross-fade of the two by position in time gives the colours, and a
+screened Poisson equation joins them (:func:`videostyle.poisson.solve_field`). Frames before the first keyframe
+have only the backward propagation, frames after the last only the forward one, and a keyframe is its painting.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from .checks import check_choice, check_positive
+from .errors import VideostyleError
+from .flow import ESTIMATORS, FlowCache, make_estimator, warp
+from .flow.warp import flow_to_tensor, pixel_grid
+from .io.atomic import check_not_an_input
+from .io.image import load_frame_png, load_image, save_frame_png
+from .methods.frames import FrameStylizer
+from .pipeline import Progress, RunSettings, VideoSummary
+from .synthesis import Guide, SynthesisOptions, synthesize
+
+#: How a frame's painting is made: ``patch`` (guided patch synthesis from the keyframes).
+ENGINES = ("patch",)
+
+
+@dataclass(frozen=True)
+class KeyframeOptions:
+    """``edge_weight``, ``position_weight``, ``temporal_weight``: the guides' weights in the patch distance (module
+    docstring); ``flow``: the optical flow estimator; ``synthesis``: the patch synthesis (its ``style_weight``
+    weighs the painting's own pixels); ``blend_weight``: how strongly a blended frame keeps the cross-fade's colours
+    (the screened Poisson weight; smaller keeps more of the chosen propagation's gradients)."""
+
+    edge_weight: float = 1.0
+    position_weight: float = 2.0
+    temporal_weight: float = 0.5
+    flow: str = "dis"
+    blend_weight: float = 0.1
+    synthesis: SynthesisOptions = field(default_factory=lambda: SynthesisOptions(retrieval="nearest", em_iterations=2, search_iterations=3))
+    engine: str = "patch"
+
+    def check(self) -> KeyframeOptions:
+        for name in ("edge_weight", "position_weight", "temporal_weight"):
+            check_positive(name, getattr(self, name), allow_zero=True)
+        check_positive("blend_weight", self.blend_weight)
+        check_choice("flow", self.flow, list(ESTIMATORS))
+        check_choice("engine", self.engine, ENGINES)
+        self.synthesis.check()
+        return self
+
+
+def edge_guide(frame: np.ndarray) -> torch.Tensor:
+    """``H x W x 3`` uint8 -> ``1 x 1 x H x W``: the grey frame minus its blur (sigma 3 px), around 0.5."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+    difference = cv2.GaussianBlur(grey, (0, 0), 0.75) - cv2.GaussianBlur(grey, (0, 0), 3.0)
+    return torch.from_numpy(np.clip(0.5 + 2 * difference, 0, 1))[None, None]
+
+
+def position_guide(height: int, width: int) -> torch.Tensor:
+    """``1 x 2 x H x W``: each pixel's (x, y), divided by the long side."""
+    return pixel_grid(height, width) / max(height, width, 2)
+
+
+def _picture(frame: np.ndarray) -> torch.Tensor:
+    return torch.tensor(frame).permute(2, 0, 1)[None].float() / 255
+
+
+def _frame(picture: torch.Tensor) -> np.ndarray:
+    return (picture[0].permute(1, 2, 0).clamp(0, 1) * 255).round().byte().numpy()
+
+
+@dataclass
+class _Propagation:
+    """One keyframe carried frame by frame: the keyframe's guides, and where the last frame stands."""
+
+    key_frame: np.ndarray
+    painting: np.ndarray
+    frame: np.ndarray
+    index: int
+    output: np.ndarray
+    position: torch.Tensor
+
+    @classmethod
+    def start(cls, index: int, frame: np.ndarray, painting: np.ndarray) -> _Propagation:
+        return cls(frame, painting, frame, index, painting, position_guide(*frame.shape[:2]))
+
+    def step(self, index: int, frame: np.ndarray, flows: FlowCache) -> tuple[torch.Tensor, torch.Tensor]:
+        """Move to ``index`` (next to the last frame): the previous output and the positions warped onto ``frame``."""
+        towards_last = flow_to_tensor(flows.flow(index, self.index, frame, self.frame))
+        self.position = warp(self.position, towards_last)
+        warped = warp(_picture(self.output), towards_last)
+        self.index, self.frame = index, frame
+        return warped, self.position
+
+    def paint(self, index: int, frame: np.ndarray, flows: FlowCache, options: KeyframeOptions, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+        """Frame ``index`` painted from the keyframe on ``device``; its picture and its patch error (``H x W`` float32)."""
+        warped, position = self.step(index, frame, flows)
+        height, width = self.key_frame.shape[:2]
+        guides = [
+            Guide("edges", edge_guide(self.key_frame).to(device), edge_guide(frame).to(device), options.edge_weight),
+            Guide("position", position_guide(height, width).to(device), position.to(device), options.position_weight),
+            Guide("temporal", _picture(self.painting).to(device), warped.to(device), options.temporal_weight),
+        ]
+        result = synthesize(_picture(self.painting).to(device), [guide for guide in guides if guide.weight > 0], options.synthesis)
+        self.output = _frame(result.image.cpu())
+        return self.output, result.error.cpu().numpy().astype(np.float32)
+
+
+def _blend(forward: np.ndarray, backward: np.ndarray, errors: tuple[np.ndarray, np.ndarray], share: float, weight: float) -> np.ndarray:
+    """A frame at ``share`` (0: the earlier keyframe, 1: the later) between two keyframes, from the forward and the
+    backward propagation and their patch errors (module docstring)."""
+    from .poisson import gradients, solve_field
+
+    smooth = [cv2.GaussianBlur(error, (0, 0), 2.0) for error in errors]
+    take_forward = (smooth[0] * (0.5 + share) <= smooth[1] * (1.5 - share)).astype(np.float32)
+    choose = cv2.GaussianBlur(take_forward, (0, 0), 1.0)[..., None]
+    first, second = forward.astype(np.float32) / 255, backward.astype(np.float32) / 255
+    (first_x, first_y), (second_x, second_y) = gradients(first), gradients(second)
+    along_x = choose * first_x + (1 - choose) * second_x
+    along_y = choose * first_y + (1 - choose) * second_y
+    colours = (1 - share) * first + share * second
+    joined = solve_field(along_x, along_y, colours, weight)
+    return (np.clip(joined, 0, 1) * 255).round().astype(np.uint8)
+
+
+def _save_error(error: np.ndarray, path: Path) -> None:
+    """A patch error map kept for the blend (float16 is plenty to choose between two propagations)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, error.astype(np.float16))
+
+
+class KeyframeFrames(FrameStylizer):
+    """Keyframe propagation as the pipeline's :class:`FrameStylizer`: forward in the first pass, backward and the
+    blend in :meth:`later_passes` (module docstring). ``paintings``: keyframe index -> ``H x W x 3`` uint8 at the
+    working size. Patch errors and the backward frames are kept in the run folder, so an interrupted run resumes."""
+
+    passes = 2
+
+    def __init__(self, paintings: Mapping[int, np.ndarray], options: KeyframeOptions, run_folder: Path, progress: Progress, device: torch.device):
+        self.paintings, self.options, self.progress, self.device = dict(paintings), options, progress, device
+        self.keys = sorted(self.paintings)
+        self.flows = FlowCache(run_folder / "flow", make_estimator(options.flow))
+        self.work = run_folder / "keyframes"  # made once the pipeline has opened the run folder
+        self.forward: _Propagation | None = None
+
+    def _advance(self, index: int, frame: np.ndarray, output: np.ndarray | None) -> np.ndarray:
+        if index in self.paintings:
+            self.forward = _Propagation.start(index, frame, self.paintings[index])
+            return self.paintings[index]
+        if self.forward is None:  # before the first keyframe: the backward pass paints it
+            return frame
+        if output is not None:  # finished by an earlier run: only the positions move on
+            self.forward.step(index, frame, self.flows)
+            self.forward.output = output
+            return output
+        painted, error = self.forward.paint(index, frame, self.flows, self.options, self.device)
+        _save_error(error, self.work / "forward" / f"error_{index + 1:06d}.npy")
+        return painted
+
+    def stylize_batch(self, indices: list[int], frames: list[np.ndarray]) -> list[np.ndarray]:
+        return [self._advance(index, frame, None) for index, frame in zip(indices, frames, strict=True)]
+
+    def observe(self, index: int, frame: np.ndarray, output: np.ndarray) -> None:
+        self._advance(index, frame, output)
+
+    def _backward(self, frames: Path, key: int, stop: int) -> None:
+        """Paint frames ``key - 1`` down to ``stop`` from keyframe ``key`` into ``keyframes/backward``."""
+        propagation = None
+        for index in range(key - 1, stop - 1, -1):
+            picture = self.work / "backward" / f"out_{index + 1:06d}.png"
+            if propagation is None:
+                propagation = _Propagation.start(key, load_frame_png(frames / f"in_{key + 1:06d}.png"), self.paintings[key])
+            frame = load_frame_png(frames / f"in_{index + 1:06d}.png")
+            if picture.is_file():
+                propagation.step(index, frame, self.flows)
+                propagation.output = load_frame_png(picture)
+                continue
+            painted, error = propagation.paint(index, frame, self.flows, self.options, self.device)
+            _save_error(error, self.work / "backward" / f"error_{index + 1:06d}.npy")
+            save_frame_png(painted, picture)
+
+    def later_passes(self, frames: Path, count: int) -> Path:
+        beyond = [key for key in self.keys if key >= count]
+        if beyond:
+            raise VideostyleError(f"keyframe {beyond[0]} is outside the clip, which has {count} frames (0 to {count - 1})", parameter="keys")
+        final = self.work / "final"
+        final.mkdir(parents=True, exist_ok=True)
+        for number, key in enumerate(self.keys):
+            self._backward(frames, key, self.keys[number - 1] + 1 if number else 0)
+        for index in range(count):
+            picture = final / f"out_{index + 1:06d}.png"
+            if not picture.is_file():
+                save_frame_png(self._final(frames, index), picture)
+            self.progress.frame(index)
+        return final
+
+    def _final(self, frames: Path, index: int) -> np.ndarray:
+        name = f"{index + 1:06d}"
+        if index in self.paintings:
+            return self.paintings[index]
+        earlier = [key for key in self.keys if key < index]
+        later = [key for key in self.keys if key > index]
+        if not earlier:
+            return load_frame_png(self.work / "backward" / f"out_{name}.png")
+        forward = load_frame_png(frames / f"out_{name}.png")
+        if not later:
+            return forward
+        backward = load_frame_png(self.work / "backward" / f"out_{name}.png")
+        errors = (np.load(self.work / "forward" / f"error_{name}.npy"), np.load(self.work / "backward" / f"error_{name}.npy"))
+        share = (index - earlier[-1]) / (later[0] - earlier[-1])
+        return _blend(forward, backward, (errors[0].astype(np.float32), errors[1].astype(np.float32)), share, self.options.blend_weight)
+
+
+def _painting(path: str | os.PathLike, index: int, clip_size: tuple[int, int], working: tuple[int, int]) -> np.ndarray:
+    """Keyframe ``index`` at the working size (``(height, width)``); it must have the clip's size or the working size."""
+    image = load_image(path)
+    sizes = {clip_size, working}
+    if (image.height, image.width) not in sizes:
+        expected = " or ".join(f"{width}x{height}" for height, width in sorted(sizes))
+        raise VideostyleError(f"keyframe {index} ({path}) is {image.width}x{image.height}; the clip's frames are {expected}", parameter="keys")
+    if (image.height, image.width) != working:
+        image = image.resize((working[1], working[0]), resample=4)  # Pillow's BOX: an average, as the frames are resized
+    return np.asarray(image.convert("RGB"))
+
+
+def propagate_keyframes(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    keys: Mapping[int, str | os.PathLike],
+    *,
+    options: KeyframeOptions | None = None,
+    long_side: int | None = None,
+    run: RunSettings | None = None,
+    device: torch.device | str | None = None,
+    progress: Progress | None = None,
+) -> VideoSummary:
+    """The clip ``input_path`` painted after its painted frames ``keys`` (0-based frame index -> picture of that
+    frame painted, at the clip's size or at the working size) into ``output_path``, with the clip's sound (module
+    docstring for the method). ``long_side``: the working size's long side (None: the clip's own). ``run``: the
+    run folder's settings, as for :func:`~videostyle.pipeline.stylize_video`; an interrupted run resumes."""
+    from .io.video import VideoReader, check_video_destination, is_frame_folder_path
+    from .pipeline import stylize_frames, working_size
+    from .runs import clip_fingerprint, file_fingerprint
+
+    options = (options or KeyframeOptions()).check()
+    if not keys:
+        raise VideostyleError("give at least one painted keyframe", parameter="keys")
+    check_video_destination(output_path)
+    check_not_an_input(output_path, [input_path, *keys.values()])
+    info = VideoReader(input_path).info
+    for index in keys:
+        if not 0 <= index < info.frame_count:
+            raise VideostyleError(f"keyframe {index} is outside the clip, which has {info.frame_count} frames (0 to {info.frame_count - 1})", parameter="keys")
+    progress = progress or Progress()
+
+    def make_stylizer(run_folder: Path, size: tuple[int, int], where: torch.device) -> KeyframeFrames:
+        paintings = {index: _painting(path, index, (info.height, info.width), size) for index, path in keys.items()}
+        return KeyframeFrames(paintings, options, run_folder, progress, where)
+
+    even = not is_frame_folder_path(output_path) and Path(output_path).suffix.lower() != ".gif"  # as the pipeline sizes it
+    check_size = working_size(info.height, info.width, long_side, even=even)
+    for index, path in keys.items():  # refused before the run folder is made
+        _painting(path, index, (info.height, info.width), check_size)
+    key = {
+        "keyframes": {
+            "keys": {str(index): file_fingerprint(path) for index, path in sorted(keys.items())},
+            "clip": clip_fingerprint(input_path),
+            "options": asdict(options),
+        }
+    }
+    return stylize_frames(input_path, output_path, make_stylizer, key, long_side=long_side, run=run, device=device, progress=progress)
+
+
+def clip_frame(input_path: str | os.PathLike, index: int, long_side: int | None = None) -> np.ndarray:
+    """Frame ``index`` (0-based) of a clip at the working size (``long_side``; None: the clip's own), ``H x W x 3``
+    uint8: the picture to paint for a keyframe."""
+    from .io.video import VideoReader
+    from .pipeline import resize_frame, working_size
+
+    reader = VideoReader(input_path)
+    if index < 0:
+        raise VideostyleError(f"frame {index} is outside the clip (frames count from 0)", parameter="frame")
+    size = working_size(reader.info.height, reader.info.width, long_side, even=True)
+    for number, frame in enumerate(reader):
+        if number == index:
+            return resize_frame(frame, size)
+    raise VideostyleError(f"frame {index} is outside the clip, which has {number + 1} frames (0 to {number})", parameter="frame")
