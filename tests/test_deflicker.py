@@ -10,10 +10,10 @@ import numpy as np
 from cli_runs import assert_clean_failure, run_cli
 from synthetic import translating_clip, write_clip
 from videostyle.deflicker import deflickered_frames
-from videostyle.poisson import screened_poisson
 from videostyle.flow import make_estimator
 from videostyle.io.video import VideoReader
 from videostyle.metrics.temporal import mean_warping_error
+from videostyle.poisson import screened_poisson
 
 
 def test_the_solve_takes_the_gradients_of_one_picture_and_the_mean_of_the_other():

@@ -224,16 +224,20 @@ def synthesize(style: torch.Tensor, guides: Sequence[Guide], options: SynthesisO
         source_guides = [_resize(guide.source, source_at) for guide in guides]
         target_guides = [_resize(guide.target, target_at) for guide in guides]
         source_features = _features(source_guides, weights, style_level, options.style_weight)
-        if field is None:  # the coarsest level starts from the guides alone
-            guide_only = _features(source_guides, weights, style_level, 0.0)
-            first = patch_descriptors(guide_only, options.patch_size)
-            target_first = patch_descriptors(
-                _features(target_guides, weights, torch.zeros(1, style.shape[1], *target_at, dtype=style.dtype, device=style.device), 0.0), options.patch_size
-            )
+        # Each level searches first by the guides alone (from random matches at the coarsest level, from the coarser
+        # level's matches above it): a match that is off by a pixel after upsampling would otherwise be held in
+        # place by the style term, since the picture voted from it agrees with it.
+        no_style = torch.zeros(1, style.shape[1], *target_at, dtype=style.dtype, device=style.device)
+        guide_source, guide_target = _project(
+            patch_descriptors(_features(source_guides, weights, style_level, 0.0), options.patch_size),
+            patch_descriptors(_features(target_guides, weights, no_style, 0.0), options.patch_size),
+            options.dimensions,
+        )
+        if field is None:
             field = random_field(target_at, source_at, generator, style.device)
-            field, _ = patch_match(target_first, first, field, source_at, options.search_iterations, generator)
         else:
             field = _upsample_field(field, target_at, previous_source, source_at)
+        field, _ = patch_match(guide_target, guide_source, field, source_at, options.search_iterations, generator)
         image = vote(style_level, field, options.patch_size)
         source = patch_descriptors(source_features, options.patch_size)
         basis = None
@@ -252,6 +256,14 @@ def synthesize(style: torch.Tensor, guides: Sequence[Guide], options: SynthesisO
     assert image is not None and error is not None and field is not None
     channels = source_features.shape[1] * options.patch_size**2
     return Synthesis(image.clamp(0, 1), field, error / channels)
+
+
+def _project(source: torch.Tensor, target: torch.Tensor, dimensions: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both descriptor sets on the source's leading principal axes (unchanged when ``dimensions`` is None or no fewer)."""
+    if dimensions is None or dimensions >= source.shape[1]:
+        return source, target
+    mean, axes = principal_basis(source, dimensions)
+    return (source - mean) @ axes, (target - mean) @ axes
 
 
 def _upsample_field(field: torch.Tensor, target_at: tuple[int, int], coarse_source: tuple[int, int], source_at: tuple[int, int]) -> torch.Tensor:
