@@ -14,7 +14,7 @@ from videostyle.synthesis import SynthesisOptions
 
 HEIGHT, WIDTH, FRAMES = 48, 64, 7
 #: Fewer EM and search rounds than the defaults: the tests' clips are tiny.
-FAST = KeyframeOptions(synthesis=SynthesisOptions(retrieval="nearest", em_iterations=2, search_iterations=2))
+FAST = KeyframeOptions(synthesis=SynthesisOptions(retrieval="nearest", em_iterations=2, search_iterations=2, final_vote="centre"))
 
 
 def painted(frame: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ from ..errors import VideostyleError
 from .patchmatch import moved_indices, patch_descriptors, patch_match, principal_basis, random_field, shifted_field
 
 RETRIEVALS = ("uniform", "nearest")
+FINAL_VOTES = ("mean", "centre")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,9 @@ class SynthesisOptions:
     each level; ``search_iterations``: PatchMatch iterations per search. ``style_weight``: the weight of the
     style channels against the guides (StyLit's mu, 2). ``dimensions``: patch descriptors projected on this many
     principal components (None: exact distances). ``retrieval``: ``uniform`` or ``nearest`` (module docstring).
-    ``uniform_rounds``: at most this many rounds of uniform retrieval per search."""
+    ``uniform_rounds``: at most this many rounds of uniform retrieval per search. ``final_vote``: how the finest
+    level's last picture is made from the matches, ``mean`` (voting, as at every other step) or ``centre`` (each
+    pixel the centre of its own patch's match: no averaging, so no blur where neighbouring matches disagree)."""
 
     patch_size: int = 5
     levels: int | None = None
@@ -67,6 +70,7 @@ class SynthesisOptions:
     dimensions: int | None = 24
     retrieval: str = "uniform"
     uniform_rounds: int = 6
+    final_vote: str = "mean"
     seed: int = 0
 
     def check(self) -> SynthesisOptions:
@@ -80,6 +84,7 @@ class SynthesisOptions:
             check_positive("dimensions", self.dimensions)
         check_positive("style_weight", self.style_weight, allow_zero=True)
         check_choice("retrieval", self.retrieval, RETRIEVALS)
+        check_choice("final_vote", self.final_vote, FINAL_VOTES)
         return self
 
 
@@ -254,6 +259,8 @@ def synthesize(style: torch.Tensor, guides: Sequence[Guide], options: SynthesisO
             image = vote(style_level, field, options.patch_size)
         previous_source = source_at
     assert image is not None and error is not None and field is not None
+    if options.final_vote == "centre":
+        image = style[0].reshape(style.shape[1], -1)[:, field.reshape(-1)].reshape(1, style.shape[1], *field.shape)
     channels = source_features.shape[1] * options.patch_size**2
     return Synthesis(image.clamp(0, 1), field, error / channels)
 

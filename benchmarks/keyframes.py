@@ -1,0 +1,115 @@
+"""Keyframe video against stylizing every frame with the method that painted the keyframe.
+
+Clips (frame folders, so that no encoder touches the measured pixels):
+- the bundled carphone clip, its first ``--frames`` frames at 176x144 (real motion; the warping error uses DIS
+  flow on the originals);
+- a ground-truth sequence (``videostyle dataset``'s layered scene, 160x120, exact flow).
+
+Keyframe 0 (and, for the second row, the last frame too) is painted by the bundled ``starry_night`` network,
+the same network that paints every frame of the baseline. Columns: the short-term warping error, the style
+distance to keyframe 0 (Gram distance at relu1_1..relu5_1, keyframe 0 as the style), each as a ratio to the
+per-frame baseline; the mean absolute difference to the painting on the keyframes (in 1/255); seconds per frame.
+
+Then the speed at 640x360 (the pan of benchmarks/pipeline_speed.py): seconds per propagated frame.
+
+    python benchmarks/keyframes.py [--frames 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+from pipeline_speed import make_clip
+
+from videostyle.datasets import generate_sequence, write_sequence
+from videostyle.features import load_encoder
+from videostyle.flow import ground_truth_flows, make_estimator
+from videostyle.io.image import load_image, to_tensor
+from videostyle.io.video import VideoReader
+from videostyle.keyframes import propagate_keyframes
+from videostyle.metrics.evaluate import evaluate_clip
+from videostyle.pipeline import stylize_video
+from videostyle.serve.jobs import samples_folder
+from videostyle.spec import MethodSpec
+
+
+def frames_of(folder: Path) -> list[np.ndarray]:
+    return [np.asarray(Image.open(path).convert("RGB")) for path in sorted(folder.glob("*.png"))]
+
+
+def write_frames(frames: list[np.ndarray], folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for index, frame in enumerate(frames):
+        Image.fromarray(frame).save(folder / f"{index:06d}.png")
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--speed-frames", type=int, default=4)
+    args = parser.parse_args()
+    encoder = load_encoder()
+    print(f"{torch.get_num_threads()} threads, torch {torch.__version__}\n")
+    with tempfile.TemporaryDirectory() as temporary:
+        work = Path(temporary)
+        carphone = [frame for _, frame in zip(range(args.frames), VideoReader(samples_folder() / "carphone.mp4"), strict=False)]
+        photos = [np.asarray(load_image(samples_folder() / name)) for name in ("grace_hopper.jpg", "starry_night.jpg")]
+        sequence = write_sequence(generate_sequence(photos, frames=args.frames, height=120, width=160, layers=3, seed=0), work / "truth", long_gap=10)
+        clips = {
+            "carphone 176x144": (write_frames(carphone, work / "carphone"), make_estimator("dis")),
+            "ground truth 160x120": (sequence / "frames", ground_truth_flows(sequence)),
+        }
+        print("| clip | run | warping error | x per frame | style distance to keyframe 0 | x per frame | keyframes' difference (/255) | s/frame |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        for name, (clip, flows) in clips.items():
+            per_frame = work / f"{clip.parent.name}_{clip.name}_per_frame"
+            started = time.perf_counter()
+            stylize_video(clip, per_frame, MethodSpec(method="feedforward", model="starry_night"))
+            baseline_seconds = (time.perf_counter() - started) / args.frames
+            painted = frames_of(per_frame)
+            originals = frames_of(clip)
+            keyframe = to_tensor(painted[0])
+            report = evaluate_clip(originals, painted, flows, encoder=encoder, style=keyframe).summary()
+            error, distance = float(report["short_term_error"]), float(report["style_distance"])
+            print(f"| {name} | every frame by starry_night | {error:.5f} | 1.00 | {distance:.4g} | 1.00 | | {baseline_seconds:.3f} |")
+            last = len(originals) - 1
+            for label, indices in (("keyframe 0", (0,)), (f"keyframes 0 and {last}", (0, last))):
+                keys = {}
+                for index in indices:
+                    keys[index] = work / f"{clip.parent.name}_{clip.name}_key{index}.png"
+                    Image.fromarray(painted[index]).save(keys[index])
+                output = work / f"{clip.parent.name}_{clip.name}_keys{len(indices)}"
+                summary = propagate_keyframes(clip, output, keys)
+                result = frames_of(output)
+                scored = evaluate_clip(originals, result, flows, encoder=encoder, style=keyframe).summary()
+                on_keys = max(float(np.abs(result[index].astype(float) - painted[index]).mean()) for index in indices)
+                print(
+                    f"| {name} | {label} propagated | {float(scored['short_term_error']):.5f} | {float(scored['short_term_error']) / error:.2f} | "
+                    f"{float(scored['style_distance']):.4g} | {float(scored['style_distance']) / distance:.2f} | {on_keys:.2f} | "
+                    f"{summary.seconds / summary.frames:.3f} |",
+                    flush=True,
+                )
+        pan = make_clip(work / "pan.mp4", args.speed_frames + 1)
+        key_frame = next(iter(VideoReader(pan)))
+        Image.fromarray(key_frame).save(work / "pan_frame.png")
+        from videostyle.api import stylize_image_with_model
+
+        stylize_image_with_model(work / "pan_frame.png", model="starry_night", size=None, output=work / "pan_key.png")
+        started = time.perf_counter()
+        summary = propagate_keyframes(pan, work / "pan_out", {0: work / "pan_key.png"})
+        seconds = time.perf_counter() - started
+        print(f"\n640x360: {summary.frames} frames (1 keyframe, {summary.frames - 1} propagated) in {seconds:.1f} s, {seconds / (summary.frames - 1):.2f} s per propagated frame")
+
+
+if __name__ == "__main__":
+    main()
