@@ -108,7 +108,9 @@ def main() -> None:
         started = time.perf_counter()
         summary = propagate_keyframes(pan, work / "pan_out", {0: work / "pan_key.png"})
         seconds = time.perf_counter() - started
-        print(f"\n640x360: {summary.frames} frames (1 keyframe, {summary.frames - 1} propagated) in {seconds:.1f} s, {seconds / (summary.frames - 1):.2f} s per propagated frame")
+        print(
+            f"\n640x360: {summary.frames} frames (1 keyframe, {summary.frames - 1} propagated) in {seconds:.1f} s, {seconds / (summary.frames - 1):.2f} s per propagated frame"
+        )
 
 
 if __name__ == "__main__":

@@ -56,7 +56,9 @@ class KeyframeOptions:
     temporal_weight: float = 0.5
     flow: str = "dis"
     blend_weight: float = 0.1
-    synthesis: SynthesisOptions = field(default_factory=lambda: SynthesisOptions(retrieval="nearest", em_iterations=2, search_iterations=3, final_vote="centre"))
+    synthesis: SynthesisOptions = field(
+        default_factory=lambda: SynthesisOptions(retrieval="nearest", em_iterations=2, search_iterations=3, final_vote="centre")
+    )
     engine: str = "patch"
 
     def check(self) -> KeyframeOptions:

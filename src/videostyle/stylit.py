@@ -103,7 +103,11 @@ def _objects(mi, scene: str | os.PathLike | None, folder: Path) -> dict[str, dic
     if str(scene) == BUNDLED_SCENE:
         torus = _torus_obj(folder / "torus.obj")
         return {
-            "torus": {"type": "obj", "filename": str(torus), "to_world": transform().translate([-0.35, -0.35, 0.2]).rotate([1, 0, 0], 55).rotate([0, 0, 1], 20)},
+            "torus": {
+                "type": "obj",
+                "filename": str(torus),
+                "to_world": transform().translate([-0.35, -0.35, 0.2]).rotate([1, 0, 0], 55).rotate([0, 0, 1], 20),
+            },
             "box": {"type": "cube", "to_world": transform().translate([0.75, -0.6, -0.4]).rotate([0, 1, 0], 35).scale(0.4)},
             "cylinder": {"type": "cylinder", "p0": [-0.9, -1.0, -0.9], "p1": [-0.9, 0.5, -0.9], "radius": 0.3},
         }

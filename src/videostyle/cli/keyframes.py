@@ -67,8 +67,14 @@ def keyframes_command(
     if frame is not None:
         if keys:
             raise VideostyleError("--frame writes one frame to paint; give --key on the next run")
+        from pathlib import Path
+
         from PIL import Image
 
+        from .stylize import image_extensions
+
+        if Path(output).suffix.lower() not in image_extensions():
+            raise VideostyleError(f"--frame writes a picture: unknown image format for {output} (use .png, .jpg, ...)")
         save_picture(Image.fromarray(clip_frame(input_path, frame, size or None)), output)
         if not quiet:
             click.echo(f"wrote frame {frame} to {output}: paint it, then give it as --key {frame}={output}", err=True)

@@ -70,7 +70,7 @@ def image_command(contents, styles, output, method, device, quiet, save_every, d
         raise VideostyleError("--ray spreads a batch (several contents, a folder or a glob) over a cluster; one picture runs here")
     content = contents[0]
     check_writable_destination(output)
-    if Path(output).suffix.lower() not in _image_extensions():
+    if Path(output).suffix.lower() not in image_extensions():
         raise VideostyleError(f"unknown image format for output {output} (use .png, .jpg, ...)")
     spec = build_spec(method, styles, params, video=False)
     if dry_run:
@@ -476,7 +476,7 @@ class AdaptProgress:
             self.bar.close()
 
 
-def _image_extensions() -> set[str]:
+def image_extensions() -> set[str]:
     from PIL import Image
 
     return set(Image.registered_extensions())
