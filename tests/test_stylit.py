@@ -38,9 +38,9 @@ def test_a_scene_painted_after_itself_is_its_painting(sphere):
 def test_bad_meshes_and_exemplars_get_one_line(tmp_path, sphere, capsys):
     broken = tmp_path / "broken.obj"
     broken.write_text("v 0 0\nf 1 2 3\n")
-    with pytest.raises(VideostyleError, match="does not load|no extent"):
+    with pytest.raises(VideostyleError, match=r"does not load|no extent"):
         render_light_paths(broken, TINY)
-    with pytest.raises(VideostyleError, match="not .obj or .ply"):
+    with pytest.raises(VideostyleError, match=r"not \.obj or \.ply"):
         render_light_paths(tmp_path / "model.stl", TINY)
     with pytest.raises(VideostyleError, match="no such mesh"):
         render_light_paths(tmp_path / "missing.obj", TINY)
@@ -56,11 +56,24 @@ def test_the_command_renders_a_sphere_to_paint_and_paints_a_mesh(tmp_path, capsy
     assert code == 0 and Image.open(tmp_path / "sphere.png").size == (40, 40)
     cube = tmp_path / "cube.obj"
     cube.write_text(
-        "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 0 0 1\nv 1 0 1\nv 1 1 1\nv 0 1 1\n"
-        "f 1 4 3 2\nf 5 6 7 8\nf 1 2 6 5\nf 2 3 7 6\nf 3 4 8 7\nf 4 1 5 8\n"
+        "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 0 0 1\nv 1 0 1\nv 1 1 1\nv 0 1 1\nf 1 4 3 2\nf 5 6 7 8\nf 1 2 6 5\nf 2 3 7 6\nf 3 4 8 7\nf 4 1 5 8\n"
     )
     code, err = run_cli(
-        ["stylit", "--exemplar", tmp_path / "sphere.png", "--mesh", cube, "--size", 40, "--samples", 4, "-o", tmp_path / "out.png", "--sheet", tmp_path / "sheet.png"],
+        [
+            "stylit",
+            "--exemplar",
+            tmp_path / "sphere.png",
+            "--mesh",
+            cube,
+            "--size",
+            40,
+            "--samples",
+            4,
+            "-o",
+            tmp_path / "out.png",
+            "--sheet",
+            tmp_path / "sheet.png",
+        ],
         capsys,
     )
     assert code == 0, err
