@@ -275,14 +275,14 @@ def propagate_keyframes(
             raise VideostyleError(f"keyframe {index} is outside the clip, which has {info.frame_count} frames (0 to {info.frame_count - 1})", parameter="keys")
     progress = progress or Progress()
 
-    def make_stylizer(run_folder: Path, size: tuple[int, int], where: torch.device) -> KeyframeFrames:
-        paintings = {index: _painting(path, index, (info.height, info.width), size) for index, path in keys.items()}
-        return KeyframeFrames(paintings, options, run_folder, progress, where)
-
     even = not is_frame_folder_path(output_path) and Path(output_path).suffix.lower() != ".gif"  # as the pipeline sizes it
     check_size = working_size(info.height, info.width, long_side, even=even)
-    for index, path in keys.items():  # refused before the run folder is made
-        _painting(path, index, (info.height, info.width), check_size)
+    # Read (and refused) before the run folder is made; the pipeline's working size is the same one.
+    paintings = {index: _painting(path, index, (info.height, info.width), check_size) for index, path in keys.items()}
+
+    def make_stylizer(run_folder: Path, size: tuple[int, int], where: torch.device) -> KeyframeFrames:
+        return KeyframeFrames(paintings, options, run_folder, progress, where)
+
     key = {
         "keyframes": {
             "keys": {str(index): file_fingerprint(path) for index, path in sorted(keys.items())},
