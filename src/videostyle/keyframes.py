@@ -40,9 +40,6 @@ from .methods.frames import FrameStylizer
 from .pipeline import Progress, RunSettings, VideoSummary
 from .synthesis import Guide, SynthesisOptions, synthesize
 
-#: How a frame's painting is made: ``patch`` (guided patch synthesis from the keyframes).
-ENGINES = ("patch",)
-
 
 @dataclass(frozen=True)
 class KeyframeOptions:
@@ -59,14 +56,12 @@ class KeyframeOptions:
     synthesis: SynthesisOptions = field(
         default_factory=lambda: SynthesisOptions(retrieval="nearest", em_iterations=2, search_iterations=3, final_vote="centre")
     )
-    engine: str = "patch"
 
     def check(self) -> KeyframeOptions:
         for name in ("edge_weight", "position_weight", "temporal_weight"):
             check_positive(name, getattr(self, name), allow_zero=True)
         check_positive("blend_weight", self.blend_weight)
         check_choice("flow", self.flow, list(ESTIMATORS))
-        check_choice("engine", self.engine, ENGINES)
         self.synthesis.check()
         return self
 
@@ -93,10 +88,11 @@ def _frame(picture: torch.Tensor) -> np.ndarray:
 
 @dataclass
 class _Propagation:
-    """One keyframe carried frame by frame: the keyframe's guides, and where the last frame stands."""
+    """One keyframe carried frame by frame: the keyframe's guides (made once), and where the last frame stands."""
 
-    key_frame: np.ndarray
-    painting: np.ndarray
+    key_edges: torch.Tensor
+    key_positions: torch.Tensor
+    painting: torch.Tensor
     frame: np.ndarray
     index: int
     output: np.ndarray
@@ -104,7 +100,8 @@ class _Propagation:
 
     @classmethod
     def start(cls, index: int, frame: np.ndarray, painting: np.ndarray) -> _Propagation:
-        return cls(frame, painting, frame, index, painting, position_guide(*frame.shape[:2]))
+        positions = position_guide(*frame.shape[:2])
+        return cls(edge_guide(frame), positions, _picture(painting), frame, index, painting, positions)
 
     def step(self, index: int, frame: np.ndarray, flows: FlowCache) -> tuple[torch.Tensor, torch.Tensor]:
         """Move to ``index`` (next to the last frame): the previous output and the positions warped onto ``frame``."""
@@ -117,13 +114,13 @@ class _Propagation:
     def paint(self, index: int, frame: np.ndarray, flows: FlowCache, options: KeyframeOptions, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
         """Frame ``index`` painted from the keyframe on ``device``; its picture and its patch error (``H x W`` float32)."""
         warped, position = self.step(index, frame, flows)
-        height, width = self.key_frame.shape[:2]
+        painting = self.painting.to(device)
         guides = [
-            Guide("edges", edge_guide(self.key_frame).to(device), edge_guide(frame).to(device), options.edge_weight),
-            Guide("position", position_guide(height, width).to(device), position.to(device), options.position_weight),
-            Guide("temporal", _picture(self.painting).to(device), warped.to(device), options.temporal_weight),
+            Guide("edges", self.key_edges.to(device), edge_guide(frame).to(device), options.edge_weight),
+            Guide("position", self.key_positions.to(device), position.to(device), options.position_weight),
+            Guide("temporal", painting, warped.to(device), options.temporal_weight),
         ]
-        result = synthesize(_picture(self.painting).to(device), [guide for guide in guides if guide.weight > 0], options.synthesis)
+        result = synthesize(painting, [guide for guide in guides if guide.weight > 0], options.synthesis)
         self.output = _frame(result.image.cpu())
         return self.output, result.error.cpu().numpy().astype(np.float32)
 
@@ -133,7 +130,7 @@ def _blend(forward: np.ndarray, backward: np.ndarray, errors: tuple[np.ndarray, 
     backward propagation and their patch errors (module docstring)."""
     from .poisson import gradients, solve_field
 
-    smooth = [cv2.GaussianBlur(error, (0, 0), 2.0) for error in errors]
+    smooth = [cv2.GaussianBlur(error.astype(np.float32), (0, 0), 2.0) for error in errors]  # float16 on disk
     take_forward = (smooth[0] * (0.5 + share) <= smooth[1] * (1.5 - share)).astype(np.float32)
     choose = cv2.GaussianBlur(take_forward, (0, 0), 1.0)[..., None]
     first, second = forward.astype(np.float32) / 255, backward.astype(np.float32) / 255
@@ -230,7 +227,7 @@ class KeyframeFrames(FrameStylizer):
         backward = load_frame_png(self.work / "backward" / f"out_{name}.png")
         errors = (np.load(self.work / "forward" / f"error_{name}.npy"), np.load(self.work / "backward" / f"error_{name}.npy"))
         share = (index - earlier[-1]) / (later[0] - earlier[-1])
-        return _blend(forward, backward, (errors[0].astype(np.float32), errors[1].astype(np.float32)), share, self.options.blend_weight)
+        return _blend(forward, backward, errors, share, self.options.blend_weight)
 
 
 def _painting(path: str | os.PathLike, index: int, clip_size: tuple[int, int], working: tuple[int, int]) -> np.ndarray:
@@ -260,8 +257,8 @@ def propagate_keyframes(
     frame painted, at the clip's size or at the working size) into ``output_path``, with the clip's sound (module
     docstring for the method). ``long_side``: the working size's long side (None: the clip's own). ``run``: the
     run folder's settings, as for :func:`~videostyle.pipeline.stylize_video`; an interrupted run resumes."""
-    from .io.video import VideoReader, check_video_destination, is_frame_folder_path
-    from .pipeline import stylize_frames, working_size
+    from .io.video import VideoReader, check_video_destination
+    from .pipeline import needs_even_size, stylize_frames, working_size
     from .runs import clip_fingerprint, file_fingerprint
 
     options = (options or KeyframeOptions()).check()
@@ -275,10 +272,9 @@ def propagate_keyframes(
             raise VideostyleError(f"keyframe {index} is outside the clip, which has {info.frame_count} frames (0 to {info.frame_count - 1})", parameter="keys")
     progress = progress or Progress()
 
-    even = not is_frame_folder_path(output_path) and Path(output_path).suffix.lower() != ".gif"  # as the pipeline sizes it
-    check_size = working_size(info.height, info.width, long_side, even=even)
+    size = working_size(info.height, info.width, long_side, even=needs_even_size(output_path))  # the pipeline's working size
     # Read (and refused) before the run folder is made; the pipeline's working size is the same one.
-    paintings = {index: _painting(path, index, (info.height, info.width), check_size) for index, path in keys.items()}
+    paintings = {index: _painting(path, index, (info.height, info.width), size) for index, path in keys.items()}
 
     def make_stylizer(run_folder: Path, size: tuple[int, int], where: torch.device) -> KeyframeFrames:
         return KeyframeFrames(paintings, options, run_folder, progress, where)

@@ -70,6 +70,11 @@ def working_size(height: int, width: int, long_side: int | None, even: bool) -> 
     return height, width
 
 
+def needs_even_size(output_path: str | os.PathLike) -> bool:
+    """Whether an output's frames must have even sides: a video file (yuv420p), not a GIF or a frame folder."""
+    return not is_frame_folder_path(output_path) and Path(output_path).suffix.lower() != ".gif"
+
+
 def resize_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if frame.shape[:2] == size:
         return frame
@@ -248,8 +253,7 @@ class _OpenVideo:
         start, end = window.start, window.end
         self.input_path, self.output_path = Path(input_path), check_video_destination(output_path)
         self.reader = VideoReader(self.input_path, start=start, end=end, folder_fps=window.fps)
-        self.to_video_file = not is_frame_folder_path(self.output_path) and self.output_path.suffix.lower() != ".gif"
-        self.size = working_size(self.reader.info.height, self.reader.info.width, long_side, even=self.to_video_file)
+        self.size = working_size(self.reader.info.height, self.reader.info.width, long_side, even=needs_even_size(self.output_path))
         self.run = Path(run_folder) if run_folder else default_run_folder(self.output_path, "run")
         self.start, self.end = start, end
         self.soundtrack: Path | None = None  # a restyled sound for the output, already cut to the window

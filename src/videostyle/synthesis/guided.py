@@ -26,7 +26,7 @@ Retrieval (``SynthesisOptions.retrieval``):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -103,8 +103,8 @@ def _check_guides(style: torch.Tensor, guides: Sequence[Guide]) -> tuple[tuple[i
         raise VideostyleError(f"the exemplar's style must be 1 x C x H x W, got {tuple(style.shape)}", parameter="style")
     if not guides:
         raise VideostyleError("guided synthesis needs at least one guide", parameter="guides")
-    source_shape = tuple(style.shape[-2:])
-    target_shape = tuple(guides[0].target.shape[-2:])
+    source_shape = (style.shape[-2], style.shape[-1])
+    target_shape = (guides[0].target.shape[-2], guides[0].target.shape[-1])
     for guide in guides:
         if tuple(guide.source.shape[-2:]) != source_shape:
             raise VideostyleError(f"guide {guide.name}: its exemplar side is {tuple(guide.source.shape[-2:])}, the style {source_shape}", parameter="guides")
@@ -114,7 +114,7 @@ def _check_guides(style: torch.Tensor, guides: Sequence[Guide]) -> tuple[tuple[i
             raise VideostyleError(
                 f"guide {guide.name}: {guide.source.shape[1]} channels on the exemplar, {guide.target.shape[1]} on the target", parameter="guides"
             )
-    return source_shape, target_shape  # type: ignore[return-value]
+    return source_shape, target_shape
 
 
 def pyramid_levels(shape_a: tuple[int, int], shape_b: tuple[int, int], patch_size: int) -> int:
@@ -175,12 +175,11 @@ def uniform_field(
     assigned = torch.full((target_count,), -1, dtype=torch.long, device=target.device)
     costs = torch.zeros(target_count, dtype=target.dtype, device=target.device)
     reverse = random_field(source_shape, target_shape, generator, target.device)
-    taken = torch.zeros(target_count, dtype=target.dtype, device=target.device)
     for _ in range(options.uniform_rounds):
         free = assigned < 0
         if not bool(free.any()):
             break
-        penalty = torch.where(free, torch.zeros_like(taken), torch.full_like(taken, math.inf))
+        penalty = torch.zeros(target_count, dtype=target.dtype, device=target.device).masked_fill(~free, math.inf)  # assigned targets are taken
         reverse, reverse_cost = patch_match(source, target, reverse, target_shape, options.search_iterations, generator, penalty)
         chosen, cost = reverse.reshape(-1), reverse_cost.reshape(-1)
         usable = torch.isfinite(cost)
@@ -233,11 +232,10 @@ def synthesize(style: torch.Tensor, guides: Sequence[Guide], options: SynthesisO
         # level's matches above it): a match that is off by a pixel after upsampling would otherwise be held in
         # place by the style term, since the picture voted from it agrees with it.
         no_style = torch.zeros(1, style.shape[1], *target_at, dtype=style.dtype, device=style.device)
-        guide_source, guide_target = _project(
-            patch_descriptors(_features(source_guides, weights, style_level, 0.0), options.patch_size),
-            patch_descriptors(_features(target_guides, weights, no_style, 0.0), options.patch_size),
-            options.dimensions,
-        )
+        guide_source = patch_descriptors(_features(source_guides, weights, style_level, 0.0), options.patch_size)
+        project = _projection(guide_source, options.dimensions)
+        guide_source = project(guide_source)
+        guide_target = project(patch_descriptors(_features(target_guides, weights, no_style, 0.0), options.patch_size))
         if field is None:
             field = random_field(target_at, source_at, generator, style.device)
         else:
@@ -245,14 +243,10 @@ def synthesize(style: torch.Tensor, guides: Sequence[Guide], options: SynthesisO
         field, _ = patch_match(guide_target, guide_source, field, source_at, options.search_iterations, generator)
         image = vote(style_level, field, options.patch_size)
         source = patch_descriptors(source_features, options.patch_size)
-        basis = None
-        if options.dimensions is not None and options.dimensions < source.shape[1]:
-            basis = principal_basis(source, options.dimensions)
-            source = (source - basis[0]) @ basis[1]
+        project = _projection(source, options.dimensions)
+        source = project(source)
         for _ in range(options.em_iterations):
-            target = patch_descriptors(_features(target_guides, weights, image, options.style_weight), options.patch_size)
-            if basis is not None:
-                target = (target - basis[0]) @ basis[1]
+            target = project(patch_descriptors(_features(target_guides, weights, image, options.style_weight), options.patch_size))
             field, error = patch_match(target, source, field, source_at, options.search_iterations, generator)
             if options.retrieval == "uniform":
                 field, error = uniform_field(target, source, (target_at, source_at), options, generator, field)
@@ -265,12 +259,13 @@ def synthesize(style: torch.Tensor, guides: Sequence[Guide], options: SynthesisO
     return Synthesis(image.clamp(0, 1), field, error / channels)
 
 
-def _project(source: torch.Tensor, target: torch.Tensor, dimensions: int | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Both descriptor sets on the source's leading principal axes (unchanged when ``dimensions`` is None or no fewer)."""
+def _projection(source: torch.Tensor, dimensions: int | None) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Descriptors onto the leading ``dimensions`` principal axes of ``source`` (``N x D``), the same map for the
+    target's; unchanged when ``dimensions`` is None or no fewer than ``D``."""
     if dimensions is None or dimensions >= source.shape[1]:
-        return source, target
+        return lambda descriptors: descriptors
     mean, axes = principal_basis(source, dimensions)
-    return (source - mean) @ axes, (target - mean) @ axes
+    return lambda descriptors: (descriptors - mean) @ axes
 
 
 def _upsample_field(field: torch.Tensor, target_at: tuple[int, int], coarse_source: tuple[int, int], source_at: tuple[int, int]) -> torch.Tensor:
