@@ -6,18 +6,15 @@ optimisation (Gatys et al.) in the style of the bundled Starry Night, at 256 x 2
 
 from __future__ import annotations
 
-import numpy as np
 from PIL import Image
 
 from videostyle.api import stylize_image
 from videostyle.serve.jobs import samples_folder
-from videostyle.stylit import RenderSettings, render_light_paths, scaled_channels
+from videostyle.stylit import RenderSettings, sphere_to_paint
 
 
 def main() -> None:
-    channels = render_light_paths(None, RenderSettings(size=256, samples=128))
-    full = scaled_channels(channels, channels)[0]["full"]
-    render = Image.fromarray((full * 255).round().astype(np.uint8))
+    render = Image.fromarray(sphere_to_paint(RenderSettings(size=256, samples=128)))
     stylize_image(render, samples_folder() / "starry_night.jpg", size=256, iterations=300, output=samples_folder() / "stylit_sphere.png")
     print(f"wrote {samples_folder() / 'stylit_sphere.png'}")
 

@@ -169,6 +169,17 @@ def scaled_channels(exemplar: dict[str, np.ndarray], target: dict[str, np.ndarra
     )
 
 
+def as_picture(channel: np.ndarray) -> np.ndarray:
+    """A scaled channel (``H x W x 3`` float in [0, 1]) as an ``H x W x 3`` uint8 picture."""
+    return (np.clip(channel, 0, 1) * 255).round().astype(np.uint8)
+
+
+def sphere_to_paint(settings: RenderSettings | None = None) -> np.ndarray:
+    """The sphere's full render, scaled as the synthesis sees it, as ``H x W x 3`` uint8: the picture to paint."""
+    channels = render_light_paths(None, settings)
+    return as_picture(scaled_channels(channels, channels)[0]["full"])
+
+
 def _tensor(picture: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(picture)).permute(2, 0, 1)[None].float().to(device)
 

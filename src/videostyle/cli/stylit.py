@@ -48,7 +48,7 @@ def stylit_command(exemplar, mesh, output, render_sphere, size, samples, plain, 
     from ..io.atomic import check_not_an_input, check_writable_destination
     from ..io.image import load_image, save_picture
     from ..serve.jobs import samples_folder
-    from ..stylit import BUNDLED_SCENE, CHANNELS, RenderSettings, render_light_paths, scaled_channels, stylize_scene
+    from ..stylit import BUNDLED_SCENE, CHANNELS, RenderSettings, as_picture, render_light_paths, scaled_channels, sphere_to_paint, stylize_scene
 
     check_positive("size", size)
     check_positive("samples", samples)
@@ -62,8 +62,7 @@ def stylit_command(exemplar, mesh, output, render_sphere, size, samples, plain, 
     check_not_an_input(output, [exemplar, mesh])
     started = time.perf_counter()
     if render_sphere:
-        full = scaled_channels(*(2 * (render_light_paths(None, RenderSettings(size, samples)),)))[0]["full"]
-        save_picture(Image.fromarray((full * 255).round().astype(np.uint8)), output)
+        save_picture(Image.fromarray(sphere_to_paint(RenderSettings(size, samples))), output)
         if not quiet:
             click.echo(f"wrote the sphere's render to {output}: paint it, then give it as --exemplar", err=True)
         return
@@ -78,10 +77,10 @@ def stylit_command(exemplar, mesh, output, render_sphere, size, samples, plain, 
     if sheet is not None:
         from ..io.sheet import save_labelled_grid
 
-        def picture(array):
-            return Image.fromarray(array if array.dtype == np.uint8 else (array * 255).round().astype(np.uint8))
-
-        rows = [[picture(painting), *(picture(sphere[name]) for name in CHANNELS)], [picture(result), *(picture(target[name]) for name in CHANNELS)]]
+        rows = [
+            [Image.fromarray(painting), *(Image.fromarray(as_picture(sphere[name])) for name in CHANNELS)],
+            [Image.fromarray(result), *(Image.fromarray(as_picture(target[name])) for name in CHANNELS)],
+        ]
         save_labelled_grid(["painted / result", *CHANNELS], rows, 192, sheet)
     if not quiet:
         click.echo(f"wrote {output} ({size}x{size}) in {time.perf_counter() - started:.1f} s", err=True)
