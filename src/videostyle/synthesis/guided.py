@@ -188,8 +188,13 @@ def uniform_field(
         sources = torch.arange(len(chosen), device=target.device)[usable]
         chosen, cost = chosen[usable], cost[usable]
         best = torch.full((target_count,), math.inf, dtype=cost.dtype, device=cost.device).scatter_reduce(0, chosen, cost, "amin")
-        winner = cost <= best[chosen]  # each target keeps its best source (ties: any one of them)
+        winner = cost <= best[chosen]  # each target keeps its best source
         sources, chosen, cost = sources[winner], chosen[winner], cost[winner]
+        # Of equally good sources (flat regions tie exactly) the lowest index: writing all of them into one target
+        # would leave whichever the indexing kernel wrote last, which differs from run to run.
+        lowest = torch.full((target_count,), len(reverse.reshape(-1)), dtype=torch.long, device=target.device).scatter_reduce(0, chosen, sources, "amin")
+        single = sources == lowest[chosen]
+        sources, chosen, cost = sources[single], chosen[single], cost[single]
         order = torch.argsort(cost)
         keep = order[: _knee(cost[order])]
         assigned[chosen[keep]] = sources[keep]
