@@ -59,7 +59,7 @@ def keyframes_command(
       videostyle keyframes clip.mp4 --key 0=key0.png -o painted.mp4"""
     from dataclasses import replace
 
-    from ..io.image import save_picture
+    from ..io.image import check_picture_destination, save_picture
     from ..keyframes import KeyframeOptions, clip_frame, propagate_keyframes
     from ..pipeline import Progress, RunSettings
     from .stylize import FrameProgress
@@ -67,14 +67,9 @@ def keyframes_command(
     if frame is not None:
         if keys:
             raise VideostyleError("--frame writes one frame to paint; give --key on the next run")
-        from pathlib import Path
-
         from PIL import Image
 
-        from .stylize import image_extensions
-
-        if Path(output).suffix.lower() not in image_extensions():
-            raise VideostyleError(f"--frame writes a picture: unknown image format for {output} (use .png, .jpg, ...)")
+        check_picture_destination(output)
         save_picture(Image.fromarray(clip_frame(input_path, frame, size or None)), output)
         if not quiet:
             click.echo(f"wrote frame {frame} to {output}: paint it, then give it as --key {frame}={output}", err=True)

@@ -38,27 +38,22 @@ def stylit_command(exemplar, mesh, output, render_sphere, size, samples, plain, 
       videostyle image sphere.png -s painting.jpg --size 0 -o painted.png
       videostyle stylit --exemplar painted.png --mesh model.obj -o scene.png"""
     import time
-    from pathlib import Path
 
     import numpy as np
     from PIL import Image
 
     from ..checks import check_positive
     from ..devices import resolve_device
-    from ..io.atomic import check_not_an_input, check_writable_destination
-    from ..io.image import load_image, save_picture
+    from ..io.atomic import check_not_an_input
+    from ..io.image import check_picture_destination, load_image, save_picture
     from ..serve.jobs import samples_folder
     from ..stylit import BUNDLED_SCENE, CHANNELS, RenderSettings, as_picture, render_light_paths, scaled_channels, sphere_to_paint, stylize_scene
 
     check_positive("size", size)
     check_positive("samples", samples)
-    from .stylize import image_extensions
-
-    for path in (output, sheet):
-        if path is not None:
-            check_writable_destination(path)
-            if Path(path).suffix.lower() not in image_extensions():
-                raise VideostyleError(f"unknown image format for {path} (use .png, .jpg, ...)")
+    check_picture_destination(output)
+    if sheet is not None:
+        check_picture_destination(sheet, "--sheet")
     check_not_an_input(output, [exemplar, mesh])
     started = time.perf_counter()
     if render_sphere:

@@ -58,7 +58,7 @@ def image_command(contents, styles, output, method, device, quiet, save_every, d
     Several CONTENTs, folders or globs ('photos/*.jpg') make a batch into the folder OUTPUT: one overall
     progress bar, outputs finished by an earlier run with the same settings skipped, a contact sheet."""
     from ..api import stylize
-    from ..io.atomic import check_writable_destination
+    from ..io.image import check_picture_destination
 
     ray = ray_settings(params)
     if _is_batch(contents, styles, output, each_style):
@@ -69,9 +69,7 @@ def image_command(contents, styles, output, method, device, quiet, save_every, d
     if ray is not None:
         raise VideostyleError("--ray spreads a batch (several contents, a folder or a glob) over a cluster; one picture runs here")
     content = contents[0]
-    check_writable_destination(output)
-    if Path(output).suffix.lower() not in image_extensions():
-        raise VideostyleError(f"unknown image format for output {output} (use .png, .jpg, ...)")
+    check_picture_destination(output)
     spec = build_spec(method, styles, params, video=False)
     if dry_run:
         from ..api import estimate_image
@@ -474,9 +472,3 @@ class AdaptProgress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def image_extensions() -> set[str]:
-    from PIL import Image
-
-    return set(Image.registered_extensions())

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import VideostyleError
-from .atomic import atomic_path
+from .atomic import atomic_path, check_writable_destination
 
 #: Transparent pixels are composited over this background (white, like a page).
 ALPHA_BACKGROUND = (255, 255, 255)
@@ -173,11 +173,23 @@ def save_image(tensor: torch.Tensor, path: str | os.PathLike) -> Path:
     return save_picture(to_pil(tensor), path)
 
 
+def _check_picture_format(path: Path, what: str) -> None:
+    if path.suffix.lower() not in Image.registered_extensions():
+        raise VideostyleError(f"unknown image format for {what} {path} (use .png, .jpg, ...)")
+
+
+def check_picture_destination(path: str | os.PathLike, what: str = "output") -> Path:
+    """Check, before any work, that a picture can be written to ``path``: an existing writable folder and a format
+    Pillow writes (``what`` names the file in the message)."""
+    path = check_writable_destination(path)
+    _check_picture_format(path, what)
+    return path
+
+
 def save_picture(image: Image.Image, path: str | os.PathLike) -> Path:
     """Write a Pillow image atomically; the format follows the file extension."""
     path = Path(path)
-    if path.suffix.lower() not in Image.registered_extensions():
-        raise VideostyleError(f"unknown image format for output {path} (use .png, .jpg, ...)")
+    _check_picture_format(path, "output")
     with atomic_path(path) as tmp:
         try:
             image.save(tmp, format=Image.registered_extensions()[path.suffix.lower()], **_save_options(path))
