@@ -6,13 +6,14 @@ Clips (frame folders, so that no encoder touches the measured pixels):
 - a ground-truth sequence (``videostyle dataset``'s layered scene, 160x120, exact flow).
 
 Keyframe 0 (and, for the second row, the last frame too) is painted by the bundled ``starry_night`` network,
-the same network that paints every frame of the baseline. Columns: the short-term warping error, the style
+the same network that paints every frame of the baseline; each engine (``patches``, ``network``) carries them. Columns: the short-term warping error, the style
 distance to keyframe 0 (Gram distance at relu1_1..relu5_1, keyframe 0 as the style), each as a ratio to the
 per-frame baseline; the mean absolute difference to the painting on the keyframes (in 1/255); seconds per frame.
 
-Then the speed at 640x360 (the pan of benchmarks/pipeline_speed.py): seconds per propagated frame.
+Then the speed at 640x360 (the pan of benchmarks/pipeline_speed.py): seconds per propagated frame, and for the
+network engine its training apart.
 
-    python benchmarks/keyframes.py [--frames 40]
+    python benchmarks/keyframes.py [--frames 40] [--engines patches network]
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from videostyle.features import load_encoder
 from videostyle.flow import ground_truth_flows, make_estimator
 from videostyle.io.image import load_image, to_tensor
 from videostyle.io.video import VideoReader
-from videostyle.keyframes import propagate_keyframes
+from videostyle.keyframes import ENGINES, KeyframeOptions, propagate_keyframes
 from videostyle.metrics.evaluate import evaluate_clip
-from videostyle.pipeline import stylize_video
+from videostyle.pipeline import Progress, stylize_video
 from videostyle.serve.jobs import samples_folder
 from videostyle.spec import MethodSpec
 
@@ -57,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=40)
     parser.add_argument("--speed-frames", type=int, default=4)
+    parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
     args = parser.parse_args()
     encoder = load_encoder()
     print(f"{torch.get_num_threads()} threads, torch {torch.__version__}\n")
@@ -83,34 +85,42 @@ def main() -> None:
             error, distance = float(report["short_term_error"]), float(report["style_distance"])
             print(f"| {name} | every frame by starry_night | {error:.5f} | 1.00 | {distance:.4g} | 1.00 | | {baseline_seconds:.3f} |")
             last = len(originals) - 1
-            for label, indices in (("keyframe 0", (0,)), (f"keyframes 0 and {last}", (0, last))):
-                keys = {}
-                for index in indices:
-                    keys[index] = work / f"{clip.parent.name}_{clip.name}_key{index}.png"
-                    Image.fromarray(painted[index]).save(keys[index])
-                output = work / f"{clip.parent.name}_{clip.name}_keys{len(indices)}"
-                summary = propagate_keyframes(clip, output, keys)
-                result = frames_of(output)
-                scored = evaluate_clip(originals, result, flows, encoder=encoder, style=keyframe).summary()
-                on_keys = max(float(np.abs(result[index].astype(float) - painted[index]).mean()) for index in indices)
-                print(
-                    f"| {name} | {label} propagated | {float(scored['short_term_error']):.5f} | {float(scored['short_term_error']) / error:.2f} | "
-                    f"{float(scored['style_distance']):.4g} | {float(scored['style_distance']) / distance:.2f} | {on_keys:.2f} | "
-                    f"{summary.seconds / summary.frames:.3f} |",
-                    flush=True,
-                )
+            for engine in args.engines:
+                for label, indices in (("keyframe 0", (0,)), (f"keyframes 0 and {last}", (0, last))):
+                    keys = {}
+                    for index in indices:
+                        keys[index] = work / f"{clip.parent.name}_{clip.name}_key{index}.png"
+                        Image.fromarray(painted[index]).save(keys[index])
+                    output = work / f"{clip.parent.name}_{clip.name}_{engine}_keys{len(indices)}"
+                    summary = propagate_keyframes(clip, output, keys, options=KeyframeOptions(engine=engine))
+                    result = frames_of(output)
+                    scored = evaluate_clip(originals, result, flows, encoder=encoder, style=keyframe).summary()
+                    on_keys = max(float(np.abs(result[index].astype(float) - painted[index]).mean()) for index in indices)
+                    print(
+                        f"| {name} | {label}, {engine} | {float(scored['short_term_error']):.5f} | {float(scored['short_term_error']) / error:.2f} | "
+                        f"{float(scored['style_distance']):.4g} | {float(scored['style_distance']) / distance:.2f} | {on_keys:.2f} | "
+                        f"{summary.seconds / summary.frames:.3f} |",
+                        flush=True,
+                    )
         pan = make_clip(work / "pan.mp4", args.speed_frames + 1)
         key_frame = next(iter(VideoReader(pan)))
         Image.fromarray(key_frame).save(work / "pan_frame.png")
         from videostyle.api import stylize_image_with_model
 
         stylize_image_with_model(work / "pan_frame.png", model="starry_night", size=None, output=work / "pan_key.png")
-        started = time.perf_counter()
-        summary = propagate_keyframes(pan, work / "pan_out", {0: work / "pan_key.png"})
-        seconds = time.perf_counter() - started
-        print(
-            f"\n640x360: {summary.frames} frames (1 keyframe, {summary.frames - 1} propagated) in {seconds:.1f} s, {seconds / (summary.frames - 1):.2f} s per propagated frame"
-        )
+        print()
+        for engine in args.engines:
+            trained: list[float] = []
+            started = time.perf_counter()
+            progress = Progress(on_adapt=lambda report, times=trained: times.append(time.perf_counter()))
+            summary = propagate_keyframes(pan, work / f"pan_{engine}", {0: work / "pan_key.png"}, options=KeyframeOptions(engine=engine), progress=progress)
+            seconds = time.perf_counter() - started
+            training = f"training {trained[-1] - started:.1f} s ({len(trained)} steps), then " if trained else ""
+            painting = seconds - (trained[-1] - started if trained else 0)
+            print(
+                f"640x360, {engine}: {summary.frames} frames (1 keyframe, {summary.frames - 1} propagated) in {seconds:.1f} s: "
+                f"{training}{painting / (summary.frames - 1):.2f} s per propagated frame"
+            )
 
 
 if __name__ == "__main__":

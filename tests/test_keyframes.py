@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -10,7 +12,9 @@ from synthetic import translating_clip, write_clip
 from videostyle.errors import VideostyleError
 from videostyle.io.image import load_frame_png
 from videostyle.keyframes import KeyframeOptions, clip_frame, propagate_keyframes
+from videostyle.pipeline import Progress
 from videostyle.synthesis import SynthesisOptions
+from videostyle.training.patches import PatchTrainingOptions
 
 HEIGHT, WIDTH, FRAMES = 48, 64, 7
 #: Fewer EM and search rounds than the defaults: the tests' clips are tiny.
@@ -61,8 +65,6 @@ def test_frames_before_the_first_keyframe_are_painted_backward(clip, tmp_path):
 
 
 def test_an_interrupted_run_resumes_into_the_same_frames(clip, tmp_path):
-    from videostyle.pipeline import Progress
-
     folder, frames = clip
     keys = {0: keyframe(tmp_path, frames, 0), 5: keyframe(tmp_path, frames, 5)}
 
@@ -120,3 +122,52 @@ def test_the_command_writes_a_frame_to_paint_and_refuses_bad_keys(clip, tmp_path
     ):
         code, error = run_cli(["keyframes", folder, *arguments, "-o", tmp_path / "out.mp4"], capsys)
         assert code == 1 and message in error and error.count("\n") == 1, error
+
+
+#: The network engine, trained briefly on small patches: the tests' painting is a per-pixel colour map, quick to learn.
+NETWORK = KeyframeOptions(engine="network", training=PatchTrainingOptions(size=16, batch_size=16, steps=120, checkpoint_every=10))
+
+
+def test_the_network_engine_learns_the_painting_and_keeps_the_keyframes(clip, tmp_path):
+    folder, frames = clip
+    keys = {3: keyframe(tmp_path, frames, 3)}
+    reports = []
+    summary = propagate_keyframes(folder, tmp_path / "out", keys, options=NETWORK, progress=Progress(on_adapt=reports.append))
+    outputs = [load_frame_png(path) for path in sorted((tmp_path / "out").glob("*.png"))]
+    assert summary.frames == FRAMES and [report.step for report in reports] == list(range(1, 121))
+    assert np.array_equal(outputs[3], painted(frames[3]))
+    for index in (0, FRAMES - 1):  # the frames farthest from the keyframe
+        difference = np.abs(outputs[index].astype(float) - painted(frames[index])).mean()
+        untrained = np.abs(frames[index].astype(float) - painted(frames[index])).mean()  # the frame itself, unpainted
+        assert difference < 0.2 * untrained, (index, difference, untrained)
+
+
+def test_an_interrupted_training_resumes_from_its_checkpoint(clip, tmp_path):
+    folder, frames = clip
+    keys = {0: keyframe(tmp_path, frames, 0)}
+    options = replace(NETWORK, training=replace(NETWORK.training, steps=25))
+
+    def stop_at_step_15(report) -> None:
+        if report.step == 15:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        propagate_keyframes(folder, tmp_path / "resumed", keys, options=options, progress=Progress(on_adapt=stop_at_step_15))
+    steps = []
+    propagate_keyframes(folder, tmp_path / "resumed", keys, options=options, progress=Progress(on_adapt=lambda report: steps.append(report.step)))
+    assert steps == list(range(11, 26))  # from the checkpoint of step 10
+    propagate_keyframes(folder, tmp_path / "whole", keys, options=options)
+    for a, b in zip(sorted((tmp_path / "resumed").glob("*.png")), sorted((tmp_path / "whole").glob("*.png")), strict=True):
+        assert np.array_equal(load_frame_png(a), load_frame_png(b))
+
+
+def test_the_command_runs_the_network_engine(clip, tmp_path, capsys):
+    from cli_runs import run_cli
+
+    folder, frames = clip
+    key = keyframe(tmp_path, frames, 0)
+    code, error = run_cli(["keyframes", folder, "--key", f"0={key}", "--engine", "network", "--train-steps", "3", "-q", "-o", tmp_path / "out"], capsys)
+    assert code == 0, error
+    assert np.array_equal(load_frame_png(sorted((tmp_path / "out").glob("*.png"))[0]), painted(frames[0]))
+    code, error = run_cli(["keyframes", folder, "--key", f"0={key}", "--train-steps", "3", "-o", tmp_path / "other"], capsys)
+    assert code == 1 and "--train-steps is for --engine network" in error and error.count("\n") == 1, error

@@ -17,6 +17,12 @@ temporal blending: per pixel the propagation with the lower patch error (each er
 its keyframe) gives the gradients, the cross-fade of the two by position in time gives the colours, and a
 screened Poisson equation joins them (:func:`videostyle.poisson.solve_field`). Frames before the first keyframe
 have only the backward propagation, frames after the last only the forward one, and a keyframe is its painting.
+
+The other engine (``engine="network"``) is Texler et al. 2020's few-shot patch-based training: a small U-Net
+learns from random patches of the keyframes and their paintings (:mod:`videostyle.training.patches`), then paints
+every frame on its own, in one pass; a keyframe is still its painting. No flow is needed, frames do not depend on
+each other, and a surface the keyframes never showed is painted as its look suggests rather than copied from
+elsewhere.
 """
 
 from __future__ import annotations
@@ -39,15 +45,22 @@ from .io.image import load_frame_png, load_image, save_frame_png
 from .methods.frames import FrameStylizer
 from .pipeline import Progress, RunSettings, VideoSummary
 from .synthesis import Guide, SynthesisOptions, synthesize
+from .training.patches import PatchTrainingOptions
+
+#: How keyframes are carried through the clip: guided patch synthesis along the flow, or a network trained on them.
+ENGINES = ("patches", "network")
 
 
 @dataclass(frozen=True)
 class KeyframeOptions:
-    """``edge_weight``, ``position_weight``, ``temporal_weight``: the guides' weights in the patch distance (module
-    docstring); ``flow``: the optical flow estimator; ``synthesis``: the patch synthesis (its ``style_weight``
-    weighs the painting's own pixels); ``blend_weight``: how strongly a blended frame keeps the cross-fade's colours
-    (the screened Poisson weight; smaller keeps more of the chosen propagation's gradients)."""
+    """``engine``: ``patches`` (guided patch synthesis) or ``network`` (few-shot patch-based training; module
+    docstring). For ``patches``: ``edge_weight``, ``position_weight``, ``temporal_weight``: the guides' weights in
+    the patch distance; ``flow``: the optical flow estimator; ``synthesis``: the patch synthesis (its
+    ``style_weight`` weighs the painting's own pixels); ``blend_weight``: how strongly a blended frame keeps the
+    cross-fade's colours (the screened Poisson weight; smaller keeps more of the chosen propagation's gradients).
+    For ``network``: ``training``, the network and its training."""
 
+    engine: str = "patches"
     edge_weight: float = 1.0
     position_weight: float = 2.0
     temporal_weight: float = 0.5
@@ -56,14 +69,23 @@ class KeyframeOptions:
     synthesis: SynthesisOptions = field(
         default_factory=lambda: SynthesisOptions(retrieval="nearest", em_iterations=2, search_iterations=3, final_vote="centre")
     )
+    training: PatchTrainingOptions = field(default_factory=PatchTrainingOptions)
 
     def check(self) -> KeyframeOptions:
+        check_choice("engine", self.engine, ENGINES)
+        self.training.check()
         for name in ("edge_weight", "position_weight", "temporal_weight"):
             check_positive(name, getattr(self, name), allow_zero=True)
         check_positive("blend_weight", self.blend_weight)
         check_choice("flow", self.flow, list(ESTIMATORS))
         self.synthesis.check()
         return self
+
+    def describe(self) -> dict:
+        """The options that decide the frames, for the run's resume key: the chosen engine's only."""
+        settings = asdict(self)
+        unused = ("training",) if self.engine == "patches" else ("edge_weight", "position_weight", "temporal_weight", "flow", "blend_weight", "synthesis")
+        return {name: value for name, value in settings.items() if name not in unused}
 
 
 def edge_guide(frame: np.ndarray) -> torch.Tensor:
@@ -230,6 +252,48 @@ class KeyframeFrames(FrameStylizer):
         return _blend(forward, backward, errors, share, self.options.blend_weight)
 
 
+class NetworkKeyframeFrames(FrameStylizer):
+    """The ``network`` engine as the pipeline's :class:`FrameStylizer`: on the first frames it is handed, a
+    :class:`~videostyle.models.patch_net.PatchNet` is trained on ``key_frames`` (keyframe index -> ``H x W x 3``
+    uint8 frame at the working size) and their ``paintings``, in the run folder (an interrupted training resumes);
+    then every frame is painted by it on its own, and a keyframe is its painting. Training steps are reported to
+    ``progress.on_adapt``."""
+
+    batch_size = 4
+
+    def __init__(
+        self,
+        key_frames: Mapping[int, np.ndarray],
+        paintings: Mapping[int, np.ndarray],
+        options: PatchTrainingOptions,
+        run_folder: Path,
+        progress: Progress,
+        device: torch.device,
+    ):
+        self.key_frames, self.paintings, self.options = dict(key_frames), dict(paintings), options
+        self.progress, self.device = progress, device
+        self.work = run_folder / "keyframes" / "network"  # made once the pipeline has opened the run folder
+        self.network: torch.nn.Module | None = None
+
+    def _trained(self) -> torch.nn.Module:
+        if self.network is None:
+            from .features import load_encoder
+            from .training.patches import train_patch_network
+
+            keys = sorted(self.paintings)
+            frames = [_picture(self.key_frames[index]) for index in keys]
+            paintings = [_picture(self.paintings[index]) for index in keys]
+            encoder = load_encoder(device=self.device)
+            self.network = train_patch_network(frames, paintings, self.work, self.options, encoder, self.device, on_step=self.progress.on_adapt)
+        return self.network
+
+    def stylize_batch(self, indices: list[int], frames: list[np.ndarray]) -> list[np.ndarray]:
+        network = self._trained()
+        with torch.no_grad():
+            painted = network(torch.cat([_picture(frame) for frame in frames]).to(self.device)).cpu()
+        return [self.paintings[index] if index in self.paintings else _frame(painted[number : number + 1]) for number, index in enumerate(indices)]
+
+
 def _painting(path: str | os.PathLike, index: int, clip_size: tuple[int, int], working: tuple[int, int]) -> np.ndarray:
     """Keyframe ``index`` at the working size (``(height, width)``); it must have the clip's size or the working size."""
     image = load_image(path)
@@ -276,30 +340,47 @@ def propagate_keyframes(
     # Read (and refused) before the run folder is made; the pipeline's working size is the same one.
     paintings = {index: _painting(path, index, (info.height, info.width), size) for index, path in keys.items()}
 
-    def make_stylizer(run_folder: Path, size: tuple[int, int], where: torch.device) -> KeyframeFrames:
+    key_frames = clip_frames(input_path, sorted(paintings), size) if options.engine == "network" else {}
+
+    def make_stylizer(run_folder: Path, size: tuple[int, int], where: torch.device) -> FrameStylizer:
+        if options.engine == "network":
+            return NetworkKeyframeFrames(key_frames, paintings, options.training, run_folder, progress, where)
         return KeyframeFrames(paintings, options, run_folder, progress, where)
 
     key = {
         "keyframes": {
             "keys": {str(index): file_fingerprint(path) for index, path in sorted(keys.items())},
             "clip": clip_fingerprint(input_path),
-            "options": asdict(options),
+            "options": options.describe(),
         }
     }
     return stylize_frames(input_path, output_path, make_stylizer, key, long_side=long_side, run=run, device=device, progress=progress)
+
+
+def clip_frames(input_path: str | os.PathLike, indices: list[int], size: tuple[int, int]) -> dict[int, np.ndarray]:
+    """Frames ``indices`` (0-based) of a clip resized to ``size`` (``(height, width)``) as the pipeline resizes
+    them, ``H x W x 3`` uint8 each, in one read of the clip up to the last of them."""
+    from .io.video import VideoReader
+    from .pipeline import resize_frame
+
+    wanted, found, number = set(indices), {}, -1
+    for number, frame in enumerate(VideoReader(input_path)):
+        if number in wanted:
+            found[number] = resize_frame(frame, size)
+            if len(found) == len(wanted):
+                return found
+    missing = min(wanted - set(found))
+    raise VideostyleError(f"frame {missing} is outside the clip, which has {number + 1} frames (0 to {number})", parameter="frame")
 
 
 def clip_frame(input_path: str | os.PathLike, index: int, long_side: int | None = None) -> np.ndarray:
     """Frame ``index`` (0-based) of a clip at the working size (``long_side``; None: the clip's own), ``H x W x 3``
     uint8: the picture to paint for a keyframe."""
     from .io.video import VideoReader
-    from .pipeline import resize_frame, working_size
+    from .pipeline import working_size
 
     reader = VideoReader(input_path)
     if index < 0:
         raise VideostyleError(f"frame {index} is outside the clip (frames count from 0)", parameter="frame")
     size = working_size(reader.info.height, reader.info.width, long_side, even=True)
-    for number, frame in enumerate(reader):
-        if number == index:
-            return resize_frame(frame, size)
-    raise VideostyleError(f"frame {index} is outside the clip, which has {number + 1} frames (0 to {number})", parameter="frame")
+    return clip_frames(input_path, [index], size)[index]

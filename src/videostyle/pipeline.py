@@ -122,7 +122,7 @@ class Progress:
     """Callbacks of a video run, each optional: ``on_start(total, resumed)`` once (total counts
     every frame of every pass), ``on_frame(index)`` after every frame (also one taken from an
     earlier run), ``on_step(step)`` after every optimisation iteration, ``on_estimate`` once the
-    first frame has timed the run, ``on_adapt(report)`` after every training step of method adapt."""
+    first frame has timed the run, ``on_adapt(report)`` after every training step done before the frames (method adapt, the keyframe network)."""
 
     on_start: Callable[[int, int], None] | None = None
     on_frame: Callable[[int], None] | None = None

@@ -78,6 +78,22 @@ def test_ten_frame_clip_keeps_its_sound_and_is_measured(page, tmp_path):
         assert container.streams.video[0].width > 64  # input and result side by side
 
 
+def test_a_frame_to_paint_and_its_painting_give_the_clip(page, tmp_path):
+    url, _, _ = page
+    clip = write_clip(tmp_path / "walk.mp4", translating_clip(6, 48, 64), tone_hz=440)
+    client = Client(url, verbose=False)
+    frame = client.predict(handle_file(str(clip)), 2, 0, api_name="/frame_to_paint")
+    painting = tmp_path / "painted.png"
+    Image.fromarray(255 - np.asarray(Image.open(frame))).save(painting)
+    arguments = [handle_file(str(clip)), [handle_file(str(painting))], "2", "patches", 0, None, None, False]
+    result, _, _, _, _, status = client.predict(*arguments, api_name="/stylize_keyframes")
+    with av.open(result) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 6 and container.streams.audio
+    assert status.startswith("**Done:**") and "6 frames" in status
+    with pytest.raises(AppError, match="1 painted frames uploaded but 2 frame numbers given"):
+        client.predict(*[*arguments[:2], "0, 2", *arguments[3:]], api_name="/stylize_keyframes")
+
+
 def test_a_bad_upload_gets_a_one_line_message(page, tmp_path):
     url, _, _ = page
     fake = tmp_path / "photo.png"

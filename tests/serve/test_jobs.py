@@ -18,10 +18,13 @@ from videostyle.serve.jobs import (
     ServeSettings,
     check_image_upload,
     check_video_upload,
+    frame_to_paint,
     keep_upload,
+    parse_frame_numbers,
     parse_weights,
     result_name,
     run_image,
+    run_keyframes,
     run_video,
     sample_image,
     sample_styles,
@@ -160,3 +163,32 @@ def test_the_estimate_of_an_adapted_network_measures_the_adaptation(settings, tm
     text = estimate(sample_image(), PageChoices(method="adapt", styles=[style], size=64), settings, video=False)
     assert text.startswith("**Estimate:** first a network is adapted to this style (about **") and "measured now on this machine" in text
     assert "2 minutes" not in text and not list((tmp_path / "cache").glob("adapted/*.safetensors"))
+
+
+def test_frame_numbers_pair_with_the_uploaded_paintings():
+    assert parse_frame_numbers("0, 40", 2) == [0, 40]
+    assert parse_frame_numbers(" 7 ", 1) == [7]
+    for text, count, message in (
+        ("0", 2, "2 painted frames uploaded but 1 frame numbers"),
+        ("a, 4", 2, "whole numbers"),
+        ("3, 3", 2, "once"),
+        ("-1", 1, "whole numbers"),
+    ):
+        with pytest.raises(VideostyleError, match=message):
+            parse_frame_numbers(text, count)
+
+
+def test_a_keyframe_job_paints_the_clip_after_a_painted_frame(tmp_path, settings):
+    frames = translating_clip(4, 32, 48)
+    clip = write_clip(tmp_path / "clip.mp4", frames)
+    frame = frame_to_paint(clip, 1, 0, settings)
+    assert frame.parent == settings.output_dir and np.asarray(Image.open(frame)).shape == (32, 48, 3)
+    painting = tmp_path / "painted.png"
+    Image.fromarray(255 - np.asarray(Image.open(frame))).save(painting)
+    outcome = run_keyframes(clip, [painting], "1", "patches", 0, settings, quiet_progress(), measure=False)
+    assert outcome.frames == 4 and outcome.result.is_file() and not outcome.made_earlier
+    assert run_keyframes(clip, [painting], "1", "patches", 0, settings, quiet_progress(), measure=False).made_earlier
+    with pytest.raises(VideostyleError, match="frame 9 is outside the clip"):
+        frame_to_paint(clip, 9, 0, settings)
+    with pytest.raises(VideostyleError, match="keyframe 6 is outside the clip"):
+        run_keyframes(clip, [painting], "6", "patches", 0, settings, quiet_progress(), measure=False)

@@ -28,6 +28,14 @@ def parse_keys(texts: tuple[str, ...]) -> dict[int, str]:
 @output_option("Output video (.mp4, .mov, .mkv, .webm), .gif or a folder for PNG frames; with --frame, the picture to paint.")
 @click.option("--frame", type=int, default=None, help="Write this frame (0-based, at --size) to -o as the picture to paint, and stop.")
 @click.option("--size", type=int, default=0, show_default=True, help="Long side of the output in pixels (0: the clip's own).")
+@click.option(
+    "--engine",
+    type=click.Choice(["patches", "network"]),
+    default="patches",
+    show_default=True,
+    help="patches: guided patch synthesis along the flow (Jamriška et al. 2019); network: a small network trained on the keyframes paints each frame (Texler et al. 2020).",
+)
+@click.option("--train-steps", type=int, default=None, help="Training steps of --engine network (default 600).")
 @click.option("--flow", type=click.Choice(["dis", "deepflow", "tvl1", "farneback"]), default="dis", show_default=True, help="Optical flow estimator.")
 @click.option("--edge-weight", type=float, default=1.0, show_default=True, help="Weight of the edge guide (strokes follow the frame's edges).")
 @click.option("--position-weight", type=float, default=2.0, show_default=True, help="Weight of the positional guide (strokes stay on their surface).")
@@ -45,12 +53,29 @@ def parse_keys(texts: tuple[str, ...]) -> dict[int, str]:
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def keyframes_command(
-    input_path, keys, output, frame, size, flow, edge_weight, position_weight, temporal_weight, retrieval, patch_size, restart, keep_frames, device, quiet
+    input_path,
+    keys,
+    output,
+    frame,
+    size,
+    engine,
+    train_steps,
+    flow,
+    edge_weight,
+    position_weight,
+    temporal_weight,
+    retrieval,
+    patch_size,
+    restart,
+    keep_frames,
+    device,
+    quiet,
 ):
     """Paint the clip INPUT after a few of its frames painted by hand or by any method (--key FRAME=PICTURE): each
     painted frame is carried through the clip by guided patch synthesis along the optical flow, and frames between
-    two keyframes join both (Jamriška et al. 2019, "Stylizing Video by Example"). The sound is kept, and an
-    interrupted run resumes.
+    two keyframes join both (Jamriška et al. 2019, "Stylizing Video by Example"). With --engine network, a small
+    network learns the painting from patches of the keyframes and paints each frame on its own (Texler et al.
+    2020). The sound is kept, and an interrupted run resumes.
 
     \b
     Recipe: paint frame 0 with any method, then propagate:
@@ -62,7 +87,7 @@ def keyframes_command(
     from ..io.image import check_picture_destination, save_picture
     from ..keyframes import KeyframeOptions, clip_frame, propagate_keyframes
     from ..pipeline import Progress, RunSettings
-    from .stylize import FrameProgress
+    from .stylize import AdaptProgress, FrameProgress
 
     if frame is not None:
         if keys:
@@ -77,14 +102,20 @@ def keyframes_command(
     if not keys:
         raise VideostyleError("give at least one painted frame with --key FRAME=PICTURE (or --frame N to write one to paint)")
     defaults = KeyframeOptions()
+    if train_steps is not None and engine != "network":
+        raise VideostyleError("--train-steps is for --engine network")
+    if train_steps is not None and train_steps < 1:
+        raise VideostyleError(f"--train-steps must be at least 1, got {train_steps}")
     options = KeyframeOptions(
+        engine=engine,
+        training=defaults.training if train_steps is None else replace(defaults.training, steps=train_steps),
         edge_weight=edge_weight,
         position_weight=position_weight,
         temporal_weight=temporal_weight,
         flow=flow,
         synthesis=replace(defaults.synthesis, retrieval=retrieval, patch_size=patch_size),
     )
-    bars = FrameProgress(quiet)
+    bars, training = FrameProgress(quiet), AdaptProgress(quiet, label="training")
     try:
         summary = propagate_keyframes(
             input_path,
@@ -94,9 +125,10 @@ def keyframes_command(
             long_side=size or None,
             run=RunSettings(resume=False if restart else None, keep_frames=keep_frames),
             device=device,
-            progress=Progress(bars.on_start, bars.on_frame),
+            progress=Progress(bars.on_start, bars.on_frame, on_adapt=training.on_step),
         )
     finally:
+        training.close()
         bars.close()
     if not quiet:
         report_notes(summary.notes)

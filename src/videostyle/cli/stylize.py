@@ -443,11 +443,11 @@ class FrameProgress:
 
 
 class AdaptProgress:
-    """The progress bar of an adaptation (method adapt, 'videostyle adapt'): steps and time left, or
-    seconds of a ``minutes`` limit when time is what ends it."""
+    """The progress bar of a training done before the frames (method adapt, 'videostyle adapt', the keyframe
+    network; ``label`` names it): steps and time left, or seconds of a ``minutes`` limit when time is what ends it."""
 
-    def __init__(self, quiet: bool, minutes: float | None = None):
-        self.quiet, self.minutes = quiet, minutes
+    def __init__(self, quiet: bool, minutes: float | None = None, label: str = "adapting"):
+        self.quiet, self.minutes, self.label = quiet, minutes, label
         self.bar: tqdm | None = None
 
     def on_step(self, report) -> None:
@@ -456,7 +456,7 @@ class AdaptProgress:
         if self.bar is None:
             self.bar = self._open(report)
             if report.step > 1:
-                tqdm.write(f"adapting: resuming from step {report.step - 1}", file=sys.stderr)
+                tqdm.write(f"{self.label}: resuming from step {report.step - 1}", file=sys.stderr)
         if self.minutes is not None:
             self.bar.update(min(report.seconds, self.bar.total) - self.bar.n)
             self.bar.set_postfix_str(f"step {report.step}, loss {report.loss:.4g}", refresh=False)
@@ -466,8 +466,8 @@ class AdaptProgress:
 
     def _open(self, report) -> tqdm:
         if self.minutes is not None:
-            return tqdm(total=round(self.minutes * 60), unit="s", desc="adapting", dynamic_ncols=True, bar_format="{l_bar}{bar}| {n:.0f}/{total} s {postfix}")
-        return tqdm(total=report.steps, initial=report.step - 1, unit="step", desc="adapting", dynamic_ncols=True)
+            return tqdm(total=round(self.minutes * 60), unit="s", desc=self.label, dynamic_ncols=True, bar_format="{l_bar}{bar}| {n:.0f}/{total} s {postfix}")
+        return tqdm(total=report.steps, initial=report.step - 1, unit="step", desc=self.label, dynamic_ncols=True)
 
     def close(self) -> None:
         if self.bar is not None:

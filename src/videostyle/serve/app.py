@@ -30,7 +30,9 @@ from .jobs import (
     ServeSettings,
     check_image_upload,
     estimate,
+    frame_to_paint,
     run_image,
+    run_keyframes,
     run_video,
     sample_clip,
     sample_image,
@@ -265,6 +267,7 @@ def _video_tab(server: Server) -> None:
                 end = gr.Number(label="End (s; 0: the end of the clip)", value=0, minimum=0)
             method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, quality = _style_controls(video=True)
             measure = gr.Checkbox(value=True, label="Measure flicker and make a side-by-side video after the run")
+            keyframes, keyframe_run = _keyframe_controls(server, content, size)
         with gr.Column():
             estimate_text, estimate_button, run_button, cancel_button, status = _run_controls("video", "give a clip and a style")
             result = gr.Video(label="Result (with the clip's sound)", interactive=False, elem_id="video-result")
@@ -299,21 +302,7 @@ def _video_tab(server: Server) -> None:
         outcome = await server.run(
             _session(request, "video"), progress, lambda job: run_video(Path(content), choices, server.settings, job, first, last, bool(measure))
         )
-        if outcome.made_earlier:
-            note = "made earlier with the same settings"
-        else:
-            resumed = f" ({outcome.resumed_frames} taken from the interrupted run)" if outcome.resumed_frames else ""
-            measured = f", then {outcome.measuring_seconds:.1f} s measuring" if outcome.measuring_seconds > 0.05 else ""
-            note = f"{outcome.frames} frames{resumed} in {outcome.seconds:.1f} s (start-up, decoding and writing included){measured}"
-        staged = server.stage(outcome.result)
-        return (
-            staged,
-            server.stage(outcome.side_by_side),
-            server.stage(outcome.plot),
-            _metrics_table(outcome.metrics),
-            staged,
-            f"**Done:** `{outcome.result.name}`, {note}.",
-        )
+        return _video_outputs(server, outcome)
 
     async def time_it(
         content, method, model, uploads, bundled, weights, size, strength, alpha, preserve_color, quality, start, end, measure, request: gr.Request
@@ -323,12 +312,82 @@ def _video_tab(server: Server) -> None:
         choices = _choices((method, model, uploads, bundled, weights, size, strength, alpha, preserve_color), temporal_quality=quality)
         return await _estimate(server, lambda: estimate(Path(content), choices, server.settings, True, *_window(start, end)))
 
+    async def from_keyframes(content, paintings, frame_numbers, engine, size, start, end, measure, request: gr.Request, progress=PROGRESS):
+        if not content:
+            raise gr.Error("Give a clip first (upload one or use the sample).")
+        if start or end:
+            raise gr.Error("Painted keyframes carry through the whole clip: set start and end to 0.")
+        paths = [Path(item if isinstance(item, str) else item.name) for item in (paintings or [])]
+        outcome = await server.run(
+            _session(request, "video"),
+            progress,
+            lambda job: run_keyframes(Path(content), paths, frame_numbers, engine, int(size), server.settings, job, bool(measure)),
+        )
+        return _video_outputs(server, outcome)
+
     outputs = [result, side_by_side, plot, metrics, download, status]
     run = run_button.click(stylize, controls, outputs, concurrency_limit=1, concurrency_id="stylize", api_name="stylize_video")
-    cancel_button.click(server.cancel_video, None, status, cancels=[run], queue=False, api_name="cancel_video")
+    keyframe_inputs = [content, *keyframes, size, start, end, measure]
+    run_keys = keyframe_run.click(from_keyframes, keyframe_inputs, outputs, concurrency_limit=1, concurrency_id="stylize", api_name="stylize_keyframes")
+    cancel_button.click(server.cancel_video, None, status, cancels=[run, run_keys], queue=False, api_name="cancel_video")
     _estimate_on_change(
         estimate_button, [content, method, model, bundled, uploads, size, quality, start, end], time_it, controls, estimate_text, "estimate_video"
     )
+
+
+def _video_outputs(server: Server, outcome) -> tuple:
+    """A finished video job on the page: result, side by side, flicker plot and table, download, status line."""
+    if outcome.made_earlier:
+        note = "made earlier with the same settings"
+    else:
+        resumed = f" ({outcome.resumed_frames} taken from the interrupted run)" if outcome.resumed_frames else ""
+        measured = f", then {outcome.measuring_seconds:.1f} s measuring" if outcome.measuring_seconds > 0.05 else ""
+        note = f"{outcome.frames} frames{resumed} in {outcome.seconds:.1f} s (start-up, decoding and writing included){measured}"
+    staged = server.stage(outcome.result)
+    return (
+        staged,
+        server.stage(outcome.side_by_side),
+        server.stage(outcome.plot),
+        _metrics_table(outcome.metrics),
+        staged,
+        f"**Done:** `{outcome.result.name}`, {note}.",
+    )
+
+
+def _keyframe_controls(server: Server, content, size):
+    """The Video tab's "from painted keyframes" section: get a frame to paint, upload the paintings with their frame
+    numbers, pick the engine (``elem_id`` ``video-frame-button``, ``video-keyframes``, ``video-keyframe-numbers``,
+    ``video-keyframes-run``). Returns the inputs of a keyframe run (paintings, numbers, engine) and its button."""
+    with gr.Accordion("From painted keyframes: paint a few frames, the clip follows", open=False):
+        gr.Markdown(
+            "1. Get a frame and paint it, by hand or with the Image tab (keep its size).\n"
+            "2. Upload the painted frames and say which frames they are.\n"
+            "3. *Run from keyframes*: every other frame follows the paintings. The style controls above are not used."
+        )
+        with gr.Row():
+            index = gr.Number(label="Frame (from 0)", value=0, minimum=0, precision=0)
+            get_frame = gr.Button("Get this frame to paint", size="sm", elem_id="video-frame-button")
+        frame = gr.File(label="Frame to paint (at the size chosen under Options)", interactive=False)
+        paintings = gr.File(file_count="multiple", file_types=["image"], label="Painted frames", elem_id="video-keyframes")
+        numbers = gr.Textbox(label="Their frame numbers", placeholder="0, 40   (in the order of the uploads)", elem_id="video-keyframe-numbers")
+        engine = gr.Radio(
+            [("Patches along the motion (EbSynth's method)", "patches"), ("A network trained on the paintings", "network")],
+            value="patches",
+            label="Engine",
+        )
+        run = gr.Button("Run from keyframes", variant="primary", elem_id="video-keyframes-run")
+
+    async def fetch(content, index, size):
+        if not content:
+            raise gr.Error("Give a clip first (upload one or use the sample).")
+        try:
+            picture = await asyncio.to_thread(frame_to_paint, Path(content), int(index or 0), int(size), server.settings)
+        except VideostyleError as error:
+            raise gr.Error(str(error)) from None
+        return server.stage(picture)
+
+    get_frame.click(fetch, [content, index, size], frame, concurrency_limit=1, concurrency_id="frame", api_name="frame_to_paint")
+    return (paintings, numbers, engine), run
 
 
 def _estimate_on_change(button, triggers, handler, controls, target, api_name: str) -> None:

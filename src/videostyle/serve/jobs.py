@@ -234,6 +234,8 @@ class JobProgress:
     done: int = 0
     resumed: int = 0
     iterations: int | None = None
+    #: What the training steps before the frames do (method adapt; the keyframe network).
+    training: str = "adapting a network to the style"
 
     def check(self) -> None:
         if self.cancel.is_set():
@@ -266,7 +268,7 @@ class JobProgress:
 
     def on_adapt(self, report) -> None:
         self.check()
-        self.report(report.step, report.steps, f"adapting a network to the style: step {report.step} of {report.steps}")
+        self.report(report.step, report.steps, f"{self.training}: step {report.step} of {report.steps}")
 
     # image callback (api.stylize)
     def on_iteration(self, scale: int, step) -> None:
@@ -348,25 +350,91 @@ def run_video(
         progress.check()
         summary = stylize_video(content, output, spec, window=ClipWindow(start=start, end=end), device=settings.device, progress=progress_callbacks(progress))
         frames, resumed = summary.frames, summary.resumed_frames
+    stylized = time.perf_counter()
+    side_by_side, plot, metrics = _measured(content, output, measure, start, end, progress)
+    return VideoOutcome(output, side_by_side, plot, metrics, frames, resumed, stylized - started, time.perf_counter() - stylized, made_earlier)
+
+
+def parse_frame_numbers(text: str | None, count: int) -> list[int]:
+    """The page's frame numbers box for ``count`` uploaded paintings, in upload order: ``"0, 40"`` -> ``[0, 40]``."""
+    items = [item.strip() for item in (text or "").replace(";", ",").split(",") if item.strip()]
+    if not all(item.isdigit() for item in items):
+        raise VideostyleError(f"frame numbers: give whole numbers from 0, separated by commas, got {text!r}")
+    numbers = [int(item) for item in items]
+    if len(numbers) != count:
+        raise VideostyleError(f"{count} painted frames uploaded but {len(numbers)} frame numbers given: one number per painting, in upload order")
+    if len(set(numbers)) != len(numbers):
+        raise VideostyleError("frame numbers: each frame may be painted once")
+    return numbers
+
+
+def frame_to_paint(content: Path, index: int, size: int, settings: ServeSettings) -> Path:
+    """Frame ``index`` (from 0) of an uploaded clip at the page's ``size`` (0: the clip's own), as a PNG in
+    ``output_dir``: the picture to paint for the keyframes."""
+    from PIL import Image
+
+    from ..io.image import save_picture
+    from ..keyframes import clip_frame
+
+    check_video_upload(content, settings, None, None)
+    stem = Path(content).stem
+    content = keep_upload(content, settings)
+    picture = settings.output_dir / f"{stem[:24]}-frame{index}-{content_digest([file_digest(content).encode(), repr(size).encode()], 12)}.png"
+    if not picture.exists():
+        save_picture(Image.fromarray(clip_frame(content, index, size or None)), picture)
+    return picture
+
+
+def run_keyframes(
+    content: Path,
+    paintings: list[Path],
+    frame_numbers: str | None,
+    engine: str,
+    size: int,
+    settings: ServeSettings,
+    progress: JobProgress,
+    measure: bool = True,
+) -> VideoOutcome:
+    """The whole uploaded clip painted after its painted frames (``paintings``, frame ``frame_numbers`` in upload
+    order) by :func:`videostyle.keyframes.propagate_keyframes` with ``engine``, into ``output_dir``; then measured
+    as :func:`run_video` does. The same job again returns the earlier result."""
+    from ..keyframes import KeyframeOptions, propagate_keyframes
+
+    check_video_upload(content, settings, None, None)
+    if not paintings:
+        raise VideostyleError("upload at least one painted frame")
+    numbers = parse_frame_numbers(frame_numbers, len(paintings))
+    stem = Path(content).stem
+    content = keep_upload(content, settings)
+    keys = {number: keep_upload(check_image_upload(path, "painted frame", settings), settings) for number, path in zip(numbers, paintings, strict=True)}
+    options = KeyframeOptions(engine=engine).check()
+    key = content_digest([file_digest(content).encode(), repr(sorted((n, p.name) for n, p in keys.items())).encode(), repr((engine, size)).encode()], 12)
+    output = settings.output_dir / f"{stem[:24]}-keyframes-{engine}-{key}.mp4"
+    started = time.perf_counter()
+    made_earlier = output.exists()
+    frames = resumed = 0
+    if not made_earlier:
+        progress.check()
+        progress.training = "learning the painted frames"
+        summary = propagate_keyframes(
+            content, output, keys, options=options, long_side=size or None, device=settings.device, progress=progress_callbacks(progress)
+        )
+        frames, resumed = summary.frames, summary.resumed_frames
+    stylized = time.perf_counter()
+    side_by_side, plot, metrics = _measured(content, output, measure, None, None, progress)
+    return VideoOutcome(output, side_by_side, plot, metrics, frames, resumed, stylized - started, time.perf_counter() - stylized, made_earlier)
+
+
+def _measured(content: Path, output: Path, measure: bool, start, end, progress: JobProgress) -> tuple[Path | None, Path | None, dict]:
+    """The side-by-side video, the flicker plot and the flicker numbers of a finished clip (made once, when ``measure``)."""
     side_by_side = output.with_name(f"{output.stem}.compare.mp4")
     plot = output.with_name(f"{output.stem}.flicker.png")
     metrics_file = output.with_name(f"{output.stem}.flicker.json")
-    stylized = time.perf_counter()
     if measure and not (side_by_side.exists() and plot.exists() and metrics_file.exists()):
         progress.report(0, None, "measuring flicker and making the side-by-side video")
         _analyse(content, output, side_by_side, plot, metrics_file, start, end, progress)
     metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
-    return VideoOutcome(
-        output,
-        side_by_side if side_by_side.exists() else None,
-        plot if plot.exists() else None,
-        metrics,
-        frames,
-        resumed,
-        stylized - started,
-        time.perf_counter() - stylized,
-        made_earlier,
-    )
+    return (side_by_side if side_by_side.exists() else None), (plot if plot.exists() else None), metrics
 
 
 def progress_callbacks(progress: JobProgress):
