@@ -6,14 +6,18 @@ Clips (frame folders, so that no encoder touches the measured pixels):
 - a ground-truth sequence (``videostyle dataset``'s layered scene, 160x120, exact flow).
 
 Keyframe 0 (and, for the second row, the last frame too) is painted by the bundled ``starry_night`` network,
-the same network that paints every frame of the baseline; each engine (``patches``, ``network``) carries them. Columns: the short-term warping error, the style
-distance to keyframe 0 (Gram distance at relu1_1..relu5_1, keyframe 0 as the style), each as a ratio to the
-per-frame baseline; the mean absolute difference to the painting on the keyframes (in 1/255); seconds per frame.
+the same network that paints every frame of the baseline; each engine (``patches``, ``network``) carries them.
+Columns: the short-term warping error, the style distance of each frame to the painting of the keyframe nearest
+to it in time (Gram distance at relu1_1..relu5_1), each as a ratio to the per-frame baseline's against the same
+keyframes; the mean absolute difference to the painting on the keyframes (in 1/255); seconds per frame.
 
 Then the speed at 640x360 (the pan of benchmarks/pipeline_speed.py): seconds per propagated frame, and for the
 network engine its training apart.
 
-    python benchmarks/keyframes.py [--frames 40] [--engines patches network]
+    python benchmarks/keyframes.py [--frames 40] [--engines patches network] [--sheet docs/images/keyframes_sheet.png]
+
+``--sheet``: the bundled clip's frames 0, a third, two thirds and the last, painted every frame by the network and
+carried from keyframe 0 by each engine, one row each.
 """
 
 from __future__ import annotations
@@ -54,11 +58,25 @@ def write_frames(frames: list[np.ndarray], folder: Path) -> Path:
     return folder
 
 
+def nearest_key_style_distance(encoder, frames: list[np.ndarray], keys: dict[int, np.ndarray]) -> float:
+    """The mean over frames of each frame's style distance (Gram distance, relu1_1 to relu5_1) to the painting of the
+    keyframe nearest to it in time (the earlier one on a tie): with two keyframes, each half of the clip is measured
+    against the painting it should look like."""
+    from videostyle.metrics.evaluate import style_distance
+
+    distances = []
+    for index, frame in enumerate(frames):
+        nearest = min(keys, key=lambda key: (abs(key - index), key))
+        distances.append(style_distance(encoder, to_tensor(frame), to_tensor(keys[nearest])))
+    return float(np.mean(distances))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=40)
     parser.add_argument("--speed-frames", type=int, default=4)
     parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
+    parser.add_argument("--sheet", type=Path, default=None)
     args = parser.parse_args()
     encoder = load_encoder()
     print(f"{torch.get_num_threads()} threads, torch {torch.__version__}\n")
@@ -71,7 +89,9 @@ def main() -> None:
             "carphone 176x144": (write_frames(carphone, work / "carphone"), make_estimator("dis")),
             "ground truth 160x120": (sequence / "frames", ground_truth_flows(sequence)),
         }
-        print("| clip | run | warping error | x per frame | style distance to keyframe 0 | x per frame | keyframes' difference (/255) | s/frame |")
+        sheet_rows: list[list[Image.Image]] = []
+        shown = [0, args.frames // 3, 2 * args.frames // 3, args.frames - 1]  # the frames on the sheet
+        print("| clip | run | warping error | x per frame | style distance to the nearest keyframe | x per frame | keyframes' difference (/255) | s/frame |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")
         for name, (clip, flows) in clips.items():
             per_frame = work / f"{clip.parent.name}_{clip.name}_per_frame"
@@ -80,28 +100,39 @@ def main() -> None:
             baseline_seconds = (time.perf_counter() - started) / args.frames
             painted = frames_of(per_frame)
             originals = frames_of(clip)
-            keyframe = to_tensor(painted[0])
-            report = evaluate_clip(originals, painted, flows, encoder=encoder, style=keyframe).summary()
-            error, distance = float(report["short_term_error"]), float(report["style_distance"])
-            print(f"| {name} | every frame by starry_night | {error:.5f} | 1.00 | {distance:.4g} | 1.00 | | {baseline_seconds:.3f} |")
+            error = float(evaluate_clip(originals, painted, flows).summary()["short_term_error"])
+            if name.startswith("carphone"):
+                sheet_rows.append([Image.fromarray(painted[index]) for index in shown])
             last = len(originals) - 1
-            for engine in args.engines:
-                for label, indices in (("keyframe 0", (0,)), (f"keyframes 0 and {last}", (0, last))):
-                    keys = {}
-                    for index in indices:
-                        keys[index] = work / f"{clip.parent.name}_{clip.name}_key{index}.png"
-                        Image.fromarray(painted[index]).save(keys[index])
+            for label, indices in (("keyframe 0", (0,)), (f"keyframes 0 and {last}", (0, last))):
+                paintings = {index: painted[index] for index in indices}
+                distance = nearest_key_style_distance(encoder, painted, paintings)
+                print(f"| {name} | every frame by starry_night, against {label} | {error:.5f} | 1.00 | {distance:.4g} | 1.00 | | {baseline_seconds:.3f} |")
+                keys = {}
+                for index in indices:
+                    keys[index] = work / f"{clip.parent.name}_{clip.name}_key{index}.png"
+                    Image.fromarray(painted[index]).save(keys[index])
+                for engine in args.engines:
                     output = work / f"{clip.parent.name}_{clip.name}_{engine}_keys{len(indices)}"
                     summary = propagate_keyframes(clip, output, keys, options=KeyframeOptions(engine=engine))
                     result = frames_of(output)
-                    scored = evaluate_clip(originals, result, flows, encoder=encoder, style=keyframe).summary()
+                    warping = float(evaluate_clip(originals, result, flows).summary()["short_term_error"])
+                    style = nearest_key_style_distance(encoder, result, paintings)
                     on_keys = max(float(np.abs(result[index].astype(float) - painted[index]).mean()) for index in indices)
+                    if name.startswith("carphone") and len(indices) == 1:
+                        sheet_rows.append([Image.fromarray(result[index]) for index in shown])
                     print(
-                        f"| {name} | {label}, {engine} | {float(scored['short_term_error']):.5f} | {float(scored['short_term_error']) / error:.2f} | "
-                        f"{float(scored['style_distance']):.4g} | {float(scored['style_distance']) / distance:.2f} | {on_keys:.2f} | "
-                        f"{summary.seconds / summary.frames:.3f} |",
+                        f"| {name} | {label} carried by {engine} | {warping:.5f} | {warping / error:.2f} | {style:.4g} | {style / distance:.2f} | "
+                        f"{on_keys:.2f} | {summary.seconds / summary.frames:.3f} |",
                         flush=True,
                     )
+        if args.sheet is not None:
+            from videostyle.io.sheet import save_labelled_grid
+
+            labels = ["every frame by starry_night", *(f"keyframe 0 carried by {engine}" for engine in args.engines)]
+            header = [f"frame {index}" for index in shown]
+            save_labelled_grid(header, sheet_rows, sheet_rows[0][0].height, args.sheet)
+            print(f"\nsheet {args.sheet}: rows {'; '.join(labels)}")
         pan = make_clip(work / "pan.mp4", args.speed_frames + 1)
         key_frame = next(iter(VideoReader(pan)))
         Image.fromarray(key_frame).save(work / "pan_frame.png")

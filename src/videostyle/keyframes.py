@@ -63,11 +63,11 @@ class KeyframeOptions:
     engine: str = "patches"
     edge_weight: float = 1.0
     position_weight: float = 2.0
-    temporal_weight: float = 0.5
+    temporal_weight: float = 2.0
     flow: str = "dis"
     blend_weight: float = 0.1
     synthesis: SynthesisOptions = field(
-        default_factory=lambda: SynthesisOptions(retrieval="nearest", em_iterations=2, search_iterations=3, final_vote="centre")
+        default_factory=lambda: SynthesisOptions(patch_size=7, retrieval="uniform", em_iterations=2, search_iterations=3, final_vote="centre")
     )
     training: PatchTrainingOptions = field(default_factory=PatchTrainingOptions)
 

@@ -37,6 +37,7 @@ FLAGS = {
     "model_style_weights": "--style-mix",
     "styles": "--style",
     "learning_rate": "--lr",
+    "discriminator_learning_rate": "--discriminator-lr",
     "resume=False": "--no-resume",
     "restart=True": "--restart",
     "init_model": "--init",

@@ -124,11 +124,12 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     "arbitrary-video: any style with temporal losses; adain: the AdaIN decoder; "
     "reptile: a starting point that `videostyle adapt` fine-tunes to one style fast (meta-learned over the -s styles); "
     "swap-decoder: the inverse network of --method style-swap (relu3_1 to image; photos only, no -s); "
-    "distill: a faster network (--arch) that reproduces a trained one's pictures (--teacher; no -s).",
+    "distill: a faster network (--arch) that reproduces a trained one's pictures (--teacher; no -s); "
+    "cartoongan: a cartoon style learned from a set of cartoon pictures (CartoonGAN; -s the cartoon data folder).",
 )
 @styles_option(
     "Style image (feedforward, reconet); images or folders to sample styles from (arbitrary-video, adain, reptile, distill from an any-style "
-    "network: each -s is drawn equally often). Repeatable."
+    "network: each -s is drawn equally often); cartoongan: a folder with cartoon/ and smoothed/ pictures (scripts/build_cartoon_corpus.py). Repeatable."
 )
 @path_option(
     "-d",
@@ -146,11 +147,11 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     "sub-pixel output), johnson (the paper's), reconet (ReCoNet's) [default: fast; for distill, lean].",
 )
 @click.option("--width", type=float, default=1.0, show_default=True, help="adain: channel width of the decoder relative to VGG-16's (0.5 halves every layer).")
-@click.option("--size", type=int, default=128, show_default=True, help="Side of the square training crops.")
+@click.option("--size", type=int, default=None, help="Side of the square training crops [default: 128, 256 for cartoongan].")
 @click.option("--batch-size", type=int, default=None, help="Images per step (frame pairs for reconet and arbitrary-video) [default: 4, or 2 pairs].")
 @click.option("--steps", type=int, default=2000, show_default=True)
-@click.option("--lr", "learning_rate", type=float, default=None, help="Adam learning rate [default: 1e-3, 1e-4 for adain].")
-@click.option("--content-weight", type=float, default=1.0, show_default=True)
+@click.option("--lr", "learning_rate", type=float, default=None, help="Adam learning rate [default: 1e-3, 1e-4 for adain, 2e-4 for cartoongan].")
+@click.option("--content-weight", type=float, default=None, help="Weight of the content loss [default: 1, 10 for cartoongan].")
 @click.option("--style-weight", type=float, default=None, help="Weight of the style loss [default: 3, 10 for adain].")
 @click.option("--tv-weight", type=float, default=10.0, show_default=True)
 @click.option("--output-temporal-weight", type=float, default=2e6, show_default=True, help="ReCoNet's output-level temporal loss (reconet, arbitrary-video).")
@@ -205,6 +206,12 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
     show_default=True,
     help="distill: weight of the VGG feature difference from the teacher's picture (relative to the teacher's feature energy).",
 )
+@click.option(
+    "--init-steps", type=int, default=None, help="cartoongan: steps of the content loss alone at the start (the initialisation phase) [default: 500]."
+)
+@click.option(
+    "--discriminator-lr", "discriminator_learning_rate", type=float, default=None, help="cartoongan: Adam learning rate of the discriminator [default: 2e-4]."
+)
 @click.option("--inner-steps", type=int, default=20, show_default=True, help="reptile: adaptation steps per style in each meta step.")
 @click.option("--meta-lr", type=float, default=1.0, show_default=True, help="reptile: the outer step size (annealed to 0 over the run).")
 @click.option("--init", default=None, help="Start from the weights of this trained model (bundled name or file) instead of random ones: fine-tuning.")
@@ -223,8 +230,8 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def train_command(method, styles, data, output, init, run_dir, restart, keep_run, minutes, device, quiet, **params):
     """Train a network: feed-forward (Johnson et al. 2016; Dumoulin et al. 2017), ReCoNet (Gao et al. 2018),
-    the arbitrary-style video network, the AdaIN decoder (Huang and Belongie 2017), or a faster copy of a
-    trained network (distill)."""
+    the arbitrary-style video network, the AdaIN decoder (Huang and Belongie 2017), a faster copy of a
+    trained network (distill), or a cartoon generator (CartoonGAN, Chen et al. 2018)."""
     from dataclasses import fields
 
     from tqdm import tqdm

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from ..errors import VideostyleError
 
 #: The training methods, named as the ``--method`` of ``videostyle train`` and the spec's methods.
-TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain", "reptile", "swap-decoder", "distill")
+TRAIN_METHODS = ("feedforward", "reconet", "arbitrary-video", "adain", "reptile", "swap-decoder", "distill", "cartoongan")
 
 
 def trainer(method: str) -> tuple[type, Callable, dict]:
@@ -33,6 +33,10 @@ def trainer(method: str) -> tuple[type, Callable, dict]:
             return train_swap_decoder(data, output, options, control)
 
         return InverseTrainOptions, train_photos_only, {}
+    if method == "cartoongan":
+        from .cartoon import CartoonTrainOptions, train_cartoongan
+
+        return CartoonTrainOptions, train_cartoongan, {}
     if method == "distill":
         from .distill import DistillOptions, train_student
 

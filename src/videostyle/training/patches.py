@@ -43,8 +43,8 @@ class PatchTrainingOptions:
     batch_size: int = 40
     steps: int = 600
     learning_rate: float = 2e-3
-    perceptual_weight: float = 1e-3
-    style_weight: float = 1e-3
+    perceptual_weight: float = 2e-6
+    style_weight: float = 1e-5
     channels: tuple[int, int, int] = (16, 32, 64)
     residual_blocks: int = 3
     seed: int = 0
