@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -116,3 +118,22 @@ def test_the_corpus_filters_keep_cel_art_and_smooth_its_edges():
     assert not np.array_equal(smoothed, picture)
     flat = picture[:10, :10]  # away from every edge: unchanged
     assert np.array_equal(smoothed[:10, :10], flat)
+
+
+def test_cartoon_measures_tell_cel_art_from_a_photo():
+    from videostyle.metrics.cartoon import dark_edge_share, flat_region_colours
+
+    drawn = cel(1, 128)
+    photo = cv2.GaussianBlur(texture(128, 128, seed=3), (0, 0), 1.5)
+    assert dark_edge_share(drawn) > 0.9 > 0.3 > dark_edge_share(photo)
+    assert flat_region_colours(drawn) <= 5 < flat_region_colours(photo)
+    assert dark_edge_share(np.full((32, 32, 3), 200, np.uint8)) == 0.0
+
+
+def test_the_temporal_stage_starts_from_the_first_and_adds_reconets_terms(cartoons, photos, tmp_path):
+    first = train_cartoongan([cartoons], [photos], tmp_path / "toon.safetensors", TINY)
+    stage = replace(TINY, init_model=str(first.output), init_steps=0, output_temporal_weight=2e6, feature_temporal_weight=1e5)
+    steps = []
+    train_cartoongan([cartoons], [photos], tmp_path / "toon_temporal.safetensors", stage, RunControl(on_step=steps.append))
+    assert {"temporal.output", "temporal.feature", "adversarial", "content"} <= set(steps[0].terms)
+    assert steps[0].terms["temporal.output"] > 0 and steps[0].terms["discriminator"] > 0

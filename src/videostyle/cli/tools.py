@@ -154,8 +154,18 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("--content-weight", type=float, default=None, help="Weight of the content loss [default: 1, 10 for cartoongan].")
 @click.option("--style-weight", type=float, default=None, help="Weight of the style loss [default: 3, 10 for adain].")
 @click.option("--tv-weight", type=float, default=10.0, show_default=True)
-@click.option("--output-temporal-weight", type=float, default=2e6, show_default=True, help="ReCoNet's output-level temporal loss (reconet, arbitrary-video).")
-@click.option("--feature-temporal-weight", type=float, default=1e5, show_default=True, help="ReCoNet's feature-level temporal loss (reconet, arbitrary-video).")
+@click.option(
+    "--output-temporal-weight",
+    type=float,
+    default=None,
+    help="ReCoNet's output-level temporal loss (reconet, arbitrary-video; cartoongan's temporal stage) [default: 2e6; 0 for cartoongan].",
+)
+@click.option(
+    "--feature-temporal-weight",
+    type=float,
+    default=None,
+    help="ReCoNet's feature-level temporal loss (reconet, arbitrary-video; cartoongan's temporal stage) [default: 1e5; 0 for cartoongan].",
+)
 @click.option("--style-size", type=int, default=256, show_default=True, help="Long side of the style images when their statistics are taken.")
 @click.option("--video-stride", type=int, default=10, show_default=True, help="Use every N-th frame of training videos (frame pairs: every 3rd).")
 @number_option(

@@ -11,6 +11,10 @@ transformer network learns a cartoon style from a set of cartoon pictures rather
   real, and as fake both the generator's pictures and the cartoons with their edges smoothed (the edge-promoting
   negatives of ``scripts/build_cartoon_corpus.py``), so that it asks for clean dark edges as well as flat colours.
   The generator's term, weighted by ``style_weight``, asks the discriminator to score its pictures as cartoons.
+- **Temporal stage:** with ``output_temporal_weight`` or ``feature_temporal_weight`` above 0 (a second run that
+  starts from the first one's model, ``init_model``), each photo becomes a frame pair by a smooth random flow
+  (:func:`~videostyle.training.device_batches.fake_flow_pairs`) and ReCoNet's temporal terms join
+  (:func:`~videostyle.training.video.temporal_terms`), as in the any-style network's training.
 
 Both networks train in the shared loop (:func:`~videostyle.training.loop.train`) as one module with one Adam:
 the discriminator's term sees the generator's pictures detached, and the generator's term sees the discriminator
@@ -38,8 +42,9 @@ from ..errors import VideostyleError
 from ..models.discriminator import PatchDiscriminator
 from ..models.transformer import TransformerConfig, TransformerNet
 from .data import images_digest, load_sources
-from .device_batches import ImageBank, random_crops
+from .device_batches import ImageBank, fake_flow_pairs, random_crops
 from .loop import RunControl, TrainingOptions, TrainSummary, check_model_output, file_digest, finish_training, train, warm_start
+from .video import temporal_terms
 
 #: The VGG-16 layer of the content term (the paper's conv4_4 of VGG-19 has no VGG-16 twin; relu4_3 is the nearest).
 CONTENT_LAYER = "relu4_3"
@@ -50,6 +55,7 @@ class CartoonTrainOptions(TrainingOptions):
     """Settings of a CartoonGAN training (all stored in the model file). ``style_weight`` weighs the generator's
     adversarial term (the cartoon style); ``content_weight`` the content term; ``init_steps``: steps of the content
     term alone at the start; ``discriminator_learning_rate``; ``discriminator_width``: its first stage's channels;
+    ``output_temporal_weight``, ``feature_temporal_weight``: ReCoNet's temporal terms (0: no temporal stage);
     ``arch``: the generator's architecture (:class:`TransformerConfig`)."""
 
     arch: str = "johnson"
@@ -61,11 +67,16 @@ class CartoonTrainOptions(TrainingOptions):
     init_steps: int = 500
     discriminator_learning_rate: float = 2e-4
     discriminator_width: int = 32
+    output_temporal_weight: float = 0.0
+    feature_temporal_weight: float = 0.0
     video_stride: int = 10
 
     def check(self) -> CartoonTrainOptions:
         TransformerConfig.for_arch(self.arch)
-        self.check_shared(positive=("discriminator_width", "video_stride", "discriminator_learning_rate"), weights=("content_weight",))
+        self.check_shared(
+            positive=("discriminator_width", "video_stride", "discriminator_learning_rate"),
+            weights=("content_weight", "output_temporal_weight", "feature_temporal_weight"),
+        )
         if not 0 <= self.init_steps <= self.steps:
             raise VideostyleError(f"init_steps must be between 0 and steps ({self.steps}), got {self.init_steps}", parameter="init_steps")
         return self
@@ -150,16 +161,27 @@ def train_cartoongan(
         bank = banks[part]
         return random_crops(bank, bank.pick(options.batch_size, generator), options.size, generator)
 
+    temporal = options.output_temporal_weight > 0 or options.feature_temporal_weight > 0
+
     def step_terms(step: int) -> dict[str, torch.Tensor]:
         draw = torch.Generator().manual_seed(options.seed * 1_000_003 + step)
         photo = crops("photos", draw)
-        cartoon = pair.generator(photo)
+        terms: dict[str, torch.Tensor] = {}
+        if temporal:  # the previous frames, then the current ones: one batch through the generator
+            frames = fake_flow_pairs(photo, draw, torch.Generator(device).manual_seed(options.seed * 1_000_003 + step))
+            photo = torch.cat([frames.previous, frames.current])
+            hidden = pair.generator.encode(photo)
+            cartoon = pair.generator.decode(hidden)
+            terms.update(temporal_terms(cartoon, hidden, frames, options.output_temporal_weight, options.feature_temporal_weight))
+        else:
+            cartoon = pair.generator(photo)
         features = encoder(torch.cat([cartoon, photo]), [CONTENT_LAYER])[CONTENT_LAYER]
-        terms = {"content": options.content_weight * (features[: len(photo)] - features[len(photo) :].detach()).abs().mean()}
+        terms["content"] = options.content_weight * (features[: len(photo)] - features[len(photo) :].detach()).abs().mean()
+        cartoon = cartoon[: options.batch_size]  # the adversarial terms on one picture per photo
         if step < options.init_steps:  # the adversarial terms are logged as 0: every row of the log has the same columns
             return {**terms, "discriminator": cartoon.new_zeros(()), "adversarial": cartoon.new_zeros(())}
         real, blunt = crops("cartoons", draw), crops("smoothed", draw)
-        judged = pair.discriminator(torch.cat([real, blunt, cartoon.detach()])).split(len(photo))
+        judged = pair.discriminator(torch.cat([real, blunt, cartoon.detach()])).split(options.batch_size)
         terms["discriminator"] = _scored(judged[0], True) + _scored(judged[1], False) + _scored(judged[2], False)
         frozen = {key: value.detach() for key, value in pair.discriminator.named_parameters()}
         terms["adversarial"] = options.style_weight * _scored(functional_call(pair.discriminator, frozen, (cartoon,)), True)

@@ -205,18 +205,23 @@ def prepare_video_training(
             features = transformer.encode(both, params)
             outputs = transformer.decode(features, params)
             step_terms = criterion(outputs, criterion.content_targets(both))
-        outputs, features = outputs.float(), features.float()  # the temporal terms in float32: small differences
-        out_previous, out_current = outputs.chunk(2)
-        feat_previous, feat_current = features.chunk(2)
-        step_terms["temporal.output"] = options.output_temporal_weight * LF.output_temporal_loss(
-            out_current, warp(out_previous, flow), current, warp(previous, flow), mask
-        )
-        scale = feat_current.shape[-1] / flow.shape[-1]
-        small_flow = F.interpolate(flow, size=feat_current.shape[-2:], mode="area") * scale
-        step_terms["temporal.feature"] = options.feature_temporal_weight * LF.feature_temporal_loss(feat_current, warp(feat_previous, small_flow), mask)
-        return step_terms
+        pair = FramePair(previous, current, flow, mask)
+        return {**step_terms, **temporal_terms(outputs, features, pair, options.output_temporal_weight, options.feature_temporal_weight)}
 
     return VideoTraining(network, optimizer, make_batch, terms, kind, config_dict, names)
+
+
+def temporal_terms(outputs: torch.Tensor, features: torch.Tensor, pair: FramePair, output_weight: float, feature_weight: float) -> dict[str, torch.Tensor]:
+    """ReCoNet's two weighted temporal terms (Gao et al. 2018, eqs. 4 and 5) for frame pairs run as one batch:
+    ``outputs`` and ``features`` (the encoder's) hold the previous frames' then the current frames'; ``pair`` is
+    batched (``B x ...`` fields). Computed in float32 (small differences)."""
+    out_previous, out_current = outputs.float().chunk(2)
+    feat_previous, feat_current = features.float().chunk(2)
+    output_term = LF.output_temporal_loss(out_current, warp(out_previous, pair.flow), pair.current, warp(pair.previous, pair.flow), pair.mask)
+    scale = feat_current.shape[-1] / pair.flow.shape[-1]
+    small_flow = F.interpolate(pair.flow, size=feat_current.shape[-2:], mode="area") * scale
+    feature_term = LF.feature_temporal_loss(feat_current, warp(feat_previous, small_flow), pair.mask)
+    return {"temporal.output": output_weight * output_term, "temporal.feature": feature_weight * feature_term}
 
 
 def _repeat(target):
