@@ -171,3 +171,19 @@ def test_the_command_runs_the_network_engine(clip, tmp_path, capsys):
     assert np.array_equal(load_frame_png(sorted((tmp_path / "out").glob("*.png"))[0]), painted(frames[0]))
     code, error = run_cli(["keyframes", folder, "--key", f"0={key}", "--train-steps", "3", "-o", tmp_path / "other"], capsys)
     assert code == 1 and "--train-steps is for --engine network" in error and error.count("\n") == 1, error
+
+
+def test_between_two_keyframes_each_propagation_is_painted_only_as_far_as_it_is_used(clip, tmp_path):
+    from videostyle.pipeline import RunSettings
+
+    folder, frames = clip
+    keys = {0: keyframe(tmp_path, frames, 0), FRAMES - 1: keyframe(tmp_path, frames, FRAMES - 1)}
+    options = replace(FAST, blend_frames=2)  # keys 0 and 6: the middle is 3; frames 1-2 forward, 3 joined, 4-5 backward
+    run = tmp_path / "run"
+    propagate_keyframes(folder, tmp_path / "out", keys, options=options, run=RunSettings(folder=run, keep_frames=True))
+    forward = sorted(int(path.stem.split("_")[1]) - 1 for path in (run / "keyframes" / "forward").glob("*.npy"))
+    backward = sorted(int(path.stem.split("_")[1]) - 1 for path in (run / "keyframes" / "backward").glob("*.npy"))
+    assert forward == [1, 2, 3] and backward == [3, 4, 5]
+    outputs = [load_frame_png(path) for path in sorted((tmp_path / "out").glob("*.png"))]
+    assert np.array_equal(outputs[2], load_frame_png(run / "frames" / "out_000003.png"))
+    assert np.array_equal(outputs[4], load_frame_png(run / "keyframes" / "backward" / "out_000005.png"))

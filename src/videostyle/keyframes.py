@@ -11,12 +11,16 @@ from the pair (frame k, keyframe k) to every frame i, one frame after the other,
 - temporal: on the keyframe side the painting itself, on frame i's side the previous output warped to frame i,
   so the result changes little from one frame to the next.
 
-Forward from each keyframe up to the next one (the pipeline's first pass) and backward from each keyframe down to
-the previous one (a second pass). A frame between two keyframes has both; they are joined as in the paper's
-temporal blending: per pixel the propagation with the lower patch error (each error grown with the distance to
-its keyframe) gives the gradients, the cross-fade of the two by position in time gives the colours, and a
-screened Poisson equation joins them (:func:`videostyle.poisson.solve_field`). Frames before the first keyframe
-have only the backward propagation, frames after the last only the forward one, and a keyframe is its painting.
+Forward from each keyframe towards the next one (the pipeline's first pass) and backward from each keyframe towards
+the previous one (a second pass). Between two keyframes each frame takes the propagation of the nearer keyframe,
+except in ``blend_frames`` frames around the middle, where the two are joined as in the paper's temporal blending:
+per pixel the propagation with the lower patch error (each error grown with the distance to its keyframe) gives
+the gradients, the cross-fade of the two gives the colours, and a screened Poisson equation joins them
+(:func:`videostyle.poisson.solve_field`). The paper blends over the whole interval; measured on the bundled clip,
+that cross-fade flattened the strokes (style distance 2.9x that of painting every frame, against 1.5x with the
+window; docs/benchmarks.md), and each propagation is painted only as far as it is used. Frames before the first
+keyframe have only the backward propagation, frames after the last only the forward one, and a keyframe is its
+painting.
 
 The other engine (``engine="network"``) is Texler et al. 2020's few-shot patch-based training: a small U-Net
 learns from random patches of the keyframes and their paintings (:mod:`videostyle.training.patches`), then paints
@@ -27,6 +31,7 @@ elsewhere.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -56,7 +61,8 @@ class KeyframeOptions:
     """``engine``: ``patches`` (guided patch synthesis) or ``network`` (few-shot patch-based training; module
     docstring). For ``patches``: ``edge_weight``, ``position_weight``, ``temporal_weight``: the guides' weights in
     the patch distance; ``flow``: the optical flow estimator; ``synthesis``: the patch synthesis (its
-    ``style_weight`` weighs the painting's own pixels); ``blend_weight``: how strongly a blended frame keeps the
+    ``style_weight`` weighs the painting's own pixels); ``blend_frames``: how many frames around the middle between
+    two keyframes join both propagations (0: a cut from one to the other); ``blend_weight``: how strongly a blended frame keeps the
     cross-fade's colours (the screened Poisson weight; smaller keeps more of the chosen propagation's gradients).
     For ``network``: ``training``, the network and its training."""
 
@@ -65,6 +71,7 @@ class KeyframeOptions:
     position_weight: float = 2.0
     temporal_weight: float = 2.0
     flow: str = "dis"
+    blend_frames: int = 8
     blend_weight: float = 0.1
     synthesis: SynthesisOptions = field(
         default_factory=lambda: SynthesisOptions(patch_size=7, retrieval="uniform", em_iterations=2, search_iterations=3, final_vote="centre")
@@ -77,6 +84,7 @@ class KeyframeOptions:
         for name in ("edge_weight", "position_weight", "temporal_weight"):
             check_positive(name, getattr(self, name), allow_zero=True)
         check_positive("blend_weight", self.blend_weight)
+        check_positive("blend_frames", self.blend_frames, allow_zero=True)
         check_choice("flow", self.flow, list(ESTIMATORS))
         self.synthesis.check()
         return self
@@ -84,7 +92,7 @@ class KeyframeOptions:
     def describe(self) -> dict:
         """The options that decide the frames, for the run's resume key: the chosen engine's only."""
         settings = asdict(self)
-        unused = ("training",) if self.engine == "patches" else ("edge_weight", "position_weight", "temporal_weight", "flow", "blend_weight", "synthesis")
+        unused = ("training",) if self.engine == "patches" else ("edge_weight", "position_weight", "temporal_weight", "flow", "blend_frames", "blend_weight", "synthesis")
         return {name: value for name, value in settings.items() if name not in unused}
 
 
@@ -183,12 +191,22 @@ class KeyframeFrames(FrameStylizer):
         self.flows = FlowCache(run_folder / "flow", make_estimator(options.flow))
         self.work = run_folder / "keyframes"  # made once the pipeline has opened the run folder
         self.forward: _Propagation | None = None
+        self.forward_key = -1
+
+    def _window(self, earlier: int, later: int) -> tuple[float, float]:
+        """``(low, high)`` between keyframes ``earlier`` and ``later``: frames up to ``low`` take the forward
+        propagation, frames from ``high`` the backward one, frames strictly between join both."""
+        middle, half = (earlier + later) / 2, self.options.blend_frames / 2
+        return middle - half, middle + half
 
     def _advance(self, index: int, frame: np.ndarray, output: np.ndarray | None) -> np.ndarray:
         if index in self.paintings:
-            self.forward = _Propagation.start(index, frame, self.paintings[index])
+            self.forward, self.forward_key = _Propagation.start(index, frame, self.paintings[index]), index
             return self.paintings[index]
         if self.forward is None:  # before the first keyframe: the backward pass paints it
+            return frame
+        later = [key for key in self.keys if key > index]
+        if later and index >= self._window(self.forward_key, later[0])[1]:  # the backward propagation paints it
             return frame
         if output is not None:  # finished by an earlier run: only the positions move on
             self.forward.step(index, frame, self.flows)
@@ -227,7 +245,8 @@ class KeyframeFrames(FrameStylizer):
         final = self.work / "final"
         final.mkdir(parents=True, exist_ok=True)
         for number, key in enumerate(self.keys):
-            self._backward(frames, key, self.keys[number - 1] + 1 if number else 0)
+            previous = self.keys[number - 1] if number else None  # painted back to just past the window's low end
+            self._backward(frames, key, 0 if previous is None else max(previous + 1, math.floor(self._window(previous, key)[0]) + 1))
         for index in range(count):
             picture = final / f"out_{index + 1:06d}.png"
             if not picture.is_file():
@@ -243,13 +262,17 @@ class KeyframeFrames(FrameStylizer):
         later = [key for key in self.keys if key > index]
         if not earlier:
             return load_frame_png(self.work / "backward" / f"out_{name}.png")
-        forward = load_frame_png(frames / f"out_{name}.png")
         if not later:
-            return forward
+            return load_frame_png(frames / f"out_{name}.png")
+        low, high = self._window(earlier[-1], later[0])
+        if index <= low:
+            return load_frame_png(frames / f"out_{name}.png")
         backward = load_frame_png(self.work / "backward" / f"out_{name}.png")
+        if index >= high:
+            return backward
+        forward = load_frame_png(frames / f"out_{name}.png")
         errors = (np.load(self.work / "forward" / f"error_{name}.npy"), np.load(self.work / "backward" / f"error_{name}.npy"))
-        share = (index - earlier[-1]) / (later[0] - earlier[-1])
-        return _blend(forward, backward, errors, share, self.options.blend_weight)
+        return _blend(forward, backward, errors, (index - low) / (high - low), self.options.blend_weight)
 
 
 class NetworkKeyframeFrames(FrameStylizer):

@@ -47,6 +47,13 @@ def parse_keys(texts: tuple[str, ...]) -> dict[int, str]:
     show_default=True,
     help="Patch retrieval: StyLit's uniform use of the keyframe's patches, or each patch's nearest (about twice as fast, blurrier).",
 )
+@click.option(
+    "--blend-frames",
+    type=int,
+    default=8,
+    show_default=True,
+    help="Frames around the middle between two keyframes that join both propagations; the others take the nearer keyframe's (0: a cut).",
+)
 @click.option("--patch-size", type=int, default=7, show_default=True, help="Side of the compared patches in pixels (odd).")
 @click.option("--restart", is_flag=True, help="Discard an interrupted run of the same output instead of resuming it.")
 @click.option("--keep-frames", is_flag=True, help="Keep the run folder (frames, propagations, flow) after success.")
@@ -65,6 +72,7 @@ def keyframes_command(
     position_weight,
     temporal_weight,
     retrieval,
+    blend_frames,
     patch_size,
     restart,
     keep_frames,
@@ -73,7 +81,7 @@ def keyframes_command(
 ):
     """Paint the clip INPUT after a few of its frames painted by hand or by any method (--key FRAME=PICTURE): each
     painted frame is carried through the clip by guided patch synthesis along the optical flow, and frames between
-    two keyframes join both (Jamriška et al. 2019, "Stylizing Video by Example"). With --engine network, a small
+    two keyframes take the nearer one's, joined around the middle (Jamriška et al. 2019, "Stylizing Video by Example"). With --engine network, a small
     network learns the painting from patches of the keyframes and paints each frame on its own (Texler et al.
     2020). The sound is kept, and an interrupted run resumes.
 
@@ -113,6 +121,7 @@ def keyframes_command(
         position_weight=position_weight,
         temporal_weight=temporal_weight,
         flow=flow,
+        blend_frames=blend_frames,
         synthesis=replace(defaults.synthesis, retrieval=retrieval, patch_size=patch_size),
     )
     bars, training = FrameProgress(quiet), AdaptProgress(quiet, label="training")
