@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
-from build_style_corpus import colourfulness, difference_hash, download, package_version
+from build_style_corpus import colourfulness, download, package_version, seen_before
 
 PACKAGE = "openclipart-png"
 LICENCE = "Public domain (Open Clip Art Library, Creative Commons Public Domain Dedication; see the package's copyright file)"
@@ -139,12 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             name = safe_name(inside)
             picture = composited(square, background(name), args.side)
             why = rejection(picture)
-            if why is None:
-                code = difference_hash(picture)
-                if any(bin(code ^ other).count("1") <= HASH_DISTANCE for other in hashes):
-                    why = "duplicate"
-                else:
-                    hashes.append(code)
+            if why is None and seen_before(picture, hashes, HASH_DISTANCE):
+                why = "duplicate"
         if why is not None:
             report[why] = report.get(why, 0) + 1
             continue

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from build_style_corpus import HASH_DISTANCE, difference_hash, download, edge_density, package_version
+from build_style_corpus import download, edge_density, package_version, seen_before
 from PIL import Image
 
 #: The wallpapers that are photographs, per package: picked by eye from a sheet of every wallpaper of these
@@ -211,11 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"sources": len(sources)}
     kept, hashes = [], []
     for source in sources:
-        code = difference_hash(source.image)  # the sources are photographs already: only near-duplicates go (still frames)
-        if any(bin(code ^ other).count("1") <= HASH_DISTANCE for other in hashes):
+        if seen_before(source.image, hashes):  # the sources are photographs already: only near-duplicates go (still frames)
             report["duplicate"] = report.get("duplicate", 0) + 1
             continue
-        hashes.append(code)
         kept.append(source)
     (args.output / "train").mkdir(parents=True, exist_ok=True)
     rows = []

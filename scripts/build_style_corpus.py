@@ -240,6 +240,16 @@ def difference_hash(rgb: np.ndarray) -> int:
     return int("".join("1" if bit else "0" for bit in bits), 2)
 
 
+def seen_before(rgb: np.ndarray, hashes: list[int], distance: int = HASH_DISTANCE) -> bool:
+    """True if ``rgb``'s difference hash is within ``distance`` bits of one of ``hashes``; otherwise it is added to
+    ``hashes`` and the answer is False."""
+    code = difference_hash(rgb)
+    if any(bin(code ^ other).count("1") <= distance for other in hashes):
+        return True
+    hashes.append(code)
+    return False
+
+
 def resized(rgb: np.ndarray) -> np.ndarray:
     height, width = rgb.shape[:2]
     scale = LONG_SIDE / max(height, width)
@@ -267,12 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     kept, hashes = [], []
     for candidate in found:
         why = rejection(candidate)
-        if why is None:
-            code = difference_hash(candidate.image)
-            if any(bin(code ^ other).count("1") <= HASH_DISTANCE for other in hashes):
-                why = "duplicate"
-            else:
-                hashes.append(code)
+        if why is None and seen_before(candidate.image, hashes):
+            why = "duplicate"
         if why is not None:
             report[why] = report.get(why, 0) + 1
             continue

@@ -138,16 +138,33 @@ def unpack() -> None:
         print(f"edge-smoothed copies of {len(list((cartoons / 'cartoon').glob('*.jpg')))} cartoons in {cartoons / 'smoothed'}")
 
 
+def half(source: str, target: str) -> None:
+    """The model file ``source`` written to ``target`` with its floating-point weights in float16 (what a device run
+    hands back: a third of the size, read back in float32 by ``--init``)."""
+    sys.path[:0] = ["src"]
+    from videostyle.models.files import read_model, save_model
+
+    tensors, info = read_model(source)
+    extra = {key: value for key, value in info.items() if key not in ("format", "kind", "config")}
+    halved = {name: value.half() if value.is_floating_point() else value for name, value in tensors.items()}
+    save_model(target, halved, info["kind"], info["config"], extra)
+
+
 if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["pack", "unpack"])
+    parser.add_argument("command", choices=["pack", "unpack", "half"])
+    parser.add_argument("paths", nargs="*", help="half: the model file and the float16 copy to write")
     parser.add_argument("--vgg-through", choices=sorted(FIRST_UNCARRIED_CONV), default="relu4_1", help="pack: the deepest VGG layer carried")
     parser.add_argument("--no-data", action="store_true", help="pack: the VGG weights only (the GPU checks)")
     parser.add_argument("--cartoons", action="store_true", help="pack: photos and the cartoon corpus, VGG to relu4_3 (CartoonGAN)")
     args = parser.parse_args()
     if args.command == "pack":
         pack("relu4_3" if args.cartoons else args.vgg_through, not args.no_data, args.cartoons)
+    elif args.command == "half":
+        if len(args.paths) != 2:
+            parser.error("half takes the model file and the copy to write")
+        half(*args.paths)
     else:
         unpack()

@@ -48,12 +48,5 @@ python3 -m videostyle.cli train --method arbitrary-video \
   --output-temporal-weight 2e7 --style-statistic "$STATISTIC" --batches device --precision bfloat16 --max-grad-norm "$CLIP" \
   --checkpoint-every 250 --minutes "$MINUTES" --keep-run --run-dir /tmp/run -o /tmp/$NAME.safetensors "${INIT[@]}" --device "$DEVICE" -q
 cp /tmp/run/log.csv "$OUT/$NAME.log.csv"
-python3 - "$NAME" <<'PY'
-import os, sys
-from videostyle.models.files import read_model, save_model
-tensors, info = read_model(f"/tmp/{sys.argv[1]}.safetensors")
-extra = {key: value for key, value in info.items() if key not in ("format", "kind", "config")}
-half = {name: value.half() if value.is_floating_point() else value for name, value in tensors.items()}
-save_model(os.path.join(os.environ["OUT"], f"{sys.argv[1]}.safetensors"), half, info["kind"], info["config"], extra)
-PY
+python3 scripts/device_data.py half "/tmp/$NAME.safetensors" "$OUT/$NAME.safetensors"
 tail -1 "$OUT/$NAME.log.csv"
