@@ -17,7 +17,7 @@ except in ``blend_frames`` frames around the middle, where the two are joined as
 per pixel the propagation with the lower patch error (each error grown with the distance to its keyframe) gives
 the gradients, the cross-fade of the two gives the colours, and a screened Poisson equation joins them
 (:func:`videostyle.poisson.solve_field`). The paper blends over the whole interval; measured on the bundled clip,
-that cross-fade flattened the strokes (style distance 2.9x that of painting every frame, against 1.5x with the
+that cross-fade flattened the strokes (style distance 2.9x that of painting every frame, against 1.6x with the
 window; docs/benchmarks.md), and each propagation is painted only as far as it is used. Frames before the first
 keyframe have only the backward propagation, frames after the last only the forward one, and a keyframe is its
 painting.
