@@ -92,7 +92,11 @@ class KeyframeOptions:
     def describe(self) -> dict:
         """The options that decide the frames, for the run's resume key: the chosen engine's only."""
         settings = asdict(self)
-        unused = ("training",) if self.engine == "patches" else ("edge_weight", "position_weight", "temporal_weight", "flow", "blend_frames", "blend_weight", "synthesis")
+        unused = (
+            ("training",)
+            if self.engine == "patches"
+            else ("edge_weight", "position_weight", "temporal_weight", "flow", "blend_frames", "blend_weight", "synthesis")
+        )
         return {name: value for name, value in settings.items() if name not in unused}
 
 

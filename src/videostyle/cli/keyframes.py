@@ -80,10 +80,10 @@ def keyframes_command(
     quiet,
 ):
     """Paint the clip INPUT after a few of its frames painted by hand or by any method (--key FRAME=PICTURE): each
-    painted frame is carried through the clip by guided patch synthesis along the optical flow, and frames between
-    two keyframes take the nearer one's, joined around the middle (Jamriška et al. 2019, "Stylizing Video by Example"). With --engine network, a small
-    network learns the painting from patches of the keyframes and paints each frame on its own (Texler et al.
-    2020). The sound is kept, and an interrupted run resumes.
+    painted frame is carried through the clip by guided patch synthesis along the optical flow; a frame between two
+    keyframes takes the nearer one's, and the two are joined around the middle (Jamriška et al. 2019, "Stylizing
+    Video by Example"). With --engine network, a small network learns the painting from patches of the keyframes
+    and paints each frame on its own (Texler et al. 2020). The sound is kept, and an interrupted run resumes.
 
     \b
     Recipe: paint frame 0 with any method, then propagate:

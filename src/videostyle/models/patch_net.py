@@ -14,8 +14,7 @@ pixels, so that it learns the painting's local look rather than where things are
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -30,22 +29,9 @@ class PatchNetConfig:
     """Everything needed to rebuild a :class:`PatchNet`: ``channels`` at full, half and quarter resolution,
     ``residual_blocks`` at a quarter, ``input_channels`` (3 for RGB, more with guide channels)."""
 
-    channels: tuple[int, int, int] = (32, 64, 128)
-    residual_blocks: int = 5
+    channels: tuple[int, int, int] = (16, 32, 64)
+    residual_blocks: int = 3
     input_channels: int = 3
-
-    LABELS = ()
-
-    def to_dict(self) -> dict:
-        return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> PatchNetConfig:
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise VideostyleError(f"unknown network settings {sorted(unknown)} (a newer videostyle's model?)")
-        values: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
-        return cls(**values)
 
 
 def _block(inputs: int, outputs: int, kernel: int, stride: int = 1, slope: float = 0.0) -> nn.Sequential:
