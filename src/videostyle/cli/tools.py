@@ -151,7 +151,7 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("--batch-size", type=int, default=None, help="Images per step (frame pairs for reconet and arbitrary-video) [default: 4, or 2 pairs].")
 @click.option("--steps", type=int, default=2000, show_default=True)
 @click.option("--lr", "learning_rate", type=float, default=None, help="Adam learning rate [default: 1e-3, 1e-4 for adain, 2e-4 for cartoongan].")
-@click.option("--content-weight", type=float, default=None, help="Weight of the content loss [default: 1, 10 for cartoongan].")
+@click.option("--content-weight", type=float, default=None, help="Weight of the content loss [default: 1].")
 @click.option("--style-weight", type=float, default=None, help="Weight of the style loss [default: 3, 10 for adain].")
 @click.option("--tv-weight", type=float, default=10.0, show_default=True)
 @click.option(
