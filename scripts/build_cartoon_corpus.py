@@ -43,6 +43,9 @@ ROOT = "usr/share/openclipart/png"
 #: Categories with figures and scenes; buttons, logos, shapes, signs and symbols are left out (not cartoons).
 CATEGORIES = ("animals", "people", "buildings", "food", "plants", "transportation", "recreation", "containers", "tools", "education", "special")
 MIN_OBJECT_SIDE = 96
+#: Pictures above this many pixels are skipped rather than decoded (the clip art is drawn at any size; a picture of
+#: hundreds of megapixels costs gigabytes to decode and gives the same 256 px square).
+MAX_PIXELS = 40_000_000
 HASH_DISTANCE = 5
 
 
@@ -130,11 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         inside = str(path.relative_to(root))
         try:
             with Image.open(path) as image:
-                square = object_square(np.asarray(image.convert("RGBA")))
-        except (OSError, ValueError):
+                if image.width * image.height > MAX_PIXELS:  # a few posters are hundreds of megapixels: not decoded
+                    square, why = None, "too_large"
+                else:
+                    square = object_square(np.asarray(image.convert("RGBA")))
+                    why = "small" if square is None else None
+        except (OSError, ValueError, Image.DecompressionBombError):
             square, why = None, "unreadable"
-        else:
-            why = "small" if square is None else None
         if square is not None:
             name = safe_name(inside)
             picture = composited(square, background(name), args.side)
