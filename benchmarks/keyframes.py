@@ -61,13 +61,16 @@ def write_frames(frames: list[np.ndarray], folder: Path) -> Path:
 def nearest_key_style_distance(encoder, frames: list[np.ndarray], keys: dict[int, np.ndarray]) -> float:
     """The mean over frames of each frame's style distance (Gram distance, relu1_1 to relu5_1) to the painting of the
     keyframe nearest to it in time (the earlier one on a tie): with two keyframes, each half of the clip is measured
-    against the painting it should look like."""
-    from videostyle.metrics.evaluate import style_distance
+    against the painting it should look like. Each painting's Gram matrices are computed once."""
+    from videostyle.losses.perceptual import DEFAULT_STYLE_LAYERS
+    from videostyle.metrics.evaluate import grams_distance, style_grams_at
 
+    grams = {index: style_grams_at(encoder, to_tensor(painting), max(painting.shape[:2])) for index, painting in keys.items()}
     distances = []
     for index, frame in enumerate(frames):
         nearest = min(keys, key=lambda key: (abs(key - index), key))
-        distances.append(style_distance(encoder, to_tensor(frame), to_tensor(keys[nearest])))
+        with torch.no_grad():
+            distances.append(grams_distance(encoder(to_tensor(frame), list(DEFAULT_STYLE_LAYERS)), grams[nearest]))
     return float(np.mean(distances))
 
 

@@ -7,9 +7,9 @@ the shared criterion (:class:`~videostyle.losses.perceptual.PerceptualLoss`): th
 relu1_2 and relu2_1 (the paper's reconstruction and perceptual terms) and the Gram matrices of each patch at
 relu1_1..relu3_1. The paper sharpens with an adversarial term instead; the per-patch Gram term does that job
 here: the pixel and feature terms alone average the strokes that the frame does not predict into a blur, and a
-Gram matrix does not care where within the patch a stroke falls. The frames and paintings sit on the training device as one tensor and the patches
-are cut there, so a step costs only the network and VGG. Steps run in the shared loop
-(:func:`~videostyle.training.loop.train`): checkpoints, resume, the step's own seeded generator.
+Gram matrix does not care where within the patch a stroke falls. The frames and paintings sit on the training
+device as one tensor and the patches are cut there, so a step costs only the network and VGG. Steps run in the
+shared loop (:func:`~videostyle.training.loop.train`): checkpoints, resume, the step's own seeded generator.
 """
 
 from __future__ import annotations
