@@ -25,6 +25,8 @@ def test_the_site_builds_strict(tmp_path):
     reference = (tmp_path / "site" / "cli" / "index.html").read_text()
     assert 'id="videostyle-video"' in reference and "--temporal-weight" in reference  # generated from the CLI itself
     assert "MethodSpec" in (tmp_path / "site" / "api" / "index.html").read_text()
+    newest_entry = (ROOT / "CHANGELOG.md").read_text().split("- **", 1)[1].split("**", 1)[0]
+    assert newest_entry in (tmp_path / "site" / "changelog" / "index.html").read_text()  # the one changelog, included
 
 
 def test_the_readme_is_a_short_guide():

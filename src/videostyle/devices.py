@@ -7,7 +7,6 @@ A GPU that runs out of memory raises PyTorch's ``OutOfMemoryError`` with pages o
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -41,17 +40,3 @@ def memory_errors(width: int, height: int, device: torch.device | str) -> Iterat
         raise VideostyleError(
             f"out of memory on {device} for a {width}x{height} picture: give tile (512 or less) to work in tiles, or a smaller size", parameter="tile"
         ) from None
-
-
-def resident_bytes() -> int:
-    """This process's resident memory now, in bytes (``/proc/self/statm``; elsewhere the peak so far, from
-    ``getrusage``, which can only overstate it)."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        import resource
-        import sys
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024

@@ -193,8 +193,8 @@ def gatys_options(size: int, iterations: int):
         click.option(
             "--max-memory",
             default=None,
-            help="Resident memory a picture or frame may take on the CPU with a transformer network, e.g. 2GiB, 1500MiB "
-            "[default: 2GiB]; a bigger one runs in tiles (a picture streamed from its 8-bit form), and a note says so.",
+            help="Memory a picture or frame may take on the CPU with a transformer network, over what the process holds, e.g. 2GiB, "
+            "1500MiB [default: 2GiB]; a bigger one runs in tiles (a picture streamed from its 8-bit form), and a note says so.",
         ),
         click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),

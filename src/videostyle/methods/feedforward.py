@@ -21,7 +21,6 @@ from torch import nn
 from .. import color
 from ..cache import cached_file, discard
 from ..checks import check_choice, check_positive, check_range, check_style_weights
-from ..devices import resident_bytes
 from ..errors import VideostyleError
 from ..io.atomic import atomic_path
 from ..io.image import pad_to_multiple, resize_long_side, size_for_long_side, to_tensor, to_uint8
@@ -41,7 +40,9 @@ AUTOCAST_TYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
 STATISTICS_SIDE = 2048
 
 
-#: The default budget of resident memory for a picture through a one-pass network (``--max-memory``).
+#: The default memory a picture may take through a one-pass network (``--max-memory``): its buffers and the network's
+#: working memory, over what the process already holds. The plan depends on the picture and the options only, never on
+#: what else the process holds, so the same command tiles (or not) the same way everywhere.
 DEFAULT_MAX_MEMORY = 2 * 2**30
 #: The largest tile chosen for a budget. Bigger windows were slower, not faster: at 4096x2304, two windows of
 #: 2852 px took 18.3 s and windows of 512 px 7.2 s (docs/benchmarks.md, "How big a picture fits in a memory budget, and at what cost?").
@@ -286,7 +287,7 @@ class FeedForwardOptions:
     channels_last: bool = False
     tile: int | None = None  # pictures longer than this run in overlapping tiles of this side
     precision: str = "float32"  # the network's arithmetic in PyTorch (:data:`PRECISIONS`); onnxruntime runs float32
-    max_memory: int | None = None  # bytes of resident memory a picture may take on the CPU (None: DEFAULT_MAX_MEMORY); above, tiles
+    max_memory: int | None = None  # bytes a picture's pass may take on the CPU over what the process holds (None: DEFAULT_MAX_MEMORY); above, tiles
 
     def check(self) -> FeedForwardOptions:
         check_tile(self.tile)
@@ -382,7 +383,7 @@ class FeedForwardStylizer(OnePassStylizer):
 
     def _memory(self, height: int, width: int, batch: int, picture_bytes_per_pixel: int) -> tuple[int, int, int]:
         """``(bytes free for the network, its bytes per pixel, pictures it runs at once)`` for ``batch`` pictures."""
-        free = (self.options.max_memory or DEFAULT_MAX_MEMORY) - resident_bytes() - batch * height * width * picture_bytes_per_pixel
+        free = (self.options.max_memory or DEFAULT_MAX_MEMORY) - batch * height * width * picture_bytes_per_pixel
         at_once = 1 if self.options.runtime == "onnx" else batch  # onnxruntime runs a batch picture by picture
         return free, working_bytes_per_pixel(self.network.config, self.options.runtime), at_once
 
