@@ -78,6 +78,17 @@ def test_a_picture_over_the_budget_streams_in_tiles_and_matches_one_pass(runtime
     assert float((result - expected).abs().amax()) < 0.25
 
 
+def test_a_picture_whose_one_pass_is_over_the_budget_says_it_tiles():
+    """One pass runs the picture as a float32 tensor, tiles stream it: a picture within the streamed figure but over
+    the tensor's is tiled, and the note says so (it was tiled silently, deeper down)."""
+    content = picture(232, 300, seed=5)
+    per_pixel = working_bytes_per_pixel(load_stylizer("starry_night")[0].network.config, "onnx")
+    budget = 232 * 300 * (feedforward.STREAMED_BYTES_PER_PIXEL + per_pixel) + 232 * 300 * 9  # streamed fits, a tensor does not
+    stylizer, _ = load_stylizer("starry_night", options=FeedForwardOptions(runtime="onnx", max_memory=budget))
+    _, notes = stylizer.stylize_picture(content)
+    assert len(notes) == 1 and notes[0].startswith("300x232 does not fit in one pass")
+
+
 def test_a_batch_over_the_budget_runs_frame_by_frame_before_it_tiles():
     frames = torch.rand(3, 3, 96, 128, generator=torch.Generator().manual_seed(4))
     whole, _ = load_stylizer("starry_night", options=FeedForwardOptions(runtime="torch"))

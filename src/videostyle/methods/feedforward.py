@@ -247,8 +247,6 @@ class OnnxRunner:
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.log_severity_level = 3
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if graph == "statistics":  # a one-off pass per picture: no arena kept for the rest of the run
-            options.enable_cpu_mem_arena = False
         path = cached_file(relative, export, "ONNX graph")  # verified by its checksum; rebuilt when damaged
         try:
             self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -371,7 +369,7 @@ class FeedForwardStylizer(OnePassStylizer):
                 f"got {self.options.tile}",
                 parameter="tile",
             )
-        self._tile_runners: tuple[OnnxRunner, OnnxRunner] | None = None
+        self._tile_runner: OnnxRunner | None = None
         self.notes: list[str] = []  # what the user should know about how pictures ran (automatic tiles)
 
     def fits(self, height: int, width: int, batch: int = 1, picture_bytes_per_pixel: int = TENSOR_BYTES_PER_PIXEL) -> bool:
@@ -387,14 +385,17 @@ class FeedForwardStylizer(OnePassStylizer):
         at_once = 1 if self.options.runtime == "onnx" else batch  # onnxruntime runs a batch picture by picture
         return free, working_bytes_per_pixel(self.network.config, self.options.runtime), at_once
 
-    def tile_for(self, height: int, width: int, batch: int = 1, picture_bytes_per_pixel: int = TENSOR_BYTES_PER_PIXEL) -> int | None:
+    def tile_for(
+        self, height: int, width: int, batch: int = 1, picture_bytes_per_pixel: int = TENSOR_BYTES_PER_PIXEL, one_pass_bytes_per_pixel: int | None = None
+    ) -> int | None:
         """The tile side for ``batch`` pictures of ``height x width``, or None for one pass over the whole: the
-        options' ``tile`` where the picture is longer; otherwise, on the CPU, the largest tile with which this process
+        options' ``tile`` where the picture is longer; otherwise, on the CPU, the largest tile with which the pass
         stays within ``max_memory`` (:func:`working_bytes_per_pixel` per pixel of a window, ``picture_bytes_per_pixel``
-        per pixel of the picture), when the whole pass would not."""
+        per pixel of the picture), when the whole pass would not (with ``one_pass_bytes_per_pixel`` per pixel of the
+        picture where one pass holds other buffers than tiles: a streamed picture runs one pass as a tensor)."""
         if self.options.tile is not None:
             return self.options.tile if max(height, width) > self.options.tile else None
-        if self.fits(height, width, batch, picture_bytes_per_pixel):
+        if self.fits(height, width, batch, one_pass_bytes_per_pixel or picture_bytes_per_pixel):
             return None
         budget = self.options.max_memory or DEFAULT_MAX_MEMORY
         free, per_pixel, at_once = self._memory(height, width, batch, picture_bytes_per_pixel)
@@ -443,7 +444,7 @@ class FeedForwardStylizer(OnePassStylizer):
         from the 8-bit picture, stylized and blended into the output, so the whole picture exists in float32 once."""
         height, width = picture.shape[:2]
         known = len(self.notes)
-        tile = self._tile_and_note(height, width, 1, STREAMED_BYTES_PER_PIXEL)
+        tile = self._tile_and_note(height, width, 1, STREAMED_BYTES_PER_PIXEL, one_pass_bytes_per_pixel=TENSOR_BYTES_PER_PIXEL)
         if tile is None:
             return self.stylize_tensor(to_tensor(picture, self.device)), []
         notes = self.notes[known:]
@@ -456,9 +457,9 @@ class FeedForwardStylizer(OnePassStylizer):
         weights = self.style_weights
         return self._tiled(output, read, self._statistics_picture(picture), tile, weights), notes
 
-    def _tile_and_note(self, height: int, width: int, batch: int, picture_bytes_per_pixel: int) -> int | None:
+    def _tile_and_note(self, height: int, width: int, batch: int, picture_bytes_per_pixel: int, one_pass_bytes_per_pixel: int | None = None) -> int | None:
         """:meth:`tile_for`, with a line in :attr:`notes` the first time a size runs in tiles it was not asked for."""
-        tile = self.tile_for(height, width, batch, picture_bytes_per_pixel)
+        tile = self.tile_for(height, width, batch, picture_bytes_per_pixel, one_pass_bytes_per_pixel)
         if tile is not None and self.options.tile is None:
             budget = (self.options.max_memory or DEFAULT_MAX_MEMORY) / 2**20
             note = f"{width}x{height} does not fit in one pass within max_memory {budget:.0f} MiB: stylized in tiles of {tile} px"
@@ -488,10 +489,12 @@ class FeedForwardStylizer(OnePassStylizer):
         weights = None if style_weights is None else style_weights.expand(batch, -1)
         stride = self.network.stride
         if self.options.runtime == "onnx":
-            if self._tile_runners is None:
-                self._tile_runners = (OnnxRunner(self.network, graph="statistics"), OnnxRunner(self.network, graph="tile"))
-            statistics_runner, tile_runner = self._tile_runners
-            statistics = statistics_runner(pad_to_multiple(whole, stride), weights)
+            if self._tile_runner is None:
+                self._tile_runner = OnnxRunner(self.network, graph="tile")
+            tile_runner = self._tile_runner
+            # A session for this one pass: its memory arena makes the pass 3.4 times faster than running without
+            # one (1.1 s against 3.7 s at 2048x1368), and goes with the session, before the tiles run.
+            statistics = OnnxRunner(self.network, graph="statistics")(pad_to_multiple(whole, stride), weights)
 
             def network(window: torch.Tensor) -> torch.Tensor:
                 return tile_runner(pad_to_multiple(window, stride), weights, statistics).to(self.device)[..., : window.shape[-2], : window.shape[-1]]
