@@ -32,3 +32,18 @@ def test_blending_two_styles_averages_their_grams(encoder, style_image, content_
 def test_unknown_layer_is_a_user_error(encoder):
     with pytest.raises(VideostyleError, match="unknown layer 'relu9_9'"):
         PerceptualLoss(encoder, style_layers={"relu9_9": 1.0})
+
+
+def test_both_targets_of_one_picture_come_from_one_encoder_pass(encoder, content_image, style_image, monkeypatch):
+    pictures = torch.cat([content_image, torch.nn.functional.interpolate(style_image, size=content_image.shape[-2:], mode="bilinear")])
+    criterion = PerceptualLoss(encoder, {"relu2_2": 1.0}, {"relu1_1": 1.0, "relu3_1": 1.0})
+    separate = criterion.content_targets(pictures), criterion.style_targets_of(pictures)
+    passes = []
+    forward = type(encoder).forward
+    monkeypatch.setattr(type(encoder), "forward", lambda self, *args, **kwargs: passes.append(1) or forward(self, *args, **kwargs))
+    together = criterion.targets_of(pictures)
+    assert len(passes) == 1
+    for ours, theirs in zip(together, separate):
+        assert ours.keys() == theirs.keys()
+        for name in ours:
+            torch.testing.assert_close(ours[name], theirs[name])

@@ -117,10 +117,21 @@ class PerceptualLoss(nn.Module):
     @torch.no_grad()
     def style_targets_of(self, styles: torch.Tensor) -> dict:
         """Per-sample style targets of a batch of style images ``B x 3 x H x W`` (one style per sample)."""
-        features = self.encoder(styles, list(self.style_layers))
+        return self._style_statistics(self.encoder(styles, list(self.style_layers)))
+
+    def _style_statistics(self, features: Mapping[str, torch.Tensor]) -> dict:
+        """The style layers' per-sample statistics (Gram matrices, or channel means and deviations) of ``features``."""
         if self.style_statistic == "gram":
             return {name: LF.gram_matrix(features[name]) for name in self.style_layers}
         return {name: LF.feature_statistics(features[name]) for name in self.style_layers}
+
+    @torch.no_grad()
+    def targets_of(self, pictures: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict]:
+        """``(content targets, per-sample style targets)`` of the same pictures ``B x 3 x H x W`` from one pass of the
+        encoder: :meth:`content_targets` and :meth:`style_targets_of` at once, where each sample is its own style
+        (few-shot patch training, whose target patches are both)."""
+        features = self.encoder(pictures, list(dict.fromkeys([*self.content_layers, *self.style_layers])))
+        return self._content_targets_from(features, pictures), self._style_statistics(features)
 
     @property
     def layers(self) -> list[str]:
@@ -171,7 +182,11 @@ class PerceptualLoss(nn.Module):
         """Content-layer features of the content image(s), without gradient."""
         if not self.content_layers:
             return {}
-        targets = {name: value.detach() for name, value in self.encoder(content, list(self.content_layers)).items()}
+        return self._content_targets_from(self.encoder(content, list(self.content_layers)), content)
+
+    def _content_targets_from(self, features: Mapping[str, torch.Tensor], content: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The content layers' targets from the content's ``features`` (swapped for style patches with a swap layer)."""
+        targets = {name: features[name].detach() for name in self.content_layers}
         if self.swap_layer is not None:
             from ..features.patches import match_patches, rebuild
 

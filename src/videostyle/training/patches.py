@@ -111,9 +111,9 @@ def train_patch_network(
     def step_terms(step: int) -> dict[str, torch.Tensor]:
         generator = torch.Generator().manual_seed(options.seed * 1_000_003 + step)
         inputs, targets = draw_patches(frame_stack, painting_stack, options.size, options.batch_size, generator)
-        criterion.style_targets = criterion.style_targets_of(targets)  # each patch against its own painting patch
+        content_targets, criterion.style_targets = criterion.targets_of(targets)  # each patch against its own painting patch
         outputs = network(inputs)
-        return {"pixels": (outputs - targets).abs().mean(), **criterion(outputs, criterion.content_targets(targets))}
+        return {"pixels": (outputs - targets).abs().mean(), **criterion(outputs, content_targets)}
 
     train(run, network, optimizer, step_terms, options.steps, options.checkpoint_every, RunControl(device=device, on_step=on_step))
     return network.eval()
