@@ -107,6 +107,7 @@ class MethodSpec:
     tile: int | None = None
     face_box: list[int] | None = None
     max_memory: int | None = None
+    exact_statistics: bool = False
 
     def __post_init__(self) -> None:
         # the copies of the shared fields inside optimization.image always hold the spec's values
@@ -144,6 +145,8 @@ class MethodSpec:
             check_positive("max_memory", self.max_memory)
             if not self.one_pass or not record.tiles:
                 raise VideostyleError(f"max_memory works with methods {_methods_with('tiles')}, not {self.method}", parameter="max_memory")
+        if self.exact_statistics and (not self.one_pass or not record.tiles):
+            raise VideostyleError(f"exact_statistics works with methods {_methods_with('tiles')}, not {self.method}", parameter="exact_statistics")
         self._check_styles(record, styles)
         self._check_method_options(record)
         if self.model is not None and record.model_kind is not None:
@@ -279,6 +282,8 @@ class MethodSpec:
                 data.pop(name)  # runs started before these existed keep their key
         if data["precision"] == "float32":
             data.pop("precision")  # likewise
+        if not data["exact_statistics"]:
+            data.pop("exact_statistics")  # likewise
         image = data["optimization"]["image"]
         if image.get("init") is None and not self.one_pass:
             image["init"] = self.image_options().start  # the start used: runs begun when it was always named keep their key

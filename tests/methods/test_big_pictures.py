@@ -132,3 +132,28 @@ def test_the_spec_keeps_the_budget_out_of_the_resume_key():
     assert spec.describe() == MethodSpec(method="feedforward", model="starry_night").describe()
     with pytest.raises(VideostyleError, match="max_memory must be"):
         MethodSpec(method="feedforward", max_memory=0).check()
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "torch"])
+def test_exact_statistics_give_one_passs_picture_above_the_statistics_side(runtime):
+    """Above 2048 px the tiles are normalised with the downscaled picture's statistics, unless asked for the whole
+    picture's own: then they match one pass as closely as tiles of a small picture do."""
+    content = picture(120, 2600, seed=6)
+    whole, _ = load_stylizer("starry_night", options=FeedForwardOptions(runtime=runtime))
+    expected = whole.stylize_tensor(torch.from_numpy(content).permute(2, 0, 1)[None].float() / 255)
+    differences = {}
+    for exact in (False, True):
+        tiled, _ = load_stylizer("starry_night", options=FeedForwardOptions(runtime=runtime, tile=256, exact_statistics=exact))
+        result, _ = tiled.stylize_picture(content)
+        differences[exact] = float((result - expected).abs().mean())
+    assert differences[True] < 1.5 / 255
+    assert differences[False] > 2 * differences[True]
+
+
+def test_exact_statistics_belong_to_the_networks_that_tile(tmp_path, capsys):
+    source = tmp_path / "small.png"
+    Image.fromarray(picture(64, 80, seed=7)).save(source)
+    code, err = run_cli(["image", source, "-s", source, "--exact-statistics", "-o", tmp_path / "no.png"], capsys)
+    assert_clean_failure(code, err, "--exact-statistics works with methods feedforward")
+    spec = MethodSpec(method="feedforward", model="starry_night", exact_statistics=True).check()
+    assert spec.describe() != MethodSpec(method="feedforward", model="starry_night").describe()  # another picture: another run

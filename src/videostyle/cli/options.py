@@ -196,6 +196,13 @@ def gatys_options(size: int, iterations: int):
             help="Memory a picture or frame may take on the CPU with a transformer network, over what the process holds, e.g. 2GiB, "
             "1500MiB [default: 2GiB]; a bigger one runs in tiles (a picture streamed from its 8-bit form), and a note says so.",
         ),
+        click.option(
+            "--exact-statistics",
+            is_flag=True,
+            help="Tiles of a transformer network normalised with the whole picture's own statistics, computed in passes over "
+            "windows: one pass's picture in a tile's memory, at several times the time. Without it, the statistics of the "
+            "picture downscaled to 2048 px.",
+        ),
         click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
     ]
@@ -322,6 +329,7 @@ def build_spec(method, styles, params: dict, video: bool):
         tile=take("tile"),
         face_box=parse_face_box(take("face_box", None)),
         max_memory=None if (memory := take("max_memory", None)) is None else parse_memory("--max-memory", memory),
+        exact_statistics=take("exact_statistics", False),
     ).check()
 
 

@@ -53,6 +53,7 @@ def build_stylizer(
         batch_size=spec.batch_size,
         tile=spec.tile,
         max_memory=spec.max_memory,
+        exact_statistics=spec.exact_statistics,
     ).on(device)
     if kind == "transformer":  # the model carries its style
         return load_stylizer(spec.model_or_default, spec.model_style_weights, options, device)

@@ -391,18 +391,35 @@ class TransformerNet(nn.Module):
         >>> TransformerNet(TransformerConfig(arch="fast")).reach()
         60
         """
+        return math.ceil(self._radii()[1])
+
+    def norm_reaches(self) -> list[int]:
+        """:meth:`reach` at the input of each normalisation layer, in :meth:`norm_layers` order: the input pixels
+        around an activation cell's own that can change it there.
+
+        >>> TransformerNet(TransformerConfig(arch="fast", residual_blocks=1)).norm_reaches()
+        [4, 5, 7, 11, 15, 21, 24]
+        """
+        return [math.ceil(radius) for radius in self._radii()[0]]
+
+    def _radii(self) -> tuple[list[float], float]:
+        """The bound of :meth:`reach` in input pixels at each normalisation layer's input, and at the output."""
+        radii: list[float] = []
         radius, cell = 0.0, 1.0
         for layer in self.down:
             conv = cast(_ConvNormReLU, layer).conv.first()
             radius += conv.kernel_size[0] // 2 * cell
             cell *= conv.stride[0]
-        radius += 2 * len(self.residuals) * cell  # two 3x3 convolutions per block
+            radii.append(radius)
+        for _ in self.residuals:  # two 3x3 convolutions per block
+            radii += [radius + cell, radius + 2 * cell]
+            radius += 2 * cell
         for _ in self.up:
             radius += cell  # the nearest upsampling's rounding
             cell /= 2
             radius += cell
-        radius += self.config.outer_kernel // 2 * cell
-        return math.ceil(radius)
+            radii.append(radius)
+        return radii, radius + self.config.outer_kernel // 2 * cell
 
     def clear_statistics(self) -> None:
         """Back to each input's own statistics (instance normalisation as trained)."""

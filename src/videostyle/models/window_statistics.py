@@ -1,0 +1,135 @@
+"""A whole picture's normalisation statistics computed over windows, in memory bounded by the window.
+
+A transformer network normalises each layer with the statistics (channel means and variances) of the whole
+picture's activations there. A picture too big for one pass runs in tiles, and its tiles must share one set of
+statistics. :func:`window_statistics` computes exactly the set one pass would (``TransformerNet.statistics_of`` on
+the picture padded as :meth:`TransformerNet.core` pads it), one layer at a time: layer ``k``'s statistics need the
+earlier layers' to normalise, so each layer takes a pass over the picture's windows, running the network up to
+layer ``k`` with the statistics found so far. Each window is a core of a partition of the padded picture with a
+margin of the layer's reach around it (:meth:`TransformerNet.norm_reaches`), so the activations of the core are
+the whole picture's exactly, and only those are summed.
+
+The cost is that of a pass up to each layer in turn: about 6 to 7 passes of the network for the bundled fast
+architecture (15 normalisation layers), against the one pass of statistics over the picture downscaled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from ..tiles import Tile, partition, with_margin
+from .transformer import ZERO_PADDING_MARGIN, TransformerNet
+
+#: ``read(window) -> B x 3 x h x w``: the picture's pixels in ``window`` (picture coordinates), float32 in [0, 1].
+Reader = Callable[[Tile], torch.Tensor]
+
+
+class _Reached(Exception):
+    """Raised by the hook on the layer whose input is wanted: the rest of the network does not run."""
+
+
+def padded_size(network: TransformerNet, height: int, width: int) -> tuple[int, int]:
+    """The size of the picture as the network's layers see it: padded at the bottom and right to a multiple of the
+    stride (:func:`~videostyle.io.image.pad_to_multiple`), then, for a zero-padding network, a reflected margin of
+    :data:`~videostyle.models.transformer.ZERO_PADDING_MARGIN` on every side."""
+    margin = ZERO_PADDING_MARGIN if network.config.padding == "zero" else 0
+    return height + -height % network.stride + 2 * margin, width + -width % network.stride + 2 * margin
+
+
+def _reflect(index: np.ndarray, length: int, mode: str) -> np.ndarray:
+    """Indices outside ``[0, length)`` mapped back as :func:`torch.nn.functional.pad` does (``reflect``: the edge
+    pixel not repeated; ``replicate``: the edge pixel)."""
+    if mode == "replicate":
+        return np.clip(index, 0, length - 1)
+    index = np.where(index < 0, -index, index)
+    return np.where(index >= length, 2 * (length - 1) - index, index)
+
+
+def padded_indices(network: TransformerNet, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each row and column of the padded picture (:func:`padded_size`), the picture's row and column it copies:
+    the two paddings of :meth:`TransformerNet.core` (to the stride, then the zero-padding network's margin) with the
+    modes they choose."""
+    pad_rows, pad_cols = -height % network.stride, -width % network.stride
+    stride_mode = "reflect" if min(height, width) > max(pad_rows, pad_cols) else "replicate"
+    margin = ZERO_PADDING_MARGIN if network.config.padding == "zero" else 0
+    strided = (height + pad_rows, width + pad_cols)
+    margin_mode = "reflect" if min(strided) > margin else "replicate"
+    rows = _reflect(_reflect(np.arange(-margin, strided[0] + margin), strided[0], margin_mode), height, stride_mode)
+    cols = _reflect(_reflect(np.arange(-margin, strided[1] + margin), strided[1], margin_mode), width, stride_mode)
+    return rows, cols
+
+
+def _padded_reader(network: TransformerNet, read: Reader, height: int, width: int) -> Reader:
+    """``read`` for windows of the padded picture: each reads the rectangle of the picture it copies and indexes it."""
+    rows, cols = padded_indices(network, height, width)
+
+    def read_padded(window: Tile) -> torch.Tensor:
+        row_index = rows[window.top : window.top + window.height]
+        col_index = cols[window.left : window.left + window.width]
+        top, left = int(row_index.min()), int(col_index.min())
+        block = read(Tile(top, left, int(row_index.max()) - top + 1, int(col_index.max()) - left + 1))
+        return block[..., torch.as_tensor(row_index - top, device=block.device), :][..., torch.as_tensor(col_index - left, device=block.device)]
+
+    return read_padded
+
+
+def _layer_input(network: TransformerNet, layer: int, x: torch.Tensor, style_weights: torch.Tensor | None) -> torch.Tensor:
+    """The input of normalisation layer ``layer`` (in :meth:`TransformerNet.norm_layers` order) for ``x``, a window of
+    the padded picture; the layers before it use the statistics they hold."""
+    captured: list[torch.Tensor] = []
+
+    def catch(module, inputs) -> None:
+        captured.append(inputs[0])
+        raise _Reached
+
+    handle = network.norm_layers()[layer].register_forward_pre_hook(catch)
+    try:
+        network.decode(network.encode(x, style_weights), style_weights)
+    except _Reached:
+        return captured[0]
+    finally:
+        handle.remove()
+    raise AssertionError("every normalisation layer runs before the output")
+
+
+@torch.no_grad()
+def window_statistics(network: TransformerNet, read: Reader, height: int, width: int, tile: int, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Every normalisation layer's statistics of the ``height x width`` picture that ``read`` gives window by window,
+    ``B x 2S`` as :meth:`TransformerNet.statistics_vector` lays them out; the same as ``statistics_of`` on the whole
+    padded picture (to float32 rounding). ``tile``: the side of the windows (cores and margins) in pixels; a window
+    is larger where its core would be narrower than the margins around it (a tile under four times a layer's
+    reach), so that the cores' pixels are not a small part of those computed. ``style_weights``: ``B x N`` (or None) as :meth:`TransformerNet.core`
+    takes them. The network's own statistics are cleared afterwards."""
+    padded_height, padded_width = padded_size(network, height, width)
+    read_padded = _padded_reader(network, read, height, width)
+    stride = network.stride
+    layers = network.norm_layers()
+    reaches = network.norm_reaches()
+    parts: list[torch.Tensor] = []
+    try:
+        for index, (layer, reach) in enumerate(zip(layers, reaches)):
+            margin = -(-reach // stride) * stride
+            core_side = max(2 * margin, stride, (tile - 2 * margin) // stride * stride)  # cores no narrower than the margins
+            sums, squares, cells = [], [], 0
+            for core in partition(padded_height, padded_width, core_side, align=stride):
+                window = with_margin(core, padded_height, padded_width, margin)
+                activation = _layer_input(network, index, read_padded(window), style_weights)
+                cell = window.height // activation.shape[-2]  # input pixels per activation cell at this layer
+                inside = activation[
+                    ...,
+                    (core.top - window.top) // cell : (core.top - window.top + core.height) // cell,
+                    (core.left - window.left) // cell : (core.left - window.left + core.width) // cell,
+                ].double()
+                sums.append(inside.sum((2, 3)))
+                squares.append(inside.square().sum((2, 3)))
+                cells += inside.shape[-2] * inside.shape[-1]
+            mean = torch.stack(sums).sum(0) / cells
+            variance = (torch.stack(squares).sum(0) / cells - mean.square()).clamp_min(0)
+            layer.statistics = (mean.float()[..., None, None], variance.float()[..., None, None])
+            parts += [mean.float(), variance.float()]
+        return torch.cat(parts, dim=1)
+    finally:
+        network.clear_statistics()
