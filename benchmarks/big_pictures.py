@@ -1,6 +1,7 @@
 """Big pictures through a bundled one-pass network within a memory budget: peak resident memory and seconds of
 ``videostyle image PICTURE --model starry_night --size 0`` with the default budget (2 GiB: tiles when the whole pass
-would not fit, streamed), against one pass over the whole picture (``--max-memory 64GiB``) and ``--tile 512``.
+would not fit, streamed), against one pass over the whole picture (``--max-memory 64GiB``) and ``--tile 512``, each
+tiled run also with the whole picture's own normalisation statistics (``--exact-statistics``).
 
 Each run is the command line in a child process of its own (peak resident memory from ``getrusage``; seconds of the
 whole command, decoding and writing included, and the seconds it reports for stylizing). The pictures are the bundled
@@ -96,7 +97,13 @@ def main() -> None:
                 row = in_child("calibrate", model, runtime, "2048")
                 print(f"| {model} | {row['arch']} | {runtime} | {row['measured']:.0f} | {row['bound']} |", flush=True)
         return
-    runs = [("default (2 GiB budget)", []), ("whole picture", ["--max-memory", "64GiB"]), ("--tile 512", ["--tile", "512"])]
+    runs = [
+        ("default (2 GiB budget)", []),
+        ("whole picture", ["--max-memory", "64GiB"]),
+        ("--tile 512", ["--tile", "512"]),
+        ("--exact-statistics", ["--exact-statistics"]),
+        ("--tile 512 --exact-statistics", ["--tile", "512", "--exact-statistics"]),
+    ]
     print("| picture | run | peak resident memory (MiB) | seconds (command) | seconds (stylizing) | x whole (stylizing) | difference (grey levels) | note |")
     print("|---|---|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as folder:

@@ -472,3 +472,10 @@ def test_adapt_bad_input_gives_one_line_and_writes_nothing(adapt_inputs, tmp_pat
     code, _, err = run_main([arg.format(**names) for arg in args], capsys)
     assert code != 0 and message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "out.mp4").exists() and not list((tmp_path / "cache").rglob("[!.]*.safetensors"))
+
+
+def test_the_flow_flag_offers_every_estimator_and_no_other():
+    from videostyle.cli.options import FLOW_ESTIMATORS
+    from videostyle.flow import ESTIMATORS
+
+    assert sorted(FLOW_ESTIMATORS) == sorted(ESTIMATORS)

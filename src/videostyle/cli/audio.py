@@ -6,7 +6,7 @@ import click
 from tqdm import tqdm
 
 from .app import cli
-from .options import report_notes
+from .options import quiet_option, report_notes
 
 
 def audio_method_options(function):
@@ -71,7 +71,7 @@ def audio_options_from(params: dict):
 @click.option("--start", type=float, default=None, help="Start of TARGET in seconds.")
 @click.option("--end", type=float, default=None, help="End of TARGET in seconds.")
 @audio_method_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+@quiet_option()
 def audio_command(target, source, output, method, start, end, quiet, **params):
     """Rebuild the sound TARGET from the sound of --source: Let it Bee (the source's own frames, played in
     time with the target) or spectrogram texture transfer. Stereo is processed as mono; the source is

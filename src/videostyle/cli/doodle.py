@@ -6,7 +6,7 @@ import click
 from tqdm import tqdm
 
 from .app import cli
-from .options import output_option, path_option, report_notes
+from .options import device_option, flow_option, output_option, path_option, quiet_option, report_notes
 
 
 @cli.command("doodle")
@@ -30,10 +30,10 @@ from .options import output_option, path_option, report_notes
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--later-iterations", type=int, default=100, show_default=True, help="A doodle video: iterations of each frame after the first.")
 @click.option("--temporal-weight", type=float, default=2e5, show_default=True, help="A doodle video: weight of the temporal loss (Ruder et al.).")
-@click.option("--flow", type=click.Choice(["dis", "deepflow", "tvl1", "farneback"]), default="dis", show_default=True, help="A doodle video: optical flow.")
+@flow_option("dis", "A doodle video: optical flow.")
 @click.option("--fps", type=float, default=None, help="A doodle video from a folder of maps: its frame rate (default 25).")
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+@device_option
+@quiet_option()
 def doodle_command(
     style,
     style_map,

@@ -6,7 +6,7 @@ import click
 
 from ..errors import VideostyleError
 from .app import cli
-from .options import output_option, report_notes
+from .options import device_option, flow_option, output_option, quiet_option, report_notes
 
 
 def parse_keys(texts: tuple[str, ...]) -> dict[int, str]:
@@ -36,7 +36,7 @@ def parse_keys(texts: tuple[str, ...]) -> dict[int, str]:
     help="patches: guided patch synthesis along the flow (Jamriška et al. 2019); network: a small network trained on the keyframes paints each frame (Texler et al. 2020).",
 )
 @click.option("--train-steps", type=int, default=None, help="Training steps of --engine network (default 600).")
-@click.option("--flow", type=click.Choice(["dis", "deepflow", "tvl1", "farneback"]), default="dis", show_default=True, help="Optical flow estimator.")
+@flow_option("dis")
 @click.option("--edge-weight", type=float, default=1.0, show_default=True, help="Weight of the edge guide (strokes follow the frame's edges).")
 @click.option("--position-weight", type=float, default=2.0, show_default=True, help="Weight of the positional guide (strokes stay on their surface).")
 @click.option("--temporal-weight", type=float, default=2.0, show_default=True, help="Weight of the temporal guide (the previous output, warped).")
@@ -57,8 +57,8 @@ def parse_keys(texts: tuple[str, ...]) -> dict[int, str]:
 @click.option("--patch-size", type=int, default=7, show_default=True, help="Side of the compared patches in pixels (odd).")
 @click.option("--restart", is_flag=True, help="Discard an interrupted run of the same output instead of resuming it.")
 @click.option("--keep-frames", is_flag=True, help="Keep the run folder (frames, propagations, flow) after success.")
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+@device_option
+@quiet_option()
 def keyframes_command(
     input_path,
     keys,

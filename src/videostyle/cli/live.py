@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .app import cli
-from .options import adapt_options, blend_flags, model_options, parse_style_mix
+from .options import adapt_options, blend_flags, device_option, model_options, parse_style_mix, quiet_option
 
 
 @cli.command("live")
@@ -25,8 +25,8 @@ from .options import adapt_options, blend_flags, model_options, parse_style_mix
 @click.option("--record", type=click.Path(dir_okay=False), default=None, help="Also write the stylized stream to this video file, at the input's frame rate.")
 @click.option("--frames", "max_frames", type=int, default=None, help="Stop after this many stylized frames (default: until the input ends or Ctrl-C).")
 @click.option("--no-rate", is_flag=True, help="Do not draw the frame rate on the frames.")
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
-@click.option("-q", "--quiet", is_flag=True, help="No summary.")
+@device_option
+@quiet_option("No summary.")
 @model_options
 @adapt_options
 def live_command(camera, source, method, styles, size, headless, host, port, record, max_frames, no_rate, device, quiet, **params):

@@ -47,6 +47,24 @@ def format_terms(terms: dict[str, float]) -> str:
     return " + ".join(f"{group} {value:.4g}" for group, value in groups.items())
 
 
+#: The optical flow estimators (``videostyle.flow.ESTIMATORS``, named here so that the command line starts without OpenCV).
+FLOW_ESTIMATORS = ("dis", "deepflow", "tvl1", "farneback")
+
+
+def flow_option(default: str = "dis", help: str = "Optical flow estimator."):
+    """``--flow``: one of :data:`FLOW_ESTIMATORS`."""
+    return choice_option("--flow", (default, *(name for name in FLOW_ESTIMATORS if name != default)), default, help)
+
+
+#: ``--device``, on every command that runs a network.
+device_option = click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
+
+
+def quiet_option(help: str = "No progress bar or summary."):
+    """``-q/--quiet``."""
+    return click.option("-q", "--quiet", is_flag=True, help=help)
+
+
 def output_option(help: str):
     """``-o/--output``, a path every command that writes needs."""
     return click.option("-o", "--output", required=True, type=click.Path(), help=help)
@@ -203,8 +221,8 @@ def gatys_options(size: int, iterations: int):
             "windows: one pass's picture in a tile's memory, at several times the time. Without it, the statistics of the "
             "picture downscaled to 2048 px.",
         ),
-        click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
+        device_option,
+        quiet_option(),
     ]
 
     return stacked(options)

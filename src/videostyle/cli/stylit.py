@@ -6,7 +6,7 @@ import click
 
 from ..errors import VideostyleError
 from .app import cli
-from .options import output_option
+from .options import device_option, output_option, quiet_option
 
 
 @cli.command("stylit")
@@ -25,8 +25,8 @@ from .options import output_option
 @click.option("--samples", type=int, default=128, show_default=True, help="Paths per pixel of the renders (more: less noise, slower).")
 @click.option("--plain", is_flag=True, help="Guide by the full render only (image analogies), not the light-path channels.")
 @click.option("--sheet", type=click.Path(), default=None, help="Also write a sheet: the exemplar, both scenes' channels and the result.")
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
-@click.option("-q", "--quiet", is_flag=True, help="No summary.")
+@device_option
+@quiet_option("No summary.")
 def stylit_command(exemplar, mesh, output, render_sphere, size, samples, plain, sheet, device, quiet):
     """Paint a 3D scene in the hand of a painted sphere (StyLit, Fišer et al. 2016): both scenes are rendered into
     light-path channels (full, direct diffuse, direct specular, two indirect bounces) with Mitsuba 3, and every patch

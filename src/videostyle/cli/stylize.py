@@ -21,6 +21,7 @@ from .options import (
     adapt_options,
     build_spec,
     encoder_options,
+    flow_option,
     format_terms,
     gatys_options,
     model_options,
@@ -113,7 +114,7 @@ def image_command(contents, styles, output, method, device, quiet, save_every, d
 @styles_option("Style image; repeat to blend several styles (needed unless --model).")
 @output_option("Output video (.mp4, .mov, .mkv, .webm), .gif, or a folder for PNG frames. Several INPUTs: the output folder (INPUT.mp4 each).")
 @click.option("--method", type=click.Choice(list(METHODS)), default=None, help=METHOD_HELP.format(optimize="Ruder et al. 2016", per=" per frame"))
-@click.option("--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="deepflow", show_default=True, help="Optical flow estimator.")
+@flow_option("deepflow")
 @click.option(
     "--flow-dir",
     type=click.Path(file_okay=False),

@@ -11,16 +11,25 @@ import click
 from ..errors import VideostyleError
 from ..training import TRAIN_METHODS
 from .app import cli
-from .options import choice_option, format_terms, number_option, output_option, path_option, report_notes, styles_option
+from .options import (
+    choice_option,
+    device_option,
+    flow_option,
+    format_terms,
+    number_option,
+    output_option,
+    path_option,
+    quiet_option,
+    report_notes,
+    styles_option,
+)
 
 
 @cli.command("evaluate")
 @click.argument("original", type=click.Path())
 @click.argument("stylized", type=click.Path())
 @click.option("-s", "--style", type=click.Path(), default=None, help="The style image, for the style distance.")
-@click.option(
-    "--flow", type=click.Choice(["deepflow", "dis", "tvl1", "farneback"]), default="dis", show_default=True, help="Flow estimator run on the original frames."
-)
+@flow_option("dis", "Flow estimator run on the original frames.")
 @click.option("--long-gap", type=int, default=10, show_default=True, help="Frame gap of the long-term warping error.")
 @click.option(
     "--gt", "gt_dir", type=click.Path(file_okay=False), default=None, help="Ground-truth folder from 'videostyle dataset': its exact flows replace --flow."
@@ -30,7 +39,7 @@ from .options import choice_option, format_terms, number_option, output_option, 
 @click.option("--no-perceptual", is_flag=True, help="Skip the content and style distances (no encoder passes).")
 @click.option("--start", type=float, default=None, help="Start of the original's window in seconds (as given to 'videostyle video').")
 @click.option("--end", type=float, default=None, help="End of the original's window in seconds.")
-@click.option("--device", default="auto", show_default=True)
+@device_option
 def evaluate_command(original, stylized, style, flow, long_gap, gt_dir, json_path, plot_path, no_perceptual, start, end, device):
     """Measure how much STYLIZED flickers and how well it keeps ORIGINAL's content and the style.
 
@@ -236,8 +245,8 @@ def compare_command(clips, output, sheet, frame_list, labels, height, start, end
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None, help="Checkpoint folder (default: .OUTPUT.train beside the output).")
 @click.option("--restart", is_flag=True, help="Discard a checkpoint folder left by a run with other settings.")
 @click.option("--keep-run", is_flag=True, help="Keep the checkpoint folder after success.")
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+@device_option
+@quiet_option()
 def train_command(method, styles, data, output, init, run_dir, restart, keep_run, minutes, device, quiet, **params):
     """Train a network: feed-forward (Johnson et al. 2016; Dumoulin et al. 2017), ReCoNet (Gao et al. 2018),
     the arbitrary-style video network, the AdaIN decoder (Huang and Belongie 2017), a faster copy of a
@@ -309,8 +318,8 @@ def train_command(method, styles, data, output, init, run_dir, restart, keep_run
     show_default=True,
     help="Start from: any-style (the any-style network's prediction for STYLE), meta (the bundled Reptile start), scratch, or a model: a single-style network's weights, or an any-style network's prediction (arbitrary_video_lean: a faster lean network).",
 )
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+@device_option
+@quiet_option()
 def adapt_command(style, output, content, steps, minutes, start, device, quiet):
     """Adapt a fast network to the STYLE image in minutes, for 'videostyle video IN -m MODEL' (or --method adapt).
 
@@ -348,7 +357,7 @@ def adapt_command(style, output, content, steps, minutes, start, device, quiet):
 @click.option("--output-dir", type=click.Path(), default="videostyle-web", show_default=True, help="Results, their inputs and unfinished runs.")
 @click.option("--max-upload-mb", type=float, default=200, show_default=True, help="Largest upload.")
 @click.option("--max-clip-seconds", type=float, default=60, show_default=True, help="Longest clip (or part of a clip between start and end).")
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N, mps or auto.")
+@device_option
 def serve_command(host, port, output_dir, max_upload_mb, max_clip_seconds, device):
     """Start the web page: Image and Video tabs, one job at a time, results in --output-dir.
 
@@ -480,8 +489,8 @@ def dataset_command(images, output, frames, width, height, layers, long_gap, see
     default=None,
     help="How strongly each frame follows the previous output (more: less flicker, more smoothing) [default: 1.0].",
 )
-@click.option("--flow", type=click.Choice(["dis", "deepflow", "tvl1", "farneback"]), default="dis", show_default=True, help="Optical flow on ORIGINAL.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+@flow_option("dis", "Optical flow on ORIGINAL.")
+@quiet_option()
 def deflicker_command(original, processed, output, weight, flow, quiet):
     """Remove the flicker of PROCESSED, a per-frame processed version of the clip ORIGINAL (same frames and
     size; made by any tool), guided by ORIGINAL's motion (Bonneel et al. 2015)."""

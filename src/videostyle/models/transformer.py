@@ -26,7 +26,7 @@ Convention: every network takes and returns RGB in [0, 1], ``B x 3 x H x W``, fo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, cast
@@ -440,6 +440,27 @@ class TransformerNet(nn.Module):
         """``x`` with a zero-padding network's reflected margin (:data:`ZERO_PADDING_MARGIN`); as it is otherwise."""
         margin = ZERO_PADDING_MARGIN if self.config.padding == "zero" else 0
         return F.pad(x, (margin,) * 4, mode="reflect" if min(x.shape[-2:]) > margin else "replicate") if margin else x
+
+    def norm_inputs(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> Generator[torch.Tensor, None, None]:
+        """The input of each normalisation layer in turn (:meth:`norm_layers` order), for ``x`` as :meth:`encode`
+        takes it: the network runs only as far as the caller reads, each layer normalising with what it holds
+        (:meth:`use_statistics`), so a caller can set a layer's statistics before the next is reached. The layers of
+        :meth:`encode` and :meth:`decode` in order, before the output convolution."""
+
+        def conv_norm(module: _ConvNormReLU, x: torch.Tensor) -> Generator[torch.Tensor, None, torch.Tensor]:
+            x = module.conv(x)
+            yield x
+            x = module.norm(x, style_weights)
+            return F.relu(x) if module.relu else x
+
+        for layer in self.down:
+            x = yield from conv_norm(cast(_ConvNormReLU, layer), x)
+        for block in self.residuals:
+            block = cast(_Residual, block)
+            inner = yield from conv_norm(block.first, x)
+            x = x + (yield from conv_norm(block.second, inner))
+        for layer in self.up:
+            x = yield from conv_norm(cast(_ConvNormReLU, layer), x)
 
     def encode(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
         """Downsampling and residual blocks: ``B x 3 x H x W`` -> ``B x C x H/s x W/s`` with ``s`` the :attr:`stride` (ReCoNet's encoder output)."""
