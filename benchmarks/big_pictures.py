@@ -6,7 +6,7 @@ tiled run also with the whole picture's own normalisation statistics (``--exact-
 Each run is the command line in a child process of its own (peak resident memory from ``getrusage``; seconds of the
 whole command, decoding and writing included, and the seconds it reports for stylizing). The pictures are the bundled
 leuvenA photo upscaled (bicubic) to 3000x2000, 4096x2304 and 8192x4608. "Difference" is the mean absolute difference
-from the whole pass, in grey levels. ``--calibrate`` measures instead the network's working memory per input pixel
+from the whole pass (onnxruntime, the default runtime), and from PyTorch's whole pass, in grey levels. ``--calibrate`` measures instead the network's working memory per input pixel
 (peak above start-up) for the bundled architectures in both runtimes on 2048x2048, which
 ``methods.feedforward.working_bytes_per_pixel`` must bound.
 
@@ -100,12 +100,16 @@ def main() -> None:
     runs = [
         ("default (2 GiB budget)", []),
         ("whole picture", ["--max-memory", "64GiB"]),
+        ("whole picture, PyTorch", ["--max-memory", "64GiB", "--runtime", "torch"]),
         ("--tile 512", ["--tile", "512"]),
         ("--exact-statistics", ["--exact-statistics"]),
         ("--tile 512 --exact-statistics", ["--tile", "512", "--exact-statistics"]),
     ]
-    print("| picture | run | peak resident memory (MiB) | seconds (command) | seconds (stylizing) | x whole (stylizing) | difference (grey levels) | note |")
-    print("|---|---|---:|---:|---:|---:|---:|---|")
+    print(
+        "| picture | run | peak resident memory (MiB) | seconds (command) | seconds (stylizing) | x whole (stylizing) | difference (grey levels) "
+        "| difference from PyTorch's whole pass | note |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:
             width, height = (int(side) for side in size.split("x"))
@@ -117,18 +121,20 @@ def main() -> None:
                 row = in_child("image", str(picture), "--model", "starry_night", "--size", "0", *extra, "-o", str(output))
                 row["image"] = np.asarray(Image.open(output), dtype=np.float32) if row["code"] == 0 else None
                 results[label] = row
-            whole = results["whole picture"]
+            whole, torch_whole = results["whole picture"], results["whole picture, PyTorch"]
             for label, row in results.items():
                 if row["image"] is None:
                     print(
-                        f"| {size} | {label} | {row['peak_mib']:.0f} | - | - | - | - | failed: {row['said'][-1] if row['said'] else row['code']} |", flush=True
+                        f"| {size} | {label} | {row['peak_mib']:.0f} | - | - | - | - | - | failed: {row['said'][-1] if row['said'] else row['code']} |",
+                        flush=True,
                     )
                     continue
                 seconds = stylizing_seconds(row["said"])
                 ratio = f"{float(seconds) / float(stylizing_seconds(whole['said'])):.2f}" if whole["image"] is not None else "-"
                 difference = f"{float(np.abs(row['image'] - whole['image']).mean()):.2f}" if whole["image"] is not None else "-"
+                from_torch = f"{float(np.abs(row['image'] - torch_whole['image']).mean()):.2f}" if torch_whole["image"] is not None else "-"
                 note = next((line.removeprefix("note: ") for line in row["said"] if line.startswith("note: ")), "")
-                cells = [size, label, f"{row['peak_mib']:.0f}", f"{row['seconds']:.1f}", seconds, ratio, difference, note]
+                cells = [size, label, f"{row['peak_mib']:.0f}", f"{row['seconds']:.1f}", seconds, ratio, difference, from_torch, note]
                 print("| " + " | ".join(cells) + " |", flush=True)
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ..tiles import Tile, partition, with_margin
+from ..tiles import Tile, partition
 from .transformer import ZERO_PADDING_MARGIN, TransformerNet
 
 #: ``read(window) -> B x 3 x h x w``: the picture's pixels in ``window`` (picture coordinates), float32 in [0, 1].
@@ -96,6 +96,20 @@ def _padded_reader(network: TransformerNet, read: Reader, height: int, width: in
     return read_padded
 
 
+def _window_around(core: Tile, height: int, width: int, margin: int, side: int) -> Tile:
+    """The window that computes ``core``: ``side`` pixels square (the picture's side where that is shorter), holding
+    the core and ``margin`` pixels around it within the picture, moved inwards at the picture's edges rather than
+    cut. Every window of a pass has one size, so the C heap gets the same blocks back window after window (windows
+    cut at the edges left blocks of other sizes that it kept: a 8192x4608 picture's passes grew to 3 GiB)."""
+
+    def span(start: int, length: int, total: int) -> tuple[int, int]:
+        size = min(side, total)
+        return min(max(0, start - margin), total - size), size
+
+    (top, rows), (left, cols) = span(core.top, core.height, height), span(core.left, core.width, width)
+    return Tile(top, left, rows, cols)
+
+
 def _layer_input(network: TransformerNet, layer: int, x: torch.Tensor, style_weights: torch.Tensor | None) -> torch.Tensor:
     """The input of normalisation layer ``layer`` (in :meth:`TransformerNet.norm_layers` order) for ``x``, a window of
     the padded picture; the layers before it use the statistics they hold, and the layers after it do not run."""
@@ -127,16 +141,16 @@ def window_statistics(network: TransformerNet, read: Reader, height: int, width:
             core_side = max(2 * margin, stride, (tile - 2 * margin) // stride * stride)  # cores no narrower than the margins
             sums, squares, cells = [], [], 0
             for core in partition(padded_height, padded_width, core_side, align=stride):
-                window = with_margin(core, padded_height, padded_width, margin)
+                window = _window_around(core, padded_height, padded_width, margin, core_side + 2 * margin)
                 activation = _layer_input(network, index, read_padded(window), style_weights)
                 cell = window.height // activation.shape[-2]  # input pixels per activation cell at this layer
                 inside = activation[
                     ...,
                     (core.top - window.top) // cell : (core.top - window.top + core.height) // cell,
                     (core.left - window.left) // cell : (core.left - window.left + core.width) // cell,
-                ].double()
-                sums.append(inside.sum((2, 3)))
-                squares.append(inside.square().sum((2, 3)))
+                ]
+                sums.append(inside.sum((2, 3), dtype=torch.float64))
+                squares.append(torch.linalg.vector_norm(inside, dim=(2, 3), dtype=torch.float64).square())
                 cells += inside.shape[-2] * inside.shape[-1]
             mean = torch.stack(sums).sum(0) / cells
             variance = (torch.stack(squares).sum(0) / cells - mean.square()).clamp_min(0)
