@@ -6,7 +6,7 @@ import click
 from tqdm import tqdm
 
 from .app import cli
-from .options import quiet_option, report_notes
+from .options import choice_option, quiet_option, report_notes
 
 
 def audio_method_options(function):
@@ -61,12 +61,11 @@ def audio_options_from(params: dict):
 @click.argument("target", type=click.Path())
 @click.option("--source", required=True, type=click.Path(), help="The sound to rebuild TARGET from (any audio file, or a video's soundtrack).")
 @click.option("-o", "--output", required=True, type=click.Path(), help="Output sound (.wav, .flac, .ogg), at TARGET's rate and length.")
-@click.option(
+@choice_option(
     "--method",
-    type=click.Choice(["letitbee", "texture"]),
-    default="letitbee",
-    show_default=True,
-    help="letitbee: NMF mosaicing of the source's frames (Driedger et al. 2015); texture: the source's spectral texture (Ulyanov and Lebedev 2016).",
+    ["letitbee", "texture"],
+    "letitbee",
+    "letitbee: NMF mosaicing of the source's frames (Driedger et al. 2015); texture: the source's spectral texture (Ulyanov and Lebedev 2016).",
 )
 @click.option("--start", type=float, default=None, help="Start of TARGET in seconds.")
 @click.option("--end", type=float, default=None, help="End of TARGET in seconds.")

@@ -6,7 +6,7 @@ import click
 
 from ..errors import VideostyleError
 from .app import cli
-from .options import device_option, flow_option, output_option, quiet_option, report_notes
+from .options import choice_option, device_option, flow_option, output_option, quiet_option, report_notes
 
 
 def parse_keys(texts: tuple[str, ...]) -> dict[int, str]:
@@ -28,24 +28,22 @@ def parse_keys(texts: tuple[str, ...]) -> dict[int, str]:
 @output_option("Output video (.mp4, .mov, .mkv, .webm), .gif or a folder for PNG frames; with --frame, the picture to paint.")
 @click.option("--frame", type=int, default=None, help="Write this frame (0-based, at --size) to -o as the picture to paint, and stop.")
 @click.option("--size", type=int, default=0, show_default=True, help="Long side of the output in pixels (0: the clip's own).")
-@click.option(
+@choice_option(
     "--engine",
-    type=click.Choice(["patches", "network"]),
-    default="patches",
-    show_default=True,
-    help="patches: guided patch synthesis along the flow (Jamriška et al. 2019); network: a small network trained on the keyframes paints each frame (Texler et al. 2020).",
+    ["patches", "network"],
+    "patches",
+    "patches: guided patch synthesis along the flow (Jamriška et al. 2019); network: a small network trained on the keyframes paints each frame (Texler et al. 2020).",
 )
 @click.option("--train-steps", type=int, default=None, help="Training steps of --engine network (default 600).")
 @flow_option("dis")
 @click.option("--edge-weight", type=float, default=1.0, show_default=True, help="Weight of the edge guide (strokes follow the frame's edges).")
 @click.option("--position-weight", type=float, default=2.0, show_default=True, help="Weight of the positional guide (strokes stay on their surface).")
 @click.option("--temporal-weight", type=float, default=2.0, show_default=True, help="Weight of the temporal guide (the previous output, warped).")
-@click.option(
+@choice_option(
     "--retrieval",
-    type=click.Choice(["uniform", "nearest"]),
-    default="uniform",
-    show_default=True,
-    help="Patch retrieval: StyLit's uniform use of the keyframe's patches, or each patch's nearest (about twice as fast, blurrier).",
+    ["uniform", "nearest"],
+    "uniform",
+    "Patch retrieval: StyLit's uniform use of the keyframe's patches, or each patch's nearest (about twice as fast, blurrier).",
 )
 @click.option(
     "--blend-frames",
