@@ -6,9 +6,9 @@ tiled run also with the whole picture's own normalisation statistics (``--exact-
 Each run is the command line in a child process of its own (peak resident memory from ``getrusage``; seconds of the
 whole command, decoding and writing included, and the seconds it reports for stylizing). The pictures are the bundled
 leuvenA photo upscaled (bicubic) to 3000x2000, 4096x2304 and 8192x4608. "Difference" is the mean absolute difference
-from the whole pass (onnxruntime, the default runtime), and from PyTorch's whole pass, in grey levels. ``--calibrate`` measures instead the network's working memory per input pixel
-(peak above start-up) for the bundled architectures in both runtimes on 2048x2048, which
-``methods.feedforward.working_bytes_per_pixel`` must bound.
+from the whole pass (onnxruntime, the default runtime), and from PyTorch's whole pass, in grey levels.
+``--calibrate`` measures instead the network's working memory per input pixel (peak above start-up) for the bundled
+architectures in both runtimes on 2048x2048, which ``methods.feedforward.working_bytes_per_pixel`` must bound.
 
     python benchmarks/big_pictures.py [--sizes 3000x2000 4096x2304 8192x4608] [--calibrate]
 """

@@ -85,6 +85,9 @@ class MethodSpec:
     (:func:`~videostyle.methods.feedforward.tiled_stylize`) and by optimisation with the Gram style loss
     (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`), so that memory is bounded by the tile.
     ``face_box``: method faces, the content's face ``[left, top, width, height]`` in its own pixels (None: detected).
+    ``max_memory``: bytes a picture's pass through those networks may take on the CPU (None: 2 GiB); a bigger one
+    runs in tiles. ``exact_statistics``: their tiles normalised with the whole picture's own statistics
+    (:func:`~videostyle.models.window_statistics.window_statistics`) instead of the picture's downscaled to 2048 px.
     """
 
     method: str = "optimize"

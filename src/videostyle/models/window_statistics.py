@@ -1,4 +1,4 @@
-"""A whole picture's normalisation statistics computed over windows, in memory bounded by the window.
+"""A whole picture's normalisation statistics computed over windows, in memory of the order of a window's.
 
 A transformer network normalises each layer with the statistics (channel means and variances) of the whole
 picture's activations there. A picture too big for one pass runs in tiles, and its tiles must share one set of
@@ -9,8 +9,10 @@ layer ``k`` with the statistics found so far. Each window is a core of a partiti
 margin of the layer's reach around it (:meth:`TransformerNet.norm_reaches`), so the activations of the core are
 the whole picture's exactly, and only those are summed.
 
-The cost is that of a pass up to each layer in turn: about 6 to 7 passes of the network for the bundled fast
-architecture (15 normalisation layers), against the one pass of statistics over the picture downscaled.
+The cost is that of a pass up to each layer in turn (15 normalisation layers in the bundled fast architecture), in
+PyTorch: 4 to 14 times the time of onnxruntime's one pass over the whole picture on 2 cores, against one pass over
+the picture downscaled to 2048 px for the default statistics (docs/benchmarks.md, "How big a picture fits in a
+memory budget, and at what cost?").
 """
 
 from __future__ import annotations
@@ -102,8 +104,8 @@ def _padded_reader(network: TransformerNet, read: Reader, height: int, width: in
 def _window_around(core: Tile, height: int, width: int, margin: int, side: int) -> Tile:
     """The window that computes ``core``: ``side`` pixels square (the picture's side where that is shorter), holding
     the core and ``margin`` pixels around it within the picture, moved inwards at the picture's edges rather than
-    cut. Every window of a pass has one size, so the C heap gets the same blocks back window after window (windows
-    cut at the edges left blocks of other sizes that it kept: a 8192x4608 picture's passes grew to 3 GiB)."""
+    cut. Every window of a pass has one size, so the C heap gets the same blocks back window after window (with
+    windows cut at the edges, the command on a 8192x4608 picture peaked at 3.7 GiB in one run)."""
 
     def span(start: int, length: int, total: int) -> tuple[int, int]:
         size = min(side, total)
@@ -128,9 +130,10 @@ def window_statistics(network: TransformerNet, read: Reader, height: int, width:
     """Every normalisation layer's statistics of the ``height x width`` picture that ``read`` gives window by window,
     ``B x 2S`` as :meth:`TransformerNet.statistics_vector` lays them out; the same as ``statistics_of`` on the whole
     padded picture (to float32 rounding). ``tile``: the side of the windows (cores and margins) in pixels, at most
-    :data:`LARGEST_WINDOW`; a window is larger where its core would be narrower than the margins around it (a tile under four times a layer's
-    reach), so that the cores' pixels are not a small part of those computed. ``style_weights``: ``B x N`` (or None) as :meth:`TransformerNet.core`
-    takes them. The network's own statistics are cleared afterwards."""
+    :data:`LARGEST_WINDOW`; a window is larger where its core would be narrower than the margins around it (a tile
+    under four times a layer's reach), so that the cores' pixels are not a small part of those computed.
+    ``style_weights``: ``B x N`` (or None) as :meth:`TransformerNet.core` takes them. The network's own statistics
+    are cleared afterwards."""
     tile = min(tile, LARGEST_WINDOW)
     padded_height, padded_width = padded_size(network, height, width)
     read_padded = _padded_reader(network, read, height, width)
