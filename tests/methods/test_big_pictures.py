@@ -100,12 +100,13 @@ def test_a_batch_over_the_budget_runs_frame_by_frame_before_it_tiles():
     assert batched.notes == []  # no tiles, nothing to say
 
 
-def test_histogram_colour_and_strength_hold_in_tiles():
+@pytest.mark.parametrize("exact", [False, True])
+def test_histogram_colour_and_strength_hold_in_tiles(exact):
     content = picture(200, 260, seed=2)
     options = {"preserve_color": "histogram", "strength": 0.7}
     whole, _ = load_stylizer("starry_night", options=FeedForwardOptions(**options))
     expected = whole.stylize_tensor(torch.from_numpy(content).permute(2, 0, 1)[None].float() / 255)
-    tiled, _ = load_stylizer("starry_night", options=FeedForwardOptions(tile=128, **options))
+    tiled, _ = load_stylizer("starry_night", options=FeedForwardOptions(tile=128, exact_statistics=exact, **options))
     result, notes = tiled.stylize_picture(content)
     assert notes == []  # tiles asked for: nothing to say
     assert float((result - expected).abs().mean()) < 1.5 / 255
