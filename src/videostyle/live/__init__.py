@@ -1,7 +1,7 @@
 """Live style transfer: a camera, a stream or a file in, stylized frames out as they come.
 
-Three threads of work: a reader decodes the source (a file is paced at its own frame rate, as a camera
-would deliver it) into a one-frame mailbox, so that a stylizer slower than the source drops frames
+Three threads of work: a reader decodes the source (a file or a stream is paced at its frames' timestamps, as a
+camera would deliver it) into a one-frame mailbox, so that a stylizer slower than the source drops frames
 instead of falling behind; the stylizer takes the newest frame, runs a one-pass network on it and
 publishes the result as a JPEG; the viewers show it: an MJPEG stream on localhost (``--headless``,
 :mod:`.mjpeg`) or a window (Tk, :mod:`.window`). ``--record`` writes what was shown at the source's frame rate,

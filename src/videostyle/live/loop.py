@@ -151,7 +151,7 @@ def stylize_live(
     device = resolve_device(device)
     spec = adapted_spec(spec, None, device)
     stylizer, _ = build_stylizer(spec, device)
-    container, stream, live = open_source(camera, source)
+    container, stream, _ = open_source(camera, source)
     width, height = stream.codec_context.width, stream.codec_context.height
     if spec.size:
         scale = spec.size / max(width, height)
@@ -166,7 +166,7 @@ def stylize_live(
     stylize(np.zeros((height, width, 3), np.uint8))  # warm-up: the graph built before the clock starts
     fps = Fraction(stream.average_rate or stream.guessed_rate or 25)
     mailbox, stop = Mailbox(), threading.Event()
-    reader = threading.Thread(target=read_frames, args=(container, stream, mailbox, not live, stop), name="live-reader", daemon=True)
+    reader = threading.Thread(target=read_frames, args=(container, stream, mailbox, camera is None, stop), name="live-reader", daemon=True)
     server = window = writer = None
     try:
         if mjpeg is not None:

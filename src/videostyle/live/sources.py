@@ -101,19 +101,25 @@ class Mailbox:
 
 
 def read_frames(container, stream, mailbox: Mailbox, pace: bool, stop: threading.Event) -> None:
-    """Decode ``stream`` into ``mailbox`` until it ends or ``stop`` is set; a file is paced at its frame rate
-    (``pace``) as a camera would deliver it. Runs in its own thread."""
+    """Decode ``stream`` into ``mailbox`` until it ends or ``stop`` is set. With ``pace`` (any source but a camera)
+    each frame is put no earlier than its timestamp after the first frame's (its index over the frame rate where it
+    has none), as a camera would deliver it: a file, or a file served over the network, plays in real time instead
+    of flooding the mailbox, and a live stream, whose frames arrive on time, is not held back. Runs in its own thread."""
     count = 0
     reason = "ended"
     try:
         rate = float(stream.average_rate or stream.guessed_rate or 25)
         started = time.perf_counter()
+        first_time: float | None = None
         for count, decoded in enumerate(container.decode(stream), start=1):
             if stop.is_set():
                 reason = "stopped"
                 break
             if pace:
-                delay = started + (count - 1) / rate - time.perf_counter()
+                if decoded.time is not None and first_time is None:
+                    first_time = decoded.time
+                offset = decoded.time - first_time if decoded.time is not None and first_time is not None else (count - 1) / rate
+                delay = started + offset - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
             mailbox.put(Frame(count - 1, decoded.to_ndarray(format="rgb24"), time.perf_counter()))
