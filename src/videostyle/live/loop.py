@@ -151,7 +151,7 @@ def stylize_live(
     device = resolve_device(device)
     spec = adapted_spec(spec, None, device)
     stylizer, _ = build_stylizer(spec, device)
-    container, stream, _ = open_source(camera, source)
+    container, stream = open_source(camera, source)
     width, height = stream.codec_context.width, stream.codec_context.height
     if spec.size:
         scale = spec.size / max(width, height)

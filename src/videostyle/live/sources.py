@@ -41,8 +41,8 @@ def camera_source(index: int) -> tuple[str, str | None]:
 
 
 def open_source(camera: int | None = None, source: str | None = None):
-    """Open a camera (by number) or a file or stream URL that PyAV reads; returns ``(container, stream, live)``
-    where ``live`` says whether the source delivers frames in real time itself (a camera or a network stream)."""
+    """Open a camera (by number) or a file or stream URL that PyAV reads; returns ``(container, stream)``. A camera or
+    a network stream is opened with :data:`OPEN_TIMEOUT`."""
     if (camera is None) == (source is None):
         raise VideostyleError("give a camera number or an input (a file or a stream URL), not both", parameter="input")
     if camera is not None:
@@ -67,7 +67,7 @@ def open_source(camera: int | None = None, source: str | None = None):
         raise VideostyleError(f"{name} has no video stream", parameter="input")
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
-    return container, stream, live
+    return container, stream
 
 
 class Mailbox:
@@ -116,9 +116,11 @@ def read_frames(container, stream, mailbox: Mailbox, pace: bool, stop: threading
                 reason = "stopped"
                 break
             if pace:
-                if decoded.time is not None and first_time is None:
-                    first_time = decoded.time
-                offset = decoded.time - first_time if decoded.time is not None and first_time is not None else (count - 1) / rate
+                if decoded.time is None:
+                    offset = (count - 1) / rate
+                else:
+                    first_time = decoded.time if first_time is None else first_time
+                    offset = decoded.time - first_time
                 delay = started + offset - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
