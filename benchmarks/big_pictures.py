@@ -9,8 +9,11 @@ leuvenA photo upscaled (bicubic) to 3000x2000, 4096x2304 and 8192x4608. "Differe
 from the whole pass (onnxruntime, the default runtime), and from PyTorch's whole pass, in grey levels.
 ``--calibrate`` measures instead the network's working memory per input pixel (peak above start-up) for the bundled
 architectures in both runtimes on 2048x2048, which ``methods.feedforward.working_bytes_per_pixel`` must bound.
+``--tile-cost N`` runs instead the first size N times in one pass and N times with ``--tile 512``, alternating (on a
+shared machine one run's time can double while a neighbour holds a core), and prints each pair's ratio of
+stylizing seconds and their median.
 
-    python benchmarks/big_pictures.py [--sizes 3000x2000 4096x2304 8192x4608] [--calibrate]
+    python benchmarks/big_pictures.py [--sizes 3000x2000 4096x2304 8192x4608] [--calibrate] [--tile-cost N]
 """
 
 from __future__ import annotations
@@ -77,11 +80,37 @@ def stylizing_seconds(said: list[str]) -> str:
     return line.split(" in ")[-1].split(" s")[0] if " in " in line else "-"
 
 
+def test_picture(size: str, folder: Path) -> Path:
+    """The bundled photo upscaled to ``size`` (``WxH``), as a JPEG in ``folder``."""
+    width, height = (int(side) for side in size.split("x"))
+    picture = folder / f"{size}.jpg"
+    Image.open(PHOTO).convert("RGB").resize((width, height), Image.Resampling.BICUBIC).save(picture, quality=95)
+    return picture
+
+
+def tile_cost(size: str, repeats: int) -> None:
+    """``repeats`` alternating pairs of one pass and ``--tile 512`` on the picture of ``size``: a table of their
+    stylizing seconds and ratio, and the median ratio."""
+    print("| pair | one pass (s) | --tile 512 (s) | ratio |\n|---:|---:|---:|---:|")
+    ratios = []
+    with tempfile.TemporaryDirectory() as folder:
+        picture = test_picture(size, Path(folder))
+        for pair in range(1, repeats + 1):
+            seconds = []
+            for extra in (["--max-memory", "64GiB"], ["--tile", "512"]):
+                row = in_child("image", str(picture), "--model", "starry_night", "--size", "0", *extra, "-o", str(Path(folder) / "out.png"))
+                seconds.append(float(stylizing_seconds(row["said"])))
+            ratios.append(seconds[1] / seconds[0])
+            print(f"| {pair} | {seconds[0]:.2f} | {seconds[1]:.2f} | {ratios[-1]:.2f} |", flush=True)
+    print(f"\nmedian ratio over {repeats} pairs at {size}: {float(np.median(ratios)):.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", default=None, help="(internal) the child's arguments, as a JSON list")
     parser.add_argument("--sizes", nargs="+", default=SIZES)
     parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--tile-cost", type=int, default=0, metavar="N")
     args = parser.parse_args()
     if args.child:
         arguments = json.loads(args.child)
@@ -96,6 +125,9 @@ def main() -> None:
             for runtime in ("onnx", "torch"):
                 row = in_child("calibrate", model, runtime, "2048")
                 print(f"| {model} | {row['arch']} | {runtime} | {row['measured']:.0f} | {row['bound']} |", flush=True)
+        return
+    if args.tile_cost:
+        tile_cost(args.sizes[0], args.tile_cost)
         return
     runs = [
         ("default (2 GiB budget)", []),
@@ -112,9 +144,7 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:
-            width, height = (int(side) for side in size.split("x"))
-            picture = Path(folder) / f"{size}.jpg"
-            Image.open(PHOTO).convert("RGB").resize((width, height), Image.Resampling.BICUBIC).save(picture, quality=95)
+            picture = test_picture(size, Path(folder))
             results = {}
             for label, extra in runs:
                 output = Path(folder) / f"{size}-{len(results)}.png"

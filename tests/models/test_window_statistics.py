@@ -12,8 +12,9 @@ from videostyle.models.transformer import TransformerConfig, TransformerNet
 from videostyle.models.window_statistics import padded_indices, window_statistics
 
 
+@pytest.mark.parametrize("cache_bytes", [None, 0], ids=["cached activations", "from the picture"])
 @pytest.mark.parametrize(("arch", "styles"), [("fast", 1), ("lean", 1), ("realtime", 3), ("johnson", 3)])
-def test_windows_give_the_statistics_of_one_pass(arch, styles):
+def test_windows_give_the_statistics_of_one_pass(arch, styles, cache_bytes):
     torch.manual_seed(0)
     config = replace(TransformerConfig.for_arch(arch, num_styles=styles), channels=(8, 16, 32), residual_blocks=2)
     network = TransformerNet(config).eval()
@@ -26,7 +27,7 @@ def test_windows_give_the_statistics_of_one_pass(arch, styles):
         assert torch.equal(network._with_margin(pad_to_multiple(picture, network.stride)), picture[..., rows, :][..., cols])
         with torch.no_grad():
             expected = network.statistics_of(pad_to_multiple(picture, network.stride), weights)
-        found = window_statistics(network, lambda window, picture=picture: window.of(picture), height, width, tile=96, style_weights=weights)
+        found = window_statistics(network, lambda window, picture=picture: window.of(picture), height, width, tile=96, style_weights=weights, cache_bytes=cache_bytes)
         torch.testing.assert_close(found, expected, rtol=1e-4, atol=1e-5)
         assert all(layer.statistics is None for layer in network.norm_layers())  # cleared: later calls normalise as trained
 

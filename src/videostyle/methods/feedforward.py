@@ -26,15 +26,12 @@ from ..io.atomic import atomic_path
 from ..io.image import pad_to_multiple, resize_long_side, size_for_long_side, to_tensor, to_uint8
 from ..models import TransformerNet
 from ..models.transformer import TransformerConfig
-from ..models.window_statistics import window_statistics
+from ..models.window_statistics import LARGEST_WINDOW, window_statistics
 from ..options import PRECISIONS, RUNTIMES
 from ..runs import content_digest
 from ..tiles import MIN_TILE, Tile, blend_windows, check_tile, overlapping_tiles
 from .frames import FrameStylizer
 
-#: Pixels that neighbouring tiles of a one-pass network share, blended by a linear ramp (the residual blocks'
-#: reach is about 20 cells of 4 pixels). Only this value was measured (docs/benchmarks.md, "Big pictures in tiles: the first measurement").
-TILE_OVERLAP = 64
 #: The autocast type of each lower :data:`~videostyle.options.PRECISIONS` (float32 runs without autocast).
 AUTOCAST_TYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
 #: The long side at which a tiled picture's normalisation statistics are taken: the whole picture, downscaled.
@@ -94,12 +91,25 @@ def smallest_tile(network: TransformerNet) -> int:
     return max(MIN_TILE, -(-field // network.stride) * network.stride)
 
 
+def tile_overlap(network: TransformerNet) -> int:
+    """Pixels that neighbouring tiles of ``network`` share: its reach (:meth:`TransformerNet.reach`) rounded down
+    to a multiple of 8, so that the pixels each window gives the blend saw little of its border. With the
+    feathering of :func:`~videostyle.tiles.feather`, the bundled fast network's seams were at most 6.9 grey levels
+    from one pass with the same statistics at 48 px, 10.0 at 44, and 5.2 at 52 (docs/benchmarks.md, "How tiles
+    are blended").
+
+    >>> [tile_overlap(TransformerNet(TransformerConfig.for_arch(arch))) for arch in ("fast", "realtime", "johnson")]
+    [48, 104, 56]
+    """
+    return max(8, network.reach() // 8 * 8)
+
+
 def tiled_stylize(
     network: TransformerNet,
     content: torch.Tensor,
     style_weights: torch.Tensor | None,
     tile: int,
-    overlap: int = TILE_OVERLAP,
+    overlap: int | None = None,
     statistics_side: int | None = STATISTICS_SIDE,
 ) -> torch.Tensor:
     """``network`` over overlapping ``tile`` windows of ``content`` (``B x 3 x H x W``) with feathered blending, in
@@ -113,8 +123,9 @@ def tiled_stylize(
     whole = content if statistics_side is None or max(height, width) <= statistics_side else resize_long_side(content, statistics_side)
     network.record_statistics(whole, style_weights)
     try:
-        windows = overlapping_tiles(height, width, tile, min(overlap, tile // 2), align=network.stride)
-        return blend_windows(torch.zeros_like(content), windows, min(overlap, tile // 2), lambda window: network(window.of(content), style_weights))
+        overlap = min(tile_overlap(network) if overlap is None else overlap, tile // 2)
+        windows = overlapping_tiles(height, width, tile, overlap, align=network.stride)
+        return blend_windows(torch.zeros_like(content), windows, overlap, lambda window: network(window.of(content), style_weights))
     finally:
         network.clear_statistics()
 
@@ -482,6 +493,16 @@ class FeedForwardStylizer(OnePassStylizer):
             picture = np.asarray(Image.fromarray(picture).resize((small_width, small_height), Image.Resampling.BILINEAR))
         return to_tensor(picture, self.device)
 
+    def _statistics_cache_bytes(self, picture: torch.Tensor | np.ndarray, tile: int) -> int | None:
+        """What the exact statistics' cached activations may take within ``max_memory`` beside ``picture`` (the
+        tensor, or the streamed 8-bit array) and its output, and a window of at most ``tile`` px; None off the CPU."""
+        if self.device.type != "cpu":
+            return None
+        streamed = isinstance(picture, np.ndarray)
+        pixels = picture.shape[0] * picture.shape[1] if streamed else picture.shape[0] * picture.shape[-2] * picture.shape[-1]
+        window = min(tile, LARGEST_WINDOW) ** 2 * working_bytes_per_pixel(self.network.config, "torch")
+        return (self.options.max_memory or DEFAULT_MAX_MEMORY) - pixels * (STREAMED_BYTES_PER_PIXEL if streamed else TENSOR_BYTES_PER_PIXEL) - window
+
     def _tiled(self, output: torch.Tensor, read, picture: torch.Tensor | np.ndarray, tile: int, style_weights: torch.Tensor | None) -> torch.Tensor:
         """``output`` (``B x 3 x H x W`` zeros) filled tile by tile: each window ``read(window)`` normalised with the
         statistics of the picture downscaled (:meth:`_statistics_picture` of ``picture``, the tensor or the 8-bit
@@ -495,7 +516,7 @@ class FeedForwardStylizer(OnePassStylizer):
         histogram = self.options.preserve_color == "histogram"
         whole = self._statistics_picture(picture) if histogram or not self.options.exact_statistics else None  # the picture downscaled, where used
         if whole is None or self.options.exact_statistics:
-            statistics = window_statistics(self.network, read, height, width, tile, weights)
+            statistics = window_statistics(self.network, read, height, width, tile, weights, cache_bytes=self._statistics_cache_bytes(picture, tile))
         elif self.options.runtime == "onnx":
             # A session for this one pass: its memory arena makes the pass 3.4 times faster than running without
             # one (1.1 s against 3.7 s at 2048x1368), and goes with the session, before the tiles run.
@@ -536,7 +557,7 @@ class FeedForwardStylizer(OnePassStylizer):
                 return torch.cat([color.apply_color_map(s[None], m) for s, m in zip(blend(stylized, content), mapping)])
             return post_process(stylized, content, strength, self.options.preserve_color, self.options.color_method)
 
-        overlap = min(TILE_OVERLAP, tile // 2)
+        overlap = min(tile_overlap(self.network), tile // 2)
         return blend_windows(output, overlapping_tiles(height, width, tile, overlap, align=stride), overlap, stylize_window)
 
 
