@@ -63,7 +63,22 @@ def masked_adain(
     return result
 
 
-class AdaINStylizer(OnePassStylizer):
+class EncoderDecoderStylizer(OnePassStylizer):
+    """Base of the one-pass methods that encode a frame with VGG-16 and decode features with an AdaIN decoder
+    (AdaIN, and style swap's inverse network): both networks frozen on ``device``, and the styles scaled there."""
+
+    def __init__(self, encoder: VGGEncoder, decoder: AdaINDecoder, batch_size: int, device: torch.device | str):
+        self.device = torch.device(device)
+        self.encoder, self.decoder = encoder.to(self.device), decoder.to(self.device).eval().requires_grad_(False)
+        self.batch_size = batch_size
+
+    def scaled_style(self, style: torch.Tensor, long_side: int | None) -> torch.Tensor:
+        """A style image (``1 x 3 x H x W``) on the device, at ``long_side`` (None: as it is)."""
+        style = style.to(self.device)
+        return resize_long_side(style, long_side) if long_side else style
+
+
+class AdaINStylizer(EncoderDecoderStylizer):
     """Any style, one pass per frame. ``stylize_tensor(B x 3 x H x W) -> B x 3 x H x W`` in [0, 1]."""
 
     STRIDE = 8
@@ -77,17 +92,11 @@ class AdaINStylizer(OnePassStylizer):
         device: torch.device | str = "cpu",
     ):
         self.options = (options or AdaINOptions()).check(len(styles))
-        self.device = torch.device(device)
-        self.encoder, self.decoder = encoder.to(self.device), decoder.to(self.device).eval().requires_grad_(False)
-        self.batch_size = self.options.batch_size
+        super().__init__(encoder, decoder, self.options.batch_size, device)
         with torch.inference_mode():
-            self.statistics = [feature_statistics(self._encode(self._style_input(style))) for style in styles]
+            self.statistics = [feature_statistics(self._encode(self.scaled_style(style, self.options.style_size))) for style in styles]
         weights = self.options.style_weights or [1.0] * len(styles)
         self.mixed = mix_statistics(self.statistics, weights)
-
-    def _style_input(self, style: torch.Tensor) -> torch.Tensor:
-        style = style.to(self.device)
-        return resize_long_side(style, self.options.style_size) if self.options.style_size else style
 
     def _encode(self, images: torch.Tensor) -> torch.Tensor:
         return self.encoder(images, [ENCODER_LAYER])[ENCODER_LAYER]

@@ -11,17 +11,18 @@ import torch
 
 from ..features import VGGEncoder
 from ..features.patches import correlation_dtype, pooled_patches, style_swap_patches
-from ..io.image import pad_to_multiple, resize_long_side
+from ..io.image import pad_to_multiple
 from ..models.adain import AdaINDecoder
 from ..options import SWAP_LAYER
-from .feedforward import FeedForwardOptions, OnePassStylizer, post_process
+from .adain import EncoderDecoderStylizer
+from .feedforward import FeedForwardOptions, post_process
 
 #: Long side of the style images whose patches are matched (more patches: finer choice, slower). A 640x360 frame
 #: took 0.78-0.82 s in all at 256, 1.04-1.12 s at 384, 1.52-1.53 s at 512 (two runs of benchmarks/style_swap_speed.py).
 STYLE_SIZE = 256
 
 
-class StyleSwapStylizer(OnePassStylizer):
+class StyleSwapStylizer(EncoderDecoderStylizer):
     """Any style, one pass per frame: ``stylize_tensor(B x 3 x H x W) -> B x 3 x H x W`` in [0, 1]. The style
     images' patches (each at ``style_size`` on its long side, pooled) are extracted once."""
 
@@ -38,12 +39,9 @@ class StyleSwapStylizer(OnePassStylizer):
         style_size: int | None = STYLE_SIZE,
     ):
         self.options = options or FeedForwardOptions()
-        self.device = torch.device(device)
-        self.encoder, self.decoder = encoder.to(self.device), decoder.to(self.device).eval().requires_grad_(False)
-        self.batch_size = self.options.batch_size
+        super().__init__(encoder, decoder, self.options.batch_size, device)
         with torch.inference_mode():
-            scaled = [resize_long_side(style.to(self.device), style_size) if style_size else style.to(self.device) for style in styles]
-            self.patches = pooled_patches(self.encoder, scaled, SWAP_LAYER)
+            self.patches = pooled_patches(self.encoder, [self.scaled_style(style, style_size) for style in styles], SWAP_LAYER)
 
     @torch.inference_mode()
     def stylize_tensor(self, content: torch.Tensor) -> torch.Tensor:
