@@ -11,7 +11,7 @@ percentile and the largest. "pixels" is the windows' pixels over the picture's: 
 pass, the linear ramp over 64 px, the fourth power over the network's own overlap, and each one's difference from
 one pass amplified eight times.
 
-    python benchmarks/tile_seams.py [--models starry_night starry_night_realtime starry_night_johnson] [--powers 1 4] [--overlaps 32 48 64] [--sheet docs/images/tile_seams.png]
+    python benchmarks/tile_seams.py [--models starry_night starry_night_realtime starry_night_johnson] [--powers 1 4] [--overlaps 32 48 64] [--sheet docs/images/tile_seams.jpg]
 """
 
 from __future__ import annotations
