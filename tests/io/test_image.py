@@ -5,6 +5,7 @@ from PIL import Image
 
 from videostyle.errors import VideostyleError
 from videostyle.io import atomic_path, load_image, save_image, to_tensor, to_uint8
+from videostyle.io import image as image_module
 
 
 @pytest.mark.parametrize("mode", ["L", "P", "RGBA", "LA", "CMYK", "I;16", "1"])
@@ -91,3 +92,13 @@ def test_temporary_leftovers_of_dead_processes_are_removed_once_per_folder(tmp_p
     leftovers[0].write_bytes(b"")  # appears after this process looked: left for the next process
     atomic.remove_stale_partials(tmp_path)
     assert leftovers[0].exists()
+
+
+def test_to_uint8_in_bands_gives_the_whole_conversion(monkeypatch):
+    """A picture converted a band of rows at a time (as a big picture is, to hold no float copy of it) is the same
+    to the byte as the conversion of the whole, at every band edge."""
+    tensor = torch.rand(1, 3, 37, 11) * 1.4 - 0.2
+    whole = tensor[0].clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    monkeypatch.setattr(image_module, "BAND_VALUES", 3 * 11 * 4)  # bands of 4 rows, the last of 1
+    banded = to_uint8(tensor)
+    assert banded.flags["C_CONTIGUOUS"] and np.array_equal(banded, whole)

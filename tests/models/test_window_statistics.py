@@ -27,7 +27,9 @@ def test_windows_give_the_statistics_of_one_pass(arch, styles, cache_bytes):
         assert torch.equal(network._with_margin(pad_to_multiple(picture, network.stride)), picture[..., rows, :][..., cols])
         with torch.no_grad():
             expected = network.statistics_of(pad_to_multiple(picture, network.stride), weights)
-        found = window_statistics(network, lambda window, picture=picture: window.of(picture), height, width, tile=96, style_weights=weights, cache_bytes=cache_bytes)
+        found = window_statistics(
+            network, lambda window, picture=picture: window.of(picture), height, width, tile=96, style_weights=weights, cache_bytes=cache_bytes
+        )
         torch.testing.assert_close(found, expected, rtol=1e-4, atol=1e-5)
         assert all(layer.statistics is None for layer in network.norm_layers())  # cleared: later calls normalise as trained
 

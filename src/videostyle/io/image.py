@@ -153,14 +153,23 @@ def _tensor_to_bchw(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.detach().float().contiguous()
 
 
+#: Values :func:`to_uint8` converts at a time (16 MiB of float32).
+BAND_VALUES = 2**22
+
+
 def to_uint8(tensor: torch.Tensor) -> np.ndarray:
     """``1 x 3 x H x W`` (or ``3 x H x W``) float in [0, 1] -> ``H x W x 3`` uint8, clamped and rounded."""
     if tensor.ndim == 4:
         if tensor.shape[0] != 1:
             raise ValueError(f"to_uint8 takes one image, got a batch of {tensor.shape[0]}")
         tensor = tensor[0]
-    array = tensor.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
-    return array.permute(1, 2, 0).cpu().numpy()
+    channels, height, width = tensor.shape
+    array = np.empty((height, width, channels), np.uint8)
+    rows = max(1, BAND_VALUES // (channels * width))
+    for top in range(0, height, rows):  # in bands: no float copy of a big picture (8192x4608: 453 MB each)
+        band = tensor[:, top : top + rows].detach().float().clamp(0, 1).mul_(255).round_().to(torch.uint8)
+        array[top : top + rows] = band.permute(1, 2, 0).cpu().numpy()
+    return array
 
 
 def to_pil(tensor: torch.Tensor) -> Image.Image:
