@@ -95,8 +95,8 @@ def tile_overlap(network: TransformerNet) -> int:
     """Pixels that neighbouring tiles of ``network`` share: its reach (:meth:`TransformerNet.reach`) rounded down
     to a multiple of 8, so that the pixels each window gives the blend saw little of its border. With the
     feathering of :func:`~videostyle.tiles.feather`, the bundled fast network's seams were at most 6.9 grey levels
-    from one pass with the same statistics at 48 px, 10.0 at 44, and 5.2 at 52 (docs/benchmarks.md, "How tiles
-    are blended").
+    from one pass with the same statistics at 48 px, 10.0 at 44, and 5.2 at 52 (``python benchmarks/tile_seams.py
+    --models starry_night --powers 4 --overlaps 44 52``; docs/benchmarks.md, "How tiles are blended").
 
     >>> [tile_overlap(TransformerNet(TransformerConfig.for_arch(arch))) for arch in ("fast", "realtime", "johnson")]
     [48, 104, 56]
