@@ -11,9 +11,10 @@ from the whole pass (onnxruntime, the default runtime), and from PyTorch's whole
 architectures in both runtimes on 2048x2048, which ``methods.feedforward.working_bytes_per_pixel`` must bound.
 ``--tile-cost N`` runs instead the first size N times in one pass and N times with ``--tile 512``, alternating (on a
 shared machine one run's time can double while a neighbour holds a core), and prints each pair's ratio of
-stylizing seconds and their median.
+stylizing seconds and their median. ``--sheet PATH`` writes 400 px crops of the last size's one pass in PyTorch (onnxruntime's
+drifts at 8192x4608), exact-statistics tiles and default tiles, around the point at 40% of the width and 43% of the height ((3300, 2000) at 8192x4608).
 
-    python benchmarks/big_pictures.py [--sizes 3000x2000 4096x2304 8192x4608] [--calibrate] [--tile-cost N]
+    python benchmarks/big_pictures.py [--sizes 3000x2000 4096x2304 8192x4608] [--calibrate] [--tile-cost N] [--sheet docs/images/big_picture_statistics.png]
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from videostyle.io.sheet import save_labelled_grid
 
 PHOTO = Path(__file__).resolve().parents[1] / "src" / "videostyle" / "data" / "content" / "leuvenA.jpg"
 SIZES = ["3000x2000", "4096x2304", "8192x4608"]
@@ -105,12 +108,26 @@ def tile_cost(size: str, repeats: int) -> None:
     print(f"\nmedian ratio over {repeats} pairs at {size}: {float(np.median(ratios)):.2f}")
 
 
+def statistics_sheet(results: dict, path: str) -> None:
+    """400 px crops of one pass, exact-statistics tiles and default tiles (``results``: the rows of one size)."""
+    labels = {
+        "whole picture, PyTorch": "one pass (PyTorch)",
+        "--exact-statistics": "tiles, exact statistics",
+        "default (2 GiB budget)": "tiles, default statistics",
+    }
+    height, width = results["whole picture, PyTorch"]["image"].shape[:2]
+    top, left = int(0.434 * height) - 200, int(0.403 * width) - 200
+    cells = [Image.fromarray(results[label]["image"][top : top + 400, left : left + 400].astype(np.uint8)) for label in labels]
+    save_labelled_grid(list(labels.values()), [cells], 400, path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", default=None, help="(internal) the child's arguments, as a JSON list")
     parser.add_argument("--sizes", nargs="+", default=SIZES)
     parser.add_argument("--calibrate", action="store_true")
     parser.add_argument("--tile-cost", type=int, default=0, metavar="N")
+    parser.add_argument("--sheet", default=None, help="write crops of the last size's one pass and tiles here")
     args = parser.parse_args()
     if args.child:
         arguments = json.loads(args.child)
@@ -166,6 +183,8 @@ def main() -> None:
                 note = next((line.removeprefix("note: ") for line in row["said"] if line.startswith("note: ")), "")
                 cells = [size, label, f"{row['peak_mib']:.0f}", f"{row['seconds']:.1f}", seconds, ratio, difference, from_torch, note]
                 print("| " + " | ".join(cells) + " |", flush=True)
+        if args.sheet:
+            statistics_sheet(results, args.sheet)
 
 
 if __name__ == "__main__":
