@@ -498,10 +498,11 @@ class FeedForwardStylizer(OnePassStylizer):
         tensor, or the streamed 8-bit array) and its output, and a window of at most ``tile`` px; None off the CPU."""
         if self.device.type != "cpu":
             return None
-        streamed = isinstance(picture, np.ndarray)
-        pixels = picture.shape[0] * picture.shape[1] if streamed else picture.shape[0] * picture.shape[-2] * picture.shape[-1]
-        window = min(tile, LARGEST_WINDOW) ** 2 * working_bytes_per_pixel(self.network.config, "torch")
-        return (self.options.max_memory or DEFAULT_MAX_MEMORY) - pixels * (STREAMED_BYTES_PER_PIXEL if streamed else TENSOR_BYTES_PER_PIXEL) - window
+        if isinstance(picture, np.ndarray):
+            free, _, _ = self._memory(picture.shape[0], picture.shape[1], 1, STREAMED_BYTES_PER_PIXEL)
+        else:
+            free, _, _ = self._memory(picture.shape[-2], picture.shape[-1], picture.shape[0], TENSOR_BYTES_PER_PIXEL)
+        return free - min(tile, LARGEST_WINDOW) ** 2 * working_bytes_per_pixel(self.network.config, "torch")
 
     def _tiled(self, output: torch.Tensor, read, picture: torch.Tensor | np.ndarray, tile: int, style_weights: torch.Tensor | None) -> torch.Tensor:
         """``output`` (``B x 3 x H x W`` zeros) filled tile by tile: each window ``read(window)`` normalised with the
