@@ -60,17 +60,18 @@ def bare_forward_backward(size: int, iterations: int, device: str, threads: int)
 
 def optimisation_loop(size: int, iterations: int, device: str, threads: int) -> tuple[float, float]:
     from videostyle.methods.gatys import stylize
-    from videostyle.options import GatysOptions
+    from videostyle.options import GatysOptions, PictureOptions
 
     torch.set_num_threads(threads)
     encoder, content, style = _setup(size, device)
     # margin 0: the loop against the bare pass over the same pixels (the default margin adds its own pixels: 14% at 512 px)
-    stylize(content, [style], GatysOptions(size=size, iterations=2, tolerance=0, margin=0), encoder=encoder)  # warm-up
+    stylize(content, [style], GatysOptions(iterations=2, tolerance=0, margin=0), PictureOptions(size=size), encoder=encoder)  # warm-up
     stamps: list[float] = []  # after each evaluation: excludes the one-off style and content set-up
     stylize(
         content,
         [style],
-        GatysOptions(size=size, iterations=iterations + 1, tolerance=0, margin=0),
+        GatysOptions(iterations=iterations + 1, tolerance=0, margin=0),
+        PictureOptions(size=size),
         encoder=encoder,
         callback=lambda scale, step: stamps.append(time.perf_counter()),
     )
@@ -80,18 +81,18 @@ def optimisation_loop(size: int, iterations: int, device: str, threads: int) -> 
 def single_scale(size: int, iterations: int, device: str, threads: int) -> tuple[float, float]:
     """``(seconds, best loss)`` of a single-scale run: the reference of the coarse-to-fine rows."""
     from videostyle.methods.gatys import stylize
-    from videostyle.options import GatysOptions
+    from videostyle.options import GatysOptions, PictureOptions
 
     torch.set_num_threads(threads)
     encoder, content, style = _setup(size, device)
-    single = stylize(content, [style], GatysOptions(size=size, iterations=iterations, tolerance=0), encoder=encoder)
+    single = stylize(content, [style], GatysOptions(iterations=iterations, tolerance=0), PictureOptions(size=size), encoder=encoder)
     return single.seconds, min(single.history)
 
 
 def coarse_to_fine(size: int, iterations: int, scales: int, device: str, threads: int, coarse_iterations: int | None, target: float) -> dict:
     """A coarse-to-fine run: its total time, best full-size loss, and the time it first reached ``target`` at full size."""
     from videostyle.methods.gatys import stylize
-    from videostyle.options import GatysOptions
+    from videostyle.options import GatysOptions, PictureOptions
 
     torch.set_num_threads(threads)
     encoder, content, style = _setup(size, device)
@@ -100,7 +101,8 @@ def coarse_to_fine(size: int, iterations: int, scales: int, device: str, threads
     multi = stylize(
         content,
         [style],
-        GatysOptions(size=size, iterations=iterations, tolerance=0, scales=scales, coarse_iterations=coarse_iterations),
+        GatysOptions(iterations=iterations, tolerance=0, scales=scales, coarse_iterations=coarse_iterations),
+        PictureOptions(size=size),
         encoder=encoder,
         callback=lambda scale, step: stamps.append((scale, step.loss, time.perf_counter() - start)),
     )

@@ -60,7 +60,7 @@ def run_method(clip: Path, height: int, frames: int, args, independent: bool, fo
     end = frames / info.fps
     size = round(max(info.width, info.height) * height / info.height)
     options = VideoOptions(
-        image=GatysOptions(size=size, iterations=args.iterations, tolerance=0.0),
+        image=GatysOptions(iterations=args.iterations, tolerance=0.0),
         first_iterations=args.first_iterations,
         temporal_weight=args.temporal_weight,
         long_term=[int(g) for g in args.long_term.split(",")],
@@ -118,7 +118,7 @@ def memory_child(frames: int, size: int) -> float:
 
     with tempfile.TemporaryDirectory() as folder:
         clip = write_clip(Path(folder) / "clip.mp4", translating_clip(frames, size, size, dx=1), fps=Fraction(25), tone_hz=440)
-        options = VideoOptions(image=GatysOptions(size=size, iterations=1, tolerance=0.0), first_iterations=1)
+        options = VideoOptions(image=GatysOptions(iterations=1, tolerance=0.0), first_iterations=1)
         stylize_video(clip, Path(folder) / "out.mp4", MethodSpec(styles=[STYLE], size=size, optimization=replace(options, flow="dis")))
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

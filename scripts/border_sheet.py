@@ -13,7 +13,6 @@ corner enlarged 4x. The table gives, for the 4 outermost pixel rings, the ring's
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +50,7 @@ def video_frame(style: torch.Tensor, margin: int, encoder, frames: int = 3) -> t
     """The ``frames``-th frame of the bundled clip by the video method, and its content frame."""
     from videostyle.flow import FlowCache, make_estimator
 
-    options = VideoOptions(image=GatysOptions(size=None, iterations=20, margin=margin), first_iterations=100, flow="dis")
+    options = VideoOptions(image=GatysOptions(iterations=20, margin=margin), first_iterations=100, flow="dis")
     stylizer = RuderStylizer(encoder, [style], options, FlowCache(None, make_estimator("dis")), torch.device("cpu"))
     for index, frame in enumerate(VideoReader(ROOT / "assets/carphone.mp4")):
         result = stylizer.stylize(index, frame)
@@ -90,7 +89,7 @@ def main() -> None:
             for margin in (0, MARGIN):
                 if what == "still":
                     image, content = (
-                        stylize(photo, [style], replace(GatysOptions(size=None, iterations=args.iterations), margin=margin), encoder=encoder).image,
+                        stylize(photo, [style], GatysOptions(iterations=args.iterations, margin=margin), encoder=encoder).image,
                         photo,
                     )
                 else:

@@ -14,7 +14,7 @@ from videostyle.features import load_encoder
 from videostyle.io.image import resize_long_side, to_tensor, to_uint8
 from videostyle.io.sheet import save_labelled_grid
 from videostyle.methods.gatys import stylize
-from videostyle.options import GatysOptions
+from videostyle.options import GatysOptions, PictureOptions
 
 
 def main() -> None:
@@ -30,14 +30,12 @@ def main() -> None:
     encoder = load_encoder()
     content = resize_long_side(to_tensor(args.content), args.size)
     style = resize_long_side(to_tensor(args.style), args.size)
-    runs = {"one scale": GatysOptions(size=args.size, iterations=args.iterations, tolerance=0)}
+    runs = {"one scale": GatysOptions(iterations=args.iterations, tolerance=0)}
     for coarse in args.coarse_iterations:
-        runs[f"{args.scales} scales, {coarse} coarse"] = GatysOptions(
-            size=args.size, iterations=args.iterations, tolerance=0, scales=args.scales, coarse_iterations=coarse
-        )
+        runs[f"{args.scales} scales, {coarse} coarse"] = GatysOptions(iterations=args.iterations, tolerance=0, scales=args.scales, coarse_iterations=coarse)
     header, cells = ["content"], [Image.fromarray(to_uint8(content))]
     for label, options in runs.items():
-        result = stylize(content, [style], options, encoder=encoder)
+        result = stylize(content, [style], options, PictureOptions(size=args.size), encoder=encoder)
         header.append(f"{label}: loss {min(result.history[-args.iterations :]):.3g}")
         cells.append(Image.fromarray(to_uint8(result.image)))
     save_labelled_grid(header, [cells], cells[0].height, args.sheet)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -48,13 +49,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=100)
     args = parser.parse_args()
-    options = FACE_OPTIONS.__class__(**{**vars(FACE_OPTIONS), "size": SIZE, "iterations": args.iterations})
+    options = replace(FACE_OPTIONS, iterations=args.iterations)
     encoder = load_encoder()
     rows, table = [], []
     for name, photo in contents().items():
         began = time.perf_counter()
-        single, single_report = stylize_face(photo, EXEMPLARS[:1], options=options, encoder=encoder)
-        several, several_report = stylize_face(photo, EXEMPLARS, options=options, encoder=encoder)
+        single, single_report = stylize_face(photo, EXEMPLARS[:1], options=options, size=SIZE, encoder=encoder)
+        several, several_report = stylize_face(photo, EXEMPLARS, options=options, size=SIZE, encoder=encoder)
         print(f"{name}: {time.perf_counter() - began:.0f} s; shares {[round(s, 2) for s in several_report.exemplar_share]}")
         height, width = several_report.regions.shape
         rows.append(

@@ -198,31 +198,31 @@ def test_video_bad_input_gives_one_line_and_no_output(clip, images, tmp_path, ca
 
 
 def test_cli_defaults_match_the_library_defaults():
-    from videostyle.options import GatysOptions, VideoOptions
+    from videostyle.options import IMAGE_SIZE, GatysOptions, PictureOptions, VideoOptions
 
     image = {param.name: param.default for param in cli.commands["image"].params}
     video = {param.name: param.default for param in cli.commands["video"].params}
-    library = GatysOptions()
+    library, picture = GatysOptions(), PictureOptions()
+    for name in ["preserve_color", "color_method"]:
+        assert image[name] == video[name] == getattr(picture, name), name
     for name in [
         "content_weight",
         "style_weight",
         "tv_weight",
         "optimizer",
         "init",
-        "preserve_color",
-        "color_method",
         "style_scale",
         "tolerance",
         "seed",
         "scales",
     ]:
         assert image[name] == getattr(library, name), name
-    assert (image["size"], image["iterations"]) == (library.size, library.iterations)
+    assert (image["size"], image["iterations"]) == (IMAGE_SIZE, library.iterations)
     assert image["content_layers"] == ",".join(library.content_layers) and image["style_layers"] == ",".join(library.style_layers)
     clip = VideoOptions()
     for name in ["first_iterations", "temporal_weight", "passes", "pass_iterations", "pass_blend", "temporal_from_pass"]:
         assert video[name] == getattr(clip, name), name
-    assert (video["iterations"], video["size"]) == (clip.image.iterations, clip.image.size) and video["frame_init"] == clip.frame_init
+    assert video["iterations"] == clip.image.iterations and video["frame_init"] == clip.frame_init
 
 
 def test_a_truncated_video_gives_a_one_line_warning_and_a_shorter_output(images, tmp_path, capsys):

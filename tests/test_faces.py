@@ -15,7 +15,8 @@ from videostyle.serve.jobs import samples_folder
 from videostyle.spec import MethodSpec
 
 PORTRAITS = [str(samples_folder() / f"portrait_{name}.png") for name in ("duelist", "mage-silver_female")]
-FAST = GatysOptions(size=128, iterations=4, style_loss="mrf", mrf_weight=1.0, tolerance=0.0)
+SIZE = 128
+FAST = GatysOptions(iterations=4, style_loss="mrf", mrf_weight=1.0, tolerance=0.0)
 
 
 def test_faces_are_found_in_the_photo_and_the_portraits():
@@ -60,7 +61,7 @@ def test_the_collage_has_no_hard_seam():
 
 
 def test_a_portrait_from_two_exemplars(encoder):
-    result, report = stylize_face(samples_folder() / "grace_hopper.jpg", PORTRAITS, options=FAST, encoder=encoder)
+    result, report = stylize_face(samples_folder() / "grace_hopper.jpg", PORTRAITS, options=FAST, size=SIZE, encoder=encoder)
     assert result.image.shape[-2:] == (128, 109)
     assert result.iterations == 4
     assert sum(report.exemplar_share) == pytest.approx(1.0)
@@ -72,11 +73,11 @@ def test_a_portrait_from_two_exemplars(encoder):
 def test_no_face_is_an_error_or_a_given_box(encoder):
     texture = to_uint8(textured_image(128, 128))
     with pytest.raises(VideostyleError, match="no face found in the content: give its box with --face-box"):
-        stylize_face(texture, PORTRAITS, options=FAST, encoder=encoder)
-    _, report = stylize_face(texture, PORTRAITS, options=FAST, encoder=encoder, face_box=(32, 32, 64, 64))
+        stylize_face(texture, PORTRAITS, options=FAST, size=SIZE, encoder=encoder)
+    _, report = stylize_face(texture, PORTRAITS, options=FAST, size=SIZE, encoder=encoder, face_box=(32, 32, 64, 64))
     assert report.content_box[:4] == (32, 32, 64, 64) and report.notes == ["the face box was given, not detected"]
     with pytest.raises(VideostyleError, match="no face found in the exemplar"):
-        stylize_face(samples_folder() / "grace_hopper.jpg", [texture], options=FAST, encoder=encoder)
+        stylize_face(samples_folder() / "grace_hopper.jpg", [texture], options=FAST, size=SIZE, encoder=encoder)
 
 
 def test_the_spec_of_method_faces():

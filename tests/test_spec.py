@@ -8,7 +8,7 @@ import pytest
 
 from videostyle.checks import check_range, check_style_weights
 from videostyle.errors import VideostyleError
-from videostyle.options import AdaptOptions, GatysOptions, VideoOptions
+from videostyle.options import AdaptOptions, GatysOptions, PictureOptions, VideoOptions
 from videostyle.runs import content_digest, first_difference, open_run_folder
 from videostyle.spec import EncoderSpec, MethodSpec
 
@@ -41,11 +41,10 @@ def test_specs_survive_json(style_files):
         assert again.video_options() == spec.video_options() if spec.method == "optimize" else True
 
 
-def test_the_spec_owns_the_shared_image_options(style_files):
-    spec = MethodSpec(styles=style_files, style_weights=[1.0, 3.0], size=96, preserve_color="histogram")
-    image = spec.image_options()
-    assert (image.size, image.style_weights, image.preserve_color) == (96, [1.0, 3.0], "histogram")
-    assert "size" not in spec.to_dict()["optimization"]["image"]  # written once, at the top
+def test_the_spec_owns_the_picture_options(style_files):
+    spec = MethodSpec(styles=style_files, style_weights=[1.0, 3.0], size=96, preserve_color="histogram", tile=128)
+    assert spec.picture_options() == PictureOptions(size=96, style_weights=[1.0, 3.0], preserve_color="histogram", tile=128)
+    assert not set(spec.to_dict()["optimization"]["image"]) & set(PictureOptions.__dataclass_fields__)  # written once, at the top
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from videostyle.losses.tiled import TiledPerceptualLoss
 from videostyle.methods.feedforward import tiled_stylize
 from videostyle.methods.gatys import stylize
 from videostyle.models import load_transformer
-from videostyle.options import GatysOptions
+from videostyle.options import GatysOptions, PictureOptions, VideoOptions
 from videostyle.spec import MethodSpec
 from videostyle.tiles import feather, overlapping_tiles, partition
 
@@ -68,8 +68,9 @@ def test_tiled_criterion_is_the_whole_pictures_objective(encoder):
 
 def test_tiled_optimisation_follows_the_untiled_run(encoder):
     content, style = textured_image(112, 96, seed=2), stripes_image(64, 64)
-    whole = stylize(content, [style], GatysOptions(size=None, iterations=6, tolerance=0.0, optimizer="adam"), encoder=encoder)
-    tiled = stylize(content, [style], GatysOptions(size=None, iterations=6, tolerance=0.0, optimizer="adam", tile=64), encoder=encoder)
+    options = GatysOptions(iterations=6, tolerance=0.0, optimizer="adam")
+    whole = stylize(content, [style], options, encoder=encoder)
+    tiled = stylize(content, [style], options, PictureOptions(tile=64), encoder=encoder)
     assert tiled.iterations == whole.iterations == 6
     assert tiled.loss == pytest.approx(whole.loss, rel=1e-3)
     assert (tiled.image - whole.image).abs().max() < 2 / 255
@@ -102,6 +103,8 @@ def test_tile_is_checked():
     with pytest.raises(VideostyleError, match="tile works with methods"):
         MethodSpec(method="adain", styles=["a.jpg"], tile=256).check()
     with pytest.raises(VideostyleError, match="Gram style loss"):
-        GatysOptions(style_loss="mrf", tile=256).check()
-    assert MethodSpec(method="optimize", styles=["a.jpg"], tile=256).image_options().tile == 256
+        GatysOptions(style_loss="mrf").check(PictureOptions(tile=256))
+    with pytest.raises(VideostyleError, match="Gram style loss"):
+        MethodSpec(method="optimize", styles=["a.jpg"], tile=256, optimization=VideoOptions(image=GatysOptions(style_loss="mrf"))).check()
+    assert MethodSpec(method="optimize", styles=["a.jpg"], tile=256).picture_options().tile == 256
     assert "tile" not in MethodSpec(method="feedforward").describe()

@@ -27,9 +27,9 @@ from .methods.feedforward import OnePassStylizer
 from .methods.gatys import stylize as gatys_stylize
 from .methods.gatys import to_output
 from .methods.optimize import Step
-from .options import GatysOptions, VideoOptions
+from .options import IMAGE_SIZE, GatysOptions, PictureOptions, VideoOptions
 from .results import ImageResult
-from .spec import ADAPT_METHOD, FACES_METHOD, SHARED_IMAGE_FIELDS, MethodSpec
+from .spec import ADAPT_METHOD, FACES_METHOD, MethodSpec
 from .training.adapt import adapted_spec
 from .training.loop import StepReport
 
@@ -114,13 +114,21 @@ def stylize(
 
         exemplars = list(style_images) if style_images is not None else list(spec.styles)
         face, report = stylize_face(
-            content_tensor, exemplars, options=spec.image_options(), face_box=spec.face_box, encoder=encoder, device=device, callback=callback
+            content_tensor,
+            exemplars,
+            options=spec.image_options(),
+            size=spec.size,
+            face_box=spec.face_box,
+            encoder=encoder,
+            device=device,
+            callback=callback,
         )
         result = ImageResult(**vars(face))
         result.notes = [*report.notes, report_line(report)]
     else:
         assert content_tensor is not None
-        options = spec.image_options()
+        options, picture_options = spec.image_options(), spec.picture_options()
+        luminance = picture_options.preserve_color == "luminance"
         styles = [to_tensor(item, device) for item in (style_images if style_images is not None else [load_image(path) for path in spec.styles])]
         hook = callback
         if save_every and output is not None:
@@ -128,15 +136,15 @@ def stylize(
 
             def hook(scale: int, step: Step) -> None:
                 if step.iteration % save_every == 0:
-                    save_image(to_output(step.variable, content_tensor, options), intermediate_path(output, step.iteration, scale if multi_scale else None))
+                    save_image(to_output(step.variable, content_tensor, luminance), intermediate_path(output, step.iteration, scale if multi_scale else None))
                 if callback is not None:
                     callback(scale, step)
 
         height, width = content_tensor.shape[-2:]
-        if options.size:
-            height, width = size_for_long_side(height, width, options.size)
+        if spec.size:
+            height, width = size_for_long_side(height, width, spec.size)
         with memory_errors(width, height, device):
-            result = ImageResult(**vars(gatys_stylize(content_tensor, styles, options, encoder=encoder, callback=hook)))
+            result = ImageResult(**vars(gatys_stylize(content_tensor, styles, options, picture_options, encoder=encoder, callback=hook)))
     result.seconds = time.perf_counter() - started
     result.notes = [*adaptation, *result.notes]
     if output is not None:
@@ -177,8 +185,8 @@ def estimate_image(
         return stylize(content_tensor, spec, device=device, encoder=encoder).seconds
     options = spec.image_options()
     height, width = content_tensor.shape[-2:]
-    if options.size is not None:
-        height, width = size_for_long_side(height, width, options.size)
+    if spec.size is not None:
+        height, width = size_for_long_side(height, width, spec.size)
     probe = replace(spec, optimization=replace(spec.optimization, image=replace(options, iterations=probe_iterations, scales=1, tolerance=0.0)))
     stamps: list[float] = []  # between the first and the last iteration: the style targets' set-up left out, as a video run measures
     stylize(
@@ -206,15 +214,16 @@ def stylize_image(
 
     ``content`` and each style may be a path, a Pillow image, an ``H x W x C`` array or a
     ``[B x] C x H x W`` tensor in [0, 1]. Keyword ``options`` are the fields of
-    :class:`~videostyle.methods.gatys.GatysOptions` (``size``, ``iterations``,
-    ``style_weight``, ``preserve_color``, ...). With ``output`` the result is also
+    :class:`~videostyle.options.GatysOptions` (``iterations``, ``style_weight``, ...) and of
+    :class:`~videostyle.options.PictureOptions` (``size``, default :data:`~videostyle.options.IMAGE_SIZE`;
+    ``style_weights``, ``preserve_color``, ...). With ``output`` the result is also
     written there (atomically); ``save_every=N`` also writes every N-th iterate beside it.
 
     >>> result = stylize_image("photo.jpg", "painting.jpg", size=256, iterations=100)  # doctest: +SKIP
     """
-    _check_known(options, GatysOptions.__dataclass_fields__)
-    shared = {name: options.pop(name) for name in SHARED_IMAGE_FIELDS if name in options}
-    spec = MethodSpec(method="optimize", optimization=VideoOptions(image=GatysOptions(**options)), **{"size": GatysOptions.size, **shared})
+    _check_known(options, {**GatysOptions.__dataclass_fields__, **PictureOptions.__dataclass_fields__})
+    picture = {name: options.pop(name) for name in PictureOptions.__dataclass_fields__ if name in options}
+    spec = MethodSpec(method="optimize", optimization=VideoOptions(image=GatysOptions(**options)), **{"size": IMAGE_SIZE, **picture})
     return stylize(content, spec, style_images=_as_list(style), output=output, device=device, encoder=encoder, callback=callback, save_every=save_every)
 
 

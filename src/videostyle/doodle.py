@@ -22,11 +22,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .checks import check_size
 from .errors import VideostyleError
 from .io.atomic import check_not_an_input, check_writable_destination
 from .io.image import load_image, save_image, size_for_long_side, to_tensor, to_uint8
 from .methods.frames import FrameStylizer
-from .options import GatysOptions, VideoOptions
+from .options import GatysOptions, PictureOptions, VideoOptions
 
 if TYPE_CHECKING:
     from .methods.ruder import RuderStylizer
@@ -40,9 +41,12 @@ MAX_REGIONS = 16
 COLOUR_TOLERANCE = 60.0
 #: Share of a doodle's pixels allowed outside every region colour (anti-aliased edges).
 STRAY_SHARE = 0.01
-#: The doodle's default optimisation: the MRF loss alone at relu3_1 and relu4_1, 300 iterations at 384 px, from the
-#: start :func:`paint_doodle` makes (the doodle in the painting's region colours, plus noise).
-DOODLE_OPTIONS = GatysOptions(size=384, iterations=300, style_loss="mrf", mrf_weight=1.0, content_weight=0.0, init="content", tolerance=0.0)
+#: The doodle's default long side in pixels.
+DOODLE_SIZE = 384
+#: The doodle's default optimisation: the MRF loss alone at relu3_1 and relu4_1, 300 iterations (at
+#: :data:`DOODLE_SIZE`), from the start :func:`paint_doodle` makes (the doodle in the painting's region colours,
+#: plus noise).
+DOODLE_OPTIONS = GatysOptions(iterations=300, style_loss="mrf", mrf_weight=1.0, content_weight=0.0, init="content", tolerance=0.0)
 #: A doodle video: the first frame as a still doodle (its iterations), each later frame 100 iterations from the
 #: previous output warped by DIS flow, held there by the temporal loss.
 DOODLE_VIDEO_OPTIONS = VideoOptions(image=replace(DOODLE_OPTIONS, iterations=100), first_iterations=DOODLE_OPTIONS.iterations, flow="dis")
@@ -133,6 +137,7 @@ def paint_doodle(
     content: str | os.PathLike | None = None,
     output: str | os.PathLike | None = None,
     options: GatysOptions | None = None,
+    size: int | None = DOODLE_SIZE,
     device: str | torch.device | None = None,
     callback=None,
 ):
@@ -140,7 +145,7 @@ def paint_doodle(
     ``(ImageResult, notes)``. ``content``: a photo to keep (content term, start), resized to the doodle's
     size; without it the picture starts from noise. ``options``: :data:`DOODLE_OPTIONS` by default
     (``content_weight`` 1 and ``init`` content apply when a content is given). The output is the doodle's
-    size, its long side ``options.size``."""
+    shape, its long side ``size`` (None: the doodle's own)."""
     from .devices import resolve_device
     from .methods.gatys import stylize
     from .results import ImageResult
@@ -150,11 +155,12 @@ def paint_doodle(
         check_writable_destination(output)
         check_not_an_input(output, [style, style_map, doodle, content])
     options = _doodle_options(options, content is not None)
+    check_size("size", size)
     device = resolve_device(device)
     notes: list[str] = []
     painting, palette, style_regions = _painting_regions(style, style_map, notes)
     layout = load_image(doodle)
-    height, width = size_for_long_side(layout.height, layout.width, options.size) if options.size else (layout.height, layout.width)
+    height, width = size_for_long_side(layout.height, layout.width, size) if size else (layout.height, layout.width)
     if (layout.width, layout.height) != (width, height):
         layout = layout.resize((width, height), resample=0)
     target_map = one_hot(np.asarray(layout), palette, "doodle")
@@ -166,7 +172,7 @@ def paint_doodle(
     else:  # no content: the start is each region of the doodle in the mean colour of its region of the painting, plus noise
         start = to_tensor(flat_start(painting, style_regions, target_map, options.seed), device)
     style_scale = options.style_scale * max(painting.size) / max(width, height)  # the painting at its own size: its strokes keep their scale
-    options = replace(options, size=None, style_scale=style_scale)
+    options = replace(options, style_scale=style_scale)
     maps = (torch.from_numpy(style_regions)[None], torch.from_numpy(target_map)[None])
     encoder = EncoderSpec().load(device)
     result = stylize(start, [to_tensor(painting, device)], options, encoder=encoder, callback=callback, semantic_maps=maps)
@@ -245,6 +251,7 @@ def paint_doodle_video(
     *,
     content: str | os.PathLike | None = None,
     options: VideoOptions | None = None,
+    size: int | None = DOODLE_SIZE,
     fps: float | None = None,
     device: str | torch.device | None = None,
     callback=None,
@@ -256,7 +263,7 @@ def paint_doodle_video(
     estimated on ``content`` (a clip, which sets the length and the size; its frames are kept by the content term)
     or else on the doodles in the painting's region colours. ``options`` (:data:`DOODLE_VIDEO_OPTIONS` by default):
     ``first_iterations`` go to the first frame, ``image.iterations`` to each later one, with ``temporal_weight``
-    and ``flow``; ``image`` is the doodle's own options, as for :func:`paint_doodle` (its ``size``: the long side).
+    and ``flow``; ``image`` is the doodle's own options, as for :func:`paint_doodle`. ``size``: the frames' long side (None: the clip's or the doodles' own).
     ``fps``: the frame rate of a folder of doodles; ``run``: the run folder's settings, as for
     :func:`~videostyle.pipeline.stylize_video`. ``callback(frame, step)`` after every iteration."""
     from .flow import FlowCache, make_estimator
@@ -269,6 +276,7 @@ def paint_doodle_video(
     check_video_destination(output)
     check_not_an_input(output, [style, style_map, maps, content])
     video_options = options or DOODLE_VIDEO_OPTIONS
+    check_size("size", size)
     image = _doodle_options(video_options.image, content is not None, default=DOODLE_VIDEO_OPTIONS.image)
     notes: list[str] = []
     regions = PaintingRegions(*_painting_regions(style, style_map, notes))
@@ -276,7 +284,7 @@ def paint_doodle_video(
 
     def make_stylizer(run_folder: Path, size: tuple[int, int], where: torch.device) -> DoodleFrames:
         style_scale = image.style_scale * max(regions.painting.size) / max(size)
-        first_frame = replace(image, size=None, style_scale=style_scale, iterations=video_options.first_iterations)
+        first_frame = replace(image, style_scale=style_scale, iterations=video_options.first_iterations)
         video = replace(video_options, image=replace(first_frame, iterations=image.iterations)).check()
         flows = FlowCache(run_folder / "flow", make_estimator(video.flow))
         ruder = RuderStylizer(EncoderSpec().load(where), [to_tensor(regions.painting, where)], video, flows, where)
@@ -290,8 +298,9 @@ def paint_doodle_video(
             "options": asdict(replace(video_options, image=image)),
         }
     }
+    key["doodle"]["options"]["image"].update(asdict(PictureOptions(size=size)))  # where these were kept before: those runs keep their key
     summary = stylize_frames(
-        content if content is not None else maps, output, make_stylizer, key, long_side=image.size, window=ClipWindow(fps=fps), run=run, device=device
+        content if content is not None else maps, output, make_stylizer, key, long_side=size, window=ClipWindow(fps=fps), run=run, device=device
     )
     summary.notes[:0] = notes
     return summary

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .checks import check_size
 from .errors import VideostyleError
 from .features import VGGEncoder
 from .io.image import load_image, size_for_long_side, to_tensor
@@ -49,8 +50,10 @@ from .options import GatysOptions
 REGIONS = ("background", "hair", "skin", "eyes", "nose", "mouth")
 #: Distinct colours of the regions, for pictures of the map.
 REGION_COLOURS = np.array([[40, 40, 40], [150, 90, 40], [230, 180, 150], [60, 120, 230], [240, 220, 80], [220, 60, 60]], np.uint8)
+#: The face's default long side in pixels.
+FACE_SIZE = 384
 #: The face's default optimisation: the MRF loss guided by the region maps, with the content loss.
-FACE_OPTIONS = GatysOptions(size=384, iterations=200, style_loss="mrf", mrf_weight=1.0, content_weight=1.0, tolerance=0.0)
+FACE_OPTIONS = GatysOptions(iterations=200, style_loss="mrf", mrf_weight=1.0, content_weight=1.0, tolerance=0.0)
 #: Cells of the exemplar choice, in pixels of the working size.
 CELL = 16
 #: The cost of a change of exemplar between neighbouring cells, on top of how much the two differ there.
@@ -267,6 +270,7 @@ def stylize_face(
     *,
     output: str | os.PathLike | None = None,
     options: GatysOptions | None = None,
+    size: int | None = FACE_SIZE,
     face_box: FaceBox | Sequence[int] | None = None,
     cell: int = CELL,
     smoothness: float = SMOOTHNESS,
@@ -275,8 +279,8 @@ def stylize_face(
     callback=None,
 ):
     """Paint the face of ``content`` from the painted faces ``exemplars`` (paths, images, arrays or tensors);
-    returns ``(ImageResult, FaceReport)``. ``options``: :data:`FACE_OPTIONS` by default (``size`` the long
-    side). ``face_box``: the content's face ``(left, top, width, height)`` in the content's own pixels,
+    returns ``(ImageResult, FaceReport)``. ``options``: :data:`FACE_OPTIONS` by default; ``size``: the long
+    side (None: the content's own). ``face_box``: the content's face ``(left, top, width, height)`` in the content's own pixels,
     instead of the detector's. One exemplar works too: every cell takes it."""
     from .devices import resolve_device
     from .io.atomic import check_not_an_input, check_writable_destination
@@ -295,13 +299,14 @@ def stylize_face(
     if options.style_loss == "gram":
         options = replace(options, style_loss="mrf")
     options = options.check()
-    if options.scales != 1 or options.tile is not None:
-        raise VideostyleError("a face is painted at one scale and in one piece", parameter="scales" if options.scales != 1 else "tile")
+    check_size("size", size)
+    if options.scales != 1:
+        raise VideostyleError("a face is painted at one scale", parameter="scales")
     device = resolve_device(device)
     encoder = encoder if encoder is not None else EncoderSpec().load(device)
     notes: list[str] = []
     photo = _picture(content)
-    height, width = size_for_long_side(photo.shape[0], photo.shape[1], options.size) if options.size else photo.shape[:2]
+    height, width = size_for_long_side(photo.shape[0], photo.shape[1], size) if size else photo.shape[:2]
     scale = height / photo.shape[0]
     photo = cv2.resize(photo, (width, height), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
     if face_box is not None:
@@ -336,9 +341,7 @@ def stylize_face(
         choice = choose_exemplars(data_cost, border_costs(aligned, cell, rows, cols), smoothness)
     collage = blend_exemplars(aligned, choice, photo, cell) if len(aligned) > 1 else aligned[0]
     maps = torch.from_numpy(np.stack([(regions == k).astype(np.float32) for k in range(len(REGIONS))]))[None]
-    result = stylize(
-        to_tensor(photo, device), [to_tensor(collage, device)], replace(options, size=None), encoder=encoder, callback=callback, semantic_maps=(maps, maps)
-    )
+    result = stylize(to_tensor(photo, device), [to_tensor(collage, device)], options, encoder=encoder, callback=callback, semantic_maps=(maps, maps))
     image = ImageResult(**vars(result))
     shares = [float((choice == k).mean()) for k in range(len(aligned))]
     report = FaceReport(box, boxes, shares, regions, collage, choice, notes=notes)

@@ -1,6 +1,7 @@
-"""The options of the methods, as plain dataclasses that check themselves: :class:`GatysOptions` (optimisation
-of a picture), :class:`VideoOptions` (Ruder et al.'s video on top of it) and :class:`AdaptOptions` (adapting a
-fast network to a style), with the names they choose from.
+"""The options of the methods, as plain dataclasses that check themselves: :class:`PictureOptions` (what every
+method shares: size, style mix, colour, tiles), :class:`GatysOptions` (optimisation of a picture),
+:class:`VideoOptions` (Ruder et al.'s video on top of it) and :class:`AdaptOptions` (adapting a fast network to a
+style), with the names they choose from. Each field has one of them as its owner.
 
 :class:`~videostyle.spec.MethodSpec` holds them and the methods read them. This module imports no method, so the
 spec, the front ends and the methods all depend on it; what a check compares against that lives in a lower layer
@@ -47,27 +48,54 @@ SWAP_LAYER = "relu3_1"
 
 
 @dataclass
-class GatysOptions:
-    """Every knob of the optimisation method, with defaults that give a good 512 px result.
+class PictureOptions:
+    """What every method does around its own work on a picture; :class:`~videostyle.spec.MethodSpec` owns these
+    fields and hands them to each method (:meth:`~videostyle.spec.MethodSpec.picture_options`).
 
-    ``size`` is the output's long side in pixels (None: the content's own size);
+    ``size``: the output's long side in pixels (None: the content's own); ``style_weights``: the style images'
+    mix (None: equal); ``preserve_color`` and ``color_method``: Gatys et al. 2016's colour control; ``tile``:
+    pictures longer than this many pixels are processed in tiles, memory bounded by the tile (None: whole).
+    """
+
+    size: int | None = None
+    style_weights: list[float] | None = None
+    preserve_color: str = "none"
+    color_method: str = "cholesky"
+    tile: int | None = None
+
+    def check(self) -> PictureOptions:
+        check_size("size", self.size)
+        check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
+        check_choice("color_method", self.color_method, color.COLOR_METHODS)
+        check_tile(self.tile)
+        return self
+
+
+#: The output's long side of an optimised picture where none is given (:func:`~videostyle.api.stylize_image`, the
+#: ``image`` command).
+IMAGE_SIZE = 512
+
+
+@dataclass
+class GatysOptions:
+    """Every knob of the optimisation method, with defaults that give a good 512 px result. The picture's size,
+    style mix, colour control and tiles are :class:`PictureOptions`, given beside these.
+
     ``style_scale`` sizes each style image relative to the output's long side;
     ``scales`` > 1 optimises coarse-to-fine, halving the size per scale, with ``iterations`` at the
-    output's size and ``coarse_iterations`` (None: a fifth of ``iterations``, :data:`COARSE_SHARE`) at each coarser one. ``tile``: scales
-    longer than this many pixels are scored over tiles with whole-picture Gram matrices
-    (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`), memory bounded by the tile. ``style_loss``: one
+    output's size and ``coarse_iterations`` (None: a fifth of ``iterations``, :data:`COARSE_SHARE`) at each coarser one.
+    With a tile (:attr:`PictureOptions.tile`), scales longer than it are scored over tiles with whole-picture Gram
+    matrices (:class:`~videostyle.losses.tiled.TiledPerceptualLoss`). ``style_loss``: one
     of :data:`STYLE_LOSSES`; the MRF term is weighted by ``mrf_weight`` on ``mrf_layers``. ``margin``: pixels of
     mirrored picture optimised around it and cropped off (:data:`MARGIN`, :func:`add_margin`).
     """
 
-    size: int | None = 512
     iterations: int = 500
     content_weight: float = 1.0
     style_weight: float = 50.0
     tv_weight: float = 1e4
     content_layers: dict[str, float] = field(default_factory=lambda: {"relu4_2": 1.0})
     style_layers: dict[str, float] = field(default_factory=lambda: {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu4_1": 1.0, "relu5_1": 1.0})
-    style_weights: list[float] | None = None
     style_scale: float = 1.0
     optimizer: str = "lbfgs"
     learning_rate: float | None = None
@@ -76,13 +104,10 @@ class GatysOptions:
     tolerance: float = 1e-5
     scales: int = 1
     coarse_iterations: int | None = None
-    preserve_color: str = "none"
-    color_method: str = "cholesky"
     style_loss: str = "gram"
     mrf_weight: float = MRF_WEIGHT
     mrf_layers: dict[str, float] = field(default_factory=lambda: {"relu3_1": 1.0, "relu4_1": 1.0})
     map_weight: float = 10.0
-    tile: int | None = None
     margin: int = MARGIN
 
     @property
@@ -120,8 +145,9 @@ class GatysOptions:
 
         return 2 * MRF_REMATCH if "mrf" in self.style_loss else 5
 
-    def check(self) -> GatysOptions:
-        check_size("size", self.size)
+    def check(self, picture_options: PictureOptions | None = None) -> GatysOptions:
+        """Validate (naming the parameter); returns self. With ``picture_options``, those too, and what the two
+        allow together (tiles need the Gram style loss)."""
         if self.iterations < 0:
             raise VideostyleError(f"iterations must be >= 0, got {self.iterations}", parameter="iterations")
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -129,8 +155,6 @@ class GatysOptions:
             check_choice("init", self.init, INITS)
         if self.start == "matched" and self.style_loss != "swap":
             raise VideostyleError("init matched starts from a style swap's matched pixels: it needs method style-swap", parameter="init")
-        check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
-        check_choice("color_method", self.color_method, color.COLOR_METHODS)
         if self.scales < 1:
             raise VideostyleError(f"scales must be >= 1, got {self.scales}", parameter="scales")
         if self.margin < 0:
@@ -139,8 +163,7 @@ class GatysOptions:
             raise VideostyleError(f"coarse_iterations must be >= 0, got {self.coarse_iterations}", parameter="coarse_iterations")
         check_positive("style_scale", self.style_scale)
         check_choice("style_loss", self.style_loss, STYLE_LOSSES)
-        check_tile(self.tile)
-        if self.tile is not None and self.style_loss != "gram":
+        if picture_options is not None and picture_options.check().tile is not None and self.style_loss != "gram":
             raise VideostyleError(f"tile works with the Gram style loss; style loss {self.style_loss} matches patches over the whole picture", parameter="tile")
         for name in ("content_weight", "style_weight", "tv_weight", "tolerance", "mrf_weight", "map_weight"):
             check_positive(name, getattr(self, name), allow_zero=True)
@@ -157,7 +180,8 @@ FRAME_INITS = ("warped", "previous", "random")
 
 @dataclass
 class VideoOptions:
-    """Options of the video method on top of the image options (size, weights, colour...).
+    """Options of the video method on top of the image options (:class:`GatysOptions`; the frames' size, style mix
+    and colour are :class:`PictureOptions`).
 
     ``iterations`` (in ``image``) apply to every frame after the first, which gets
     ``first_iterations``. ``independent=True`` is the per-frame baseline: no temporal loss and
@@ -169,7 +193,7 @@ class VideoOptions:
     the warped neighbour, with the temporal loss from pass ``temporal_from_pass`` on.
     """
 
-    image: GatysOptions = field(default_factory=lambda: GatysOptions(size=360, iterations=150))
+    image: GatysOptions = field(default_factory=lambda: GatysOptions(iterations=150))
     first_iterations: int = 500
     temporal_weight: float = 2e5
     long_term: list[int] = field(default_factory=lambda: [1])
@@ -182,10 +206,11 @@ class VideoOptions:
     flow: str = "deepflow"
     flow_dir: str | None = None
 
-    def check(self) -> VideoOptions:
+    def check(self, picture_options: PictureOptions | None = None) -> VideoOptions:
+        """Validate (naming the parameter); returns self. ``picture_options``: as for :meth:`GatysOptions.check`."""
         from .flow.estimators import ESTIMATORS
 
-        self.image.check()
+        self.image.check(picture_options)
         check_choice("frame_init", self.frame_init, FRAME_INITS)
         check_choice("flow", self.flow, tuple(ESTIMATORS))
         if not self.long_term or any(gap < 1 for gap in self.long_term):

@@ -289,7 +289,7 @@ def frame_stylizer(
         return build_stylizer(spec, device, encoder)[0]
     styles = [to_tensor(load_image(path), device) for path in spec.styles]
     encoder = encoder if encoder is not None else spec.encoder.load(device)
-    return RuderFrames(RuderStylizer(encoder, styles, spec.video_options(), flow_cache, device), progress, frames)
+    return RuderFrames(RuderStylizer(encoder, styles, spec.video_options(), flow_cache, device, spec.picture_options()), progress, frames)
 
 
 def stylize_video(

@@ -19,13 +19,11 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from . import color
-from .checks import check_choice, check_mask_styles, check_positive, check_range, check_size, check_style_weights
+from .checks import check_choice, check_mask_styles, check_positive, check_range, check_style_weights
 from .errors import VideostyleError
-from .options import PRECISIONS, RUNTIMES, AdaptOptions, GatysOptions, VideoOptions
+from .options import PRECISIONS, RUNTIMES, AdaptOptions, GatysOptions, PictureOptions, VideoOptions
 from .registry import METHODS as REGISTRY
 from .registry import Method, method_for_kind, method_record
-from .tiles import check_tile
 
 #: A fast network adapted to the style first (cached), then one pass per frame: see :mod:`videostyle.training.adapt`.
 ADAPT_METHOD = "adapt"
@@ -36,8 +34,6 @@ STYLE_SWAP_METHOD = "style-swap"
 #: A portrait painted from several painted portraits (after Song et al. 2017): each region of the face takes its
 #: patches from the exemplar that fits it best (:mod:`videostyle.faces`); images only, by optimisation (the MRF loss).
 FACES_METHOD = "faces"
-#: Fields of :class:`GatysOptions` that the spec owns (shared with the one-pass methods) and sets there.
-SHARED_IMAGE_FIELDS = ("size", "style_weights", "preserve_color", "color_method", "tile")
 
 
 @dataclass(frozen=True)
@@ -78,8 +74,7 @@ class MethodSpec:
     model), ``strength`` (the output blended with the input: 1 is the full style), ``alpha``
     (AdaIN's content-style trade-off in feature space), ``mask`` (an image splitting the frame
     between two styles), ``runtime``, ``precision`` (the network's arithmetic: float32, bfloat16 or float16) and ``batch_size``. ``optimization``: the optimisation
-    method's options (for images only ``optimization.image`` applies); its fields named in
-    ``SHARED_IMAGE_FIELDS`` are taken from the spec. ``encoder``: the perceptual encoder.
+    method's options (for images only ``optimization.image`` applies). ``encoder``: the perceptual encoder.
     ``adaptation``: how method ``adapt`` makes its network (one style image). ``tile``: pictures longer
     than this many pixels are processed in tiles (None: whole), by the networks of the methods whose record says ``tiles``
     (:func:`~videostyle.methods.feedforward.tiled_stylize`) and by optimisation with the Gram style loss
@@ -112,27 +107,16 @@ class MethodSpec:
     max_memory: int | None = None
     exact_statistics: bool = False
 
-    def __post_init__(self) -> None:
-        # the copies of the shared fields inside optimization.image always hold the spec's values
-        self.optimization = replace(self.optimization, image=replace(self.optimization.image, **self._shared_image_fields()))
-
-    def _shared_image_fields(self) -> dict:
-        return {
-            "size": self.size,
-            "style_weights": self.style_weights,
-            "preserve_color": self.preserve_color,
-            "color_method": self.color_method,
-            "tile": self.tile,
-        }
+    def picture_options(self) -> PictureOptions:
+        """The spec's :class:`~videostyle.options.PictureOptions`: its size, style mix, colour control and tile."""
+        return PictureOptions(self.size, self.style_weights, self.preserve_color, self.color_method, self.tile)
 
     def check(self, style_count: int | None = None) -> MethodSpec:
         """Validate every option (naming the parameter); returns self. ``style_count``: the number of
         style images when the caller holds them in memory instead of naming them in ``styles``."""
         styles = len(self.styles) if style_count is None else style_count
         record = method_record(self.method)
-        check_size("size", self.size)
-        check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
-        check_choice("color_method", self.color_method, color.COLOR_METHODS)
+        self.picture_options().check()
         check_range("strength", self.strength, 0, 1)
         check_range("alpha", self.alpha, 0, 1)
         check_choice("runtime", self.runtime, RUNTIMES)
@@ -141,7 +125,6 @@ class MethodSpec:
             raise VideostyleError(f"precision applies to methods {_methods_with('precision')}, not {self.method}", parameter="precision")
         check_positive("batch_size", self.batch_size)
         check_style_weights(self.style_weights, styles)
-        check_tile(self.tile)
         if self.tile is not None and self.one_pass and not record.tiles:
             raise VideostyleError(f"tile works with methods {_methods_with('tiles')} and optimisation, not {self.method} with a network", parameter="tile")
         if self.max_memory is not None:
@@ -229,23 +212,20 @@ class MethodSpec:
         return default
 
     def image_options(self) -> GatysOptions:
-        """The Gatys options of this spec: ``optimization.image`` with the spec's shared fields (and, for method
-        style-swap, its style loss)."""
-        image = replace(self.optimization.image, **self._shared_image_fields())
+        """The Gatys options of this spec, checked with its :meth:`picture_options`: ``optimization.image``, with
+        the style loss of methods faces (MRF unless given) and style-swap (the swap)."""
+        image = self.optimization.image
         if self.method == FACES_METHOD and image.style_loss == "gram":
             image = replace(image, style_loss="mrf")
-        return (replace(image, style_loss="swap") if self.method == STYLE_SWAP_METHOD else image).check()
+        return (replace(image, style_loss="swap") if self.method == STYLE_SWAP_METHOD else image).check(self.picture_options())
 
     def video_options(self) -> VideoOptions:
         """The Ruder options of this spec, checked."""
-        return replace(self.optimization, image=self.image_options()).check()
+        return replace(self.optimization, image=self.image_options()).check(self.picture_options())
 
     def to_dict(self) -> dict:
-        """JSON-able; the shared image fields appear once, at the top."""
-        data = asdict(self)
-        for name in SHARED_IMAGE_FIELDS:
-            data["optimization"]["image"].pop(name)
-        return data
+        """JSON-able: the fields, with the options dataclasses as dicts."""
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> MethodSpec:

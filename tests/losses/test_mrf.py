@@ -51,7 +51,7 @@ def test_the_criterion_has_mrf_terms_alone_and_matches_again_every_few_calls(enc
 
 def test_optimisation_with_the_mrf_loss_lowers_it(encoder, content_image, style_image):
     steps = []
-    options = GatysOptions(size=None, iterations=15, style_loss="mrf", tolerance=0.0)
+    options = GatysOptions(iterations=15, style_loss="mrf", tolerance=0.0)
     result = stylize(content_image, [style_image], options, encoder=encoder, callback=lambda scale, step: steps.append(step))
     mrf = lambda terms: sum(value for name, value in terms.items() if name.startswith("mrf."))
     assert not any(name.startswith("style.") for name in result.losses)
@@ -65,7 +65,7 @@ def test_video_by_optimisation_takes_the_mrf_loss_with_its_temporal_terms(tmp_pa
     code, err = run_cli([*args, "--style-loss", "gram+mrf", "--mrf-layers", "relu3_1"], capsys)
     assert code == 0, err
     names: set[str] = set()
-    image = GatysOptions(size=32, iterations=2, style_loss="gram+mrf", mrf_layers={"relu3_1": 1.0})
+    image = GatysOptions(iterations=2, style_loss="gram+mrf", mrf_layers={"relu3_1": 1.0})
     spec = MethodSpec(method="optimize", styles=[str(STYLE)], size=32, optimization=VideoOptions(image=image, first_iterations=3, flow="dis"))
     stylize_video(clip, tmp_path / "api.mp4", spec, progress=Progress(on_step=lambda step: names.update(step.terms)))
     assert {"mrf.relu3_1", "style.relu1_1"} <= names and any(name.startswith("temporal") for name in names), names

@@ -7,11 +7,12 @@ from videostyle import color
 from videostyle.errors import VideostyleError
 from videostyle.methods.gatys import scale_sizes, stylize
 from videostyle.methods.optimize import optimize_image
-from videostyle.options import GatysOptions
+from videostyle.options import GatysOptions, PictureOptions
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
-FAST = dict(size=64, iterations=15, tolerance=0.0)
+FAST = dict(iterations=15, tolerance=0.0)
+AT_64 = PictureOptions(size=64)
 
 
 def style_loss_of(result):
@@ -19,8 +20,8 @@ def style_loss_of(result):
 
 
 def test_style_loss_falls_substantially_at_64px(encoder, content_image, style_image):
-    first = stylize(content_image, [style_image], GatysOptions(**{**FAST, "iterations": 1}), encoder=encoder)
-    result = stylize(content_image, [style_image], GatysOptions(**{**FAST, "iterations": 30}), encoder=encoder)
+    first = stylize(content_image, [style_image], GatysOptions(**{**FAST, "iterations": 1}), AT_64, encoder=encoder)
+    result = stylize(content_image, [style_image], GatysOptions(**{**FAST, "iterations": 30}), AT_64, encoder=encoder)
     assert result.image.shape == (1, 3, 48, 64)
     assert result.image.min() >= 0.0 and result.image.max() <= 1.0
     assert style_loss_of(result) < 0.2 * style_loss_of(first)
@@ -31,20 +32,20 @@ def test_style_loss_falls_substantially_at_64px(encoder, content_image, style_im
 @pytest.mark.parametrize("init", ["content", "noise", "style"])
 def test_every_optimizer_and_init_lowers_the_loss(encoder, content_image, style_image, optimizer, init):
     options = GatysOptions(**{**FAST, "iterations": 8}, optimizer=optimizer, init=init, learning_rate=0.05 if optimizer == "adam" else None)
-    result = stylize(content_image, [style_image], options, encoder=encoder)
+    result = stylize(content_image, [style_image], options, AT_64, encoder=encoder)
     assert result.iterations == 8
     assert result.history[-1] < result.history[0]
 
 
 def test_same_seed_gives_the_same_image(encoder, content_image, style_image):
     options = GatysOptions(**{**FAST, "iterations": 4}, init="noise", seed=3)
-    a = stylize(content_image, [style_image], options, encoder=encoder).image
-    b = stylize(content_image, [style_image], options, encoder=encoder).image
+    a = stylize(content_image, [style_image], options, AT_64, encoder=encoder).image
+    b = stylize(content_image, [style_image], options, AT_64, encoder=encoder).image
     torch.testing.assert_close(a, b)
 
 
 def test_luminance_only_transfer_keeps_the_content_chroma(encoder, content_image, style_image):
-    result = stylize(content_image, [style_image], GatysOptions(**FAST, preserve_color="luminance"), encoder=encoder)
+    result = stylize(content_image, [style_image], GatysOptions(**FAST), PictureOptions(size=64, preserve_color="luminance"), encoder=encoder)
     chroma_out = color.rgb_to_yiq(result.image)[:, 1:]
     chroma_in = color.rgb_to_yiq(content_image)[:, 1:]
     # Clamping to [0, 1] may move chroma where the new luminance is extreme; elsewhere it is exact.
@@ -52,8 +53,8 @@ def test_luminance_only_transfer_keeps_the_content_chroma(encoder, content_image
 
 
 def test_histogram_mode_stylizes_with_a_recoloured_style(encoder, content_image, style_image):
-    plain = stylize(content_image, [style_image], GatysOptions(**FAST), encoder=encoder)
-    kept = stylize(content_image, [style_image], GatysOptions(**FAST, preserve_color="histogram"), encoder=encoder)
+    plain = stylize(content_image, [style_image], GatysOptions(**FAST), AT_64, encoder=encoder)
+    kept = stylize(content_image, [style_image], GatysOptions(**FAST), PictureOptions(size=64, preserve_color="histogram"), encoder=encoder)
     content_mean, _ = color.color_statistics(content_image)
     distance = lambda image: (color.color_statistics(image)[0] - content_mean).norm()
     assert distance(kept.image) < distance(plain.image)
@@ -66,6 +67,7 @@ def test_coarse_to_fine_ends_at_full_size(encoder, content_image, style_image):
         content_image,
         [style_image],
         GatysOptions(**{**FAST, "iterations": 3}, scales=3),
+        AT_64,
         encoder=encoder,
         callback=lambda scale, step: seen.append((scale, tuple(step.variable.shape[-2:]))),
     )
@@ -77,7 +79,7 @@ def test_coarse_to_fine_ends_at_full_size(encoder, content_image, style_image):
 def test_coarse_iterations_set_the_coarser_levels_budget(encoder, content_image, style_image):
     seen = []
     options = GatysOptions(**{**FAST, "iterations": 3}, scales=3, coarse_iterations=2)
-    result = stylize(content_image, [style_image], options, encoder=encoder, callback=lambda scale, step: seen.append(scale))
+    result = stylize(content_image, [style_image], options, AT_64, encoder=encoder, callback=lambda scale, step: seen.append(scale))
     assert seen == [0, 0, 1, 1, 2, 2, 2] and result.iterations == 7
     with pytest.raises(VideostyleError, match="coarse_iterations must be >= 0"):
         GatysOptions(scales=2, coarse_iterations=-1).check()
@@ -90,19 +92,19 @@ def test_a_finer_scale_starts_from_the_coarse_change_on_the_sharp_content(conten
     from videostyle.methods.gatys import upsample_result
 
     coarse = resize(content_image, (24, 32))
-    start = upsample_result(coarse, coarse, content_image, GatysOptions(**FAST))
+    start = upsample_result(coarse, coarse, content_image, GatysOptions(**FAST), luminance=False)
     torch.testing.assert_close(start, content_image)
     change = torch.full_like(coarse, 0.1)
-    torch.testing.assert_close(upsample_result(coarse + change, coarse, content_image, GatysOptions(**FAST)), content_image + 0.1)
-    luminance = GatysOptions(**FAST, preserve_color="luminance")
-    torch.testing.assert_close(upsample_result(color.luminance(coarse), coarse, content_image, luminance), color.luminance(content_image))
+    torch.testing.assert_close(upsample_result(coarse + change, coarse, content_image, GatysOptions(**FAST), luminance=False), content_image + 0.1)
+    in_luminance = upsample_result(color.luminance(coarse), coarse, content_image, GatysOptions(**FAST), luminance=True)
+    torch.testing.assert_close(in_luminance, color.luminance(content_image))
     noise = GatysOptions(**FAST, init="noise")
-    torch.testing.assert_close(upsample_result(coarse, coarse, content_image, noise), resize(coarse, (48, 64)))
+    torch.testing.assert_close(upsample_result(coarse, coarse, content_image, noise, luminance=False), resize(coarse, (48, 64)))
 
 
 def test_two_blended_styles_and_style_scale_run(encoder, content_image, style_image):
-    options = GatysOptions(**{**FAST, "iterations": 3}, style_weights=[1.0, 2.0], style_scale=0.5)
-    result = stylize(content_image, [style_image, torch.rand(1, 3, 40, 40)], options, encoder=encoder)
+    options = GatysOptions(**{**FAST, "iterations": 3}, style_scale=0.5)
+    result = stylize(content_image, [style_image, torch.rand(1, 3, 40, 40)], options, PictureOptions(size=64, style_weights=[1.0, 2.0]), encoder=encoder)
     assert result.iterations == 3
 
 
@@ -138,8 +140,9 @@ def test_nan_loss_returns_the_best_finite_iterate():
     ],
 )
 def test_bad_options_are_user_errors(options, message):
+    picture = {name: options.pop(name) for name in ("size", "preserve_color") if name in options}
     with pytest.raises(VideostyleError, match=message):
-        GatysOptions(**options).check()
+        GatysOptions(**options).check(PictureOptions(**picture))
 
 
 def ring_excess(image: torch.Tensor, rings: int = 4, inner: range = range(4, 12)) -> torch.Tensor:
@@ -166,8 +169,8 @@ def test_no_dark_edge_and_light_band_along_the_border(encoder):
 
     content = resize(to_tensor(load_image(ASSETS / "grace_hopper.jpg")), (96, 82))
     style = to_tensor(load_image(ASSETS / "starry_night.jpg"))
-    plain = stylize(content, [style], GatysOptions(size=None, iterations=30, margin=0), encoder=encoder).image
-    framed = stylize(content, [style], GatysOptions(size=None, iterations=30), encoder=encoder).image
+    plain = stylize(content, [style], GatysOptions(iterations=30, margin=0), encoder=encoder).image
+    framed = stylize(content, [style], GatysOptions(iterations=30), encoder=encoder).image
     assert (ring_excess(plain) - ring_excess(content)).abs().max() > 30
     assert (ring_excess(framed) - ring_excess(content)).abs().max() < 12
     assert framed.shape == plain.shape == content.shape

@@ -15,7 +15,7 @@ DX = 2
 
 
 def run(frames, encoder, style, **video):
-    options = VideoOptions(image=GatysOptions(size=None, iterations=12, tolerance=0.0), first_iterations=40, **video)
+    options = VideoOptions(image=GatysOptions(iterations=12, tolerance=0.0), first_iterations=40, **video)
     stylizer = RuderStylizer(encoder, [style], options, FlowCache(None, make_estimator("dis")), torch.device("cpu"))
     return [stylizer.stylize(index, frame).output for index, frame in enumerate(frames)]
 
@@ -32,7 +32,7 @@ def test_temporal_loss_lowers_the_warping_error_against_the_independent_baseline
 
 def test_long_term_gaps_add_named_temporal_terms(encoder, style_image):
     frames = translating_clip(4, 32, 32, dx=1)
-    options = VideoOptions(image=GatysOptions(size=None, iterations=2, tolerance=0.0), first_iterations=2, long_term=[1, 2])
+    options = VideoOptions(image=GatysOptions(iterations=2, tolerance=0.0), first_iterations=2, long_term=[1, 2])
     stylizer = RuderStylizer(encoder, [style_image], options, FlowCache(None, make_estimator("dis")), torch.device("cpu"))
     results = [stylizer.stylize(index, frame) for index, frame in enumerate(frames)]
     assert "temporal.1" in results[1].losses and "temporal.2" not in results[1].losses

@@ -68,7 +68,6 @@ def doodle_command(
 
     options = replace(
         DOODLE_OPTIONS,
-        size=size,
         iterations=iterations,
         map_weight=map_weight,
         mrf_weight=mrf_weight,
@@ -93,6 +92,7 @@ def doodle_command(
                 options=VideoOptions(
                     image=replace(options, iterations=later_iterations), first_iterations=iterations, temporal_weight=temporal_weight, flow=flow
                 ),
+                size=size,
                 fps=fps,
                 device=device,
                 callback=each_iteration,
@@ -111,7 +111,7 @@ def doodle_command(
             bar.set_postfix_str(f"loss {step.loss:.4g}", refresh=False)
 
     try:
-        result, notes = paint_doodle(style, style_map, doodle, content=content, output=output, options=options, device=device, callback=each_step)
+        result, notes = paint_doodle(style, style_map, doodle, content=content, output=output, options=options, size=size, device=device, callback=each_step)
     finally:
         if bar is not None:
             bar.close()

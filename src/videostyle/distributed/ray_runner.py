@@ -375,7 +375,7 @@ def _ruder_on_worker(spec_data: dict, files: dict[str, bytes], folder: Path, flo
     device = torch.device("cpu")
     options = spec.video_options()
     styles = [to_tensor(load_image(path), device) for path in spec.styles]
-    return RuderStylizer(spec.encoder.load(device), styles, options, GivenFlows(flows, make_estimator(options.flow)), device)
+    return RuderStylizer(spec.encoder.load(device), styles, options, GivenFlows(flows, make_estimator(options.flow)), device, spec.picture_options())
 
 
 def _flow_task(estimator: str, frame_a: np.ndarray, frame_b: np.ndarray) -> np.ndarray:

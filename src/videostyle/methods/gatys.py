@@ -17,13 +17,13 @@ from ..features import VGGEncoder, layer_stride, load_encoder
 from ..io.image import picture_size, resize, size_for_long_side
 from ..losses import PerceptualLoss
 from ..losses.tiled import TiledPerceptualLoss
-from ..options import SWAP_LAYER, GatysOptions
+from ..options import SWAP_LAYER, GatysOptions, PictureOptions
 from ..results import StylizeResult
 from .optimize import OptimizationResult, Step, optimize_image
 
 
-def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss | TiledPerceptualLoss:
-    """The criterion of these options; over tiles when ``options.tile`` is set (the same interface)."""
+def make_criterion(encoder: VGGEncoder, options: GatysOptions, tile: int | None = None) -> PerceptualLoss | TiledPerceptualLoss:
+    """The criterion of these options; over tiles of ``tile`` pixels when one is given (the same interface)."""
     criterion = PerceptualLoss(
         encoder,
         content_layers=options.content_layers,
@@ -36,7 +36,7 @@ def make_criterion(encoder: VGGEncoder, options: GatysOptions) -> PerceptualLoss
         swap_layer=SWAP_LAYER if options.style_loss == "swap" else None,
     )
     criterion.map_weight = options.map_weight
-    return criterion if options.tile is None else TiledPerceptualLoss(criterion, options.tile, seed=options.seed)
+    return criterion if tile is None else TiledPerceptualLoss(criterion, tile, seed=options.seed)
 
 
 def swap_style_layers(style_layers: dict[str, float]) -> dict[str, float]:
@@ -88,17 +88,17 @@ class StyleTarget:
     content's mean and variance (Gatys et al. 2016, eq. 1).
     """
 
-    def __init__(self, styles: Sequence[torch.Tensor], content: torch.Tensor, options: GatysOptions):
-        self.options = options
-        if options.preserve_color == "histogram":
-            styles = [color.match_color_statistics(style, content, options.color_method) for style in styles]
-        elif options.preserve_color == "luminance":
+    def __init__(self, styles: Sequence[torch.Tensor], content: torch.Tensor, style_scale: float, picture_options: PictureOptions):
+        self.style_scale = style_scale
+        if picture_options.preserve_color == "histogram":
+            styles = [color.match_color_statistics(style, content, picture_options.color_method) for style in styles]
+        elif picture_options.preserve_color == "luminance":
             content_y = color.luminance(content)
             styles = [color.grey_rgb(color.match_luminance(color.luminance(style), content_y)).clamp(0, 1) for style in styles]
         self.styles = list(styles)
 
     def at_size(self, size: tuple[int, int]) -> list[torch.Tensor]:
-        long_side = max(1, round(max(size) * self.options.style_scale))
+        long_side = max(1, round(max(size) * self.style_scale))
         return [resize(style, size_for_long_side(style.shape[-2], style.shape[-1], long_side)) for style in self.styles]
 
 
@@ -126,8 +126,10 @@ def map_with_margin(semantic_map: torch.Tensor, margin: int, picture_height: int
     return add_margin(semantic_map, round(margin * semantic_map.shape[-2] / picture_height))[0]
 
 
-def initial_variable(content: torch.Tensor, styles: Sequence[torch.Tensor], options: GatysOptions, matched: torch.Tensor | None = None) -> torch.Tensor:
-    """The starting point, in the optimisation variable's space (RGB, or Y in luminance mode). ``matched``: the
+def initial_variable(
+    content: torch.Tensor, styles: Sequence[torch.Tensor], options: GatysOptions, luminance: bool, matched: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The starting point, in the optimisation variable's space (RGB, or Y where ``luminance``). ``matched``: the
     style swap's matched picture at the content's size (:meth:`~videostyle.losses.PerceptualLoss.matched_picture`),
     needed by the ``matched`` start."""
     if options.start == "content":
@@ -141,10 +143,10 @@ def initial_variable(content: torch.Tensor, styles: Sequence[torch.Tensor], opti
     else:
         generator = torch.Generator().manual_seed(options.seed)
         start = torch.rand(content.shape, generator=generator).to(content.device)
-    return color.luminance(start) if options.preserve_color == "luminance" else start.clone()
+    return color.luminance(start) if luminance else start.clone()
 
 
-def upsample_result(variable: torch.Tensor, coarse_content: torch.Tensor, content: torch.Tensor, options: GatysOptions) -> torch.Tensor:
+def upsample_result(variable: torch.Tensor, coarse_content: torch.Tensor, content: torch.Tensor, options: GatysOptions, luminance: bool) -> torch.Tensor:
     """A coarser scale's result as the start of the next scale (``content``'s size). From a content start, the
     coarse result's change to its content is upsampled onto the sharp content, so that the finer scale starts with
     the content's fine detail (as a Laplacian pyramid's next level) rather than a blurred picture; other starts
@@ -153,52 +155,57 @@ def upsample_result(variable: torch.Tensor, coarse_content: torch.Tensor, conten
     size = picture_size(content)
     if options.start != "content":
         return resize(variable, size)
-    in_space = color.luminance if options.preserve_color == "luminance" else (lambda image: image)
+    in_space = color.luminance if luminance else (lambda image: image)
     return in_space(content) + resize(variable - in_space(coarse_content), size)
 
 
-def to_encoder_space(variable: torch.Tensor, options: GatysOptions) -> torch.Tensor:
-    """The optimisation variable as the RGB image the criterion scores."""
-    return color.grey_rgb(variable) if options.preserve_color == "luminance" else variable
+def to_encoder_space(variable: torch.Tensor, luminance: bool) -> torch.Tensor:
+    """The optimisation variable as the RGB image the criterion scores (``luminance``: the variable is Y)."""
+    return color.grey_rgb(variable) if luminance else variable
 
 
-def to_output(variable: torch.Tensor, content: torch.Tensor, options: GatysOptions) -> torch.Tensor:
-    """The optimisation variable as the final RGB image in [0, 1] (content's colours back in luminance mode)."""
-    if options.preserve_color == "luminance":
+def to_output(variable: torch.Tensor, content: torch.Tensor, luminance: bool) -> torch.Tensor:
+    """The optimisation variable as the final RGB image in [0, 1] (``luminance``: the content's colours put back)."""
+    if luminance:
         return color.combine_luminance(color.grey_rgb(variable), resize(content, picture_size(variable)))
     return variable.clamp(0, 1)
 
 
-def content_for_criterion(content: torch.Tensor, options: GatysOptions) -> torch.Tensor:
-    return color.grey_rgb(color.luminance(content)) if options.preserve_color == "luminance" else content
+def content_for_criterion(content: torch.Tensor, luminance: bool) -> torch.Tensor:
+    """The content as the criterion sees it: grey where the optimisation works on luminance."""
+    return color.grey_rgb(color.luminance(content)) if luminance else content
 
 
 def stylize(
     content: torch.Tensor,
     styles: Sequence[torch.Tensor],
     options: GatysOptions | None = None,
+    picture_options: PictureOptions | None = None,
     encoder: VGGEncoder | None = None,
     callback: Callable[[int, Step], None] | None = None,
     semantic_maps: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> StylizeResult:
     """Stylize one ``1 x 3 x H x W`` content image with one or more style images (same convention).
 
-    ``callback(scale_index, step)`` is called after every iteration. ``semantic_maps``: one-hot
-    ``(style map, target map)`` guiding the MRF loss (a neural doodle; :mod:`videostyle.doodle`).
+    ``picture_options``: the output's size, the style mix, colour control and tiles (None: the content's size,
+    equal weights, no colour control, whole). ``callback(scale_index, step)`` is called after every iteration.
+    ``semantic_maps``: one-hot ``(style map, target map)`` guiding the MRF loss (a neural doodle; :mod:`videostyle.doodle`).
     """
-    options = (options or GatysOptions()).check()
+    picture_options = picture_options or PictureOptions()
+    options = (options or GatysOptions()).check(picture_options)
+    luminance = picture_options.preserve_color == "luminance"
     if not styles:
         raise VideostyleError("at least one style image is needed")
     encoder = encoder if encoder is not None else load_encoder(device=content.device)
     torch.manual_seed(options.seed)
     height, width = content.shape[-2:]
-    if options.size is not None:
-        height, width = size_for_long_side(height, width, options.size)
+    if picture_options.size is not None:
+        height, width = size_for_long_side(height, width, picture_options.size)
     full_content = resize(content, (height, width))
     canvas, margin = add_margin(full_content, options.margin)  # the picture and its mirrored margin are optimised
-    criterion = make_criterion(encoder, options)
+    criterion = make_criterion(encoder, options, picture_options.tile)
     criterion.semantic_maps = None if semantic_maps is None else (semantic_maps[0], map_with_margin(semantic_maps[1], margin, height))
-    style_target = StyleTarget(styles, full_content, options)
+    style_target = StyleTarget(styles, full_content, options.style_scale, picture_options)
     start = time.perf_counter()
     variable: torch.Tensor | None = None
     coarser_content: torch.Tensor | None = None  # the previous scale's content, for upsample_result
@@ -210,16 +217,16 @@ def stylize(
         scaled_content = resize(canvas, size)
         scale = size[0] / canvas.shape[-2]
         level_margin = round(margin * scale)
-        criterion.set_style(style_target.at_size((round(height * scale), round(width * scale))), options.style_weights)  # sized to the picture
-        targets = criterion.content_targets(content_for_criterion(scaled_content, options))
+        criterion.set_style(style_target.at_size((round(height * scale), round(width * scale))), picture_options.style_weights)  # sized to the picture
+        targets = criterion.content_targets(content_for_criterion(scaled_content, luminance))
         if variable is None or coarser_content is None:
             matched = criterion.matched_picture() if options.start == "matched" else None
-            variable = initial_variable(scaled_content, style_target.styles, options, matched)
+            variable = initial_variable(scaled_content, style_target.styles, options, luminance, matched)
         else:
-            variable = upsample_result(variable, coarser_content, scaled_content, options)
+            variable = upsample_result(variable, coarser_content, scaled_content, options, luminance)
 
         def objective(x: torch.Tensor, targets: dict = targets) -> dict[str, torch.Tensor]:  # this scale's targets
-            return criterion(to_encoder_space(x, options), targets)
+            return criterion(to_encoder_space(x, luminance), targets)
 
         def on_step(step: Step, index: int = index, cut: int = level_margin) -> None:  # this scale's number and margin
             assert callback is not None
@@ -240,7 +247,7 @@ def stylize(
         iterations += result.iterations
     assert result is not None and variable is not None
     return StylizeResult(
-        image=remove_margin(to_output(variable, canvas, options), margin).detach(),
+        image=remove_margin(to_output(variable, canvas, luminance), margin).detach(),
         iterations=iterations,
         seconds=time.perf_counter() - start,
         losses=result.terms,

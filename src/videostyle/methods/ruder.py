@@ -24,7 +24,7 @@ from ..features import VGGEncoder
 from ..flow import FlowCache, long_term_weights, warp
 from ..io.image import picture_size, to_tensor, to_uint8
 from ..losses import functional as LF
-from ..options import VideoOptions
+from ..options import PictureOptions, VideoOptions
 from .gatys import (
     StyleTarget,
     add_margin,
@@ -53,13 +53,25 @@ class RuderStylizer:
 
     Frames are ``H x W x 3`` uint8 at the working size. The previous outputs it warps are the
     uint8 frames written to disk, so that a resumed run sees exactly what a continuous one saw.
+    ``picture_options``: the style mix, colour control and tiles (their ``size`` is the caller's: the frames come
+    at the working size).
     """
 
-    def __init__(self, encoder: VGGEncoder, styles: list[torch.Tensor], options: VideoOptions, flow_cache: FlowCache | None, device: torch.device):
-        self.options = options.check()
+    def __init__(
+        self,
+        encoder: VGGEncoder,
+        styles: list[torch.Tensor],
+        options: VideoOptions,
+        flow_cache: FlowCache | None,
+        device: torch.device,
+        picture_options: PictureOptions | None = None,
+    ):
+        self.picture_options = picture_options or PictureOptions()
+        self.options = options.check(self.picture_options)
+        self.luminance = self.picture_options.preserve_color == "luminance"
         self.encoder, self.styles, self.device = encoder, styles, device
         self.flow_cache = flow_cache
-        self.criterion = make_criterion(encoder, options.image)
+        self.criterion = make_criterion(encoder, options.image, self.picture_options.tile)
         self.history: deque[tuple[int, np.ndarray, np.ndarray]] = deque(maxlen=1 if options.independent else max(options.long_term))
         self._style_ready_for: tuple[int, int] | None = None
         self._style_target: StyleTarget | None = None
@@ -68,8 +80,8 @@ class RuderStylizer:
         size = picture_size(content)
         if self._style_ready_for != size:
             # Colour modes match the style to the first frame's colours, once for the whole clip.
-            self._style_target = StyleTarget(self.styles, content, self.options.image)
-            self.criterion.set_style(self._style_target.at_size(size), self.options.image.style_weights)
+            self._style_target = StyleTarget(self.styles, content, self.options.image.style_scale, self.picture_options)
+            self.criterion.set_style(self._style_target.at_size(size), self.picture_options.style_weights)
             self._style_ready_for = size
 
     def _prepared_styles(self) -> list[torch.Tensor]:
@@ -110,7 +122,9 @@ class RuderStylizer:
             init = (
                 None
                 if start_mode == "matched"
-                else initial_variable(content, self._prepared_styles(), replace(options.image, init=start_mode, seed=options.image.seed + index))
+                else initial_variable(
+                    content, self._prepared_styles(), replace(options.image, init=start_mode, seed=options.image.seed + index), self.luminance
+                )
             )
         elif options.frame_init == "previous":
             init = self._to_variable(to_tensor(self.history[-1][2], self.device))
@@ -154,9 +168,9 @@ class RuderStylizer:
         matched start, from the match made for this frame's targets."""
         options = self.options
         canvas, margin = add_margin(content, options.image.margin)
-        targets = self.criterion.content_targets(content_for_criterion(canvas, options.image))
+        targets = self.criterion.content_targets(content_for_criterion(canvas, self.luminance))
         if init is None:
-            start = initial_variable(canvas, self._prepared_styles(), replace(options.image, init="matched"), self.criterion.matched_picture())
+            start = initial_variable(canvas, self._prepared_styles(), replace(options.image, init="matched"), self.luminance, self.criterion.matched_picture())
         else:
             start = add_margin(init, margin)[0]
         weight = options.temporal_weight
@@ -165,8 +179,8 @@ class RuderStylizer:
             self.criterion.semantic_maps = (maps[0], map_with_margin(maps[1], margin, content.shape[-2]))
 
         def objective(x: torch.Tensor) -> dict[str, torch.Tensor]:
-            terms = self.criterion(to_encoder_space(x, options.image), targets)
-            rgb = remove_margin(to_output(x, canvas, options.image) if options.image.preserve_color == "luminance" else x, margin)
+            terms = self.criterion(to_encoder_space(x, self.luminance), targets)
+            rgb = remove_margin(to_output(x, canvas, True) if self.luminance else x, margin)
             for gap, warped, weights in temporal:
                 terms[f"temporal.{gap}"] = weight * LF.temporal_loss(rgb, warped, weights)
             return terms
@@ -185,11 +199,11 @@ class RuderStylizer:
             )
         finally:
             self.criterion.semantic_maps = maps
-        output = to_uint8(remove_margin(to_output(result.variable, canvas, options.image), margin))
+        output = to_uint8(remove_margin(to_output(result.variable, canvas, self.luminance), margin))
         return FrameResult(output, result.iterations, result.terms, result.history)
 
     def _to_variable(self, rgb: torch.Tensor) -> torch.Tensor:
-        return luminance(rgb) if self.options.image.preserve_color == "luminance" else rgb
+        return luminance(rgb) if self.luminance else rgb
 
 
 def planned_iterations(options: VideoOptions, frames: int) -> int:
