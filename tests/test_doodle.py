@@ -21,8 +21,7 @@ from videostyle.errors import VideostyleError
 from videostyle.options import VideoOptions
 
 HEIGHT, WIDTH = 96, 128
-FAST = replace(DOODLE_OPTIONS, iterations=60)
-SIZE = 128
+FAST = replace(DOODLE_OPTIONS, size=128, iterations=60)
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +50,10 @@ def horizontal_stripes(picture: np.ndarray) -> np.ndarray:
 def test_each_region_takes_the_texture_of_its_region_of_the_painting(two_regions, tmp_path):
     right_half = np.mgrid[0:HEIGHT, 0:WIDTH][1] >= WIDTH // 2  # the doodle put the horizontal stripes' colour there
     assert (horizontal_stripes(np.asarray(Image.open(two_regions / "style.png"))) != right_half).mean() >= 0.95  # the classifier works
-    paint_doodle(two_regions / "style.png", two_regions / "style_map.png", two_regions / "doodle.png", output=tmp_path / "out.png", options=FAST, size=SIZE)
+    paint_doodle(two_regions / "style.png", two_regions / "style_map.png", two_regions / "doodle.png", output=tmp_path / "out.png", options=FAST)
     right = (horizontal_stripes(np.asarray(Image.open(tmp_path / "out.png"))) == right_half).mean()
     assert right >= 0.9, f"{right:.1%} of the pixels have the right texture"
-    unguided, _ = paint_doodle(
-        two_regions / "style.png", two_regions / "style_map.png", two_regions / "doodle.png", options=replace(FAST, map_weight=0.0), size=SIZE
-    )
+    unguided, _ = paint_doodle(two_regions / "style.png", two_regions / "style_map.png", two_regions / "doodle.png", options=replace(FAST, map_weight=0.0))
     picture = (unguided.image[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8)
     assert (horizontal_stripes(picture) == right_half).mean() < 0.75  # without the maps the regions are not kept
 
@@ -91,7 +88,7 @@ def test_a_doodle_video_is_painted_frame_by_frame_and_holds_still(two_regions, t
         left = (x < WIDTH // 2 - 9 + 6 * frame)[..., None]
         Image.fromarray(np.where(left, [0, 0, 255], [255, 0, 0]).astype(np.uint8)).save(maps / f"doodle_{frame:02d}.png")
     options = VideoOptions(image=replace(FAST, iterations=20), first_iterations=40, flow="dis")
-    summary = paint_doodle_video(two_regions / "style.png", two_regions / "style_map.png", maps, tmp_path / "doodle.mp4", options=options, size=SIZE)
+    summary = paint_doodle_video(two_regions / "style.png", two_regions / "style_map.png", maps, tmp_path / "doodle.mp4", options=options)
     frames = list(VideoReader(tmp_path / "doodle.mp4"))
     assert summary.frames == len(frames) == 4
     for index, frame in enumerate(frames):
@@ -101,11 +98,7 @@ def test_a_doodle_video_is_painted_frame_by_frame_and_holds_still(two_regions, t
     video_change = np.abs(frames[2].astype(float) - frames[1].astype(float))[still].mean()
     alone = [
         paint_doodle(
-            two_regions / "style.png",
-            two_regions / "style_map.png",
-            maps / f"doodle_{frame:02d}.png",
-            options=replace(FAST, iterations=40, seed=frame),
-            size=SIZE,
+            two_regions / "style.png", two_regions / "style_map.png", maps / f"doodle_{frame:02d}.png", options=replace(FAST, iterations=40, seed=frame)
         )[0]
         for frame in (1, 2)
     ]
@@ -131,7 +124,7 @@ def test_an_interrupted_doodle_video_resumes_with_the_same_frames(two_regions, t
     from videostyle.io.video import VideoReader
 
     maps = moving_doodles(tmp_path / "maps", 3)
-    options = VideoOptions(image=replace(FAST, iterations=8), first_iterations=10, flow="dis")
+    options = VideoOptions(image=replace(FAST, size=64, iterations=8), first_iterations=10, flow="dis")
     arguments = (two_regions / "style.png", two_regions / "style_map.png", maps)
 
     def stop_at_frame_two(frame, step) -> None:
@@ -139,10 +132,10 @@ def test_an_interrupted_doodle_video_resumes_with_the_same_frames(two_regions, t
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        paint_doodle_video(*arguments, tmp_path / "resumed.mp4", options=options, size=64, callback=stop_at_frame_two)
+        paint_doodle_video(*arguments, tmp_path / "resumed.mp4", options=options, callback=stop_at_frame_two)
     assert not (tmp_path / "resumed.mp4").exists() and (tmp_path / ".resumed.mp4.run" / "frames").is_dir()
-    resumed = paint_doodle_video(*arguments, tmp_path / "resumed.mp4", options=options, size=64)
-    whole = paint_doodle_video(*arguments, tmp_path / "whole.mp4", options=options, size=64)
+    resumed = paint_doodle_video(*arguments, tmp_path / "resumed.mp4", options=options)
+    whole = paint_doodle_video(*arguments, tmp_path / "whole.mp4", options=options)
     assert (resumed.resumed_frames, resumed.frames, whole.resumed_frames) == (2, 3, 0)
     for a, b in zip(VideoReader(tmp_path / "resumed.mp4"), VideoReader(tmp_path / "whole.mp4"), strict=True):
         assert np.array_equal(a, b)
@@ -155,10 +148,23 @@ def test_a_doodle_video_keeps_the_content_clips_sound(two_regions, tmp_path):
 
     clip = write_clip(tmp_path / "content.mp4", translating_clip(3, HEIGHT, WIDTH), tone_hz=440)
     maps = moving_doodles(tmp_path / "maps", 3)
-    options = VideoOptions(image=replace(FAST, iterations=4, content_weight=1.0), first_iterations=4, flow="dis")
-    summary = paint_doodle_video(two_regions / "style.png", two_regions / "style_map.png", maps, tmp_path / "out.mp4", content=clip, options=options, size=64)
+    options = VideoOptions(image=replace(FAST, size=64, iterations=4, content_weight=1.0), first_iterations=4, flow="dis")
+    summary = paint_doodle_video(two_regions / "style.png", two_regions / "style_map.png", maps, tmp_path / "out.mp4", content=clip, options=options)
     assert summary.frames == 3 and VideoReader(tmp_path / "out.mp4").info.has_audio
     short = moving_doodles(tmp_path / "two_maps", 2)
     with pytest.raises(VideostyleError, match="the doodles end after 2 frames"):
-        paint_doodle_video(two_regions / "style.png", two_regions / "style_map.png", short, tmp_path / "short.mp4", content=clip, options=options, size=64)
+        paint_doodle_video(two_regions / "style.png", two_regions / "style_map.png", short, tmp_path / "short.mp4", content=clip, options=options)
     assert not (tmp_path / "short.mp4").exists()
+
+
+def test_a_doodle_video_started_with_other_settings_is_refused_and_no_resume_starts_it_again(two_regions, tmp_path, capsys):
+    """The refusal names --no-resume, and the doodle command has that flag: it discards the old run folder."""
+    maps = moving_doodles(tmp_path / "maps", 2)
+    base = ["doodle", "-s", two_regions / "style.png", "--style-map", two_regions / "style_map.png", "--map", maps, "-o", tmp_path / "out.mp4"]
+    fast = ["--size", "32", "--later-iterations", "2", "-q"]
+    code, err = run_cli([*base, *fast, "--iterations", "2", "--keep-frames"], capsys)
+    assert code == 0 and (tmp_path / ".out.mp4.run").is_dir(), err
+    code, err = run_cli([*base, *fast, "--iterations", "3"], capsys)
+    assert_clean_failure(code, err, "--no-resume discards it")
+    code, err = run_cli([*base, *fast, "--iterations", "3", "--no-resume"], capsys)
+    assert code == 0 and not (tmp_path / ".out.mp4.run").exists(), err

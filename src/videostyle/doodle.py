@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -43,13 +43,28 @@ COLOUR_TOLERANCE = 60.0
 STRAY_SHARE = 0.01
 #: The doodle's default long side in pixels.
 DOODLE_SIZE = 384
-#: The doodle's default optimisation: the MRF loss alone at relu3_1 and relu4_1, 300 iterations (at
-#: :data:`DOODLE_SIZE`), from the start :func:`paint_doodle` makes (the doodle in the painting's region colours,
-#: plus noise).
-DOODLE_OPTIONS = GatysOptions(iterations=300, style_loss="mrf", mrf_weight=1.0, content_weight=0.0, init="content", tolerance=0.0)
+
+
+@dataclass
+class DoodleOptions(GatysOptions):
+    """How a doodle is painted: the optimisation's options, and the doodle's long side ``size`` in pixels (None: the
+    doodle's own). A doodle has no method spec, so its options own its size."""
+
+    size: int | None = DOODLE_SIZE
+
+    def check(self, picture_options: PictureOptions | None = None) -> DoodleOptions:
+        check_size("size", self.size)
+        super().check(picture_options)
+        return self
+
+
+#: The doodle's default optimisation: the MRF loss alone at relu3_1 and relu4_1, 300 iterations at 384 px, from the
+#: start :func:`paint_doodle` makes (the doodle in the painting's region colours, plus noise).
+DOODLE_OPTIONS = DoodleOptions(iterations=300, style_loss="mrf", mrf_weight=1.0, content_weight=0.0, init="content", tolerance=0.0)
 #: A doodle video: the first frame as a still doodle (its iterations), each later frame 100 iterations from the
 #: previous output warped by DIS flow, held there by the temporal loss.
-DOODLE_VIDEO_OPTIONS = VideoOptions(image=replace(DOODLE_OPTIONS, iterations=100), first_iterations=DOODLE_OPTIONS.iterations, flow="dis")
+DOODLE_VIDEO_FRAME = replace(DOODLE_OPTIONS, iterations=100)
+DOODLE_VIDEO_OPTIONS = VideoOptions(image=DOODLE_VIDEO_FRAME, first_iterations=DOODLE_OPTIONS.iterations, flow="dis")
 
 
 def _hex(colour) -> str:
@@ -87,10 +102,12 @@ def one_hot(picture: np.ndarray, palette: np.ndarray, what: str) -> np.ndarray:
     return np.stack([(nearest == index).astype(np.float32) for index in range(len(palette))])
 
 
-def _doodle_options(options: GatysOptions | None, with_content: bool, default: GatysOptions = DOODLE_OPTIONS) -> GatysOptions:
-    """The options of a doodle, checked: ``default`` when none are given, with the content term and start when
-    there is a content."""
+def _doodle_options(options: GatysOptions | None, with_content: bool, default: DoodleOptions = DOODLE_OPTIONS) -> DoodleOptions:
+    """The options of a doodle, checked: ``default`` when none are given (plain :class:`GatysOptions` get the default
+    size), with the content term and start when there is a content."""
     options = options or default
+    if not isinstance(options, DoodleOptions):
+        options = DoodleOptions(**{item.name: getattr(options, item.name) for item in fields(options)})
     if with_content and options is default:
         options = replace(options, content_weight=1.0, init="content")
     options = options.check()
@@ -136,8 +153,7 @@ def paint_doodle(
     *,
     content: str | os.PathLike | None = None,
     output: str | os.PathLike | None = None,
-    options: GatysOptions | None = None,
-    size: int | None = DOODLE_SIZE,
+    options: DoodleOptions | None = None,
     device: str | torch.device | None = None,
     callback=None,
 ):
@@ -145,7 +161,7 @@ def paint_doodle(
     ``(ImageResult, notes)``. ``content``: a photo to keep (content term, start), resized to the doodle's
     size; without it the picture starts from noise. ``options``: :data:`DOODLE_OPTIONS` by default
     (``content_weight`` 1 and ``init`` content apply when a content is given). The output is the doodle's
-    shape, its long side ``size`` (None: the doodle's own)."""
+    size, its long side ``options.size``."""
     from .devices import resolve_device
     from .methods.gatys import stylize
     from .results import ImageResult
@@ -155,12 +171,11 @@ def paint_doodle(
         check_writable_destination(output)
         check_not_an_input(output, [style, style_map, doodle, content])
     options = _doodle_options(options, content is not None)
-    check_size("size", size)
     device = resolve_device(device)
     notes: list[str] = []
     painting, palette, style_regions = _painting_regions(style, style_map, notes)
     layout = load_image(doodle)
-    height, width = size_for_long_side(layout.height, layout.width, size) if size else (layout.height, layout.width)
+    height, width = size_for_long_side(layout.height, layout.width, options.size) if options.size else (layout.height, layout.width)
     if (layout.width, layout.height) != (width, height):
         layout = layout.resize((width, height), resample=0)
     target_map = one_hot(np.asarray(layout), palette, "doodle")
@@ -251,7 +266,6 @@ def paint_doodle_video(
     *,
     content: str | os.PathLike | None = None,
     options: VideoOptions | None = None,
-    size: int | None = DOODLE_SIZE,
     fps: float | None = None,
     device: str | torch.device | None = None,
     callback=None,
@@ -263,7 +277,7 @@ def paint_doodle_video(
     estimated on ``content`` (a clip, which sets the length and the size; its frames are kept by the content term)
     or else on the doodles in the painting's region colours. ``options`` (:data:`DOODLE_VIDEO_OPTIONS` by default):
     ``first_iterations`` go to the first frame, ``image.iterations`` to each later one, with ``temporal_weight``
-    and ``flow``; ``image`` is the doodle's own options, as for :func:`paint_doodle`. ``size``: the frames' long side (None: the clip's or the doodles' own).
+    and ``flow``; ``image`` is the doodle's own options, as for :func:`paint_doodle` (its ``size``: the long side).
     ``fps``: the frame rate of a folder of doodles; ``run``: the run folder's settings, as for
     :func:`~videostyle.pipeline.stylize_video`. ``callback(frame, step)`` after every iteration."""
     from .flow import FlowCache, make_estimator
@@ -276,8 +290,7 @@ def paint_doodle_video(
     check_video_destination(output)
     check_not_an_input(output, [style, style_map, maps, content])
     video_options = options or DOODLE_VIDEO_OPTIONS
-    check_size("size", size)
-    image = _doodle_options(video_options.image, content is not None, default=DOODLE_VIDEO_OPTIONS.image)
+    image = _doodle_options(video_options.image, content is not None, default=DOODLE_VIDEO_FRAME)
     notes: list[str] = []
     regions = PaintingRegions(*_painting_regions(style, style_map, notes))
     doodles = VideoReader(maps, folder_fps=fps)
@@ -298,9 +311,9 @@ def paint_doodle_video(
             "options": asdict(replace(video_options, image=image)),
         }
     }
-    key["doodle"]["options"]["image"].update(asdict(PictureOptions(size=size)))  # where these were kept before: those runs keep their key
+    key["doodle"]["options"]["image"].update(asdict(PictureOptions(size=image.size)))  # as the image options held them once: those runs keep their key
     summary = stylize_frames(
-        content if content is not None else maps, output, make_stylizer, key, long_side=size, window=ClipWindow(fps=fps), run=run, device=device
+        content if content is not None else maps, output, make_stylizer, key, long_side=image.size, window=ClipWindow(fps=fps), run=run, device=device
     )
     summary.notes[:0] = notes
     return summary

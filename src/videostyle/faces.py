@@ -62,6 +62,15 @@ SMOOTHNESS = 0.05
 MIN_FACE_SHARE = 0.08
 
 
+@dataclass(frozen=True)
+class ExemplarChoice:
+    """How the exemplars are chosen over the face: in cells of ``cell`` pixels of the working size, a change of
+    exemplar between neighbouring cells costing ``smoothness`` on top of how much the two differ there."""
+
+    cell: int = CELL
+    smoothness: float = SMOOTHNESS
+
+
 class FaceBox(NamedTuple):
     """A face's box in pixels, and the height of its eye line as a share of the box (from its top)."""
 
@@ -272,8 +281,7 @@ def stylize_face(
     options: GatysOptions | None = None,
     size: int | None = FACE_SIZE,
     face_box: FaceBox | Sequence[int] | None = None,
-    cell: int = CELL,
-    smoothness: float = SMOOTHNESS,
+    exemplar_choice: ExemplarChoice = ExemplarChoice(),
     encoder: VGGEncoder | None = None,
     device=None,
     callback=None,
@@ -281,7 +289,8 @@ def stylize_face(
     """Paint the face of ``content`` from the painted faces ``exemplars`` (paths, images, arrays or tensors);
     returns ``(ImageResult, FaceReport)``. ``options``: :data:`FACE_OPTIONS` by default; ``size``: the long
     side (None: the content's own). ``face_box``: the content's face ``(left, top, width, height)`` in the content's own pixels,
-    instead of the detector's. One exemplar works too: every cell takes it."""
+    instead of the detector's. ``exemplar_choice``: the cells and smoothness of the choice between exemplars. One
+    exemplar works too: every cell takes it."""
     from .devices import resolve_device
     from .io.atomic import check_not_an_input, check_writable_destination
     from .io.image import save_image
@@ -332,13 +341,14 @@ def stylize_face(
         boxes.append(found)
         aligned.append(align(picture, found, box, height, width))
     regions = face_regions(height, width, box)
+    cell = exemplar_choice.cell
     rows, cols = -(-height // cell), -(-width // cell)
     if len(aligned) == 1:
         choice = np.zeros((rows, cols), np.int64)
     else:
         ours = _cell_features(encoder, photo, cell, device)
         data_cost = np.stack([(1 - (ours * _cell_features(encoder, picture, cell, device)).sum(0)).cpu().numpy() for picture in aligned])
-        choice = choose_exemplars(data_cost, border_costs(aligned, cell, rows, cols), smoothness)
+        choice = choose_exemplars(data_cost, border_costs(aligned, cell, rows, cols), exemplar_choice.smoothness)
     collage = blend_exemplars(aligned, choice, photo, cell) if len(aligned) > 1 else aligned[0]
     maps = torch.from_numpy(np.stack([(regions == k).astype(np.float32) for k in range(len(REGIONS))]))[None]
     result = stylize(to_tensor(photo, device), [to_tensor(collage, device)], options, encoder=encoder, callback=callback, semantic_maps=(maps, maps))

@@ -32,6 +32,8 @@ from .options import device_option, flow_option, output_option, path_option, qui
 @click.option("--temporal-weight", type=float, default=2e5, show_default=True, help="A doodle video: weight of the temporal loss (Ruder et al.).")
 @flow_option("dis", "A doodle video: optical flow.")
 @click.option("--fps", type=float, default=None, help="A doodle video from a folder of maps: its frame rate (default 25).")
+@click.option("--restart", "--no-resume", "restart", is_flag=True, help="A doodle video: discard an interrupted run of the same output instead of resuming it.")
+@click.option("--keep-frames", is_flag=True, help="A doodle video: keep the run folder (frames and flow) after success.")
 @device_option
 @quiet_option()
 def doodle_command(
@@ -50,6 +52,8 @@ def doodle_command(
     temporal_weight,
     flow,
     fps,
+    restart,
+    keep_frames,
     device,
     quiet,
 ):
@@ -65,9 +69,11 @@ def doodle_command(
     from ..doodle import DOODLE_OPTIONS, paint_doodle, paint_doodle_video
     from ..io.video import VIDEO_SUFFIXES
     from ..options import VideoOptions
+    from ..pipeline import RunSettings
 
     options = replace(
         DOODLE_OPTIONS,
+        size=size,
         iterations=iterations,
         map_weight=map_weight,
         mrf_weight=mrf_weight,
@@ -92,10 +98,10 @@ def doodle_command(
                 options=VideoOptions(
                     image=replace(options, iterations=later_iterations), first_iterations=iterations, temporal_weight=temporal_weight, flow=flow
                 ),
-                size=size,
                 fps=fps,
                 device=device,
                 callback=each_iteration,
+                run=RunSettings(resume=False if restart else None, keep_frames=keep_frames),
             )
         finally:
             if bar is not None:
@@ -111,7 +117,7 @@ def doodle_command(
             bar.set_postfix_str(f"loss {step.loss:.4g}", refresh=False)
 
     try:
-        result, notes = paint_doodle(style, style_map, doodle, content=content, output=output, options=options, size=size, device=device, callback=each_step)
+        result, notes = paint_doodle(style, style_map, doodle, content=content, output=output, options=options, device=device, callback=each_step)
     finally:
         if bar is not None:
             bar.close()

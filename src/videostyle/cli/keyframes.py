@@ -53,7 +53,7 @@ def parse_keys(texts: tuple[str, ...]) -> dict[int, str]:
     help="Frames around the middle between two keyframes that join both propagations; the others take the nearer keyframe's (0: a cut).",
 )
 @click.option("--patch-size", type=int, default=7, show_default=True, help="Side of the compared patches in pixels (odd).")
-@click.option("--restart", is_flag=True, help="Discard an interrupted run of the same output instead of resuming it.")
+@click.option("--restart", "--no-resume", "restart", is_flag=True, help="Discard an interrupted run of the same output instead of resuming it.")
 @click.option("--keep-frames", is_flag=True, help="Keep the run folder (frames, propagations, flow) after success.")
 @device_option
 @quiet_option()
