@@ -15,7 +15,7 @@ picture in windows, as crowsonkb's style_transfer does inside its optimiser, but
    core's content term; the window gradients add up to the picture's.
 
 Each evaluation costs one forward pass more than an untiled one, on windows larger than the cores by the
-margins (measured in docs/benchmarks.md, "Big pictures in tiles: the first measurement").
+margins (measured in docs/benchmarks.md, "How does optimisation run in tiles?").
 """
 
 from __future__ import annotations
