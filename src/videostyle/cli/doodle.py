@@ -6,7 +6,7 @@ import click
 from tqdm import tqdm
 
 from .app import cli
-from .options import device_option, flow_option, output_option, path_option, quiet_option, report_notes
+from .options import device_option, flow_option, output_option, path_option, quiet_option, report_notes, run_folder_options, run_settings
 
 
 @cli.command("doodle")
@@ -32,8 +32,7 @@ from .options import device_option, flow_option, output_option, path_option, qui
 @click.option("--temporal-weight", type=float, default=2e5, show_default=True, help="A doodle video: weight of the temporal loss (Ruder et al.).")
 @flow_option("dis", "A doodle video: optical flow.")
 @click.option("--fps", type=float, default=None, help="A doodle video from a folder of maps: its frame rate (default 25).")
-@click.option("--restart", "--no-resume", "restart", is_flag=True, help="A doodle video: discard an interrupted run of the same output instead of resuming it.")
-@click.option("--keep-frames", is_flag=True, help="A doodle video: keep the run folder (frames and flow) after success.")
+@run_folder_options("frames and flow", applies="A doodle video: ")
 @device_option
 @quiet_option()
 def doodle_command(
@@ -69,7 +68,6 @@ def doodle_command(
     from ..doodle import DOODLE_OPTIONS, paint_doodle, paint_doodle_video
     from ..io.video import VIDEO_SUFFIXES
     from ..options import VideoOptions
-    from ..pipeline import RunSettings
 
     options = replace(
         DOODLE_OPTIONS,
@@ -101,7 +99,7 @@ def doodle_command(
                 fps=fps,
                 device=device,
                 callback=each_iteration,
-                run=RunSettings(resume=False if restart else None, keep_frames=keep_frames),
+                run=run_settings(restart, keep_frames),
             )
         finally:
             if bar is not None:

@@ -6,7 +6,7 @@ import click
 
 from ..errors import VideostyleError
 from .app import cli
-from .options import choice_option, device_option, flow_option, output_option, quiet_option, report_notes
+from .options import choice_option, device_option, flow_option, output_option, quiet_option, report_notes, run_folder_options, run_settings
 
 
 def parse_keys(texts: tuple[str, ...]) -> dict[int, str]:
@@ -53,8 +53,7 @@ def parse_keys(texts: tuple[str, ...]) -> dict[int, str]:
     help="Frames around the middle between two keyframes that join both propagations; the others take the nearer keyframe's (0: a cut).",
 )
 @click.option("--patch-size", type=int, default=7, show_default=True, help="Side of the compared patches in pixels (odd).")
-@click.option("--restart", "--no-resume", "restart", is_flag=True, help="Discard an interrupted run of the same output instead of resuming it.")
-@click.option("--keep-frames", is_flag=True, help="Keep the run folder (frames, propagations, flow) after success.")
+@run_folder_options("frames, propagations, flow")
 @device_option
 @quiet_option()
 def keyframes_command(
@@ -92,7 +91,7 @@ def keyframes_command(
 
     from ..io.image import check_picture_destination, save_picture
     from ..keyframes import KeyframeOptions, clip_frame, propagate_keyframes
-    from ..pipeline import Progress, RunSettings
+    from ..pipeline import Progress
     from .stylize import AdaptProgress, FrameProgress
 
     if frame is not None:
@@ -130,7 +129,7 @@ def keyframes_command(
             parse_keys(keys),
             options=options,
             long_side=size or None,
-            run=RunSettings(resume=False if restart else None, keep_frames=keep_frames),
+            run=run_settings(restart, keep_frames),
             device=device,
             progress=Progress(bars.on_start, bars.on_frame, on_adapt=training.on_step),
         )

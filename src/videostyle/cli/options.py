@@ -132,6 +132,30 @@ def stacked(options: list):
     return decorate
 
 
+def run_folder_options(kept: str, applies: str = ""):
+    """``--restart`` (also ``--no-resume``, the flag a refused resume names) and ``--keep-frames`` of a command whose
+    runs resume from a run folder; ``kept``: what the folder holds; ``applies``: a prefix saying when they apply."""
+
+    def sentence(text: str) -> str:
+        return applies + text[0].lower() + text[1:] if applies else text
+
+    return stacked(
+        [
+            click.option(
+                "--restart", "--no-resume", "restart", is_flag=True, help=sentence("Discard an interrupted run of the same output instead of resuming it.")
+            ),
+            click.option("--keep-frames", is_flag=True, help=sentence(f"Keep the run folder ({kept}) after success.")),
+        ]
+    )
+
+
+def run_settings(restart: bool, keep_frames: bool):
+    """The :class:`~videostyle.pipeline.RunSettings` of :func:`run_folder_options`' flags."""
+    from ..pipeline import RunSettings
+
+    return RunSettings(resume=False if restart else None, keep_frames=keep_frames)
+
+
 def gatys_options(size: int, iterations: int):
     """Options of the optimisation method shared by ``image`` and ``video`` (defaults differ)."""
     from ..options import INITS, MARGIN, MRF_WEIGHT
