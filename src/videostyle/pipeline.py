@@ -146,7 +146,7 @@ class RunSettings:
     ``folder``: the run folder (default ``.OUTPUT.run`` beside the output); ``resume``: keep every
     finished frame so that an interrupted run continues where it stopped (False: discard an old run
     folder and start afresh; None: on for optimisation, off for the one-pass methods, whose per-frame
-    PNGs would cost a third of their speed and whose rerun takes seconds; docs/benchmarks.md);
+    PNGs would cost a third of their speed and whose rerun takes seconds; docs/benchmarks.md, "What does resuming cost a one-pass video?");
     ``keep_frames``: keep the run folder (PNG frames and flow) after success. ``ray``: spread the
     frames over a cluster (:class:`Cluster`, e.g. :class:`~videostyle.distributed.ray_runner.RaySettings`;
     None: this process).
