@@ -65,6 +65,7 @@ def test_bad_maps_give_one_line_and_nothing_written(two_regions, tmp_path, capsy
     for args, message in [
         (["--style-map", two_regions / "style_map.png", "--map", tmp_path / "green.png"], "has colours the style map does not (#00ff00"),
         (["--style-map", two_regions / "style.png", "--map", two_regions / "doodle.png"], "fewer than two cover 0.5%"),
+        (["--style-map", Path(__file__).parents[1] / "assets" / "grace_hopper.jpg", "--map", two_regions / "doodle.png"], "a style map is a few flat colours"),
         (["--map", two_regions / "doodle.png"], "Missing option '--style-map'"),
     ]:
         code, err = run_cli([*base, *args, "-o", tmp_path / "out.png"], capsys)

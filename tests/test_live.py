@@ -108,3 +108,11 @@ def test_bad_sources_are_one_line_errors(arguments, message):
 def test_live_needs_a_network():
     with pytest.raises(VideostyleError, match="live needs a one-pass method"):
         stylize_live(MethodSpec(method="optimize", styles=[str(samples_folder() / "starry_night.jpg")]), source=str(CLIP), mjpeg=("127.0.0.1", 0))
+
+
+def test_a_file_named_as_a_picture_that_is_none_is_a_one_line_error(tmp_path):
+    """PyAV opens a text file named .jpg as a picture stream of size 0; the live loop must not divide by it."""
+    fake = tmp_path / "fake.jpg"
+    fake.write_text("not an image")
+    with pytest.raises(VideostyleError, match="has no readable picture"):
+        stylize_live(SPEC, source=str(fake), mjpeg=("127.0.0.1", 0), max_frames=1)

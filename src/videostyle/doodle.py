@@ -94,6 +94,12 @@ def one_hot(picture: np.ndarray, palette: np.ndarray, what: str) -> np.ndarray:
     stray = distances.min(axis=-1) > COLOUR_TOLERANCE
     if stray.mean() > STRAY_SHARE:
         colour = picture[stray][0]
+        if what == "style map":  # its palette is its own colours that cover 0.5% or more: the rest are scattered
+            raise VideostyleError(
+                f"{stray.mean():.0%} of the style map's pixels are in colours that each cover under 0.5% of it ({_hex(colour)} and others): "
+                f"a style map is a few flat colours, one per region",
+                parameter="style_map",
+            )
         raise VideostyleError(
             f"the {what} has colours the style map does not ({_hex(colour)} and others, {stray.mean():.0%} of its pixels); "
             f"use the style map's colours: {', '.join(_hex(c) for c in palette)}",

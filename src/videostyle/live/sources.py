@@ -66,6 +66,9 @@ def open_source(camera: int | None = None, source: str | None = None):
         container.close()
         raise VideostyleError(f"{name} has no video stream", parameter="input")
     stream = container.streams.video[0]
+    if not (stream.codec_context.width and stream.codec_context.height):  # e.g. a file named .jpg that is no picture
+        container.close()
+        raise VideostyleError(f"{name} has no readable picture (its video stream has no size)", parameter="input")
     stream.thread_type = "AUTO"
     return container, stream
 
