@@ -95,3 +95,12 @@ def parse_memory(name: str, text: str) -> int:
     if match is None or unit not in MEMORY_UNITS or float(match.group(1)) <= 0:
         raise VideostyleError(f"{name} must be a positive amount such as 2GiB, 1500MiB or 1500 (MiB), got {text!r}", parameter=name)
     return int(float(match.group(1)) * MEMORY_UNITS[unit])
+
+
+def describe_memory(amount: int) -> str:
+    """``amount`` bytes in whole MiB, or in KiB below one MiB.
+
+    >>> describe_memory(2**31), describe_memory(1024)
+    ('2048 MiB', '1 KiB')
+    """
+    return f"{amount / 2**20:.0f} MiB" if amount >= 2**20 else f"{amount / 2**10:.0f} KiB"

@@ -370,7 +370,7 @@ def build_spec(method, styles, params: dict, video: bool):
         adaptation=AdaptOptions(start=take("adapt_start"), steps=take("adapt_steps"), minutes=take("adapt_minutes")),
         tile=take("tile"),
         face_box=parse_face_box(take("face_box", None)),
-        max_memory=None if (memory := take("max_memory", None)) is None else parse_memory("--max-memory", memory),
+        max_memory=None if (memory := take("max_memory", None)) is None else parse_memory("max_memory", memory),
         exact_statistics=take("exact_statistics", False),
     ).check()
 

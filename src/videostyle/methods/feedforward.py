@@ -20,7 +20,7 @@ from torch import nn
 
 from .. import color
 from ..cache import cached_file, discard
-from ..checks import check_choice, check_positive, check_range, check_style_weights
+from ..checks import check_choice, check_positive, check_range, check_style_weights, describe_memory
 from ..errors import VideostyleError
 from ..io.atomic import atomic_path
 from ..io.image import pad_to_multiple, resize_long_side, size_for_long_side, to_tensor, to_uint8
@@ -416,7 +416,7 @@ class FeedForwardStylizer(OnePassStylizer):
         if side < self.smallest_tile:
             least = budget - free + at_once * self.smallest_tile**2 * per_pixel
             raise VideostyleError(
-                f"max_memory {budget / 2**20:.0f} MiB is too small for a {width}x{height} picture: even one tile of {self.smallest_tile} px "
+                f"max_memory {describe_memory(budget)} is too small for a {width}x{height} picture: even one tile of {self.smallest_tile} px "
                 f"needs about {-(-least // 2**20)} MiB",
                 parameter="max_memory",
             )
