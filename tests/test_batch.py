@@ -138,7 +138,8 @@ def test_several_clips_make_one_output_each_and_a_rerun_skips_them(tmp_path, cap
 
 def test_a_batch_into_a_file_or_a_missing_parent_is_refused(photos, tmp_path, capsys):
     (tmp_path / "file.png").write_bytes(b"x")
-    for out, message in [(tmp_path / "file.png", "is a file"), (tmp_path / "no" / "such", "parent does not exist")]:
+    bad = [(tmp_path / "file.png", "is a file"), (tmp_path / "new.png", "names a picture or a video file"), (tmp_path / "no" / "such", "parent does not exist")]
+    for out, message in bad:
         code, err = run_cli(["image", photos, "-o", out, *MODEL], capsys)
         assert_clean_failure(code, err, message)
-    assert not os.path.exists(tmp_path / "no")
+    assert not os.path.exists(tmp_path / "no") and not os.path.exists(tmp_path / "new.png")

@@ -27,7 +27,7 @@ from PIL import Image, ImageOps
 from .errors import VideostyleError
 from .io.atomic import atomic_path, check_not_an_input
 from .io.image import save_picture, to_rgb
-from .io.video import ClipWindow
+from .io.video import IMAGE_SUFFIXES, VIDEO_SUFFIXES, ClipWindow
 from .registry import method_record
 from .spec import ADAPT_METHOD, MethodSpec
 
@@ -212,6 +212,8 @@ def check_batch_destination(items: Sequence[BatchItem], out_dir: str | os.PathLi
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise VideostyleError(f"the output of a batch is a folder, but {out_dir} is a file", parameter="output")
+    if not out_dir.exists() and out_dir.suffix.lower() in (*IMAGE_SUFFIXES, *VIDEO_SUFFIXES, ".gif"):  # a folder so named is a typo
+        raise VideostyleError(f"the output of a batch is a folder, but {out_dir} names a picture or a video file: give a folder", parameter="output")
     parent = out_dir.parent if str(out_dir.parent) else Path(".")
     if not out_dir.exists() and not parent.is_dir():
         raise VideostyleError(f"output folder's parent does not exist: {parent}", parameter="output")
