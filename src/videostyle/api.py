@@ -26,6 +26,7 @@ from .io.image import picture_array, save_image, size_for_long_side, to_tensor
 from .methods.feedforward import OnePassStylizer
 from .methods.gatys import stylize as gatys_stylize
 from .methods.gatys import to_output
+from .methods.one_pass import check_picture_size
 from .methods.optimize import Step
 from .options import IMAGE_SIZE, GatysOptions, PictureOptions, VideoOptions
 from .results import ImageResult
@@ -92,7 +93,7 @@ def stylize(
         content_tensor = to_tensor(picture, device)
     started = time.perf_counter()
     if spec.one_pass:
-        from .methods.one_pass import build_stylizer, check_picture_size
+        from .methods.one_pass import build_stylizer
 
         if streams:
             assert picture is not None
@@ -143,6 +144,7 @@ def stylize(
         height, width = content_tensor.shape[-2:]
         if spec.size:
             height, width = size_for_long_side(height, width, spec.size)
+        check_picture_size(height, width)
         with memory_errors(width, height, device):
             result = ImageResult(**vars(gatys_stylize(content_tensor, styles, options, picture_options, encoder=encoder, callback=hook)))
     result.seconds = time.perf_counter() - started

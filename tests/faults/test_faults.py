@@ -154,13 +154,13 @@ def test_hostile_numbers_and_names_give_one_line(args, message, media, tmp_path,
 # --- 3. bad and damaged files -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["model", "adain", "arbitrary-video"])
+@pytest.mark.parametrize("method", ["optimize", "model", "adain", "arbitrary-video"])
 @pytest.mark.parametrize("side", [1, 3])
-def test_tiny_pictures_on_the_network_paths(method, side, tmp_path, capsys):
+def test_tiny_pictures_are_refused_by_every_method(method, side, tmp_path, capsys):
     tiny = tmp_path / "tiny.png"
     Image.new("RGB", (side, side), (200, 30, 30)).save(tiny)
     code, err = run_cli(["image", tiny, *METHODS[method], "--size", "0", "-o", tmp_path / "out.png", "-q"], capsys)
-    assert_clean_failure(code, err, "the networks need at least 16 pixels")
+    assert_clean_failure(code, err, "stylizing needs at least 16 pixels")
     assert not (tmp_path / "out.png").exists()
 
 

@@ -23,10 +23,11 @@ MIN_SIDE = 16
 
 
 def check_picture_size(height: int, width: int) -> None:
-    """A picture (or working frame size) the one-pass networks can take."""
+    """A picture (or working frame size) every method can take: the one-pass networks, and VGG-16, whose deepest style
+    layer (relu5_1) is 16 times coarser than the picture (smaller, the optimisation's loss became NaN)."""
     if min(height, width) < MIN_SIDE:
         raise VideostyleError(
-            f"the picture is {width}x{height}; the networks need at least {MIN_SIDE} pixels on each side (give a larger size)", parameter="size"
+            f"the picture is {width}x{height}; stylizing needs at least {MIN_SIDE} pixels on each side (give a larger size)", parameter="size"
         )
 
 
