@@ -52,6 +52,9 @@ def test_the_spec_owns_the_picture_options(style_files):
     [
         (lambda s: MethodSpec(method="feedforward", strength=1.5), "strength", "strength must be between 0 and 1"),
         (lambda s: MethodSpec(method="feedforward", strength=float("nan")), "strength", "finite"),
+        (lambda s: MethodSpec(method="feedforward", strength="0.5"), "strength", "must be a number, got '0.5'"),
+        (lambda s: MethodSpec(method="feedforward", size="64"), "size", "must be a number, got '64'"),
+        (lambda s: MethodSpec(method="feedforward", size=64.5), "size", "whole number of pixels"),
         (lambda s: MethodSpec(method="feedforward", styles=s[:1]), "styles", "exclude each other"),
         (lambda s: MethodSpec(method="adain"), "styles", "needs at least one image in styles"),
         (lambda s: MethodSpec(method="adain", styles=s[:1], mask=s[0]), "mask", "exactly two"),

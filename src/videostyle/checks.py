@@ -12,13 +12,16 @@ videostyle.errors.VideostyleError: strength must be between 0 and 1, got 2.0
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 from .errors import VideostyleError
 
 
 def check_finite(name: str, value: float) -> float:
-    """``value`` if it is a finite number."""
+    """``value`` if it is a finite number (not a string, nor a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise VideostyleError(f"{name} must be a number, got {value!r}", parameter=name)
     if not math.isfinite(value):
         raise VideostyleError(f"{name} must be a finite number, got {value}", parameter=name)
     return value
@@ -48,6 +51,8 @@ def check_size(name: str, value: int | None) -> int | None:
     """A long side in pixels: None (the input's own size) or a positive integer up to ``MAX_SIDE``."""
     if value is not None:
         check_positive(name, value)
+        if not isinstance(value, numbers.Integral):
+            raise VideostyleError(f"{name} must be a whole number of pixels, got {value!r}", parameter=name)
         if value > MAX_SIDE:
             raise VideostyleError(f"{name} must be at most {MAX_SIDE} pixels, got {value}", parameter=name)
     return value

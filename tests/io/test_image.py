@@ -35,6 +35,15 @@ def test_to_tensor_accepts_arrays_tensors_and_pillow():
     assert np.array_equal(to_uint8(from_array), array)
 
 
+def test_a_float_picture_on_the_0_255_scale_is_refused_not_saturated():
+    """Float arrays and tensors are read as [0, 1]; one on 0-255 would come out white. A little overshoot is kept."""
+    on_255 = np.full((4, 4, 3), 200.0)
+    for picture in (on_255, torch.from_numpy(on_255).permute(2, 0, 1)):
+        with pytest.raises(VideostyleError, match="divide 0-255 values by 255"):
+            to_tensor(picture)
+    assert float(to_tensor(np.full((4, 4, 3), 1.03)).max()) == pytest.approx(1.03)
+
+
 def test_to_uint8_clamps_and_rounds():
     tensor = torch.tensor([-0.5, 0.5 / 255 + 1e-4, 2.0]).view(1, 3, 1, 1)
     assert to_uint8(tensor).flatten().tolist() == [0, 1, 255]

@@ -131,6 +131,7 @@ def _array_to_tensor(array: np.ndarray) -> torch.Tensor:
         data = array.astype(np.float32) / 65535.0
     elif np.issubdtype(array.dtype, np.floating):
         data = array.astype(np.float32)
+        _check_unit_range(data, "array")
     else:
         raise VideostyleError(f"unsupported array dtype {array.dtype}")
     if data.shape[2] == 4:
@@ -150,7 +151,25 @@ def _tensor_to_bchw(tensor: torch.Tensor) -> torch.Tensor:
         raise VideostyleError(f"expected a B x 3 x H x W (or 1-channel) tensor, got shape {tuple(tensor.shape)}")
     if tensor.shape[1] == 1:
         tensor = tensor.expand(-1, 3, -1, -1)
+    _check_unit_range(tensor.detach(), "tensor")
     return tensor.detach().float().contiguous()
+
+
+#: Values outside this range mean a float picture is not on the [0, 1] scale (most often it is on 0-255); within it,
+#: values a little outside [0, 1] (an unclamped filter's overshoot) are clamped where the picture is written.
+FLOAT_PICTURE_RANGE = (-1.0, 2.0)
+
+
+def _check_unit_range(values: np.ndarray | torch.Tensor, what: str) -> None:
+    """Refuse a float picture that is plainly not on the [0, 1] scale, instead of saturating it silently."""
+    empty = values.size == 0 if isinstance(values, np.ndarray) else values.numel() == 0
+    if empty:
+        return
+    low, high = float(values.min()), float(values.max())
+    if low < FLOAT_PICTURE_RANGE[0] or high > FLOAT_PICTURE_RANGE[1]:
+        raise VideostyleError(
+            f"a float {what} is read as a picture in [0, 1], but this one holds values from {low:g} to {high:g}: divide 0-255 values by 255, or give uint8"
+        )
 
 
 #: Values :func:`to_uint8` converts at a time (16 MiB of float32).
