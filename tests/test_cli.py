@@ -258,7 +258,10 @@ def test_evaluate_writes_a_table_json_and_plot(clip, images, tmp_path, capsys):
     assert code == 0, err
     assert "| short_term_error |" in out and "| style_distance |" in out
     assert f"wrote {tmp_path / 'm.json'}" in err and f"wrote {tmp_path / 'm.png'}" in err
-    assert "the stylized clip's warping error over the input's own" in err and "flicker than the input" in err
+    assert "short_term_ratio 1: the stylized clip's warping error over the input's own; as much flicker as the input" in err, err
+    noise = [np.random.default_rng(frame).integers(0, 256, (32, 32, 3), dtype=np.uint8) for frame in range(4)]
+    code, out, err = run_main(["evaluate", str(clip), str(write_clip(tmp_path / "noise.mp4", noise))], capsys)
+    assert code == 0 and "; more flicker than the input" in err, err
     data = json.loads((tmp_path / "m.json").read_text())
     assert data["summary"]["frames"] == 4 and len(data["per_frame"]["short_term"]) == 3
     assert Image.open(tmp_path / "m.png").size[0] > 100

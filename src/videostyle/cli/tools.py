@@ -85,9 +85,9 @@ def evaluate_command(original, stylized, style, flow, long_gap, gt_dir, json_pat
         click.echo(f"| {name} | {'-' if value is None else (f'{value:.6g}' if isinstance(value, float) else value)} |")
     ratio = summary.get("short_term_ratio")
     if isinstance(ratio, float):
-        reading = "more" if ratio > 1 else "less"
+        reading = "more flicker than" if ratio > 1.005 else "less flicker than" if ratio < 0.995 else "as much flicker as"
         click.echo(
-            f"short_term_ratio {ratio:.3g}: the stylized clip's warping error over the input's own; {reading} flicker than the input "
+            f"short_term_ratio {ratio:.3g}: the stylized clip's warping error over the input's own; {reading} the input "
             "(1 is as steady as the input, whose error comes from flow and occlusions alone)",
             err=True,
         )
