@@ -209,6 +209,20 @@ def test_arbitrary_video_through_the_pipeline(arbitrary_models, tmp_path, capsys
         assert container.streams.video[0].frames == 5 and len(container.streams.audio) == 1
 
 
+def test_arbitrary_videos_blend_is_given_by_alpha_or_strength(arbitrary_models, content, tmp_path, capsys):
+    """Either flag sets the output blend of arbitrary-video (--strength was ignored there), and an error names the flag given."""
+    base = ["image", str(content), "--method", "arbitrary-video", "--model", str(arbitrary_models[1]), "-s", str(content), "--size", "0"]
+    pictures = []
+    for index, flags in enumerate((["--alpha", "0.5"], ["--strength", "0.5"], [])):
+        code, _, err = run_main([*base, *flags, "-o", str(tmp_path / f"{index}.png")], capsys)
+        assert code == 0, err
+        pictures.append(np.asarray(Image.open(tmp_path / f"{index}.png")))
+    assert np.array_equal(pictures[0], pictures[1]) and not np.array_equal(pictures[0], pictures[2])
+    for flags, message in [(["--alpha", "2"], "--alpha must be between 0 and 1"), (["--alpha", "0.5", "--strength", "0.7"], "give one")]:
+        code, _, err = run_main([*base, *flags, "-o", str(tmp_path / "no.png")], capsys)
+        assert code == 1 and err.count("\n") == 1 and message in err, err
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -6,6 +6,7 @@ import functools
 
 import click
 
+from ..checks import check_range
 from ..errors import VideostyleError
 
 
@@ -376,9 +377,14 @@ def build_spec(method, styles, params: dict, video: bool):
 
 
 def blend_flags(method: str, alpha: float, strength: float) -> tuple[float, float]:
-    """The spec's ``(strength, alpha)`` from the flags: arbitrary-video's ``--alpha`` is its output blend,
-    which the spec calls strength."""
-    return (alpha, 1.0) if method == "arbitrary-video" else (strength, alpha)
+    """The spec's ``(strength, alpha)`` from the flags: arbitrary-video's ``--alpha`` is its output blend, which the
+    spec calls strength; ``--strength`` says the same there, so either may be given (both only if they agree), and
+    an error names the one given."""
+    if method != "arbitrary-video":
+        return strength, alpha
+    if alpha != 1.0 and strength != 1.0 and alpha != strength:
+        raise VideostyleError(f"--alpha and --strength are the same blend for method arbitrary-video: give one (got {alpha} and {strength})")
+    return check_range("alpha" if alpha != 1.0 else "strength", alpha if alpha != 1.0 else strength, 0, 1), 1.0
 
 
 def parse_face_box(text: str | None) -> list[int] | None:
