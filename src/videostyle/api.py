@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from .checks import check_picture_size
 from .devices import memory_errors, resolve_device
 from .errors import VideostyleError
 from .features import VGGEncoder
@@ -26,7 +27,6 @@ from .io.image import picture_array, save_image, size_for_long_side, to_tensor
 from .methods.feedforward import OnePassStylizer
 from .methods.gatys import stylize as gatys_stylize
 from .methods.gatys import to_output
-from .methods.one_pass import check_picture_size
 from .methods.optimize import Step
 from .options import IMAGE_SIZE, GatysOptions, PictureOptions, VideoOptions
 from .results import ImageResult
@@ -129,7 +129,7 @@ def stylize(
     else:
         assert content_tensor is not None
         options, picture_options = spec.image_options(), spec.picture_options()
-        luminance = picture_options.preserve_color == "luminance"
+        luminance = picture_options.luminance
         styles = [to_tensor(item, device) for item in (style_images if style_images is not None else [load_image(path) for path in spec.styles])]
         hook = callback
         if save_every and output is not None:

@@ -58,6 +58,19 @@ def check_size(name: str, value: int | None) -> int | None:
     return value
 
 
+#: The smallest picture side any method takes: AdaIN's decoder works at 1/8 of it and pads by reflection, and VGG-16's
+#: deepest style layer (relu5_1) is 16 times coarser than the picture (smaller, the optimisation's loss became NaN).
+MIN_SIDE = 16
+
+
+def check_picture_size(height: int, width: int) -> None:
+    """A picture (or working frame size) every method can take: at least :data:`MIN_SIDE` pixels on each side."""
+    if min(height, width) < MIN_SIDE:
+        raise VideostyleError(
+            f"the picture is {width}x{height}; stylizing needs at least {MIN_SIDE} pixels on each side (give a larger size)", parameter="size"
+        )
+
+
 def check_choice(name: str, value: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise VideostyleError(f"unknown {name} {value!r}; choose {', '.join(choices)}", parameter=name)

@@ -63,6 +63,11 @@ class PictureOptions:
     color_method: str = "cholesky"
     tile: int | None = None
 
+    @property
+    def luminance(self) -> bool:
+        """Whether colour is kept by optimising the luminance alone (``preserve_color`` luminance)."""
+        return self.preserve_color == "luminance"
+
     def check(self) -> PictureOptions:
         check_size("size", self.size)
         check_choice("preserve_color", self.preserve_color, color.PRESERVE_COLOR)
@@ -163,8 +168,12 @@ class GatysOptions:
             raise VideostyleError(f"coarse_iterations must be >= 0, got {self.coarse_iterations}", parameter="coarse_iterations")
         check_positive("style_scale", self.style_scale)
         check_choice("style_loss", self.style_loss, STYLE_LOSSES)
-        if picture_options is not None and picture_options.check().tile is not None and self.style_loss != "gram":
-            raise VideostyleError(f"tile works with the Gram style loss; style loss {self.style_loss} matches patches over the whole picture", parameter="tile")
+        if picture_options is not None:
+            picture_options.check()
+            if picture_options.tile is not None and self.style_loss != "gram":
+                raise VideostyleError(
+                    f"tile works with the Gram style loss; style loss {self.style_loss} matches patches over the whole picture", parameter="tile"
+                )
         for name in ("content_weight", "style_weight", "tv_weight", "tolerance", "mrf_weight", "map_weight"):
             check_positive(name, getattr(self, name), allow_zero=True)
         if self.learning_rate is not None:

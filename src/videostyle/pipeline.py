@@ -456,7 +456,7 @@ def estimate_video(
 
 def _open_checked(input_path, output_path, spec: MethodSpec, window: ClipWindow, run_folder) -> _OpenVideo:
     """Open the clip after checking that the output is none of the inputs; every method needs frames of 16 px or more."""
-    from .methods.one_pass import check_picture_size
+    from .checks import check_picture_size
 
     check_not_an_input(output_path, [input_path, *spec.styles, spec.mask, spec.optimization.flow_dir, spec.model])
     video = _OpenVideo(input_path, output_path, spec.size, window, run_folder)

@@ -133,10 +133,11 @@ def stylize_live(
     with the one-pass method of ``spec`` (frames resized to ``spec.size``), shown in a window or, with ``mjpeg``
     ``(host, port)``, served as MJPEG on ``http://host:port/`` (port 0: any free one). ``record``: also write the stylized stream to this video file.
     ``on_ready(where)`` is called once the first frame can be shown (the URL, or "window")."""
+    from ..checks import check_picture_size
     from ..devices import resolve_device
     from ..io.atomic import check_not_an_input, check_writable_destination
     from ..io.video import VideoWriter, check_video_destination
-    from ..methods.one_pass import build_stylizer, check_picture_size
+    from ..methods.one_pass import build_stylizer
     from ..training.adapt import adapted_spec
 
     spec.check()

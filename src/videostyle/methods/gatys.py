@@ -193,7 +193,7 @@ def stylize(
     """
     picture_options = picture_options or PictureOptions()
     options = (options or GatysOptions()).check(picture_options)
-    luminance = picture_options.preserve_color == "luminance"
+    luminance = picture_options.luminance
     if not styles:
         raise VideostyleError("at least one style image is needed")
     encoder = encoder if encoder is not None else load_encoder(device=content.device)

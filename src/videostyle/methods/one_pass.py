@@ -18,18 +18,6 @@ from ..registry import method_record
 from ..spec import MethodSpec
 from .feedforward import FeedForwardOptions, OnePassStylizer, load_stylizer
 
-#: The smallest picture side the networks take: AdaIN's decoder works at 1/8 of it and pads by reflection.
-MIN_SIDE = 16
-
-
-def check_picture_size(height: int, width: int) -> None:
-    """A picture (or working frame size) every method can take: the one-pass networks, and VGG-16, whose deepest style
-    layer (relu5_1) is 16 times coarser than the picture (smaller, the optimisation's loss became NaN)."""
-    if min(height, width) < MIN_SIDE:
-        raise VideostyleError(
-            f"the picture is {width}x{height}; stylizing needs at least {MIN_SIDE} pixels on each side (give a larger size)", parameter="size"
-        )
-
 
 def build_stylizer(
     spec: MethodSpec, device: torch.device | str = "cpu", encoder: VGGEncoder | None = None, style_images: Sequence | None = None

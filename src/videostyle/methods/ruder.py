@@ -68,7 +68,7 @@ class RuderStylizer:
     ):
         self.picture_options = picture_options or PictureOptions()
         self.options = options.check(self.picture_options)
-        self.luminance = self.picture_options.preserve_color == "luminance"
+        self.luminance = self.picture_options.luminance
         self.encoder, self.styles, self.device = encoder, styles, device
         self.flow_cache = flow_cache
         self.criterion = make_criterion(encoder, options.image, self.picture_options.tile)
